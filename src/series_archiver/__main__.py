@@ -1,0 +1,5 @@
+"""``python -m series_archiver`` is the same as the ``series-archiver`` command."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,171 @@
+"""Cleaning: turn the blocks of one or more pages into the article as printed.
+
+Print layout leaves marks in the web text: an image or a column break cuts a
+paragraph mid-sentence (even mid-word), captions (▲… 新華社) and stray caption
+fragments sit between paragraphs, the byline stands on its own line. Cleaning
+undoes those, drops page furniture, and keeps everything that is content: the
+editor's note (編者按), the pull quote, headings and the expert sidebar.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from .models import Article, Block, Extracted
+from .textfold import fold, normalize
+
+__all__ = ["clean", "clean_title", "split_byline"]
+
+# A paragraph that ends with one of these is complete; one that does not was cut.
+# A semicolon ends a clause, never a paragraph: 「…短板；」 followed by more text is a cut.
+_TERMINAL = tuple("。！？!?…」』”’）)》〉：:")
+_STOPS = tuple("。！？!?…：:")
+# Punctuation found inside sentences; headings carry none of it.
+_SENTENCE_PUNCT = re.compile(r"[，。、；：！？,;!?]")
+_CAPTION_MARK = ("▲", "△", "▼", "►", "▶")
+_CREDIT = re.compile(r"(新華社|新华社|中新社|法新社|路透社|美聯社|美联社|資料圖片|资料图片|網絡圖片|网络图片|(?:大公報|大公报)?記者\S{2,4}攝|记者\S{2,4}摄|\S{2,4}攝)$")
+_BYLINE = re.compile(
+    r"^(?:【\s*)?(?:(?:香港)?(?:大公報|大公报|大公文匯|大公文汇)?(?:記者|记者|實習記者|实习记者|特約記者|特约记者)|本報記者|本报记者|文[／/]圖[：:]?|文[：:])"
+    r"\s*(?P<names>[\u3400-\u9fff·\s、]{2,40}?)(?:\s*(?:報道|报道|北京報道|北京报道))?(?:\s*】)?$"
+)
+_FURNITURE = re.compile(
+    r"^(?:[【\[(（]?\s*(?:責任編輯|责任编辑|編輯|编辑|責編|责编)\s*[：:].*"
+    r"|.*(?:分享到|返回頂部|返回顶部|點擊排行|点击排行|排行榜|推薦閱讀|推荐阅读|相關新聞|相关新闻|相關閱讀|相关阅读|熱門新聞|热门新闻|版權所有|版权所有|字號|字号|打印本頁|打印本页|關閉窗口|关闭窗口|上一篇|下一篇|閱讀次數|阅读次数|瀏覽次數|浏览次数).*"
+    r"|(?:上一[頁页]|下一[頁页]|首[頁页]|尾[頁页]|\d+)(?:\s+(?:上一[頁页]|下一[頁页]|首[頁页]|尾[頁页]|\d+))*)$"
+)
+# Labels that stand alone as headings although they are short.
+_LABELS = {"編者按", "编者按", "專家解讀", "专家解读", "記者手記", "记者手记", "短評", "短评", "延伸閱讀", "延伸阅读", "社評", "社评"}
+_FURNITURE_MAX = 60  # furniture lines are short; a long paragraph mentioning 排行榜 is text
+
+
+def clean_title(title: str) -> str:
+    """A title without U+FEFF, stray spaces or the site's name."""
+    title = normalize(title)
+    title = re.sub(r"\s*[_\-－|｜]\s*(大公网|大公網|大公報|大公报)\s*$", "", title)
+    return title.strip()
+
+
+def split_byline(text: str) -> tuple[str, ...] | None:
+    """The reporters' names if ``text`` is a byline line, else None.
+
+    ``大公報記者 郭瀚林`` -> ("郭瀚林",); ``大公報記者 甲乙 丙丁`` -> ("甲乙", "丙丁").
+    """
+    m = _BYLINE.match(normalize(text))
+    if not m:
+        return None
+    names = tuple(n for n in re.split(r"[\s、]+", m.group("names").strip()) if n)
+    return names or None
+
+
+def clean(pages: Sequence[Extracted]) -> Article:
+    """Clean the pages of one article (page 1 first) into one ``Article``."""
+    if not pages:
+        raise ValueError("clean() needs at least one page")
+    first = pages[0]
+    raw_blocks = [b for page in pages for b in page.blocks]
+    captions: list[str] = [normalize(c) for page in pages for c in page.captions]
+    bylines: list[str] = [first.byline] if first.byline else []
+    kept: list[Block] = []
+    for block in raw_blocks:
+        text = normalize(block.text)
+        if not text or _is_furniture(text):
+            continue
+        if _is_caption(text):
+            captions.append(text.lstrip("".join(_CAPTION_MARK)).strip())
+            continue
+        names = split_byline(text)
+        if names:
+            bylines.extend(names)
+            continue
+        kind = "heading" if block.kind == "heading" or _looks_like_heading(text) else "paragraph"
+        kept.append(Block(kind, text))
+    blocks = _dedupe_blocks(_rejoin(kept))
+    title = clean_title(first.title)
+    return Article(
+        url=first.url,
+        profile=first.profile,
+        title=title,
+        blocks=tuple(blocks),
+        published=first.published,
+        byline=" ".join(dict.fromkeys(bylines)) or None,
+        captions=tuple(dict.fromkeys(c for c in captions if c)),
+        pages=tuple(p.url for p in pages),
+    )
+
+
+def _is_furniture(text: str) -> bool:
+    return len(text) <= _FURNITURE_MAX and _FURNITURE.match(text) is not None
+
+
+def _is_caption(text: str) -> bool:
+    if text.startswith(_CAPTION_MARK):
+        return True
+    # A caption fragment: part of a caption that the layout split off. It says
+    # what the picture shows (圖為) and is no complete sentence; or it is a
+    # short line ending in a photo credit.
+    if ("圖為" in text or "图为" in text or "圖：" in text or "图：" in text) and not text.endswith(_TERMINAL):
+        return True
+    return len(text) <= 80 and _CREDIT.search(text) is not None and not text.endswith(_TERMINAL)
+
+
+def _looks_like_heading(text: str) -> bool:
+    """Subheadings: short, no sentence punctuation, no full stop.
+
+    Printed subheadings are two short phrases split by a space
+    (「某某突破 自研某某」); sidebar headings can be one phrase. A short cut
+    fragment such as 「當」 is no heading: it has too few characters.
+    """
+    if text in _LABELS:
+        return True
+    # A heading may end in a closing quote (「…有了「硬心臟」」) but never in a full stop.
+    if len(text) > 30 or len(text) < 6 or text.endswith(_STOPS):
+        return False
+    bare = re.sub(r"[「」『』“”]", "", text)
+    return _SENTENCE_PUNCT.search(bare) is None
+
+
+def _ends_sentence(text: str) -> bool:
+    return text.endswith(_TERMINAL)
+
+
+def _rejoin(blocks: list[Block]) -> list[Block]:
+    """Join paragraphs that print layout cut mid-sentence.
+
+    Captions and bylines are gone by now, so the two halves of a cut
+    paragraph stand next to each other. Chinese needs no space at the seam.
+    """
+    out: list[Block] = []
+    for block in blocks:
+        prev = out[-1] if out else None
+        if (
+            prev is not None
+            and prev.kind == "paragraph"
+            and block.kind == "paragraph"
+            and not _ends_sentence(prev.text)
+        ):
+            out[-1] = Block("paragraph", _seam(prev.text, block.text))
+        else:
+            out.append(block)
+    return out
+
+
+def _seam(left: str, right: str) -> str:
+    # Keep a space only where two Latin words or numbers meet (\"AI 芯片\" stays as printed).
+    if left[-1:].isascii() and left[-1:].isalnum() and right[:1].isascii() and right[:1].isalnum():
+        return f"{left} {right}"
+    return left + right
+
+
+def _dedupe_blocks(blocks: list[Block]) -> list[Block]:
+    """Keep a repeated paragraph once (the layout sometimes prints a block twice)."""
+    seen: set[str] = set()
+    out: list[Block] = []
+    for block in blocks:
+        key = fold(block.text)
+        if block.kind == "paragraph" and len(key) >= 8:
+            if key in seen:
+                continue
+            seen.add(key)
+        out.append(block)
+    return out

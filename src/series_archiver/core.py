@@ -1,0 +1,130 @@
+"""The library's entry points: what the CLI, the daemon and tests call.
+
+Each opens the archive, takes the writer lock where it writes, runs the
+pipeline or reads, and returns plain values. Formatting is the CLI's job.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+
+from .errors import StoreError
+from .fetch import Fetcher
+from .pipeline import PassResult, Pipeline, ProgressFn, RecheckFn
+from .settings import Settings
+from .store import Archive
+
+__all__ = ["crawl", "fetch", "list_articles", "show_article", "open_pipeline", "PassResult"]
+
+log = logging.getLogger("series_archiver")
+
+
+@contextmanager
+def open_pipeline(
+    settings: Settings, *, command: str, progress: ProgressFn | None = None, transport: httpx.BaseTransport | None = None
+) -> Iterator[Pipeline]:
+    """Archive + writer lock + fetcher, released in reverse order whatever happens.
+
+    ``transport`` is for the replica (demo, tests, benchmark): see loopback.py.
+    """
+    archive = Archive(settings.archive.db)
+    try:
+        with archive.writer_lock(settings.archive.lock_timeout_seconds, command=command):
+            with Fetcher(settings.fetch, transport=transport) as fetcher:
+                yield Pipeline(settings, archive, fetcher, progress=progress)
+    finally:
+        archive.close()
+
+
+def crawl(
+    settings: Settings,
+    *,
+    progress: ProgressFn | None = None,
+    recheck: RecheckFn | None = None,
+    kind: str = "crawl",
+    transport: httpx.BaseTransport | None = None,
+) -> PassResult:
+    """One full pass: discover, fetch what is new or due, record versions."""
+    with open_pipeline(settings, command=kind, progress=progress, transport=transport) as pipeline:
+        return pipeline.crawl(recheck=recheck, kind=kind)
+
+
+def fetch(
+    settings: Settings, urls: Sequence[str], *, progress: ProgressFn | None = None, transport: httpx.BaseTransport | None = None
+) -> PassResult:
+    """Archive the given URLs now."""
+    with open_pipeline(settings, command="fetch", progress=progress, transport=transport) as pipeline:
+        return pipeline.fetch_urls(urls)
+
+
+def _reader(settings: Settings) -> Archive:
+    return Archive(settings.archive.db, readonly=True)
+
+
+def list_articles(settings: Settings) -> list[dict[str, Any]]:
+    """Every archived article, installments in order, as ``list --json`` prints them."""
+    with _reader(settings) as archive:
+        out = []
+        for row in archive.articles():
+            out.append(
+                {
+                    "id": row.id,
+                    "series": row.series,
+                    "installment": row.installment,
+                    "label": row.label,
+                    "title": row.title,
+                    "url": row.url,
+                    "urls": archive.article_urls(row.id),
+                    "versions": row.versions,
+                    "status": row.status,
+                    "published": row.published,
+                    "first_seen": row.first_seen,
+                    "last_checked": row.last_checked,
+                    "last_changed": row.last_changed,
+                    "gone_at": row.gone_at,
+                }
+            )
+        return out
+
+
+def show_article(settings: Settings, article_id: int, version: int | None = None) -> dict[str, Any]:
+    """One article as of a version (the latest by default), as ``show --json`` prints it."""
+    with _reader(settings) as archive:
+        row = archive.article(article_id)
+        if row is None:
+            raise StoreError(str(settings.archive.db), f"no article {article_id}; `series-archiver list` shows the ids")
+        v = archive.version_row(article_id, version)
+        if v is None:
+            raise StoreError(
+                str(settings.archive.db),
+                f"article {article_id} has no version {version}; it has versions 1 to {row.versions}",
+            )
+        return {
+            "id": row.id,
+            "series": row.series,
+            "installment": row.installment,
+            "label": row.label,
+            "status": row.status,
+            "title": v["title"],
+            "published": v["published"],
+            "byline": v["byline"],
+            "paragraphs": json.loads(v["paragraphs"]),
+            "headings": json.loads(v["headings"]),
+            "captions": json.loads(v["captions"]),
+            "blocks": [{"kind": k, "text": t} for k, t in json.loads(v["blocks"])],
+            "text": v["text"],
+            "version": v["version"],
+            "versions": row.versions,
+            "restores": v["restores"],
+            "captured_at": v["captured_at"],
+            "url": v["url"],
+            "urls": archive.article_urls(row.id),
+        }
+
+

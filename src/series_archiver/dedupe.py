@@ -1,0 +1,62 @@
+"""Dedupe: recognise one installment reached through several URLs.
+
+The same installment is served on www.takungpao.com, its .com.hk mirror, the
+e-paper and sometimes a simplified-script copy. Their texts differ in script,
+punctuation width, furniture and captions, so an exact hash is not enough:
+texts are folded to one script and width, cut into character shingles, and
+compared by Jaccard similarity. Installment numbers, when both sides have one,
+must agree: two installments that share an editor's note stay two articles.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from .models import Article
+from .settings import DedupeSettings
+from .textfold import fold, shingles, similarity
+
+__all__ = ["Fingerprint", "fingerprint", "find_duplicate"]
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """What dedupe needs to know of an archived article."""
+
+    article_id: int
+    series: str
+    installment: int | None
+    title_key: str
+    shingles: frozenset[int]
+
+
+def fingerprint(article_id: int, series: str, installment: int | None, title: str, text: str, settings: DedupeSettings) -> Fingerprint:
+    return Fingerprint(
+        article_id=article_id,
+        series=series,
+        installment=installment,
+        title_key=fold(title),
+        shingles=frozenset(shingles(text, settings.shingle_size)),
+    )
+
+
+def find_duplicate(
+    article: Article,
+    series: str,
+    installment: int | None,
+    known: Iterable[Fingerprint],
+    settings: DedupeSettings,
+) -> tuple[int, float] | None:
+    """The archived article this one is another rendering of, with its similarity."""
+    mine = frozenset(shingles(article.text, settings.shingle_size))
+    best: tuple[int, float] | None = None
+    for fp in known:
+        if fp.series != series:
+            continue
+        if installment is not None and fp.installment is not None and installment != fp.installment:
+            continue
+        score = similarity(mine, fp.shingles)
+        if score >= settings.similarity and (best is None or score > best[1]):
+            best = (fp.article_id, score)
+    return best

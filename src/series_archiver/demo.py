@@ -1,0 +1,95 @@
+"""The offline demo: serve the bundled replica on 127.0.0.1 and crawl it for real.
+
+Nothing is mocked: the replica is served by a real HTTP server, the crawl is
+the same code path as ``series-archiver crawl``, and the archive is a real
+SQLite file under archive/demo/.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from . import core
+from .loopback import LoopbackTransport
+from .replica import ReplicaSite
+from .settings import Settings, load_settings
+
+__all__ = ["run_demo", "demo_settings", "replica_manifest"]
+
+
+def replica_manifest() -> dict[str, Any]:
+    """The truth about the bundled replica: which installment lives where."""
+    text = resources.files("series_archiver").joinpath("replica_site", "manifest.json").read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+def demo_settings(db: Path, *, base: Settings | None = None) -> Settings:
+    """The packaged settings, pointed at the replica's list pages, with no politeness delay.
+
+    URLs stay the real ones; ``LoopbackTransport`` delivers them to the replica.
+    """
+    manifest = replica_manifest()
+    settings = base or load_settings(db=db)
+    series = tuple(
+        dataclasses.replace(s, start_urls=tuple(manifest["start_urls"]), urls=()) for s in settings.series[:1]
+    )
+    return settings.replace(
+        series=series,
+        archive__db=db,
+        fetch__delay_seconds=0.0,
+        fetch__retries=1,
+        fetch__backoff_base_seconds=0.1,
+        fetch__timeout_seconds=10.0,
+        fetch__workers=4,
+        fetch__max_in_flight_per_host=4,
+    )
+
+
+def run_demo(db: Path, *, fresh: bool = True, keep: bool = False, echo: Callable[[str], None] = print) -> int:
+    """Serve, crawl, report. Returns the exit status."""
+    if fresh and db.exists():
+        for path in db.parent.glob(db.name + "*"):
+            path.unlink()
+    db.parent.mkdir(parents=True, exist_ok=True)
+    with ReplicaSite() as site:
+        echo("Serving the bundled replica of the site on 127.0.0.1:")
+        for real, local in sorted(site.origins.items()):
+            if real.startswith("https://"):
+                echo(f"  {real:<32} -> {local}")
+        settings = demo_settings(db)
+        started = time.monotonic()
+        result = core.crawl(settings, transport=LoopbackTransport(site.origins))
+        took = time.monotonic() - started
+        c = result.counts
+        echo(
+            f"\nCrawled in {took:.1f}s: {c.found} found, {c.fetched} fetched, {c.new_articles} new articles, "
+            f"{c.new_versions} versions, {c.unchanged} other renderings or unchanged, {c.failed} failed, {c.skipped} skipped (robots.txt)."
+        )
+        echo(f"\nInstallments archived in {db}:")
+        for row in core.list_articles(settings):
+            number = f"{row['installment']:>2}" if row["installment"] is not None else " ?"
+            label = row["label"] or ""
+            echo(f"  #{row['id']:<3} {row['series']} {number} {label:<4} {row['title']}  ({len(row['urls'])} URLs, {row['versions']} version)")
+            for url in row["urls"]:
+                echo(f"          {url}")
+        echo(
+            "\nNext:\n"
+            f"  series-archiver list --db {db}\n"
+            f"  series-archiver show 1 --db {db}\n"
+            f"  datasette {db}        # browse the archive"
+        )
+        if keep:
+            echo("\nThe replica keeps running; press Ctrl-C to stop.")
+            try:
+                while True:
+                    time.sleep(3600)
+            except KeyboardInterrupt:
+                pass
+    return 0 if result.ok else 1
+

@@ -1,0 +1,174 @@
+"""The one error tree of series-archiver.
+
+Every error names what is at fault (a URL, a config key, a file) and says what
+to do about it, so a message printed by the CLI is enough to act on::
+
+    ArchiverError
+    ├── ConfigError            a config key or flag is missing, unknown or bad  (.key)
+    ├── FetchError             one URL could not be fetched                     (.url, .attempts)
+    │   ├── HostNotAllowed     the URL or a redirect leaves allowed_hosts
+    │   ├── RobotsDisallowed   robots.txt forbids the URL
+    │   ├── HTTPStatusError    a final non-2xx status                           (.status)
+    │   │   └── GoneError      404 / 410, or a redirect to a home or list page
+    │   ├── TooLarge           the body exceeds fetch.max_bytes
+    │   ├── TruncatedBody      fewer bytes than announced, or a broken stream
+    │   ├── NotHTML            a content type that is not a web page
+    │   ├── UndecodableText    no encoding gives clean text
+    │   └── NetworkError       timeout, refused or reset connection, after retries
+    ├── ExtractError           a page was fetched but yields no article         (.url)
+    │   └── SuspectCapture     a soft 404, an empty or truncated text           (.reason)
+    └── StoreError             the archive cannot be read or written            (.path)
+        └── LockTimeout        another process holds the writer lock            (.holder)
+
+Fetch failures raise; they never return ``None``. The pipeline catches
+``FetchError`` and ``ExtractError`` per URL, records them in the fetch log and
+carries on with the pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .models import Attempt
+
+__all__ = [
+    "ArchiverError",
+    "ConfigError",
+    "FetchError",
+    "HostNotAllowed",
+    "RobotsDisallowed",
+    "HTTPStatusError",
+    "GoneError",
+    "TooLarge",
+    "TruncatedBody",
+    "NotHTML",
+    "UndecodableText",
+    "NetworkError",
+    "ExtractError",
+    "SuspectCapture",
+    "StoreError",
+    "LockTimeout",
+]
+
+
+class ArchiverError(Exception):
+    """Root of every error series-archiver raises on purpose."""
+
+
+class ConfigError(ArchiverError):
+    def __init__(self, key: str, problem: str, *, source: str | None = None) -> None:
+        self.key = key
+        self.problem = problem
+        self.source = source
+        where = f" in {source}" if source else ""
+        super().__init__(f"config key {key!r}{where}: {problem}")
+
+
+class FetchError(ArchiverError):
+    """One URL could not be fetched. ``attempts`` lists every HTTP attempt made."""
+
+    hint = "it is recorded in the fetch log and retried on the next pass"
+
+    def __init__(self, url: str, message: str, *, attempts: Sequence[Attempt] = (), **extra: Any) -> None:
+        self.url = url
+        self.message = message
+        self.attempts: tuple[Attempt, ...] = tuple(attempts)
+        for name, value in extra.items():
+            setattr(self, name, value)
+        super().__init__(f"{url}: {message}")
+
+    def with_attempts(self, attempts: Sequence[Attempt]) -> FetchError:
+        self.attempts = tuple(attempts)
+        return self
+
+    @property
+    def outcome(self) -> str:
+        """The word the fetch log uses for this failure."""
+        return "error"
+
+
+class HostNotAllowed(FetchError):
+    hint = "add the host to fetch.allowed_hosts if it really belongs to the series"
+
+    @property
+    def outcome(self) -> str:
+        return "refused"
+
+
+class RobotsDisallowed(FetchError):
+    hint = "the site asks crawlers to stay away from this URL; it is never fetched"
+
+    @property
+    def outcome(self) -> str:
+        return "skipped"
+
+
+class HTTPStatusError(FetchError):
+    status: int
+
+    def __init__(self, url: str, status: int, message: str | None = None, **kw: Any) -> None:
+        super().__init__(url, message or f"HTTP status {status}", status=status, **kw)
+
+
+class GoneError(HTTPStatusError):
+    """The page is no longer there: the article is marked gone, its versions kept."""
+
+    @property
+    def outcome(self) -> str:
+        return "gone"
+
+
+class TooLarge(FetchError):
+    hint = "raise fetch.max_bytes if the page is genuine"
+
+
+class TruncatedBody(FetchError):
+    pass
+
+
+class NotHTML(FetchError):
+    @property
+    def outcome(self) -> str:
+        return "refused"
+
+
+class UndecodableText(FetchError):
+    pass
+
+
+class NetworkError(FetchError):
+    pass
+
+
+class ExtractError(ArchiverError):
+    def __init__(self, url: str, message: str) -> None:
+        self.url = url
+        self.message = message
+        super().__init__(f"{url}: {message}")
+
+
+class SuspectCapture(ExtractError):
+    """The page looks like a failed rendering; it must not replace a good version."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        self.reason = reason
+        super().__init__(url, f"suspect capture, kept as evidence only: {reason}")
+
+
+class StoreError(ArchiverError):
+    def __init__(self, path: str, message: str) -> None:
+        self.path = path
+        super().__init__(f"{path}: {message}")
+
+
+class LockTimeout(StoreError):
+    def __init__(self, path: str, holder: str, waited: float) -> None:
+        self.holder = holder
+        self.waited = waited
+        super().__init__(
+            path,
+            f"another writer holds the archive lock ({holder}); waited {waited:g}s. "
+            "Wait for it to finish, or raise archive.lock_timeout_seconds.",
+        )

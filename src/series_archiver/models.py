@@ -1,0 +1,170 @@
+"""The frozen values the pipeline stages hand to each other.
+
+fetch -> ``FetchedPage``; extract -> ``Extracted``; clean -> ``Article``;
+store -> ``StoredVersion``. None of them is a dict: a typo is an AttributeError,
+not a silent ``None``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+BlockKind = Literal["paragraph", "heading"]
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One HTTP attempt, exactly as the fetch log records it."""
+
+    url: str
+    started_at: datetime
+    attempt: int
+    status: int | None
+    outcome: str  # ok, not_modified, retry, error, refused, skipped, gone, too_large, truncated
+    error: str | None = None
+    elapsed_ms: float = 0.0
+    bytes: int = 0
+
+
+@dataclass(frozen=True)
+class FetchedPage:
+    """A successful response (or a 304) with everything WARC export needs."""
+
+    url: str  # the URL asked for
+    final_url: str  # after redirects
+    status: int
+    fetched_at: datetime
+    content: bytes  # the payload as received, after content-encoding was undone
+    text: str  # ``content`` decoded
+    encoding: str
+    content_type: str = "text/html"
+    request_headers: tuple[tuple[str, str], ...] = ()
+    response_headers: tuple[tuple[str, str], ...] = ()
+    http_version: str = "HTTP/1.1"
+    redirects: tuple[str, ...] = ()
+    attempts: tuple[Attempt, ...] = ()
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+    def header(self, name: str) -> str | None:
+        lname = name.lower()
+        for key, value in self.response_headers:
+            if key.lower() == lname:
+                return value
+        return None
+
+
+@dataclass(frozen=True)
+class Block:
+    kind: BlockKind
+    text: str
+
+
+@dataclass(frozen=True)
+class Extracted:
+    """What a site profile read off one page, before cleaning."""
+
+    url: str
+    profile: str
+    title: str
+    blocks: tuple[Block, ...]
+    published: datetime | None = None
+    byline: str | None = None
+    captions: tuple[str, ...] = ()
+    next_pages: tuple[str, ...] = ()  # further pages of a multi-page article, in order
+
+
+@dataclass(frozen=True)
+class Article:
+    """A cleaned article: the unit that is compared, versioned and shown."""
+
+    url: str
+    profile: str
+    title: str
+    blocks: tuple[Block, ...]
+    published: datetime | None = None
+    byline: str | None = None
+    captions: tuple[str, ...] = ()
+    pages: tuple[str, ...] = ()  # every page URL the text was read from
+
+    @property
+    def paragraphs(self) -> tuple[str, ...]:
+        return tuple(b.text for b in self.blocks if b.kind == "paragraph")
+
+    @property
+    def headings(self) -> tuple[str, ...]:
+        return tuple(b.text for b in self.blocks if b.kind == "heading")
+
+    @property
+    def text(self) -> str:
+        """Body text, one block per line: what versions and diffs are made of."""
+        return "\n".join(b.text for b in self.blocks)
+
+
+@dataclass(frozen=True)
+class SeriesMatch:
+    """A title recognised as part of a series."""
+
+    series: str
+    installment: int | None
+    label: str | None
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A link discovery found: a URL and the title it was listed under."""
+
+    url: str
+    title: str
+    series: str
+    installment: int | None = None
+    label: str | None = None
+    found_on: str | None = None
+    # "list" (a list page links it), "config" (series.urls) or "mirror" (the same
+    # path on a mirror host: it may well not exist there, and that is no failure).
+    via: str = "list"
+
+
+@dataclass(frozen=True)
+class StoredVersion:
+    article_id: int
+    version: int
+    content_hash: str
+    captured_at: datetime
+    title: str
+    text: str
+    url: str
+    restores: int | None = None
+
+
+@dataclass
+class PassCounts:
+    """Counters of one crawl pass (mutable: the pass fills it as it goes)."""
+
+    found: int = 0
+    fetched: int = 0
+    new_articles: int = 0
+    new_versions: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    gone: int = 0
+    suspect: int = 0
+    skipped: int = 0
+    failures: list[tuple[str, str]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "found": self.found,
+            "fetched": self.fetched,
+            "new_articles": self.new_articles,
+            "new_versions": self.new_versions,
+            "unchanged": self.unchanged,
+            "failed": self.failed,
+            "gone": self.gone,
+            "suspect": self.suspect,
+            "skipped": self.skipped,
+        }

@@ -1,0 +1,473 @@
+"""The pipeline: discovery -> fetch -> extract -> clean -> dedupe -> store.
+
+Worker threads fetch, extract and clean (network and parsing); the calling
+thread alone writes to the archive, one transaction per URL, so a crash
+leaves every article either fully recorded or untouched.
+
+How versions are decided (the heart of the archive):
+
+* The text compared is the title plus the cleaned body, folded (one script,
+  one width, no spaces): rendering differences are never edits.
+* An article's versions are read from its *primary* URL (the main site before
+  its mirror before the e-paper). Other URLs are captured and logged, and
+  their own changes noted in the fetch log, but the renderings of one article
+  on several sites never alternate as versions.
+* A capture that looks broken (a soft 404, a near-empty body, a text that lost
+  most of its length at once) is kept as evidence and logged as ``suspect``;
+  it never replaces the current version.
+* Text that returns to an earlier version is a new version that records which
+  one it restores.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from .clean import clean
+from .dedupe import Fingerprint, find_duplicate, fingerprint
+from .diff import diff_texts, render_html
+from .discovery import discover, match_series
+from .errors import ExtractError, FetchError, GoneError, RobotsDisallowed, SuspectCapture
+from .extract import extract
+from .fetch import Fetcher
+from .models import Article, Attempt, Candidate, FetchedPage, PassCounts, SeriesMatch, StoredVersion
+from .profiles import first_page_url
+from .settings import QualitySettings, Settings
+from .store import ROLE_RANK, Archive, UrlState, url_role, utcnow
+from .textfold import fold, fold_key
+
+__all__ = ["Pipeline", "PassResult", "Event", "document_text", "check_quality"]
+
+log = logging.getLogger("series_archiver")
+
+ProgressFn = Callable[[int, int, str], None]
+RecheckFn = Callable[[str, str | None], bool]
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something a person would want to hear about: new installment, edit, removal."""
+
+    kind: str  # new_article, new_version, restored, gone, back
+    article_id: int
+    url: str
+    title: str
+    version: int | None = None
+    summary: str | None = None
+
+
+@dataclass
+class PassResult:
+    run_id: int
+    counts: PassCounts
+    events: list[Event] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.counts.failed == 0
+
+
+@dataclass(frozen=True)
+class _Work:
+    """What a worker thread brings back for one URL."""
+
+    url: str
+    candidate: Candidate | None
+    pages: tuple[FetchedPage, ...] = ()
+    article: Article | None = None
+    error: Exception | None = None
+    attempts: tuple[Attempt, ...] = ()
+
+
+def document_text(title: str, text: str) -> str:
+    """What a version is: its title line, then its blocks. Diffs and hashes use this."""
+    return f"{title}\n{text}"
+
+
+def check_quality(article: Article, previous_chars: int | None, quality: QualitySettings) -> str | None:
+    """Why this capture must not become a version, or None when it is fine."""
+    text = article.text
+    folded_len = len(fold(text))
+    head = fold(article.title + text[:200])
+    for phrase in quality.soft_404_phrases:
+        if fold(phrase) in head and folded_len < max(quality.min_chars * 3, 600):
+            return f"the page says {phrase!r} (a soft 404)"
+    if folded_len < quality.min_chars:
+        return f"the body has {folded_len} characters, fewer than quality.min_chars={quality.min_chars}"
+    if previous_chars and len(text) < previous_chars * (1 - quality.max_shrink_ratio):
+        lost = 1 - len(text) / previous_chars
+        return f"the text lost {lost:.0%} of its length at once (quality.max_shrink_ratio={quality.max_shrink_ratio})"
+    return None
+
+
+class Pipeline:
+    """One archive, one fetcher, one settings object: runs passes."""
+
+    def __init__(self, settings: Settings, archive: Archive, fetcher: Fetcher, *, progress: ProgressFn | None = None) -> None:
+        self.settings = settings
+        self.archive = archive
+        self.fetcher = fetcher
+        self.progress = progress
+        self._fingerprints: list[Fingerprint] | None = None
+
+    # --- public passes -----------------------------------------------------------
+
+    def crawl(self, *, recheck: RecheckFn | None = None, kind: str = "crawl") -> PassResult:
+        """Discover every series, then fetch new candidates and re-check known URLs.
+
+        ``recheck(url, last_changed)`` decides whether a known URL is due
+        (the daemon's tiers); by default every known URL is re-checked.
+        """
+        result = PassResult(run_id=self.archive.start_run(kind), counts=PassCounts())
+        status = "failed"
+        try:
+            candidates: dict[str, Candidate] = {}
+            for series in self.settings.series:
+                found = discover(series, self.settings.fetch, lambda url: self._get_list_page(url, result))
+                for exc in found.errors:
+                    self._record_failure(exc.url, exc, result)
+                for c in found.candidates:
+                    candidates.setdefault(c.url, c)
+            result.counts.found = len(candidates)
+            targets: dict[str, Candidate | None] = dict(candidates)
+            for url, _article_id, last_changed in self.archive.tracked_urls():
+                if url in targets:
+                    continue
+                if recheck is None or recheck(url, last_changed):
+                    targets[url] = None
+            self._run_targets(targets, result)
+            status = "ok" if result.ok else "partial"
+        finally:
+            self.archive.finish_run(result.run_id, result.counts.as_dict(), result.counts.failures, status)
+        return result
+
+    def fetch_urls(self, urls: Sequence[str]) -> PassResult:
+        """Archive the given URLs now, whether or not a list page links to them."""
+        result = PassResult(run_id=self.archive.start_run("fetch"), counts=PassCounts())
+        status = "failed"
+        try:
+            targets: dict[str, Candidate | None] = {first_page_url(u): None for u in urls}
+            result.counts.found = len(targets)
+            self._run_targets(targets, result)
+            status = "ok" if result.ok else "partial"
+        finally:
+            self.archive.finish_run(result.run_id, result.counts.as_dict(), result.counts.failures, status)
+        return result
+
+    # --- discovery helpers -----------------------------------------------------------
+
+    def _get_list_page(self, url: str, result: PassResult) -> FetchedPage:
+        try:
+            page = self.fetcher.fetch(url)
+        except FetchError as exc:
+            with self.archive.transaction():
+                self.archive.log_attempts(exc.attempts, run_id=result.run_id)
+            raise
+        with self.archive.transaction():
+            self.archive.log_attempts(page.attempts, run_id=result.run_id, final_outcome="list_page")
+        return page
+
+    # --- the fetch loop ----------------------------------------------------------------
+
+    def _run_targets(self, targets: dict[str, Candidate | None], result: PassResult) -> None:
+        total = len(targets)
+        done = 0
+        items = iter(targets.items())
+        workers = self.settings.fetch.workers
+        # A bounded number of futures in flight keeps memory flat however many URLs there are.
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fetch") as pool:
+            pending: set[Future[_Work]] = set()
+            exhausted = False
+            while pending or not exhausted:
+                while not exhausted and len(pending) < workers * 2:
+                    try:
+                        url, candidate = next(items)
+                    except StopIteration:
+                        exhausted = True
+                        break
+                    pending.add(pool.submit(self._work, url, candidate))
+                if not pending:
+                    break
+                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    work = future.result()
+                    self._record(work, result)
+                    done += 1
+                    if self.progress:
+                        self.progress(done, total, work.url)
+
+    def _work(self, url: str, candidate: Candidate | None) -> _Work:
+        """Runs in a worker thread: network and parsing only, no archive writes."""
+        state = self.archive_state(url)
+        pages: list[FetchedPage] = []
+        attempts: list[Attempt] = []
+        try:
+            first = self.fetcher.fetch(url, etag=state[0], last_modified=state[1])
+            pages.append(first)
+            attempts.extend(first.attempts)
+            if first.not_modified:
+                return _Work(url, candidate, tuple(pages), attempts=tuple(attempts))
+            extracted = [extract(first.text, url)]
+            for next_url in extracted[0].next_pages:
+                page = self.fetcher.fetch(next_url)
+                pages.append(page)
+                attempts.extend(page.attempts)
+                extracted.append(extract(page.text, next_url))
+            return _Work(url, candidate, tuple(pages), clean(extracted), attempts=tuple(attempts))
+        except FetchError as exc:
+            attempts.extend(exc.attempts)
+            return _Work(url, candidate, tuple(pages), error=exc, attempts=tuple(attempts))
+        except ExtractError as exc:
+            return _Work(url, candidate, tuple(pages), error=exc, attempts=tuple(attempts))
+
+    def archive_state(self, url: str) -> tuple[str | None, str | None]:
+        """The validators for a conditional request. Read-only, safe from worker threads."""
+        row = self.archive.conn.execute("SELECT etag, last_modified FROM article_urls WHERE url = ?", (url,)).fetchone()
+        return (row[0], row[1]) if row else (None, None)
+
+    # --- recording (calling thread only) ---------------------------------------------
+
+    def _record(self, work: _Work, result: PassResult) -> None:
+        now = utcnow()
+        with self.archive.transaction():
+            if work.error is not None:
+                self._record_error(work, result, now)
+            elif work.pages and work.pages[0].not_modified:
+                self._record_not_modified(work, result, now)
+            else:
+                assert work.article is not None
+                self._record_article(work, work.article, result, now)
+
+    def _record_failure(self, url: str, exc: FetchError, result: PassResult) -> None:
+        result.counts.failed += 1
+        result.counts.failures.append((url, str(exc)))
+        log.warning("fetch failed: %s", exc)
+
+    def _record_error(self, work: _Work, result: PassResult, now: datetime) -> None:
+        exc = work.error
+        state = self.archive.url_state(work.url)
+        if isinstance(exc, GoneError):
+            self.archive.log_attempts(work.attempts, run_id=result.run_id, final_outcome="gone", article_id=state.article_id if state else None)
+            if state and state.article_id is not None:
+                self.archive.upsert_url(work.url, status="gone", gone_at=_iso(now), last_status=exc.status)
+                if state.is_primary and self.archive.mark_gone(state.article_id, now):
+                    row = self.archive.article(state.article_id)
+                    result.counts.gone += 1
+                    result.events.append(Event("gone", state.article_id, work.url, row.title if row else ""))
+                    self.archive.add_change(
+                        {
+                            "article_id": state.article_id,
+                            "from_version": row.current_version if row else None,
+                            "to_version": row.current_version if row else 0,
+                            "changed_at": _iso(now),
+                            "kind": "gone",
+                            "summary": f"HTTP {exc.status}: {exc.message}",
+                        }
+                    )
+                    log.info("article gone: %s (%s)", work.url, exc.message)
+            elif work.candidate is None or work.candidate.via != "mirror":
+                result.counts.failed += 1
+                result.counts.failures.append((work.url, str(exc)))
+            return
+        if isinstance(exc, RobotsDisallowed):
+            self.archive.log_attempts(work.attempts, run_id=result.run_id, final_outcome="skipped")
+            result.counts.skipped += 1
+            log.info("skipped (robots.txt): %s", work.url)
+            return
+        capture_id = None
+        if isinstance(exc, ExtractError) and work.pages:
+            # Keep the page that could not be read: it is evidence, and can be re-extracted.
+            capture_id, _ = self.archive.add_capture(work.pages[-1], article_id=state.article_id if state else None, suspect_reason=str(exc))
+        outcome = exc.outcome if isinstance(exc, FetchError) else "extract_error"
+        self.archive.log_attempts(work.attempts or _synthetic_attempt(work.url, now, str(exc)), run_id=result.run_id, final_outcome=outcome, capture_id=capture_id)
+        result.counts.failed += 1
+        result.counts.failures.append((work.url, str(exc)))
+        log.warning("failed: %s", exc)
+
+    def _record_not_modified(self, work: _Work, result: PassResult, now: datetime) -> None:
+        state = self.archive.url_state(work.url)
+        article_id = state.article_id if state else None
+        self.archive.log_attempts(work.attempts, run_id=result.run_id, final_outcome="not_modified", article_id=article_id, capture_id=state.last_capture_id if state else None)
+        self.archive.upsert_url(work.url, last_seen=_iso(now), last_status=304)
+        if article_id is not None:
+            self._touch(article_id, work.url, state, now, result)
+        result.counts.unchanged += 1
+        result.counts.fetched += 1
+
+    def _touch(self, article_id: int, url: str, state: UrlState | None, now: datetime, result: PassResult) -> None:
+        """Record a successful check; a gone article whose primary URL answers again is back."""
+        if state is not None and state.status == "gone":
+            self.archive.upsert_url(url, status="live", gone_at=None)
+        if self.archive.touch_article(article_id, now, revive=bool(state and state.is_primary)):
+            row = self.archive.article(article_id)
+            result.events.append(Event("back", article_id, url, row.title if row else ""))
+            self.archive.add_change(
+                {"article_id": article_id, "from_version": row.current_version if row else None,
+                 "to_version": row.current_version if row else 0, "changed_at": _iso(now), "kind": "back",
+                 "summary": "the article is online again"}
+            )
+            log.info("article back online: %s", url)
+
+    def _record_article(self, work: _Work, article: Article, result: PassResult, now: datetime) -> None:
+        result.counts.fetched += 1
+        first = work.pages[0]
+        state = self.archive.url_state(work.url)
+        article_id = state.article_id if state else None
+        current = self.archive.current_version(article_id) if article_id is not None else None
+
+        reason = check_quality(article, len(current.text) if current else None, self.settings.quality)
+        if reason:
+            capture_id, _ = self.archive.add_capture(first, article_id=article_id, suspect_reason=reason)
+            self.archive.log_attempts(work.attempts, run_id=result.run_id, final_outcome="suspect", article_id=article_id, capture_id=capture_id)
+            result.counts.suspect += 1
+            log.warning("suspect capture kept as evidence only: %s: %s", work.url, reason)
+            return
+
+        capture_ids = [self.archive.add_capture(p, article_id=article_id)[0] for p in work.pages]
+        content_hash = fold_key(document_text(article.title, article.text))
+        validators = {"etag": first.header("etag"), "last_modified": first.header("last-modified")}
+
+        if state is None or state.article_id is None:
+            match = self._series_of(article, work.candidate)
+            article_id, outcome = self._attach_or_create(work, article, match, content_hash, capture_ids, result, now)
+        else:
+            article_id = state.article_id
+            outcome = self._update_known(work, article, state, current, content_hash, capture_ids, result, now)
+
+        self.archive.upsert_url(
+            work.url,
+            article_id=article_id,
+            last_seen=_iso(now),
+            last_status=first.status,
+            content_hash=content_hash,
+            last_capture_id=capture_ids[0],
+            **validators,
+        )
+        self.archive.log_attempts(
+            work.attempts, run_id=result.run_id, final_outcome=outcome, article_id=article_id, capture_id=capture_ids[0]
+        )
+
+    def _series_of(self, article: Article, candidate: Candidate | None) -> SeriesMatch:
+        titles = [article.title, *([candidate.title] if candidate and candidate.title else []), *article.headings[:3]]
+        for series in self.settings.series:
+            for title in titles:
+                match = match_series(title, series)
+                if match is not None:
+                    if match.installment is None and candidate and candidate.installment is not None:
+                        match = SeriesMatch(match.series, candidate.installment, match.label or candidate.label)
+                    return match
+        if candidate is not None:
+            return SeriesMatch(candidate.series, candidate.installment, candidate.label)
+        return SeriesMatch("unsorted", None, None)
+
+    def _attach_or_create(
+        self, work: _Work, article: Article, match: SeriesMatch, content_hash: str, capture_ids: list[int], result: PassResult, now: datetime
+    ) -> tuple[int, str]:
+        """A URL seen for the first time: another rendering of a known article, or a new one."""
+        duplicate = find_duplicate(article, match.series, match.installment, self._known(), self.settings.dedupe)
+        if duplicate is not None:
+            article_id, score = duplicate
+            # Another rendering of an archived article: a new URL, never a new version.
+            self.archive.upsert_url(work.url, article_id=article_id, is_primary=0, status="live")
+            row = self.archive.article(article_id)
+            if row and ROLE_RANK.get(url_role(work.url), 9) < ROLE_RANK.get(url_role(row.url), 9):
+                self.archive.set_primary(article_id, work.url)
+            self.archive.touch_article(article_id, now)
+            result.counts.unchanged += 1
+            log.info("same article as #%s (similarity %.2f): %s", article_id, score, work.url)
+            return article_id, "duplicate"
+        article_id = self.archive.create_article(
+            series=match.series, installment=match.installment, label=match.label, article=article, url=work.url, now=now
+        )
+        self.archive.upsert_url(work.url, article_id=article_id, is_primary=1, status="live")
+        self.archive.add_version(article_id, article, content_hash=content_hash, captured_at=now, url=work.url, capture_ids=capture_ids)
+        self._add_fingerprint(article_id, match, article)
+        result.counts.new_articles += 1
+        result.counts.new_versions += 1
+        result.events.append(Event("new_article", article_id, work.url, article.title, 1))
+        log.info("new article #%s: %s %s", article_id, article.title, work.url)
+        return article_id, "new_article"
+
+    def _update_known(
+        self,
+        work: _Work,
+        article: Article,
+        state: UrlState,
+        current: StoredVersion | None,
+        content_hash: str,
+        capture_ids: list[int],
+        result: PassResult,
+        now: datetime,
+    ) -> str:
+        """A URL already in the archive: unchanged, or a new version of its article."""
+        assert state.article_id is not None
+        article_id = state.article_id
+        self._touch(article_id, work.url, state, now, result)
+        if state.content_hash == content_hash or (current is not None and current.content_hash == content_hash):
+            result.counts.unchanged += 1
+            return "unchanged"
+        if not state.is_primary:
+            # A mirror or e-paper copy changed: captured and logged, but the
+            # versions follow the primary URL so renderings never alternate.
+            result.counts.unchanged += 1
+            log.info("secondary URL changed (captured, not a version): %s", work.url)
+            return "changed_secondary"
+        restores = self.archive.version_with_hash(article_id, content_hash)
+        number = self.archive.add_version(
+            article_id, article, content_hash=content_hash, captured_at=now, url=work.url, capture_ids=capture_ids, restores=restores
+        )
+        diff = diff_texts(
+            document_text(current.title, current.text) if current else "",
+            document_text(article.title, article.text),
+        )
+        summary = diff.summary()
+        self.archive.add_change(
+            {
+                "article_id": article_id,
+                "from_version": current.version if current else None,
+                "to_version": number,
+                "changed_at": _iso(now),
+                "kind": "restore" if restores else "edit",
+                "chars_added": diff.chars_added,
+                "chars_removed": diff.chars_removed,
+                "summary": (f"restores version {restores}: " if restores else "") + summary,
+                "diff_html": render_html(diff),
+            }
+        )
+        self._replace_fingerprint(article_id, article)
+        outcome = "restored" if restores else "new_version"
+        result.counts.new_versions += 1
+        result.events.append(Event(outcome, article_id, work.url, article.title, number, summary))
+        log.info("new version %s of #%s%s: %s", number, article_id, f" (restores {restores})" if restores else "", summary)
+        return outcome
+
+    # --- dedupe fingerprints, loaded once per pipeline ----------------------------------
+
+    def _known(self) -> list[Fingerprint]:
+        if self._fingerprints is None:
+            self._fingerprints = [
+                fingerprint(aid, series, inst, title, text, self.settings.dedupe)
+                for aid, series, inst, title, text in self.archive.fingerprint_rows()
+            ]
+        return self._fingerprints
+
+    def _add_fingerprint(self, article_id: int, match: SeriesMatch, article: Article) -> None:
+        self._known().append(fingerprint(article_id, match.series, match.installment, article.title, article.text, self.settings.dedupe))
+
+    def _replace_fingerprint(self, article_id: int, article: Article) -> None:
+        known = self._known()
+        for i, fp in enumerate(known):
+            if fp.article_id == article_id:
+                known[i] = fingerprint(article_id, fp.series, fp.installment, article.title, article.text, self.settings.dedupe)
+
+
+def _iso(when: datetime) -> str:
+    return when.isoformat(timespec="seconds")
+
+
+def _synthetic_attempt(url: str, now: datetime, error: str) -> Iterable[Attempt]:
+    return (Attempt(url=url, started_at=now, attempt=1, status=None, outcome="error", error=error),)

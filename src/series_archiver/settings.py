@@ -1,0 +1,287 @@
+"""Settings: packaged defaults, overlaid by the user's config.toml, overlaid by flags.
+
+One typed, frozen ``Settings`` object is built once and passed down as an
+argument; nothing reads configuration from a global. Every problem is a
+``ConfigError`` naming the key, so the CLI can print one line and exit 2.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+__all__ = [
+    "ArchiveSettings",
+    "FetchSettings",
+    "QualitySettings",
+    "DedupeSettings",
+    "ScheduleSettings",
+    "NotifySettings",
+    "SeriesSettings",
+    "Settings",
+    "load_settings",
+    "default_config_text",
+]
+
+
+@dataclass(frozen=True)
+class ArchiveSettings:
+    db: Path = Path("archive/series.db")
+    lock_timeout_seconds: float = 60.0
+
+
+@dataclass(frozen=True)
+class FetchSettings:
+    user_agent: str = "series-archiver/0.1"
+    contact: str = ""
+    delay_seconds: float = 5.0
+    timeout_seconds: float = 30.0
+    retries: int = 3
+    backoff_base_seconds: float = 2.0
+    backoff_max_seconds: float = 120.0
+    max_bytes: int = 10_000_000
+    max_in_flight_per_host: int = 1
+    workers: int = 4
+    respect_robots: bool = True
+    allowed_hosts: tuple[str, ...] = ("takungpao.com", "takungpao.com.hk", "tkww.hk")
+
+    def host_allowed(self, host: str) -> bool:
+        """True for an allowed host or any subdomain of one (www.takungpao.com)."""
+        host = host.lower().rstrip(".")
+        return any(host == h or host.endswith("." + h) for h in self.allowed_hosts)
+
+
+@dataclass(frozen=True)
+class QualitySettings:
+    min_chars: int = 200
+    max_shrink_ratio: float = 0.5
+    soft_404_phrases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DedupeSettings:
+    similarity: float = 0.7
+    shingle_size: int = 5
+
+
+@dataclass(frozen=True)
+class ScheduleSettings:
+    cron: str = "17 */2 * * *"
+    timezone: str = "Asia/Hong_Kong"
+    misfire_grace_seconds: int = 600
+    tiers: tuple[tuple[int, int], ...] = ((1, 1), (7, 4), (30, 12), (36500, 84))
+
+
+@dataclass(frozen=True)
+class NotifySettings:
+    command: str = ""
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class SeriesSettings:
+    name: str
+    pattern: str
+    start_urls: tuple[str, ...] = ()
+    max_pages: int = 5
+    urls: tuple[str, ...] = ()
+    mirror_hosts: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Settings:
+    archive: ArchiveSettings = field(default_factory=ArchiveSettings)
+    fetch: FetchSettings = field(default_factory=FetchSettings)
+    quality: QualitySettings = field(default_factory=QualitySettings)
+    dedupe: DedupeSettings = field(default_factory=DedupeSettings)
+    schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
+    notify: NotifySettings = field(default_factory=NotifySettings)
+    series: tuple[SeriesSettings, ...] = ()
+    source: str = "<defaults>"
+
+    def replace(self, **sections: Any) -> Settings:
+        """A copy with some sections (or dotted keys, as ``fetch__delay_seconds``) changed."""
+        current = self
+        for name, value in sections.items():
+            if "__" in name:
+                section, key = name.split("__", 1)
+                value = dataclasses.replace(getattr(current, section), **{key: value})
+                name = section
+            current = dataclasses.replace(current, **{name: value})
+        return current
+
+
+_SECTIONS: dict[str, type] = {
+    "archive": ArchiveSettings,
+    "fetch": FetchSettings,
+    "quality": QualitySettings,
+    "dedupe": DedupeSettings,
+    "schedule": ScheduleSettings,
+    "notify": NotifySettings,
+}
+
+
+def default_config_text() -> str:
+    return resources.files("series_archiver").joinpath("defaults.toml").read_text(encoding="utf-8")
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError("--config", f"file {path} does not exist; pass an existing file or create it") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError("--config", f"{path} is not valid TOML ({exc}); fix the file") from None
+
+
+def load_settings(
+    path: Path | None = None,
+    *,
+    db: Path | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> Settings:
+    """Build the settings: defaults, then ``path`` (if given), then flags.
+
+    ``overrides`` maps dotted keys ("fetch.delay_seconds") to values, for flags
+    and tests.
+    """
+    data = tomllib.loads(default_config_text())
+    source = "<defaults>"
+    if path is not None:
+        user = _read_toml(path)
+        source = str(path)
+        _check_known(user, data, source)
+        for key, value in user.items():
+            if key == "series":
+                data["series"] = value  # a user's series list replaces the default one
+            elif isinstance(value, dict):
+                data[key] = {**data[key], **value}
+    for dotted, value in (overrides or {}).items():
+        section, _, key = dotted.partition(".")
+        if section not in _SECTIONS or not key:
+            raise ConfigError(dotted, "is not a known setting")
+        data[section][key] = value
+    if db is not None:
+        data["archive"]["db"] = str(db)
+    return _build(data, source)
+
+
+def _check_known(user: dict[str, Any], defaults: dict[str, Any], source: str) -> None:
+    for key, value in user.items():
+        if key == "series":
+            if not isinstance(value, list):
+                raise ConfigError("series", "must be one or more [[series]] tables", source=source)
+            continue
+        if key not in _SECTIONS:
+            raise ConfigError(key, f"is not a known section (known: {', '.join(sorted(_SECTIONS))}, series)", source=source)
+        if not isinstance(value, dict):
+            raise ConfigError(key, "must be a [table]", source=source)
+        for sub in value:
+            if sub not in defaults[key]:
+                known = ", ".join(sorted(defaults[key]))
+                raise ConfigError(f"{key}.{sub}", f"is not a known key (known in [{key}]: {known})", source=source)
+
+
+def _build(data: dict[str, Any], source: str) -> Settings:
+    sections = {name: _coerce(cls, name, data.get(name, {}), source) for name, cls in _SECTIONS.items()}
+    series_list = data.get("series", [])
+    series = tuple(_coerce(SeriesSettings, f"series[{i}]", s, source) for i, s in enumerate(series_list))
+    if not series:
+        raise ConfigError("series", "at least one [[series]] table is needed", source=source)
+    for i, s in enumerate(series):
+        try:
+            re.compile(s.pattern)
+        except re.error as exc:
+            raise ConfigError(f"series[{i}].pattern", f"is not a valid regular expression ({exc})", source=source) from None
+        for url in (*s.start_urls, *s.urls):
+            if not re.match(r"https?://[^/\s]+", url):
+                raise ConfigError(f"series[{i}]", f"URL {url!r} must start with http:// or https://", source=source)
+    settings = Settings(**sections, series=series, source=source)
+    _validate_ranges(settings, source)
+    return settings
+
+
+def _coerce(cls: type, name: str, raw: Any, source: str) -> Any:
+    if not isinstance(raw, dict):
+        raise ConfigError(name, "must be a table", source=source)
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls)}
+    kwargs: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key not in known:
+            raise ConfigError(f"{name}.{key}", f"is not a known key (known: {', '.join(sorted(known))})", source=source)
+        kwargs[key] = _convert(hints[key], value, f"{name}.{key}", source)
+    try:
+        return cls(**kwargs)
+    except TypeError as exc:
+        raise ConfigError(name, f"is incomplete ({exc})", source=source) from None
+
+
+def _convert(hint: Any, value: Any, key: str, source: str) -> Any:
+    origin = typing.get_origin(hint)
+    if hint is Path:
+        if not isinstance(value, (str, Path)):
+            raise ConfigError(key, f"must be a path string, not {value!r}", source=source)
+        return Path(value)
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(key, f"must be true or false, not {value!r}", source=source)
+        return value
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(key, f"must be a whole number, not {value!r}", source=source)
+        return value
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(key, f"must be a number, not {value!r}", source=source)
+        return float(value)
+    if hint is str:
+        if not isinstance(value, str):
+            raise ConfigError(key, f"must be a string, not {value!r}", source=source)
+        return value
+    if origin is tuple:
+        args = typing.get_args(hint)
+        if not isinstance(value, (list, tuple)):
+            raise ConfigError(key, f"must be a list, not {value!r}", source=source)
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_convert(args[0], v, key, source) for v in value)
+        if len(value) != len(args):
+            raise ConfigError(key, f"must have {len(args)} items, not {value!r}", source=source)
+        return tuple(_convert(a, v, key, source) for a, v in zip(args, value))
+    if origin in (types.UnionType, typing.Union):
+        return value
+    return value
+
+
+def _validate_ranges(s: Settings, source: str) -> None:
+    checks: list[tuple[bool, str, str]] = [
+        (s.fetch.delay_seconds >= 0, "fetch.delay_seconds", "must be 0 or more"),
+        (s.fetch.timeout_seconds > 0, "fetch.timeout_seconds", "must be more than 0"),
+        (s.fetch.retries >= 0, "fetch.retries", "must be 0 or more"),
+        (s.fetch.max_bytes > 0, "fetch.max_bytes", "must be more than 0"),
+        (s.fetch.workers >= 1, "fetch.workers", "must be 1 or more"),
+        (s.fetch.max_in_flight_per_host >= 1, "fetch.max_in_flight_per_host", "must be 1 or more"),
+        (bool(s.fetch.allowed_hosts), "fetch.allowed_hosts", "must name at least one host"),
+        (bool(s.fetch.user_agent.strip()), "fetch.user_agent", "must name the project; an empty User-Agent is impolite"),
+        (0 < s.dedupe.similarity <= 1, "dedupe.similarity", "must be between 0 and 1"),
+        (s.dedupe.shingle_size >= 1, "dedupe.shingle_size", "must be 1 or more"),
+        (0 <= s.quality.max_shrink_ratio < 1, "quality.max_shrink_ratio", "must be at least 0 and below 1"),
+        (s.quality.min_chars >= 0, "quality.min_chars", "must be 0 or more"),
+        (s.archive.lock_timeout_seconds >= 0, "archive.lock_timeout_seconds", "must be 0 or more"),
+    ]
+    for ok, key, problem in checks:
+        if not ok:
+            raise ConfigError(key, problem, source=source)
+    for i, s_ in enumerate(s.series):
+        if s_.max_pages < 1:
+            raise ConfigError(f"series[{i}].max_pages", "must be 1 or more", source=source)
