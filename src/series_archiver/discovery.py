@@ -21,7 +21,7 @@ from bs4 import BeautifulSoup, Tag
 
 from .errors import FetchError
 from .models import Candidate, FetchedPage, SeriesMatch
-from .profiles import LIST_PROFILES, MIRRORED_DOMAIN, NEXT_PAGE_WORDS, first_page_url, is_article_url
+from .profiles import LIST_PROFILES, NEXT_PAGE_WORDS, first_page_url, is_article_url
 from .settings import FetchSettings, SeriesSettings
 from .textfold import normalize, to_simplified
 
@@ -182,21 +182,26 @@ def discover(series: SeriesSettings, fetch_settings: FetchSettings, get: Callabl
                     seen_urls.add(candidate.url)
                     result.candidates.append(candidate)
     for candidate in list(result.candidates):
-        for mirrored in _mirror_urls(candidate.url, series.mirror_hosts):
+        for mirrored in mirror_urls(candidate.url, series.mirrors):
             if mirrored not in seen_urls:
                 seen_urls.add(mirrored)
                 result.candidates.append(dataclasses.replace(candidate, url=mirrored, via="mirror"))
     return result
 
 
-def _mirror_urls(url: str, mirror_hosts: tuple[str, ...]) -> list[str]:
-    """The same article path on each mirror host (www.takungpao.com -> www.takungpao.com.hk)."""
+def mirror_urls(url: str, mirrors: tuple[tuple[str, ...], ...]) -> list[str]:
+    """The same article path on the other hosts of its mirror group.
+
+    ``www.takungpao.com`` -> ``www.takungpao.com.hk``; ``epaper.tkww.hk`` -> ``www.tkww.hk``.
+    """
     parts = urlsplit(url)
-    if not mirror_hosts or not is_article_url(url) or parts.hostname in mirror_hosts:
+    host = (parts.hostname or "").lower()
+    if not is_article_url(url):
         return []
-    if not (parts.hostname or "").endswith(MIRRORED_DOMAIN):
-        return []
-    return [urlunsplit(("https", host, parts.path, parts.query, "")) for host in mirror_hosts]
+    for group in mirrors:
+        if host in group:
+            return [urlunsplit(("https", other, parts.path, parts.query, "")) for other in group if other != host]
+    return []
 
 
 def _known_urls(series: SeriesSettings) -> Iterator[Candidate]:

@@ -78,10 +78,6 @@ LIST_PROFILES: tuple[ListProfile, ...] = (
     ),
 )
 
-# Articles on this domain are also served, same path and id, on the mirror
-# hosts a series lists in ``mirror_hosts`` (www.takungpao.com.hk).
-MIRRORED_DOMAIN = "takungpao.com"
-
 # Next-page links by their words, on any system, and rel=next.
 NEXT_PAGE_WORDS = ("下一页", "下一頁", "下頁", "下页", "Next", "next")
 

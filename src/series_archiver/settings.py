@@ -94,7 +94,8 @@ class SeriesSettings:
     start_urls: tuple[str, ...] = ()
     max_pages: int = 5
     urls: tuple[str, ...] = ()
-    mirror_hosts: tuple[str, ...] = ()
+    # Groups of hosts that serve the same article at the same path.
+    mirrors: tuple[tuple[str, ...], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -67,7 +67,6 @@ class UrlState:
     etag: str | None
     last_modified: str | None
     content_hash: str | None
-    payload_sha256: str | None
     last_capture_id: int | None
 
 
@@ -121,7 +120,6 @@ CREATE TABLE IF NOT EXISTS article_urls (
     etag TEXT,
     last_modified TEXT,
     content_hash TEXT,
-    payload_sha256 TEXT,
     last_capture_id INTEGER REFERENCES captures(id)
 );
 CREATE TABLE IF NOT EXISTS captures (
@@ -432,13 +430,13 @@ class Archive:
 
     def url_state(self, url: str) -> UrlState | None:
         row = self.conn.execute(
-            "SELECT url, article_id, is_primary, status, etag, last_modified, content_hash, payload_sha256, last_capture_id "
+            "SELECT url, article_id, is_primary, status, etag, last_modified, content_hash, last_capture_id "
             "FROM article_urls WHERE url = ?",
             (url,),
         ).fetchone()
         if row is None:
             return None
-        return UrlState(row[0], row[1], bool(row[2]), row[3], row[4], row[5], row[6], row[7], row[8])
+        return UrlState(row[0], row[1], bool(row[2]), row[3], row[4], row[5], row[6], row[7])
 
     def upsert_url(self, url: str, **fields: Any) -> None:
         if self.conn.execute("SELECT 1 FROM article_urls WHERE url = ?", (url,)).fetchone():

@@ -1,0 +1,1 @@
+"""The benchmark of series-archiver: ``python bench/run.py`` (see the README, "Benchmark")."""

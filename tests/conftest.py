@@ -1,0 +1,71 @@
+"""Shared fixtures: the replica on 127.0.0.1, archives in tmp_path, the seed.
+
+Every crawl in the tests goes through ``LoopbackTransport``: requests for the
+real URLs reach the replica's loopback servers, and any other host is refused
+before a socket opens.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from series_archiver import core
+from series_archiver.demo import demo_settings, replica_manifest
+from series_archiver.loopback import LoopbackTransport
+from series_archiver.pipeline import PassResult
+from series_archiver.replica import ReplicaSite
+from series_archiver.settings import Settings
+
+REPO = Path(__file__).resolve().parents[1]
+SEED = REPO.parent / "shared" / "seed" / "000_d7e7d544140b6fc5.txt"
+
+
+@pytest.fixture
+def replica() -> Iterator[ReplicaSite]:
+    """A replica of its own for each test, so edits do not leak between tests."""
+    with ReplicaSite() as site:
+        yield site
+
+
+@pytest.fixture(scope="session")
+def manifest() -> dict:
+    return replica_manifest()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Packaged settings pointed at the replica, archive in tmp_path, no politeness delay."""
+    return demo_settings(tmp_path / "series.db")
+
+
+class Crawler:
+    """Runs real passes against one replica into one archive."""
+
+    def __init__(self, site: ReplicaSite, settings: Settings) -> None:
+        self.site = site
+        self.settings = settings
+
+    def crawl(self) -> PassResult:
+        return core.crawl(self.settings, transport=LoopbackTransport(self.site.origins))
+
+    def fetch(self, *urls: str) -> PassResult:
+        return core.fetch(self.settings, list(urls), transport=LoopbackTransport(self.site.origins))
+
+
+@pytest.fixture
+def crawler(replica: ReplicaSite, settings: Settings) -> Crawler:
+    return Crawler(replica, settings)
+
+
+@pytest.fixture(scope="session")
+def seed_text() -> str:
+    """Installment ① as printed (../shared/seed). Read at run time, never copied."""
+    if not SEED.exists():
+        if os.environ.get("SA_REQUIRE_SEED"):
+            pytest.fail(f"{SEED} is missing but SA_REQUIRE_SEED is set")
+        pytest.skip(f"the printed seed is not beside the repository ({SEED})")
+    return SEED.read_text(encoding="utf-8")
