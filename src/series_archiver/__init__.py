@@ -8,17 +8,24 @@ from .core import crawl, fetch, list_articles, open_pipeline, show_article
 from .errors import (
     ArchiverError,
     ConfigError,
+    ExportError,
     ExtractError,
     FetchError,
     GoneError,
     LockTimeout,
+    NotArchived,
+    PassInterrupted,
     StoreError,
     SuspectCapture,
 )
+from .export import JsonlExport, WarcExport, export_jsonl, export_warc
+from .history import ArticleHistory, VersionDiff, article_diff, article_log
 from .models import Article, Block, Candidate, Extracted, FetchedPage, PassCounts
 from .pipeline import Event, PassResult, Pipeline
+from .schedule import Daemon, Tiers, status
 from .settings import Settings, load_settings
 from .store import Archive
+from .verify import VerifyReport, verify_archive
 
 __version__ = "0.1.0"
 
@@ -26,26 +33,42 @@ __all__ = [
     "Archive",
     "ArchiverError",
     "Article",
+    "ArticleHistory",
     "Block",
     "Candidate",
     "ConfigError",
+    "Daemon",
     "Event",
+    "ExportError",
     "ExtractError",
     "Extracted",
     "FetchError",
     "FetchedPage",
     "GoneError",
+    "JsonlExport",
     "LockTimeout",
+    "NotArchived",
     "PassCounts",
+    "PassInterrupted",
     "PassResult",
     "Pipeline",
     "Settings",
     "StoreError",
     "SuspectCapture",
+    "Tiers",
+    "VerifyReport",
+    "VersionDiff",
+    "WarcExport",
+    "article_diff",
+    "article_log",
     "crawl",
+    "export_jsonl",
+    "export_warc",
     "fetch",
     "list_articles",
     "load_settings",
     "open_pipeline",
     "show_article",
+    "status",
+    "verify_archive",
 ]

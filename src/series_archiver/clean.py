@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from .errors import ExtractError
 from .models import Article, Block, Extracted
 from .textfold import fold, normalize
 
@@ -59,9 +60,19 @@ def split_byline(text: str) -> tuple[str, ...] | None:
 
 
 def clean(pages: Sequence[Extracted]) -> Article:
-    """Clean the pages of one article (page 1 first) into one ``Article``."""
+    """Clean the pages of one article (page 1 first) into one ``Article``.
+
+    Raises ``ExtractError`` and nothing else, whatever text the pages hold.
+    """
     if not pages:
-        raise ValueError("clean() needs at least one page")
+        raise ExtractError("<no page>", "there is no page to clean; extract() at least one page first")
+    try:
+        return _clean(pages)
+    except Exception as exc:  # the text is whatever a page held: its trouble is that page's error
+        raise ExtractError(pages[0].url, f"the text could not be cleaned ({type(exc).__name__}: {exc})") from exc
+
+
+def _clean(pages: Sequence[Extracted]) -> Article:
     first = pages[0]
     raw_blocks = [b for page in pages for b in page.blocks]
     captions: list[str] = [normalize(c) for page in pages for c in page.captions]

@@ -20,9 +20,15 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from . import core
+from . import logs, schedule
+from . import history
+from . import export as exporting
+from . import verify as verifying
 from .demo import run_demo
+from .diff import render_terminal
 from .errors import ArchiverError, ConfigError
 from .pipeline import PassResult, ProgressFn
 from .settings import Settings, load_settings
@@ -252,6 +258,211 @@ def demo(keep: bool, db: Path, fresh: bool) -> None:
     with errors_to_exit():
         code = run_demo(db, fresh=fresh, keep=keep, echo=click.echo)
     sys.exit(code)
+
+
+@cli.command()
+@common_options
+@click.argument("article_id", type=int)
+@click.option("--from", "from_version", type=int, help="The older version (default: the one before --to).")
+@click.option("--to", "to_version", type=int, help="The newer version (default: the latest).")
+@click.option("--json", "as_json", is_flag=True, help="Print from, to, chars_added, chars_removed and ops as JSON.")
+def diff(config: Path | None, db: Path | None, article_id: int, from_version: int | None, to_version: int | None, as_json: bool) -> None:
+    """Show what changed between two versions of an article, character by character.
+
+    Deletions are red and struck through, insertions green and underlined;
+    unchanged paragraphs far from a change are folded.
+
+    Example: series-archiver diff 1 --from 1 --to 2
+    """
+    with errors_to_exit():
+        result = history.article_diff(_settings(config, db), article_id, from_version, to_version)
+    if as_json:
+        _echo_json(result.as_json())
+        return
+    print_version_diff(result)
+
+
+@cli.command()
+@common_options
+@click.argument("article_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print the article's URLs, versions and events as JSON.")
+def log(config: Path | None, db: Path | None, article_id: int, as_json: bool) -> None:
+    """List an article's history: versions, edits, restores, removals, returns, suspect captures.
+
+    Example: series-archiver log 1 --json
+    """
+    with errors_to_exit():
+        result = history.article_log(_settings(config, db), article_id)
+    if as_json:
+        _echo_json(result.as_json())
+        return
+    print_history(result)
+
+
+def print_version_diff(result: history.VersionDiff) -> None:
+    console = Console(highlight=False, soft_wrap=True)
+    d = result.diff
+    console.print(
+        f"#{result.article_id} version {result.from_version} ({result.from_captured_at}) -> "
+        f"version {result.to_version} ({result.to_captured_at}): "
+        + (f"[green]+{d.chars_added}[/green] [red]-{d.chars_removed}[/red] characters" if d.changed else "no change"),
+    )
+    if d.changed:
+        console.print()
+        render_terminal(d, console)
+
+
+_EVENT_STYLE = {"gone": "red", "back": "green", "suspect": "yellow", "restore": "cyan"}
+
+
+def format_event(e: history.HistoryEvent) -> Text:
+    """One line of ``log``: when, what, version, size, change counts, summary."""
+    kind = f"restore v{e.restores}" if e.kind == "restore" else e.kind
+    line = Text(f"{e.at}  ")
+    line.append(f"{kind:<11}", style=_EVENT_STYLE.get(e.kind, ""))
+    line.append(f" {'' if e.version is None else f'v{e.version}':<4}")
+    line.append(f" {'' if e.chars is None else f'{e.chars:,} chars':>12}")
+    change = f"+{e.chars_added} -{e.chars_removed}" if e.chars_added is not None else ""
+    line.append(f"  {change:<12}")
+    what = e.summary or ""
+    if e.capture_id is not None:
+        what += f" (capture {e.capture_id}, {e.url})"
+    line.append(what)
+    line.rstrip()
+    return line
+
+
+def print_history(result: history.ArticleHistory) -> None:
+    console = Console(highlight=False, soft_wrap=True)
+    console.print(f"#{result.id} {result.title}", markup=False)
+    state = "live" if result.status == "live" else f"[red]{result.status}[/red] since {result.gone_at}"
+    count = len(result.versions)
+    console.print(f"{state} · {count} version{'s' if count != 1 else ''} · {result.url}")
+    for u in result.urls:
+        if not u.is_primary:
+            console.print(f"  also at {u.url} ({u.role}, {u.status})", markup=False)
+    console.print()
+    for e in result.events:
+        console.print(format_event(e))
+
+
+@cli.command()
+@common_options
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (127.0.0.1: this machine only).")
+@click.option("--port", type=click.IntRange(1, 65535), default=8001, show_default=True, help="Port to listen on.")
+def browse(config: Path | None, db: Path | None, host: str, port: int) -> None:
+    """Browse the archive in Datasette: installments in order, search, edits with their diffs.
+
+    The archive is opened read-only: browsing never writes to it and never
+    blocks a crawl, and what a crawl adds shows on the next page load.
+
+    Example: series-archiver browse --port 8001
+    """
+    from . import browse as browsing  # Datasette is imported only for this command
+
+    with errors_to_exit():
+        settings = _settings(config, db)
+        browsing.serve(settings.archive.db, host=host, port=port, echo=click.echo)
+
+
+@cli.command()
+@common_options
+@click.option("--now", "run_now", is_flag=True, help="Also run a pass at start, before the first scheduled one.")
+@click.option("--once", is_flag=True, help="Run one tiered pass, logged and notified, then exit (for system cron).")
+@click.option("--log-file", type=click.Path(path_type=Path, dir_okay=False), help="Append the log lines to this file instead of stderr.")
+@click.option("-v", "--verbose", count=True, help="Also log every pass and what was due (-vv: the pipeline's own log).")
+def daemon(config: Path | None, db: Path | None, run_now: bool, once: bool, log_file: Path | None, verbose: int) -> None:
+    """Run passes on the [schedule] cron line until SIGTERM or Ctrl-C.
+
+    Discovery runs every pass; archived articles are re-checked by tier
+    (schedule.tiers). Quiet while nothing changes: one log line per new
+    installment, edit, removal or failure. Stops cleanly (exit 0) on SIGTERM
+    or SIGINT, ending the pass in flight between two URLs.
+
+    Example: series-archiver daemon --now --log-file archive/daemon.log
+    """
+    with errors_to_exit():
+        settings = _settings(config, db)
+        runner = schedule.Daemon(settings)
+        logs.setup_logging(log_file=log_file, verbose=verbose, tz=runner.tz)
+        code = runner.run(now=run_now, once=once)
+    sys.exit(code)
+
+
+@cli.command()
+@common_options
+@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+def status(config: Path | None, db: Path | None, as_json: bool) -> None:
+    """Say when the last pass ran and how it went, when the next is due, and who holds the lock.
+
+    Example: series-archiver status --json
+    """
+    with errors_to_exit():
+        info = schedule.status(_settings(config, db))
+    if as_json:
+        _echo_json(info)
+        return
+    click.echo("\n".join(schedule.status_lines(info)))
+
+
+@cli.command(name="export")
+@common_options
+@click.option("--warc", "warc_path", type=click.Path(path_type=Path, dir_okay=False),
+              help="Write a WARC 1.1 file (one gzip member per record when the name ends in .gz).")
+@click.option("--jsonl", "jsonl_path", type=click.Path(path_type=Path, dir_okay=False),
+              help="Write one JSON object per version (article, version, text).")
+@click.option("--series", help="Only this series (its name, as in list).")
+@click.option("--since", help="Only what was fetched at or after this time: YYYY-MM-DD (UTC) or an ISO time with offset.")
+def export_(config: Path | None, db: Path | None, warc_path: Path | None, jsonl_path: Path | None,
+            series: str | None, since: str | None) -> None:
+    """Export the archive: WARC 1.1 for web-archive tools, JSON Lines for analysis.
+
+    The WARC holds a request and a response record per stored capture and a
+    revisit record per re-fetch that found the same bytes; it passes
+    `warcio check`. A revisit exported with --since refers to its response in
+    an earlier export by record id.
+
+    Example: series-archiver export --warc series.warc.gz --since 2025-12-01
+    """
+    if warc_path is None and jsonl_path is None:
+        raise click.UsageError("give --warc FILE.warc.gz or --jsonl FILE (or both)")
+    with errors_to_exit():
+        settings = _settings(config, db)
+        since_at = exporting.parse_since(since) if since is not None else None
+        if warc_path is not None:
+            w = exporting.export_warc(settings, warc_path, series=series, since=since_at)
+            click.echo(
+                f"wrote {w.path}: {w.records} records (1 warcinfo, {w.requests} request, {w.responses} response, "
+                f"{w.revisits} revisit: {w.revisits_identical} identical-payload-digest, "
+                f"{w.revisits_not_modified} server-not-modified), {w.bytes:,} bytes"
+            )
+        if jsonl_path is not None:
+            j = exporting.export_jsonl(settings, jsonl_path, series=series, since=since_at)
+            click.echo(f"wrote {j.path}: {j.versions} versions, {j.bytes:,} bytes")
+
+
+@cli.command()
+@common_options
+@click.option("--json", "as_json", is_flag=True, help="Print checked, ok and the problems as JSON.")
+def verify(config: Path | None, db: Path | None, as_json: bool) -> None:
+    """Check every stored capture against its SHA-256.
+
+    Decompresses each capture's stored bytes and recomputes their SHA-256;
+    reports captures whose bytes no longer match or cannot be decompressed,
+    and exits 1 if there is any.
+
+    Example: series-archiver verify --json
+    """
+    with errors_to_exit():
+        report = verifying.verify_archive(_settings(config, db))
+    if as_json:
+        _echo_json(report.as_json())
+    else:
+        for p in report.problems:
+            click.echo(f"capture {p.capture_id} ({p.url}, fetched {p.fetched_at}): {p.kind}: {p.detail}")
+        verdict = "all match their SHA-256" if report.ok else f"{len(report.problems)} do not match"
+        click.echo(f"{report.checked} captures checked in {report.db}: {verdict}")
+    sys.exit(0 if report.ok else 1)
 
 
 def main() -> None:

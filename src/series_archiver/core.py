@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 import httpx
 
-from .errors import StoreError
+from .errors import ConfigError, PassInterrupted, StoreError
 from .fetch import Fetcher
+from .loopback import LoopbackTransport
 from .pipeline import PassResult, Pipeline, ProgressFn, RecheckFn
 from .settings import Settings
 from .store import Archive
@@ -25,19 +28,65 @@ __all__ = ["crawl", "fetch", "list_articles", "show_article", "open_pipeline", "
 log = logging.getLogger("series_archiver")
 
 
+REPLICA_ENV = "SERIES_ARCHIVER_REPLICA_ORIGINS"
+
+
+def replica_transport_from_env() -> httpx.BaseTransport | None:
+    """Test hook: a ``LoopbackTransport`` when ``SERIES_ARCHIVER_REPLICA_ORIGINS`` is set.
+
+    The variable holds a JSON object mapping real origins to loopback ones
+    (``ReplicaSite.origins``), so a CLI or daemon subprocess crawls a replica
+    that a test serves. LoopbackTransport refuses any non-loopback target.
+    """
+    raw = os.environ.get(REPLICA_ENV)
+    if not raw:
+        return None
+    try:
+        origins = json.loads(raw)
+        if not isinstance(origins, dict):
+            raise ValueError("not a JSON object")
+        return LoopbackTransport(origins)
+    except ValueError as exc:
+        raise ConfigError(
+            REPLICA_ENV,
+            f"(environment) must map real origins to loopback origins as JSON ({exc}); unset it to crawl the real site",
+        ) from None
+
+
+def _stoppable_sleep(stop: threading.Event | None) -> dict[str, Any]:
+    """The fetcher's politeness waits end at once when ``stop`` is set (the pipeline checks it between URLs)."""
+    if stop is None:
+        return {}
+
+    def sleep(seconds: float) -> None:
+        if stop.wait(seconds):
+            raise PassInterrupted("stop requested while waiting to fetch")
+
+    return {"sleep": sleep}
+
+
 @contextmanager
 def open_pipeline(
-    settings: Settings, *, command: str, progress: ProgressFn | None = None, transport: httpx.BaseTransport | None = None
+    settings: Settings,
+    *,
+    command: str,
+    progress: ProgressFn | None = None,
+    transport: httpx.BaseTransport | None = None,
+    stop: threading.Event | None = None,
 ) -> Iterator[Pipeline]:
     """Archive + writer lock + fetcher, released in reverse order whatever happens.
 
     ``transport`` is for the replica (demo, tests, benchmark): see loopback.py.
+    ``stop``, once set, ends the pass with ``PassInterrupted`` between two URLs
+    (the daemon's SIGTERM); the URL being recorded is recorded whole.
     """
+    if transport is None:
+        transport = replica_transport_from_env()
     archive = Archive(settings.archive.db)
     try:
         with archive.writer_lock(settings.archive.lock_timeout_seconds, command=command):
-            with Fetcher(settings.fetch, transport=transport) as fetcher:
-                yield Pipeline(settings, archive, fetcher, progress=progress)
+            with Fetcher(settings.fetch, transport=transport, **_stoppable_sleep(stop)) as fetcher:
+                yield Pipeline(settings, archive, fetcher, progress=progress, stop=stop)
     finally:
         archive.close()
 
@@ -49,9 +98,14 @@ def crawl(
     recheck: RecheckFn | None = None,
     kind: str = "crawl",
     transport: httpx.BaseTransport | None = None,
+    stop: threading.Event | None = None,
 ) -> PassResult:
-    """One full pass: discover, fetch what is new or due, record versions."""
-    with open_pipeline(settings, command=kind, progress=progress, transport=transport) as pipeline:
+    """One full pass: discover, fetch what is new or due, record versions.
+
+    ``recheck`` picks the known URLs due this pass (schedule.py's tiers);
+    ``stop`` makes the pass end early, see ``open_pipeline``.
+    """
+    with open_pipeline(settings, command=kind, progress=progress, transport=transport, stop=stop) as pipeline:
         return pipeline.crawl(recheck=recheck, kind=kind)
 
 

@@ -82,7 +82,8 @@ def run_demo(db: Path, *, fresh: bool = True, keep: bool = False, echo: Callable
             "\nNext:\n"
             f"  series-archiver list --db {db}\n"
             f"  series-archiver show 1 --db {db}\n"
-            f"  datasette {db}        # browse the archive"
+            f"  series-archiver browse --db {db}   # browse in Datasette, with search and diffs\n"
+            f"  datasette {db}                     # or plain Datasette"
         )
         if keep:
             echo("\nThe replica keeps running; press Ctrl-C to stop.")

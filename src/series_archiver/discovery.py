@@ -13,11 +13,14 @@ import dataclasses
 import re
 import unicodedata
 from collections.abc import Callable, Iterator
+from typing import TypeVar, cast
 from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from bs4 import BeautifulSoup, Tag
+
+from . import lxmlsoup
 
 from .errors import FetchError
 from .models import Candidate, FetchedPage, SeriesMatch
@@ -177,7 +180,7 @@ def discover(series: SeriesSettings, fetch_settings: FetchSettings, get: Callabl
         result.candidates.append(candidate)
     for start in series.start_urls:
         for page, soup in _list_pages(start, series.max_pages, get, result):
-            for candidate in find_candidates(page, series, fetch_settings, soup):
+            for candidate in _read(page, soup, lambda s: find_candidates(page, series, fetch_settings, s)):
                 if candidate.url not in seen_urls:
                     seen_urls.add(candidate.url)
                     result.candidates.append(candidate)
@@ -222,8 +225,25 @@ def _list_pages(
             result.errors.append(exc)
             return
         result.pages_scanned.append(url)
-        soup = BeautifulSoup(page.text, "lxml")
+        soup = _list_soup(page.text)
         yield page, soup
-        url = next_list_page(page, soup)
+        url = _read(page, soup, lambda s: next_list_page(page, s))
         if url and is_article_url(url):
             return  # a list's next link never leads into an article; stop rather than wander
+
+
+_T = TypeVar("_T")
+
+
+def _list_soup(text: str) -> BeautifulSoup:
+    """A list page's tree: lxml's behind BeautifulSoup's API (lxmlsoup.py, 20× faster to build), or BeautifulSoup's."""
+    doc = lxmlsoup.parse(text)
+    return cast(BeautifulSoup, doc) if doc is not None else BeautifulSoup(text, "lxml")
+
+
+def _read(page: FetchedPage, soup: BeautifulSoup, read: Callable[[BeautifulSoup], _T]) -> _T:
+    """``read(soup)``, again on BeautifulSoup's own tree if lxmlsoup cannot answer one of its calls."""
+    try:
+        return read(soup)
+    except lxmlsoup.Unanswered:
+        return read(BeautifulSoup(page.text, "lxml"))

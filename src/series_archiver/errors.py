@@ -10,19 +10,26 @@ to do about it, so a message printed by the CLI is enough to act on::
     │   ├── RobotsDisallowed   robots.txt forbids the URL
     │   ├── HTTPStatusError    a final non-2xx status                           (.status)
     │   │   └── GoneError      404 / 410, or a redirect to a home or list page
-    │   ├── TooLarge           the body exceeds fetch.max_bytes
-    │   ├── TruncatedBody      fewer bytes than announced, or a broken stream
+    │   ├── TooLarge           the body exceeds fetch.max_bytes (outcome too_large)
+    │   ├── TruncatedBody      fewer bytes than announced, a broken stream (outcome truncated)
     │   ├── NotHTML            a content type that is not a web page
     │   ├── UndecodableText    no encoding gives clean text
     │   └── NetworkError       timeout, refused or reset connection, after retries
     ├── ExtractError           a page was fetched but yields no article         (.url)
     │   └── SuspectCapture     a soft 404, an empty or truncated text           (.reason)
-    └── StoreError             the archive cannot be read or written            (.path)
-        └── LockTimeout        another process holds the writer lock            (.holder)
+    ├── StoreError             the archive cannot be read or written            (.path)
+    │   ├── LockTimeout        another process holds the writer lock            (.holder)
+    │   └── NotArchived        no such article, or no such version of it        (.article_id, .version)
+    ├── ExportError            an export file cannot be written                 (.path)
+    └── PassInterrupted        SIGTERM/SIGINT stopped a pass between two URLs
 
 Fetch failures raise; they never return ``None``. The pipeline catches
-``FetchError`` and ``ExtractError`` per URL, records them in the fetch log and
-carries on with the pass.
+``FetchError`` and ``ExtractError`` per URL, records them in the fetch log
+(``FetchError.outcome`` is the word it uses) and carries on with the pass.
+``extract()`` and ``clean()`` raise nothing but ``ExtractError``, whatever the
+page holds; a bug anywhere else in one URL's handling is recorded as that
+URL's error too, so one URL never stops a pass. ``LockTimeout`` stops a
+command before it writes anything.
 """
 
 from __future__ import annotations
@@ -50,6 +57,9 @@ __all__ = [
     "SuspectCapture",
     "StoreError",
     "LockTimeout",
+    "NotArchived",
+    "ExportError",
+    "PassInterrupted",
 ]
 
 
@@ -123,9 +133,15 @@ class GoneError(HTTPStatusError):
 class TooLarge(FetchError):
     hint = "raise fetch.max_bytes if the page is genuine"
 
+    @property
+    def outcome(self) -> str:
+        return "too_large"
+
 
 class TruncatedBody(FetchError):
-    pass
+    @property
+    def outcome(self) -> str:
+        return "truncated"
 
 
 class NotHTML(FetchError):
@@ -172,3 +188,44 @@ class LockTimeout(StoreError):
             f"another writer holds the archive lock ({holder}); waited {waited:g}s. "
             "Wait for it to finish, or raise archive.lock_timeout_seconds.",
         )
+
+
+class NotArchived(StoreError):
+    """The article or version asked for is not in the archive; the message says which exist."""
+
+    def __init__(
+        self, path: str, article_id: int, version: int | None = None, *, latest: int | None = None, detail: str | None = None
+    ) -> None:
+        self.article_id = article_id
+        self.version = version
+        if detail is None:
+            if version is None:
+                detail = f"no article {article_id}; `series-archiver list` shows the ids"
+            elif latest:
+                detail = (
+                    f"article {article_id} has no version {version}; it has versions 1 to {latest} "
+                    f"(`series-archiver log {article_id}` lists them)"
+                )
+            else:
+                detail = f"article {article_id} has no versions yet"
+        super().__init__(path, detail)
+
+
+class ExportError(ArchiverError):
+    """``export`` cannot write its file (a missing folder, no permission, a full disk)."""
+
+    def __init__(self, path: str, message: str) -> None:
+        self.path = path
+        super().__init__(f"{path}: {message}")
+
+
+class PassInterrupted(ArchiverError):
+    """A stop was asked for (the daemon got SIGTERM or SIGINT) in the middle of a pass.
+
+    Raised between two URLs, never inside a write: every URL recorded so far
+    stays recorded, the rest is done on the next pass.
+    """
+
+    def __init__(self, reason: str = "stop requested") -> None:
+        self.reason = reason
+        super().__init__(f"pass interrupted ({reason}); what was recorded stays, the rest is done on the next pass")

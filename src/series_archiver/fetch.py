@@ -48,6 +48,7 @@ from .errors import (
     UndecodableText,
 )
 from .models import Attempt, FetchedPage
+from .profiles import has_article_id
 from .settings import FetchSettings
 
 try:
@@ -65,6 +66,7 @@ _ROBOTS_MAX_BYTES = 512 * 1024  # Google reads the first 500 KiB; no honest robo
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 _GONE_STATUSES = frozenset({404, 410})
 _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+_DRAIN_MAX_BYTES = 64 * 1024  # bodies of non-200 answers read to keep the connection (see _drain)
 _ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"
 _ACCEPT_ENCODING = "gzip, deflate, br" if brotli is not None else "gzip, deflate"
 _RETRYABLE_ERRORS = (NetworkError, TruncatedBody)
@@ -281,6 +283,8 @@ class Fetcher:
                         content, raw = _read_body(url, response, body_limit)
                     except FetchError as exc:
                         error = exc
+                else:
+                    _drain(response)
                 return _Reply(
                     url=url,
                     host=response.url.host,
@@ -317,7 +321,7 @@ class Fetcher:
             message = f"HTTP {reply.status} redirect to an invalid Location {location!r}; open the URL in a browser"
             attempts.relabel_last("error", message)
             raise HTTPStatusError(asked, reply.status, message) from None
-        if _is_article(asked) and not _is_article(target):
+        if has_article_id(asked) and not has_article_id(target):
             # takungpao answers a removed article with a redirect to the home or column page
             message = (
                 f"redirected to {target}, a home or list page, not an article: the article was taken down; "
@@ -654,6 +658,25 @@ def _read_body(url: str, response: httpx.Response, max_bytes: int) -> tuple[byte
     return bytes(body), raw
 
 
+def _drain(response: httpx.Response) -> None:
+    """Read and drop the small body of a 304, redirect or error page, so its connection is reused.
+
+    A response left unread closes its connection: without this every 304 of a
+    re-check pass costs a new TCP (on the live site, TLS) handshake. Only a
+    body known to be small is read; anything else closes the connection as before.
+    """
+    length = _content_length(response.headers)
+    if response.is_stream_consumed:
+        return  # built from content= (httpx.MockTransport): nothing on the wire
+    if response.status_code != 304 and (length is None or length > _DRAIN_MAX_BYTES):
+        return
+    try:
+        for _ in response.iter_raw():
+            pass
+    except (httpx.HTTPError, httpx.StreamError):
+        pass  # the status is what counts; a broken small body only costs the connection
+
+
 def _content_length(headers: httpx.Headers) -> int | None:
     value = headers.get("content-length", "").strip()
     return int(value) if value.isdigit() else None
@@ -779,16 +802,6 @@ def _user_agent(settings: FetchSettings) -> str:
     if contact and contact not in agent:
         agent = f"{agent}; {contact}"
     return agent
-
-
-# The last path segment of an article carries its id: 1234567.html, 1234567_2.html (page 2),
-# AP<24 hex>.html (tkww). Home and list pages (/, index.html, 2.html) carry none.
-_ARTICLE_SEGMENT = re.compile(r"(?:\d{5,}|[A-Za-z]{0,4}[0-9A-Fa-f]{16,})(?:_\d+)?\.s?html?", re.IGNORECASE)
-
-
-def _is_article(url: str) -> bool:
-    path = httpx.URL(url).path
-    return bool(_ARTICLE_SEGMENT.fullmatch(path.rsplit("/", 1)[-1]))
 
 
 def _parse_retry_after(value: str | None) -> float | None:

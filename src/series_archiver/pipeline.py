@@ -13,17 +13,31 @@ How versions are decided (the heart of the archive):
   their own changes noted in the fetch log, but the renderings of one article
   on several sites never alternate as versions.
 * A capture that looks broken (a soft 404, a near-empty body, a text that lost
-  most of its length at once) is kept as evidence and logged as ``suspect``;
-  it never replaces the current version.
+  most of its length at once, an archived article's page that yields no text,
+  a further page of a multi-page article gone) is kept as evidence and logged
+  as ``suspect``; it never replaces the current version.
 * Text that returns to an earlier version is a new version that records which
   one it restores.
+* 404, 410 or a redirect to a home or list page on the primary URL marks the
+  article ``gone`` (a ``changes`` row of kind ``gone``); its primary URL
+  answering again marks it ``live`` (kind ``back``), and a changed text then
+  is a new version. A mirror still serving the article does not keep it live:
+  the takedown on the main site is what the archive exists to show; the
+  mirror stays ``live`` in ``article_urls`` and keeps being captured.
+* The primary URL of a multi-page article is fetched without validators: a
+  304 for page 1 would hide an edit on page 2.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import re
+import sqlite3
+import threading
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -31,7 +45,7 @@ from .clean import clean
 from .dedupe import Fingerprint, find_duplicate, fingerprint
 from .diff import diff_texts, render_html
 from .discovery import discover, match_series
-from .errors import ExtractError, FetchError, GoneError, RobotsDisallowed, SuspectCapture
+from .errors import ArchiverError, ExtractError, FetchError, GoneError, PassInterrupted, RobotsDisallowed, StoreError, SuspectCapture
 from .extract import extract
 from .fetch import Fetcher
 from .models import Article, Attempt, Candidate, FetchedPage, PassCounts, SeriesMatch, StoredVersion
@@ -107,12 +121,27 @@ def check_quality(article: Article, previous_chars: int | None, quality: Quality
 class Pipeline:
     """One archive, one fetcher, one settings object: runs passes."""
 
-    def __init__(self, settings: Settings, archive: Archive, fetcher: Fetcher, *, progress: ProgressFn | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        archive: Archive,
+        fetcher: Fetcher,
+        *,
+        progress: ProgressFn | None = None,
+        stop: threading.Event | None = None,
+    ) -> None:
         self.settings = settings
         self.archive = archive
         self.fetcher = fetcher
         self.progress = progress
+        # Once set (the daemon's SIGTERM), the pass ends with PassInterrupted
+        # before the next list page or after the URL being recorded.
+        self.stop = stop
         self._fingerprints: list[Fingerprint] | None = None
+
+    def _check_stop(self, where: str) -> None:
+        if self.stop is not None and self.stop.is_set():
+            raise PassInterrupted(f"stop requested {where}")
 
     # --- public passes -----------------------------------------------------------
 
@@ -120,27 +149,44 @@ class Pipeline:
         """Discover every series, then fetch new candidates and re-check known URLs.
 
         ``recheck(url, last_changed)`` decides whether a known URL is due
-        (the daemon's tiers); by default every known URL is re-checked.
+        (the daemon's tiers, schedule.py); by default every known URL is
+        re-checked. It applies to known URLs the list pages link as well:
+        list pages are read every pass, but a link to an archived article is
+        no reason to fetch it again. A ``PassInterrupted`` raised between two
+        URLs (the daemon's stop) marks the run ``interrupted``.
         """
         result = PassResult(run_id=self.archive.start_run(kind), counts=PassCounts())
         status = "failed"
         try:
             candidates: dict[str, Candidate] = {}
             for series in self.settings.series:
-                found = discover(series, self.settings.fetch, lambda url: self._get_list_page(url, result))
+                try:
+                    found = discover(series, self.settings.fetch, lambda url: self._get_list_page(url, result))
+                except PassInterrupted:
+                    raise
+                except Exception as exc:  # a list page discovery cannot read: the known URLs are still re-checked
+                    log.error("discovery of %r failed", series.name, exc_info=True)
+                    where = ", ".join(series.start_urls) or series.name
+                    result.counts.failed += 1
+                    result.counts.failures.append((where, f"discovery of {series.name!r} failed ({type(exc).__name__}: {exc}); a list page may be malformed"))
+                    continue
                 for exc in found.errors:
                     self._record_failure(exc.url, exc, result)
                 for c in found.candidates:
                     candidates.setdefault(c.url, c)
             result.counts.found = len(candidates)
-            targets: dict[str, Candidate | None] = dict(candidates)
-            for url, _article_id, last_changed in self.archive.tracked_urls():
-                if url in targets:
-                    continue
-                if recheck is None or recheck(url, last_changed):
+            tracked = {url: last_changed for url, _article_id, last_changed in self.archive.tracked_urls()}
+            targets: dict[str, Candidate | None] = {
+                url: c for url, c in candidates.items() if url not in tracked or recheck is None or recheck(url, tracked[url])
+            }
+            for url, last_changed in tracked.items():
+                if url not in candidates and (recheck is None or recheck(url, last_changed)):
                     targets[url] = None
             self._run_targets(targets, result)
             status = "ok" if result.ok else "partial"
+        except PassInterrupted:
+            status = "interrupted"
+            raise
         finally:
             self.archive.finish_run(result.run_id, result.counts.as_dict(), result.counts.failures, status)
         return result
@@ -161,6 +207,7 @@ class Pipeline:
     # --- discovery helpers -----------------------------------------------------------
 
     def _get_list_page(self, url: str, result: PassResult) -> FetchedPage:
+        self._check_stop(f"before list page {url}")
         try:
             page = self.fetcher.fetch(url)
         except FetchError as exc:
@@ -179,8 +226,11 @@ class Pipeline:
         items = iter(targets.items())
         workers = self.settings.fetch.workers
         # A bounded number of futures in flight keeps memory flat however many URLs there are.
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fetch") as pool:
-            pending: set[Future[_Work]] = set()
+        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fetch")
+        try:
+            # Results are recorded in the order the URLs were submitted, not the order
+            # fetches finish, so article ids follow discovery order run after run.
+            pending: deque[Future[_Work]] = deque()
             exhausted = False
             while pending or not exhausted:
                 while not exhausted and len(pending) < workers * 2:
@@ -189,24 +239,30 @@ class Pipeline:
                     except StopIteration:
                         exhausted = True
                         break
-                    pending.add(pool.submit(self._work, url, candidate))
+                    # Validators are read here, in the writing thread: the archive's
+                    # connection is never used from a worker.
+                    etag, last_modified = self.validators(url)
+                    pending.append(pool.submit(self._work, url, candidate, etag, last_modified))
                 if not pending:
                     break
-                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    work = future.result()
-                    self._record(work, result)
-                    done += 1
-                    if self.progress:
-                        self.progress(done, total, work.url)
+                work = pending.popleft().result()
+                self._record(work, result)
+                done += 1
+                if self.progress:
+                    self.progress(done, total, work.url)
+                if done < total:
+                    self._check_stop(f"after {done} of {total} URLs")
+        finally:
+            # On a stop (PassInterrupted, the daemon's SIGTERM) or an error, URLs not yet
+            # started are dropped; fetches in flight end and are not recorded.
+            pool.shutdown(wait=True, cancel_futures=True)
 
-    def _work(self, url: str, candidate: Candidate | None) -> _Work:
-        """Runs in a worker thread: network and parsing only, no archive writes."""
-        state = self.archive_state(url)
+    def _work(self, url: str, candidate: Candidate | None, etag: str | None, last_modified: str | None) -> _Work:
+        """Runs in a worker thread: network and parsing only, no archive access."""
         pages: list[FetchedPage] = []
         attempts: list[Attempt] = []
         try:
-            first = self.fetcher.fetch(url, etag=state[0], last_modified=state[1])
+            first = self.fetcher.fetch(url, etag=etag, last_modified=last_modified)
             pages.append(first)
             attempts.extend(first.attempts)
             if first.not_modified:
@@ -223,24 +279,69 @@ class Pipeline:
             return _Work(url, candidate, tuple(pages), error=exc, attempts=tuple(attempts))
         except ExtractError as exc:
             return _Work(url, candidate, tuple(pages), error=exc, attempts=tuple(attempts))
+        except PassInterrupted:
+            raise
+        except Exception as exc:
+            # extract() and clean() raise only ExtractError, so this is the fetcher
+            # failing in a way it should not: one URL's error all the same, never the pass's.
+            log.error("unexpected error fetching %s", url, exc_info=True)
+            error = FetchError(url, f"unexpected {type(exc).__name__}: {exc} (a bug; the log has the traceback, please report it)")
+            return _Work(url, candidate, tuple(pages), error=error, attempts=tuple(attempts))
 
-    def archive_state(self, url: str) -> tuple[str | None, str | None]:
-        """The validators for a conditional request. Read-only, safe from worker threads."""
-        row = self.archive.conn.execute("SELECT etag, last_modified FROM article_urls WHERE url = ?", (url,)).fetchone()
-        return (row[0], row[1]) if row else (None, None)
+    def validators(self, url: str) -> tuple[str | None, str | None]:
+        """ETag and Last-Modified of the URL's last good capture, for a conditional request.
+
+        None for the primary URL of a multi-page article: a 304 for page 1 says
+        nothing about page 2, and a silent edit there would go unseen.
+        """
+        state = self.archive.url_state(url)
+        if state is None or self.archive.current_pages(url) > 1:
+            return (None, None)
+        return (state.etag, state.last_modified)
 
     # --- recording (calling thread only) ---------------------------------------------
 
     def _record(self, work: _Work, result: PassResult) -> None:
         now = utcnow()
+        counts = dataclasses.replace(result.counts, failures=list(result.counts.failures))
+        events = len(result.events)
+        fingerprints = None if self._fingerprints is None else list(self._fingerprints)
+        try:
+            with self.archive.transaction():
+                if work.error is not None:
+                    self._record_error(work, result, now)
+                elif work.pages and work.pages[0].not_modified:
+                    self._record_not_modified(work, result, now)
+                else:
+                    assert work.article is not None
+                    self._record_article(work, work.article, result, now)
+        except sqlite3.IntegrityError as exc:
+            self._record_bug(work, result, now, exc, counts, events, fingerprints)
+        except sqlite3.Error as exc:
+            # The archive itself cannot be written (disk full, I/O error): no point going on.
+            raise StoreError(str(self.archive.path), f"cannot record {work.url} ({exc}); check the disk, then run again") from exc
+        except ArchiverError:
+            raise
+        except Exception as exc:
+            self._record_bug(work, result, now, exc, counts, events, fingerprints)
+
+    def _record_bug(
+        self, work: _Work, result: PassResult, now: datetime, exc: Exception, counts: PassCounts, events: int, fingerprints: list[Fingerprint] | None
+    ) -> None:
+        """Recording one URL failed on a bug: nothing of it was written (rolled back); log it and go on."""
+        log.error("could not record %s", work.url, exc_info=True)
+        for name in counts.as_dict():  # what the rolled-back recording had counted is undone too
+            setattr(result.counts, name, getattr(counts, name))
+        result.counts.failures[:] = counts.failures
+        del result.events[events:]
+        self._fingerprints = fingerprints
+        message = f"recording failed ({type(exc).__name__}: {exc}); nothing of it was stored, it is retried next pass (a bug, please report it)"
+        attempts = list(work.attempts or _synthetic_attempt(work.url, now, message))
+        attempts[-1] = dataclasses.replace(attempts[-1], error=message)
         with self.archive.transaction():
-            if work.error is not None:
-                self._record_error(work, result, now)
-            elif work.pages and work.pages[0].not_modified:
-                self._record_not_modified(work, result, now)
-            else:
-                assert work.article is not None
-                self._record_article(work, work.article, result, now)
+            self.archive.log_attempts(attempts, run_id=result.run_id, final_outcome="error")
+        result.counts.failed += 1
+        result.counts.failures.append((work.url, f"{work.url}: {message}"))
 
     def _record_failure(self, url: str, exc: FetchError, result: PassResult) -> None:
         result.counts.failed += 1
@@ -250,14 +351,27 @@ class Pipeline:
     def _record_error(self, work: _Work, result: PassResult, now: datetime) -> None:
         exc = work.error
         state = self.archive.url_state(work.url)
+        if isinstance(exc, GoneError) and exc.url != work.url and work.pages:
+            # Page 1 still links a further page that is gone: the text would be
+            # cut short, which is a broken capture, not a takedown.
+            reason = f"page {len(work.pages) + 1} of the article is gone ({exc}); the text would be incomplete"
+            result.counts.fetched += 1
+            self._record_suspect(work, state.article_id if state else None, reason, result)
+            return
         if isinstance(exc, GoneError):
             self.archive.log_attempts(work.attempts, run_id=result.run_id, final_outcome="gone", article_id=state.article_id if state else None)
             if state and state.article_id is not None:
-                self.archive.upsert_url(work.url, status="gone", gone_at=_iso(now), last_status=exc.status)
+                if state.status == "gone":
+                    self.archive.upsert_url(work.url, last_status=exc.status)
+                else:
+                    self.archive.upsert_url(work.url, status="gone", gone_at=_iso(now), last_status=exc.status)
+                # The article is gone when its primary URL is, even if a mirror still
+                # serves it: the takedown on the main site is the news (README, "History").
                 if state.is_primary and self.archive.mark_gone(state.article_id, now):
                     row = self.archive.article(state.article_id)
+                    summary = _gone_summary(exc)
                     result.counts.gone += 1
-                    result.events.append(Event("gone", state.article_id, work.url, row.title if row else ""))
+                    result.events.append(Event("gone", state.article_id, work.url, row.title if row else "", summary=summary))
                     self.archive.add_change(
                         {
                             "article_id": state.article_id,
@@ -265,7 +379,7 @@ class Pipeline:
                             "to_version": row.current_version if row else 0,
                             "changed_at": _iso(now),
                             "kind": "gone",
-                            "summary": f"HTTP {exc.status}: {exc.message}",
+                            "summary": summary,
                         }
                     )
                     log.info("article gone: %s (%s)", work.url, exc.message)
@@ -277,6 +391,13 @@ class Pipeline:
             self.archive.log_attempts(work.attempts, run_id=result.run_id, final_outcome="skipped")
             result.counts.skipped += 1
             log.info("skipped (robots.txt): %s", work.url)
+            return
+        if isinstance(exc, ExtractError) and work.pages and (isinstance(exc, SuspectCapture) or (state and state.article_id is not None)):
+            # An archived article's page that now yields no text is a broken
+            # capture (an emptied body), kept as evidence; the version stays.
+            reason = exc.reason if isinstance(exc, SuspectCapture) else f"no article text could be read: {exc.message}"
+            result.counts.fetched += 1
+            self._record_suspect(work, state.article_id if state else None, reason, result)
             return
         capture_id = None
         if isinstance(exc, ExtractError) and work.pages:
@@ -321,10 +442,7 @@ class Pipeline:
 
         reason = check_quality(article, len(current.text) if current else None, self.settings.quality)
         if reason:
-            capture_id, _ = self.archive.add_capture(first, article_id=article_id, suspect_reason=reason)
-            self.archive.log_attempts(work.attempts, run_id=result.run_id, final_outcome="suspect", article_id=article_id, capture_id=capture_id)
-            result.counts.suspect += 1
-            log.warning("suspect capture kept as evidence only: %s: %s", work.url, reason)
+            self._record_suspect(work, article_id, reason, result)
             return
 
         capture_ids = [self.archive.add_capture(p, article_id=article_id)[0] for p in work.pages]
@@ -347,9 +465,41 @@ class Pipeline:
             last_capture_id=capture_ids[0],
             **validators,
         )
-        self.archive.log_attempts(
-            work.attempts, run_id=result.run_id, final_outcome=outcome, article_id=article_id, capture_id=capture_ids[0]
-        )
+        self._log_pages(work, capture_ids, run_id=result.run_id, outcome=outcome, article_id=article_id)
+
+    def _record_suspect(self, work: _Work, article_id: int | None, reason: str, result: PassResult) -> None:
+        """Keep every page fetched as evidence; the current version, the URL's state and validators stay."""
+        capture_ids = [self.archive.add_capture(p, article_id=article_id, suspect_reason=reason)[0] for p in work.pages]
+        self._log_pages(work, capture_ids, run_id=result.run_id, outcome="suspect", article_id=article_id)
+        result.counts.suspect += 1
+        log.warning("suspect capture kept as evidence only: %s: %s", work.url, reason)
+
+    def _log_pages(self, work: _Work, capture_ids: Sequence[int], *, run_id: int, outcome: str, article_id: int | None) -> None:
+        """Log a URL's attempts, each page's last attempt naming the capture of that page.
+
+        The last attempt still carries what came of the URL. A row and the
+        capture it names are of the same URL: the WARC export turns each such
+        row into one record (export.py), so page 2 must not name page 1.
+        """
+        attempts = list(work.attempts)
+        ends: list[int] = []
+        for page in work.pages:
+            ends.append((ends[-1] if ends else 0) + len(page.attempts))
+        if len(capture_ids) != len(work.pages) or not ends or ends[-1] > len(attempts):
+            # Not the shape _work builds: log it as one fetch, as before.
+            self.archive.log_attempts(
+                attempts, run_id=run_id, final_outcome=outcome, article_id=article_id, capture_id=capture_ids[0] if capture_ids else None
+            )
+            return
+        start = 0
+        for end, capture_id in zip(ends, capture_ids):
+            last = end == len(attempts)
+            self.archive.log_attempts(
+                attempts[start:end], run_id=run_id, final_outcome=outcome if last else None, article_id=article_id, capture_id=capture_id
+            )
+            start = end
+        if start < len(attempts):  # a further page that failed (e.g. gone): no capture of its own
+            self.archive.log_attempts(attempts[start:], run_id=run_id, final_outcome=outcome, article_id=article_id)
 
     def _series_of(self, article: Article, candidate: Candidate | None) -> SeriesMatch:
         titles = [article.title, *([candidate.title] if candidate and candidate.title else []), *article.headings[:3]]
@@ -375,7 +525,10 @@ class Pipeline:
             self.archive.upsert_url(work.url, article_id=article_id, is_primary=0, status="live")
             row = self.archive.article(article_id)
             if row and ROLE_RANK.get(url_role(work.url), 9) < ROLE_RANK.get(url_role(row.url), 9):
-                self.archive.set_primary(article_id, work.url)
+                # The main site's page outranks the copy the article was first found at:
+                # it becomes the primary URL, and its title and label are the article's.
+                match = self._series_of(article, work.candidate)
+                self.archive.set_primary(article_id, work.url, title=article.title, label=match.label or row.label)
             self.archive.touch_article(article_id, now)
             result.counts.unchanged += 1
             log.info("same article as #%s (similarity %.2f): %s", article_id, score, work.url)
@@ -459,10 +612,21 @@ class Pipeline:
         self._known().append(fingerprint(article_id, match.series, match.installment, article.title, article.text, self.settings.dedupe))
 
     def _replace_fingerprint(self, article_id: int, article: Article) -> None:
-        known = self._known()
+        if self._fingerprints is None:
+            return  # not loaded yet: _known() will read this version from the archive
+        known = self._fingerprints
         for i, fp in enumerate(known):
             if fp.article_id == article_id:
                 known[i] = fingerprint(article_id, fp.series, fp.installment, article.title, article.text, self.settings.dedupe)
+
+
+def _gone_summary(exc: GoneError) -> str:
+    """One line for the ``changes`` row: ``HTTP 404 Not Found`` or ``HTTP 302 to https://…/ (a home or list page)``."""
+    target = re.match(r"redirected to (\S+?),", exc.message)
+    if target:
+        return f"HTTP {exc.status} to {target[1]} (a home or list page)"
+    reason = re.search(rf"HTTP {exc.status}( [^:;]*)?", exc.message)
+    return reason[0] if reason else f"HTTP {exc.status}"
 
 
 def _iso(when: datetime) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 HONG_KONG = ZoneInfo("Asia/Hong_Kong")
@@ -90,6 +91,17 @@ ARTICLE_URL = re.compile(
     )$""",
     re.VERBOSE,
 )
+
+
+# Looser than ARTICLE_URL, for telling a takedown redirect: the last path segment
+# of an article carries its id (1234567.html, 1234567_2.html, AP<24 hex>.html);
+# home and list pages (/, index.html, 2.html) carry none.
+_ARTICLE_ID_SEGMENT = re.compile(r"(?:\d{5,}|[A-Za-z]{0,4}[0-9A-Fa-f]{16,})(?:_\d+)?\.s?html?", re.IGNORECASE)
+
+
+def has_article_id(url: str) -> bool:
+    path = urlsplit(url).path
+    return bool(_ARTICLE_ID_SEGMENT.fullmatch(path.rsplit("/", 1)[-1]))
 
 
 def article_page_number(url: str) -> int:

@@ -378,7 +378,6 @@ class ReplicaSite:
             body = rewrite(body.decode("utf-8")).encode("utf-8")
         use_gzip = status == 200 and is_text and _accepts_gzip(headers.get("accept-encoding", ""))
         if use_gzip:
-            body = gzip.compress(body, mtime=0)
             tag += "-gzip"  # a strong ETag names one representation
         etag = f'"{tag}"'
         response_headers = [("Content-Type", content_type)]
@@ -394,6 +393,8 @@ class ReplicaSite:
             response_headers += validators
             if use_gzip:
                 response_headers.append(("Content-Encoding", "gzip"))
+                # Compressed once it is sure to be sent: a 304 costs no compression, as on a real server.
+                body = gzip.compress(body, mtime=0)
         response_headers += [(name, rewrite(value)) for name, value in extra.items()]
         return self._finish(method, real_url, headers, _Response(status, response_headers, body), head)
 

@@ -78,7 +78,8 @@ class ScheduleSettings:
     cron: str = "17 */2 * * *"
     timezone: str = "Asia/Hong_Kong"
     misfire_grace_seconds: int = 600
-    tiers: tuple[tuple[int, int], ...] = ((1, 1), (7, 4), (30, 12), (36500, 84))
+    # [(unchanged for up to D days, re-check after H hours), ...]: see schedule.Tiers
+    tiers: tuple[tuple[float, float], ...] = ((2, 0), (14, 12), (60, 24), (36500, 168))
 
 
 @dataclass(frozen=True)

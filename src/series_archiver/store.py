@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
+import re
 import socket
 import sqlite3
 import sys
@@ -39,10 +41,13 @@ from filelock import FileLock, Timeout
 
 from .errors import LockTimeout, StoreError
 from .models import Article, Attempt, FetchedPage, StoredVersion
+from .search import ensure_search_schema
 
 __all__ = ["Archive", "UrlState", "ArticleRow", "utcnow", "iso", "SCHEMA_VERSION"]
 
 SCHEMA_VERSION = 1
+
+log = logging.getLogger("series_archiver")
 
 
 def utcnow() -> datetime:
@@ -239,6 +244,7 @@ class Archive:
     def __init__(self, path: Path | str, *, readonly: bool = False) -> None:
         self.path = Path(path)
         self.readonly = readonly
+        self.holds_writer_lock = False
         if readonly:
             if not self.path.exists():
                 raise StoreError(str(self.path), "no archive here yet; run `series-archiver crawl` (or `demo`) first")
@@ -268,15 +274,38 @@ class Archive:
     # --- schema and transactions ---------------------------------------------
 
     def _ensure_schema(self) -> None:
+        """Create what is missing; on an archive that has it all, only read.
+
+        Opening happens before the writer lock is taken (and by a writer that
+        will wait for it), so it must not write: a write here would queue
+        behind another process's transaction. Creating is one transaction, so
+        a kill -9 during the first run leaves no half-made schema.
+        """
         try:
             # WAL: readers (Datasette, list, show) never block the writer, nor it them.
-            self.conn.execute("PRAGMA journal_mode = WAL")
+            if str(self.conn.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+                self.conn.execute("PRAGMA journal_mode = WAL")
             self.conn.execute("PRAGMA synchronous = NORMAL")
             self.conn.execute("PRAGMA foreign_keys = ON")
-            self.conn.executescript(_SCHEMA)
-            self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            if self._schema_is_current():
+                ensure_search_schema(self.conn)  # search.py: search tables, triggers on versions
+                return
+            try:
+                self.conn.executescript(f"BEGIN IMMEDIATE;\n{_SCHEMA}\nPRAGMA user_version = {SCHEMA_VERSION};\nCOMMIT;")
+            except BaseException:
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                raise
+            ensure_search_schema(self.conn)
         except sqlite3.DatabaseError as exc:
             raise StoreError(str(self.path), f"is not a series-archiver database or is damaged ({exc})") from exc
+
+    def _schema_is_current(self) -> bool:
+        if int(self.conn.execute("PRAGMA user_version").fetchone()[0]) < SCHEMA_VERSION:
+            return False
+        wanted = set(re.findall(r"CREATE (?:TABLE|INDEX) IF NOT EXISTS (\w+)", _SCHEMA))
+        present = {r[0] for r in self.conn.execute("SELECT name FROM sqlite_master")}
+        return wanted <= present
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -284,11 +313,13 @@ class Archive:
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             yield self.conn
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        else:
             self.conn.execute("COMMIT")
+        except BaseException:
+            # SQLite may have rolled back already (disk full, I/O error): a second
+            # ROLLBACK would raise and hide the error that matters.
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise
 
     def _insert(self, table: str, row: dict[str, Any]) -> int:
         cols = ", ".join(row)
@@ -314,9 +345,14 @@ class Archive:
         holder_path = self.path.with_name(self.path.name + ".holder")
         lock = FileLock(str(lock_path))
         try:
-            lock.acquire(timeout=timeout)
+            lock.acquire(timeout=0)
         except Timeout:
-            raise LockTimeout(str(self.path), read_holder(self.path), timeout) from None
+            # Say so at once: a command that sits silent for a minute looks hung.
+            log.warning("%s is busy: %s; waiting up to %gs (archive.lock_timeout_seconds)", self.path, read_holder(self.path), timeout)
+            try:
+                lock.acquire(timeout=timeout)
+            except Timeout:
+                raise LockTimeout(str(self.path), read_holder(self.path), timeout) from None
         try:
             holder = {
                 "pid": os.getpid(),
@@ -324,9 +360,14 @@ class Archive:
                 "command": command or " ".join(sys.argv[:2]),
                 "since": iso(utcnow()),
             }
-            holder_path.write_text(json.dumps(holder), encoding="utf-8")
+            # Written whole then renamed: a waiting process never reads half a holder.
+            partial = holder_path.with_name(f"{holder_path.name}.{os.getpid()}")
+            partial.write_text(json.dumps(holder), encoding="utf-8")
+            os.replace(partial, holder_path)
+            self.holds_writer_lock = True
             yield
         finally:
+            self.holds_writer_lock = False
             try:
                 holder_path.unlink()
             except FileNotFoundError:
@@ -337,11 +378,28 @@ class Archive:
 
     def start_run(self, kind: str) -> int:
         with self.transaction():
+            self._close_interrupted_runs()
             now = iso(utcnow())
             return self._insert(
                 "runs",
                 {"kind": kind, "started_at": now, "heartbeat_at": now, "status": "running", "pid": os.getpid(), "host": socket.gethostname()},
             )
+
+    def _close_interrupted_runs(self) -> None:
+        """Mark ``interrupted`` the runs still ``running`` that no process is running.
+
+        Under the writer lock every such run is dead (killed, or its machine
+        went down): only a lock holder runs passes. Without the lock, only
+        runs of this host whose process is gone are closed. The daemon's own
+        row (kind ``daemon``) is no pass: it runs without the lock between
+        passes, so only a dead process closes it.
+        """
+        rows = self.conn.execute("SELECT id, pid, host, kind FROM runs WHERE status = 'running'").fetchall()
+        here = socket.gethostname()
+        for run_id, pid, host, kind in rows:
+            if (self.holds_writer_lock and kind != "daemon") or (host == here and pid and not _process_alive(int(pid))):
+                self._update("runs", "id", run_id, {"status": "interrupted"})
+                log.warning("run %s (pid %s on %s) was interrupted before it finished; marked interrupted", run_id, pid, host)
 
     def heartbeat(self, run_id: int) -> None:
         with self.transaction():
@@ -388,15 +446,19 @@ class Archive:
             )
 
     def add_capture(self, page: FetchedPage, *, article_id: int | None, suspect_reason: str | None = None) -> tuple[int, bool]:
-        """Store the raw response unless the URL's last capture has the same bytes.
+        """Store the raw response unless the URL already has a capture of the same bytes, judged the same.
 
+        A page judged suspect is one row however many passes see it; the same
+        bytes once suspect and once good (thresholds changed) are two rows, so a
+        version never points at a capture marked suspect.
         Returns (capture id, True when a new row was written).
         """
         sha = hashlib.sha256(page.content).hexdigest()
         row = self.conn.execute(
-            "SELECT id FROM captures WHERE url = ? AND sha256 = ? ORDER BY id DESC LIMIT 1", (page.url, sha)
+            "SELECT id FROM captures WHERE url = ? AND sha256 = ? AND suspect_reason IS ? ORDER BY id DESC LIMIT 1",
+            (page.url, sha, suspect_reason),
         ).fetchone()
-        if row is not None and suspect_reason is None:
+        if row is not None:
             return int(row[0]), False
         capture_id = self._insert(
             "captures",
@@ -482,9 +544,10 @@ class Archive:
         )
         return article_id
 
-    def set_primary(self, article_id: int, url: str) -> None:
+    def set_primary(self, article_id: int, url: str, *, title: str, label: str | None) -> None:
+        """Make ``url`` the one the article's versions are read from."""
         self.conn.execute("UPDATE article_urls SET is_primary = (url = ?) WHERE article_id = ?", (url, article_id))
-        self._update("articles", "id", article_id, {"url": url})
+        self._update("articles", "id", article_id, {"url": url, "title": title, "label": label})
 
     def article(self, article_id: int) -> ArticleRow | None:
         row = self.conn.execute(
@@ -600,6 +663,46 @@ class Archive:
             tuple(row.values()),
         )
 
+    def changes(self, article_id: int) -> list[dict[str, Any]]:
+        """The article's ``changes`` rows (edits, restores, removals, returns), oldest first."""
+        cur = self.conn.execute(
+            "SELECT id, from_version, to_version, changed_at, kind, chars_added, chars_removed, summary "
+            "FROM changes WHERE article_id = ? ORDER BY id",
+            (article_id,),
+        )
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, r)) for r in cur.fetchall()]
+
+    def suspect_captures(self, article_id: int) -> list[dict[str, Any]]:
+        """Captures of the article kept as evidence only (soft 404, near-empty, truncated, unreadable)."""
+        cur = self.conn.execute(
+            "SELECT id, url, fetched_at, status, size, suspect_reason FROM captures "
+            "WHERE article_id = ? AND suspect_reason IS NOT NULL ORDER BY id",
+            (article_id,),
+        )
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, r)) for r in cur.fetchall()]
+
+    def url_rows(self, article_id: int) -> list[dict[str, Any]]:
+        """Every URL of the article with its role and state, primary first."""
+        cur = self.conn.execute(
+            "SELECT url, role, is_primary, status, first_seen, last_seen, last_status, gone_at FROM article_urls "
+            "WHERE article_id = ? ORDER BY is_primary DESC, first_seen, url",
+            (article_id,),
+        )
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, r)) for r in cur.fetchall()]
+
+    def current_pages(self, url: str) -> int:
+        """How many pages the current version was read from, when ``url`` is its article's primary URL; else 0."""
+        row = self.conn.execute(
+            "SELECT v.capture_ids FROM article_urls u JOIN articles a ON a.id = u.article_id "
+            "JOIN versions v ON v.article_id = a.id AND v.version = a.current_version "
+            "WHERE u.url = ? AND u.is_primary = 1",
+            (url,),
+        ).fetchone()
+        return len(json.loads(row[0])) if row else 0
+
     def touch_article(self, article_id: int, now: datetime, *, revive: bool = False) -> bool:
         """Record a check; returns True when a gone article came back."""
         row = self.conn.execute("SELECT status FROM articles WHERE id = ?", (article_id,)).fetchone()
@@ -637,12 +740,32 @@ class Archive:
         return self.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
-def read_holder(db_path: Path) -> str:
-    """Who holds the writer lock, as a readable phrase (or 'unknown')."""
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # it exists, it is someone else's
+    return True
+
+
+def holder_info(db_path: Path) -> dict[str, Any] | None:
+    """The ``.holder`` file beside the archive (pid, host, command, since); None when there is none."""
     holder_path = db_path.with_name(db_path.name + ".holder")
     try:
         data = json.loads(holder_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
     except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def read_holder(db_path: Path) -> str:
+    """Who holds the writer lock, as a readable phrase (or 'unknown')."""
+    data = holder_info(db_path)
+    if not data:
         return "unknown process"
     return f"pid {data.get('pid')} on {data.get('host')}, running {data.get('command')!r} since {data.get('since')}"
 

@@ -1,0 +1,156 @@
+"""One measured job of the benchmark, in a fresh process: ``python bench/child.py < spec.json``.
+
+The replica runs in the parent (bench/run.py); each crawl or baseline runs
+here, alone in its process, so its peak memory is its own and no server thread
+competes with it for the interpreter lock. The spec (JSON on stdin) names the
+job; the result is one JSON object on the last line of stdout.
+
+Jobs:
+
+* ``crawl``: ``core.crawl`` of the benchmark series into ``db``, through
+  ``LoopbackTransport(origins)``; the settings are the packaged defaults with
+  the politeness delay set to 0 and ``workers`` threads.
+* ``baseline``: what a user would otherwise write: a plain loop of httpx GET and
+  ``trafilatura.extract`` over ``urls``, storing nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+
+def peak_rss_kb() -> dict[str, int]:
+    """Peak resident memory of this process: VmHWM from /proc and ru_maxrss (both KiB on Linux)."""
+    hwm = 0
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                hwm = int(line.split()[1])
+    except OSError:
+        pass
+    return {"vm_hwm_kb": hwm, "ru_maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
+
+
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def crawl(spec: dict[str, Any]) -> dict[str, Any]:
+    from series_archiver import core
+    from series_archiver.loopback import LoopbackTransport
+    from series_archiver.settings import load_settings
+
+    workers = int(spec["workers"])
+    settings = load_settings(db=Path(spec["db"]))
+    base = settings.series[0]
+    # The synthetic site has no mirror: without this every installment would
+    # also be tried (and 404) on the mirror hosts.
+    no_mirrors = {f.name: () for f in dataclasses.fields(base) if f.name in ("mirror_hosts", "mirrors")}
+    series = dataclasses.replace(
+        base,
+        name=spec["series"],
+        pattern=spec["pattern"],
+        start_urls=(spec["start_url"],),
+        max_pages=int(spec["max_pages"]),
+        urls=(),
+        **no_mirrors,
+    )
+    settings = settings.replace(
+        series=(series,),
+        fetch__delay_seconds=0.0,
+        fetch__workers=workers,
+        fetch__max_in_flight_per_host=workers,
+        fetch__retries=1,
+        fetch__backoff_base_seconds=0.1,
+        fetch__timeout_seconds=30.0,
+    )
+    transport = LoopbackTransport(spec["origins"])
+    before = peak_rss_kb()
+    profilers = _profile_threads() if spec.get("profile") else None
+    started, cpu = time.perf_counter(), cpu_seconds()
+    result = core.crawl(settings, transport=transport)
+    seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu
+    if profilers is not None:
+        import pstats
+
+        main, workers = profilers
+        main.disable()
+        stats = pstats.Stats(main)
+        for worker in workers.values():
+            stats.add(worker)
+        stats.dump_stats(spec["profile"])
+    return {
+        "seconds": seconds,
+        "cpu_seconds": cpu,
+        "counts": result.counts.as_dict(),
+        "failures": result.counts.failures[:5],
+        "rss_before_crawl": before,
+        "rss": peak_rss_kb(),
+    }
+
+
+def _profile_threads() -> tuple[Any, dict[int, Any]]:
+    """cProfile of the calling thread and of each fetch worker (one cProfile sees one thread only)."""
+    import cProfile
+    import threading
+
+    from series_archiver.pipeline import Pipeline
+
+    workers: dict[int, cProfile.Profile] = {}
+    original = Pipeline._work
+
+    def profiled_work(self: Pipeline, *args: Any, **kwargs: Any) -> Any:
+        profiler = workers.setdefault(threading.get_ident(), cProfile.Profile())
+        profiler.enable()
+        try:
+            return original(self, *args, **kwargs)
+        finally:
+            profiler.disable()
+
+    Pipeline._work = profiled_work  # type: ignore[method-assign]
+    main = cProfile.Profile()
+    main.enable()
+    return main, workers
+
+
+def baseline(spec: dict[str, Any]) -> dict[str, Any]:
+    import httpx
+    import trafilatura
+
+    from series_archiver.loopback import LoopbackTransport
+
+    urls: list[str] = spec["urls"]
+    chars = empty = 0
+    with httpx.Client(transport=LoopbackTransport(spec["origins"]), timeout=30.0) as client:
+        trafilatura.extract("<html><body><p>warm up the imports and caches</p></body></html>")
+        started, cpu = time.perf_counter(), cpu_seconds()
+        for url in urls:
+            response = client.get(url)
+            response.raise_for_status()
+            text = trafilatura.extract(response.text, url=url)
+            if text:
+                chars += len(text)
+            else:
+                empty += 1
+        seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu
+    return {"seconds": seconds, "cpu_seconds": cpu, "pages": len(urls), "chars": chars, "empty": empty, "rss": peak_rss_kb()}
+
+
+JOBS = {"crawl": crawl, "baseline": baseline}
+
+
+def main() -> None:
+    spec = json.loads(sys.stdin.read())
+    result = JOBS[spec["job"]](spec)
+    print(json.dumps(result, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()

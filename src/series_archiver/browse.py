@@ -1,0 +1,265 @@
+"""Browse the archive in Datasette, with metadata, canned queries and search made for it.
+
+``make_datasette(db)`` builds the Datasette instance that ``series-archiver
+browse`` serves (tests use its ``.client``); ``serve(db, host, port)`` runs it.
+
+The archive is opened read-only and *not* immutable: Datasette reads it with
+``mode=ro`` and the plugin makes every connection ``query_only``, so browsing
+never writes and never holds a lock a crawl waits for (the archive is in WAL
+mode: readers and the writer do not block each other), and what a crawl adds
+shows on the next page load. ``--immutable`` would let SQLite skip locking
+altogether and read a changing file inconsistently.
+
+What is served:
+
+* ``datasette/metadata.json``: a description of every table and column,
+  default sorts, facets (series, installment, status, kind, role …), label
+  columns so foreign keys show titles; an article's row page lists its
+  versions, changes and URLs through the foreign keys.
+* Canned queries (``CANNED_QUERIES``): ``installments``, ``search``,
+  ``recent_edits``, ``removed_articles``, ``article_history`` (``:id``).
+* ``datasette_plugin``: search functions, read-only connections, diffs and
+  search snippets rendered as HTML when they are the project's own markup.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import socket
+import sqlite3
+from collections.abc import Callable
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import markupsafe
+from datasette.app import Datasette
+from datasette.plugins import pm
+from datasette.utils import tilde_encode
+
+from . import datasette_plugin
+from .errors import ConfigError, StoreError
+from .search import SEARCH_SQL
+
+__all__ = ["CANNED_QUERIES", "STATIC_MOUNT", "database_name", "make_datasette", "metadata", "serve"]
+
+_DATA = Path(__file__).resolve().parent / "datasette"
+STATIC_MOUNT = "sa-static"
+
+_ORDER = "a.series, a.installment IS NULL, a.installment, a.published, a.id"
+
+CANNED_QUERIES: dict[str, dict[str, Any]] = {
+    "installments": {
+        "title": "Installments in order",
+        "description": "Every installment of each series, in order: its latest title, publication date, "
+        "how many versions were archived, and whether it is still online.",
+        "sql": f"""SELECT
+    a.series,
+    a.installment,
+    a.label,
+    a.title,
+    substr(a.published, 1, 10) AS published,
+    a.versions,
+    a.status,
+    substr(a.last_changed, 1, 10) AS last_changed,
+    a.id AS article_id,
+    a.id AS history
+FROM articles AS a
+ORDER BY {_ORDER}""",
+        "hide_sql": True,
+    },
+    "search": {
+        "title": "Search the text",
+        "description": "Words in any script: 華為 finds 华为 and the reverse, and a two-character word "
+        "such as 芯片 works (it also finds the Hong Kong and Taiwan 晶片). Separate words with spaces: "
+        "all must occur in the same version. Every version is searched, so text that an edit removed "
+        "is found too: versions_matching says where it occurs.",
+        "sql": SEARCH_SQL,
+        "hide_sql": True,
+    },
+    "recent_edits": {
+        "title": "Recent edits",
+        "description": "Silent edits and returns to an earlier text, newest first, with the character diff.",
+        "sql": """SELECT
+    c.id AS change_id,
+    c.changed_at,
+    c.kind,
+    a.installment,
+    a.label,
+    a.title,
+    c.from_version,
+    c.to_version,
+    c.chars_added,
+    c.chars_removed,
+    c.summary,
+    c.article_id,
+    c.diff_html
+FROM changes AS c
+JOIN articles AS a ON a.id = c.article_id
+WHERE c.kind IN ('edit', 'restore') AND c.from_version IS NOT NULL
+ORDER BY c.changed_at DESC, c.id DESC
+LIMIT 200""",
+        "hide_sql": True,
+    },
+    "removed_articles": {
+        "title": "Removed articles",
+        "description": "Articles whose page is gone (404/410 or a redirect away), latest first. "
+        "Their versions stay in the archive.",
+        "sql": f"""SELECT
+    a.id AS article_id,
+    a.series,
+    a.installment,
+    a.label,
+    a.title,
+    a.gone_at,
+    a.versions,
+    a.url,
+    (SELECT c.summary FROM changes AS c WHERE c.article_id = a.id AND c.kind = 'gone'
+     ORDER BY c.changed_at DESC, c.id DESC LIMIT 1) AS why,
+    a.id AS history
+FROM articles AS a
+WHERE a.status = 'gone'
+ORDER BY a.gone_at DESC, {_ORDER}""",
+        "hide_sql": True,
+    },
+    "article_history": {
+        "title": "History of one article",
+        "description": "Everything that happened to the article with this id, in order: each version "
+        "with the diff from the one before, and its removals and returns.",
+        "sql": """SELECT * FROM (
+    SELECT
+        v.captured_at AS at,
+        coalesce(c.kind, 'first version') AS event,
+        v.version,
+        v.title,
+        v.chars,
+        c.chars_added,
+        c.chars_removed,
+        c.summary,
+        v.url,
+        c.id AS change_id,
+        c.diff_html
+    FROM versions AS v
+    LEFT JOIN changes AS c
+        ON c.article_id = v.article_id AND c.to_version = v.version AND c.kind IN ('edit', 'restore')
+    WHERE v.article_id = :id
+    UNION ALL
+    SELECT c.changed_at, c.kind, c.to_version, NULL, NULL, NULL, NULL, c.summary, NULL, c.id, NULL
+    FROM changes AS c
+    WHERE c.article_id = :id AND c.kind IN ('gone', 'back')
+)
+ORDER BY at, version""",
+        "hide_sql": True,
+    },
+}
+
+_SETTINGS = {
+    # Long texts fold in table views; a row page shows them whole.
+    "truncate_cells_html": 400,
+    "default_page_size": 50,
+}
+
+
+def database_name(db: Path) -> str:
+    """The name Datasette gives the archive (its file name without extension): the first part of every URL."""
+    return Path(db).stem
+
+
+@lru_cache(maxsize=1)
+def _table_docs() -> dict[str, Any]:
+    return json.loads((_DATA / "metadata.json").read_text(encoding="utf-8"))["tables"]
+
+
+def _read_archive(db: Path) -> tuple[list[str], set[str]]:
+    """(series names, table names) of the archive, read without writing."""
+    try:
+        conn = sqlite3.connect(f"file:{db.resolve()}?mode=ro", uri=True)
+        try:
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            series = []
+            if "articles" in tables:
+                series = [r[0] for r in conn.execute("SELECT DISTINCT series FROM articles ORDER BY series")]
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(str(db), f"is not a series-archiver database or is damaged ({exc})") from exc
+    if "articles" not in tables:
+        raise StoreError(str(db), "is not a series-archiver archive (no articles table); run `series-archiver crawl` first")
+    return series, tables
+
+
+def metadata(db: Path) -> dict[str, Any]:
+    """The Datasette metadata for the archive at ``db``."""
+    db = Path(db)
+    series, tables = _read_archive(db)
+    name = database_name(db)
+    queries = copy.deepcopy(CANNED_QUERIES)
+    if "search_text" not in tables:
+        # An archive made before search: the next crawl builds the index.
+        del queries["search"]
+    title = "".join(f"「{s}」" for s in series) + " archive" if series else "series-archiver archive"
+    route = tilde_encode(name)
+    links = [
+        ("installments", "the installments in order"),
+        *([("search", "search the text (華為, 芯片 …)")] if "search" in queries else []),
+        ("recent_edits", "recent edits, with their diffs"),
+        ("removed_articles", "removed articles"),
+    ]
+    description_html = (
+        "Every installment, every version, every silent edit or takedown, as archived by series-archiver. "
+        + "Start with "
+        + ", ".join(markupsafe.Markup('<a href="/{}/{}">{}</a>').format(route, query, text) for query, text in links)
+        + ". Open an article to see its versions and changes; a change shows its diff, deletions struck "
+        "through in red and insertions in green."
+    )
+    return {
+        "title": title,
+        "description_html": description_html,
+        "extra_css_urls": [f"/{STATIC_MOUNT}/browse.css"],
+        "databases": {
+            name: {
+                "title": title,
+                "description_html": description_html,
+                "tables": copy.deepcopy(_table_docs()),
+                "queries": queries,
+            }
+        },
+    }
+
+
+def _register_plugin() -> None:
+    if not pm.is_registered(datasette_plugin):
+        pm.register(datasette_plugin, name="series-archiver")
+
+
+def make_datasette(db: Path) -> Datasette:
+    """A Datasette serving the archive at ``db`` read-only, with the project's metadata and plugin."""
+    db = Path(db)
+    if not db.exists():
+        raise StoreError(str(db), "no archive here yet; run `series-archiver crawl` (or `demo`) first")
+    _register_plugin()
+    return Datasette(
+        [str(db)],
+        metadata=metadata(db),
+        static_mounts=[(STATIC_MOUNT, str(_DATA / "static"))],
+        settings=dict(_SETTINGS),
+    )
+
+
+def serve(db: Path, *, host: str = "127.0.0.1", port: int = 8001, echo: Callable[[str], None] = print) -> None:
+    """Serve the archive until interrupted (Ctrl-C)."""
+    import uvicorn
+
+    ds = make_datasette(db)
+    try:
+        # Fail with the flag to change rather than uvicorn's log line.
+        with socket.create_server((host, port)):
+            pass
+    except OSError as exc:
+        raise ConfigError("--port", f"cannot listen on {host}:{port} ({os.strerror(exc.errno) if exc.errno else exc}); choose another with --port or --host") from None
+    base = f"http://{host if ':' not in host else f'[{host}]'}:{port}"
+    echo(f"Serving {db} read-only at {base}/  (Ctrl-C to stop)")
+    echo(f"  installments in order: {base}/{tilde_encode(database_name(Path(db)))}/installments")
+    uvicorn.run(ds.app(), host=host, port=port, log_level="warning", lifespan="on")

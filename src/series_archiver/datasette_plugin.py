@@ -1,0 +1,124 @@
+"""The Datasette plugin of series-archiver: search functions, read-only connections, safe HTML cells.
+
+Registered by ``browse.make_datasette``. What it does:
+
+* ``prepare_connection`` adds the search functions (``search.register_functions``)
+  to every connection, and makes the archive's connections ``query_only``, so
+  nothing served by Datasette can write to the archive.
+* ``render_cell`` shows two kinds of cell as HTML: ``diff_html`` (the diffs the
+  pipeline renders with ``diff.render_html``) and ``snippet_html`` (search
+  snippets from ``search.snippet_html``). Article text is untrusted, so a
+  value is rendered only when it is exactly the markup those functions write
+  (a fixed set of tags, no attributes of our own choosing, every other ``<``
+  escaped); anything else falls back to Datasette's escaped text. It also turns
+  the id columns of the canned queries into links.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from typing import Any
+
+import markupsafe
+from datasette import hookimpl
+
+from .search import register_functions
+
+__all__ = ["safe_diff_html", "safe_snippet_html"]
+
+# What diff.render_html writes: the wrapper, paragraphs, the "… n unchanged
+# paragraphs" line, deletions and insertions. Its <style> block is dropped
+# (browse.css carries the same rules), so no CSS from the database is served.
+_DIFF_OPEN = '<div class="sa-diff">'
+_DIFF_TAGS = {
+    "<p>": "p",
+    '<p class="diff-skip">': "p",
+    '<del class="diff-del">': "del",
+    '<ins class="diff-ins">': "ins",
+}
+_SNIPPET_TAGS = {"<mark>": "mark"}
+_STYLE = re.compile(r"<style>[^<]*</style>")
+_TAG = re.compile(r"(<[^<>]*>)")
+
+
+def _balanced(html: str, opening: dict[str, str]) -> bool:
+    """True when ``html`` is text and the allowed tags only, properly nested."""
+    stack: list[str] = []
+    for n, part in enumerate(_TAG.split(html)):
+        if n % 2 == 0:
+            if "<" in part or ">" in part:
+                return False
+        elif part in opening:
+            stack.append(opening[part])
+        elif part.startswith("</") and stack and part == f"</{stack[-1]}>":
+            stack.pop()
+        else:
+            return False
+    return not stack
+
+
+def safe_diff_html(value: str) -> str | None:
+    """The diff fragment ready to serve, or None when it is not what render_html writes."""
+    if not (value.startswith(_DIFF_OPEN) and value.endswith("</div>")):
+        return None
+    inner = value[len(_DIFF_OPEN) : -len("</div>")]
+    style = _STYLE.match(inner)
+    if style:
+        inner = inner[style.end() :]
+    if not _balanced(inner, _DIFF_TAGS):
+        return None
+    return _DIFF_OPEN + inner + "</div>"
+
+
+def safe_snippet_html(value: str) -> str | None:
+    """The snippet ready to serve, or None when it holds any markup but ``<mark>``."""
+    return value if _balanced(value, _SNIPPET_TAGS) else None
+
+
+@hookimpl
+def prepare_connection(conn: sqlite3.Connection, database: str, datasette: Any) -> None:
+    register_functions(conn)
+    db = datasette.databases.get(database)
+    if db is not None and getattr(db, "path", None):
+        # Datasette reads with mode=ro already; this also stops its write connection.
+        conn.execute("PRAGMA query_only = 1")
+
+
+# Id columns of the canned queries (table is None there) that link to a page.
+def _link(datasette: Any, database: str, column: str, value: int) -> markupsafe.Markup | None:
+    urls = datasette.urls
+    if column == "article_id":
+        href, text = urls.row(database, "articles", str(value)), f"#{value}"
+    elif column == "change_id":
+        href, text = urls.row(database, "changes", str(value)), f"change {value}"
+    elif column == "history":
+        href, text = urls.query(database, "article_history") + f"?id={value}", "history"
+    else:
+        return None
+    return markupsafe.Markup('<a href="{}">{}</a>').format(href, text)
+
+
+@hookimpl
+def render_cell(row: Any, value: Any, column: str, table: str | None, database: str, datasette: Any) -> Any:
+    if isinstance(value, str) and column == "diff_html":
+        safe = safe_diff_html(value)
+        if safe is None:
+            return None
+        if _first_version(row):
+            return markupsafe.Markup('<span class="sa-note">first version: nothing to compare</span>')
+        return markupsafe.Markup(safe)
+    if isinstance(value, str) and column == "snippet_html":
+        safe = safe_snippet_html(value)
+        return markupsafe.Markup(safe) if safe is not None else None
+    if table is None and isinstance(value, int) and not isinstance(value, bool):
+        return _link(datasette, database, column, value)
+    return None
+
+
+def _first_version(row: Any) -> bool:
+    # A change with no version before it is the whole text inserted: no diff worth showing.
+    try:
+        return row["from_version"] is None and row["kind"] in ("edit", "restore")
+    except (IndexError, KeyError, TypeError):
+        return False
