@@ -20,9 +20,15 @@ import dataclasses
 import json
 import resource
 import sys
+import threading
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+
+import httpx
+
+from series_archiver.loopback import LoopbackTransport
 
 
 def peak_rss_kb() -> dict[str, int]:
@@ -37,6 +43,55 @@ def peak_rss_kb() -> dict[str, int]:
     return {"vm_hwm_kb": hwm, "ru_maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
 
 
+class WireCounter(httpx.BaseTransport):
+    """A transport in front of another that counts every response byte the client receives.
+
+    Status line, headers and body as they came over the socket (before gzip is
+    undone): what "bytes downloaded" means, where the replica's own count has
+    the bodies only.
+    """
+
+    def __init__(self, inner: httpx.BaseTransport) -> None:
+        self.inner = inner
+        self.bytes = 0
+        self._lock = threading.Lock()
+
+    def add(self, n: int) -> None:
+        with self._lock:
+            self.bytes += n
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = self.inner.handle_request(request)
+        version = response.extensions.get("http_version", b"HTTP/1.1").decode("ascii")
+        status_line = f"{version} {response.status_code} {response.reason_phrase}\r\n"
+        self.add(len(status_line.encode("latin-1")) + sum(len(k) + len(v) + 4 for k, v in response.headers.raw) + 2)
+        response.stream = _Counted(response.stream, self.add)  # type: ignore[arg-type]
+        return response
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+class _Counted(httpx.SyncByteStream):
+    def __init__(self, inner: httpx.SyncByteStream, add: Callable[[int], None]) -> None:
+        self.inner = inner
+        self.add = add
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self.inner:
+            self.add(len(chunk))
+            yield chunk
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def transport(origins: dict[str, str]) -> tuple[LoopbackTransport, WireCounter]:
+    """LoopbackTransport to the replica, with the wire counted."""
+    wire = WireCounter(httpx.HTTPTransport())
+    return LoopbackTransport(origins, inner=wire), wire
+
+
 def cpu_seconds() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
@@ -44,7 +99,6 @@ def cpu_seconds() -> float:
 
 def crawl(spec: dict[str, Any]) -> dict[str, Any]:
     from series_archiver import core
-    from series_archiver.loopback import LoopbackTransport
     from series_archiver.settings import load_settings
 
     workers = int(spec["workers"])
@@ -71,11 +125,11 @@ def crawl(spec: dict[str, Any]) -> dict[str, Any]:
         fetch__backoff_base_seconds=0.1,
         fetch__timeout_seconds=30.0,
     )
-    transport = LoopbackTransport(spec["origins"])
+    loopback, wire = transport(spec["origins"])
     before = peak_rss_kb()
     profilers = _profile_threads() if spec.get("profile") else None
     started, cpu = time.perf_counter(), cpu_seconds()
-    result = core.crawl(settings, transport=transport)
+    result = core.crawl(settings, transport=loopback)
     seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu
     if profilers is not None:
         import pstats
@@ -89,6 +143,7 @@ def crawl(spec: dict[str, Any]) -> dict[str, Any]:
     return {
         "seconds": seconds,
         "cpu_seconds": cpu,
+        "wire_bytes": wire.bytes,
         "counts": result.counts.as_dict(),
         "failures": result.counts.failures[:5],
         "rss_before_crawl": before,
@@ -121,14 +176,12 @@ def _profile_threads() -> tuple[Any, dict[int, Any]]:
 
 
 def baseline(spec: dict[str, Any]) -> dict[str, Any]:
-    import httpx
     import trafilatura
-
-    from series_archiver.loopback import LoopbackTransport
 
     urls: list[str] = spec["urls"]
     chars = empty = 0
-    with httpx.Client(transport=LoopbackTransport(spec["origins"]), timeout=30.0) as client:
+    loopback, wire = transport(spec["origins"])
+    with httpx.Client(transport=loopback, timeout=30.0) as client:
         trafilatura.extract("<html><body><p>warm up the imports and caches</p></body></html>")
         started, cpu = time.perf_counter(), cpu_seconds()
         for url in urls:
@@ -140,7 +193,7 @@ def baseline(spec: dict[str, Any]) -> dict[str, Any]:
             else:
                 empty += 1
         seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu
-    return {"seconds": seconds, "cpu_seconds": cpu, "pages": len(urls), "chars": chars, "empty": empty, "rss": peak_rss_kb()}
+    return {"seconds": seconds, "cpu_seconds": cpu, "wire_bytes": wire.bytes, "pages": len(urls), "chars": chars, "empty": empty, "rss": peak_rss_kb()}
 
 
 JOBS = {"crawl": crawl, "baseline": baseline}

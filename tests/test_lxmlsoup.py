@@ -9,13 +9,11 @@ goes through both and must come out the same, errors included.
 from __future__ import annotations
 
 import random
-from typing import cast
+from datetime import datetime, timezone
 from pathlib import Path
+from typing import cast
 
 import pytest
-
-from datetime import datetime, timezone
-
 from bs4 import BeautifulSoup
 
 from series_archiver import discovery as D

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
 from .models import Article
 from .settings import DedupeSettings
@@ -28,30 +29,31 @@ _TYPECODE = next(code for code in ("I", "L") if array(code).itemsize == 4)
 class Fingerprint:
     """What dedupe needs to know of an archived article.
 
-    The shingles are kept packed, four bytes each (~12 KB for a 3,000-character
-    article), not as a set of Python ints (~150 KB): a pipeline keeps one
-    fingerprint per archived article, and the archive grows forever.
+    A pipeline keeps one per archived article, and the archive only grows. So
+    the shingles are computed the first time another article could match this
+    one (on a first crawl most installments never meet another), and kept
+    packed, four bytes each: ~12 KB for a 3,000-character article, where a set
+    of Python ints takes ~150 KB.
     """
 
     article_id: int
     series: str
     installment: int | None
     title_key: str
-    packed_shingles: bytes
+    text: str = field(repr=False)
+    shingle_size: int = 5
+
+    @cached_property
+    def _packed(self) -> bytes:
+        return array(_TYPECODE, shingles(self.text, self.shingle_size)).tobytes()
 
     @property
     def shingles(self) -> frozenset[int]:
-        return frozenset(array(_TYPECODE, self.packed_shingles))
+        return frozenset(array(_TYPECODE, self._packed))
 
 
 def fingerprint(article_id: int, series: str, installment: int | None, title: str, text: str, settings: DedupeSettings) -> Fingerprint:
-    return Fingerprint(
-        article_id=article_id,
-        series=series,
-        installment=installment,
-        title_key=fold(title),
-        packed_shingles=array(_TYPECODE, shingles(text, settings.shingle_size)).tobytes(),
-    )
+    return Fingerprint(article_id, series, installment, fold(title), text, settings.shingle_size)
 
 
 def find_duplicate(

@@ -136,7 +136,10 @@ def find_candidates(page: FetchedPage, series: SeriesSettings, fetch: FetchSetti
         match = match_series(title, series)
         if match is None:
             continue
-        url = first_page_url(urljoin(page.final_url, str(a["href"]).strip()))
+        try:
+            url = first_page_url(urljoin(page.final_url, str(a["href"]).strip()))
+        except ValueError:  # a malformed link (href="http://[::1/") is skipped, not fatal
+            continue
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not fetch.host_allowed(parts.hostname or ""):
             continue
@@ -152,22 +155,29 @@ def find_candidates(page: FetchedPage, series: SeriesSettings, fetch: FetchSetti
     return list(found.values())
 
 
+def _join(base: str, href: str) -> str | None:
+    try:
+        return urljoin(base, href.strip())
+    except ValueError:
+        return None
+
+
 def next_list_page(page: FetchedPage, soup: BeautifulSoup) -> str | None:
     """The next page of a list: the profile's next link, a 下一頁 link, or rel=next."""
     for profile in LIST_PROFILES:
         link = soup.select_one(profile.next_page)
         if link is not None:
-            return urljoin(page.final_url, str(link["href"]))
+            return _join(page.final_url, str(link["href"]))
     for a in soup.find_all("a", href=True):
         rel = a.get("rel") or []
         text = a.get_text(strip=True)
         if "next" in rel or text in NEXT_PAGE_WORDS:
             href = str(a["href"]).strip()
             if href and not href.startswith(("javascript:", "#")):
-                return urljoin(page.final_url, href)
+                return _join(page.final_url, href)
     link_tag = soup.find("link", rel="next", href=True)
     if isinstance(link_tag, Tag):
-        return urljoin(page.final_url, str(link_tag["href"]))
+        return _join(page.final_url, str(link_tag["href"]))
     return None
 
 
@@ -196,15 +206,19 @@ def mirror_urls(url: str, mirrors: tuple[tuple[str, ...], ...]) -> list[str]:
     """The same article path on the other hosts of its mirror group.
 
     ``www.takungpao.com`` -> ``www.takungpao.com.hk``; ``epaper.tkww.hk`` -> ``www.tkww.hk``.
+    A list that links an article by ``http://`` also yields its ``https://``
+    twin: the archive prefers the secure URL as primary, and keeps both.
     """
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
     if not is_article_url(url):
         return []
+    out = [urlunsplit(("https", parts.netloc, parts.path, parts.query, ""))] if parts.scheme == "http" else []
     for group in mirrors:
         if host in group:
-            return [urlunsplit(("https", other, parts.path, parts.query, "")) for other in group if other != host]
-    return []
+            out.extend(urlunsplit(("https", other, parts.path, parts.query, "")) for other in group if other != host)
+            break
+    return out
 
 
 def _known_urls(series: SeriesSettings) -> Iterator[Candidate]:

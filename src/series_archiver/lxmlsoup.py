@@ -1,30 +1,34 @@
-"""The few BeautifulSoup calls extract.py makes, answered by lxml: 20× faster, same answers.
+"""The BeautifulSoup calls extract.py and discovery.py make, answered by lxml: 10× faster, same answers.
 
 Why: a takungpao article page (30–80 KB) takes BeautifulSoup ~9 ms to build
 (one Python object per node) and soupsieve another ~10 ms to match the
-profile's selectors in Python; trafilatura reads the whole page in ~14 ms.
-lxml parses it with the same parser (libxml2, the one BeautifulSoup's "lxml"
-builder drives) in ~0.5 ms, and XPath compiled from the same CSS selectors
-(cssselect) answers in C. So ``extract()`` runs its profile code, unchanged,
-on ``LxmlSoup`` first, and falls back to BeautifulSoup for pages no profile
-matches (trafilatura reads those) or that this module declines (``parse``
-returns None).
+profile's selectors in Python, where trafilatura reads the whole page in
+~14 ms. lxml parses it with the same parser (libxml2, the one BeautifulSoup's
+"lxml" builder drives) in ~0.5 ms, and XPath compiled from the same CSS
+selectors (cssselect) answers in C. So ``extract()`` runs its profile code,
+unchanged, on an ``LxmlSoup`` first, and discovery reads list pages with one.
+BeautifulSoup stays the reference: it reads the pages ``parse`` declines
+(None), and any page where a call is made that this module does not answer
+(``Unanswered``, an AttributeError).
 
-The semantics copied from BeautifulSoup 4 (``bs4.element.Tag``) and soupsieve:
+The semantics copied from BeautifulSoup 4 (``bs4.element.Tag``, ``BeautifulSoup.endData``) and soupsieve:
 
-* ``get_text``: the strings of the subtree in document order, joined by the
-  separator; comments, processing instructions and the text of ``script``,
-  ``style``, ``template``, ``rt`` and ``rp`` left out (BeautifulSoup keeps those
-  as other string classes), unless the tag itself is one of those.
-* ``decompose``: the tag and its subtree leave the document, the text after it
+* strings: a run of ASCII whitespace alone is stored as one "\n" (or " "),
+  except inside ``pre`` and ``textarea``; ``get_text`` joins the strings of the
+  subtree in document order, leaving out comments, processing instructions and
+  the text of ``script``, ``style``, ``template``, ``rt`` and ``rp`` (other string
+  classes in BeautifulSoup), unless the tag itself is one of those.
+* ``decompose``: the tag and its subtree leave the document; the text after it
   (lxml's ``tail``) stays where it was, a string of its own.
-* ``select`` on a tag: its descendants (never itself) that match the selector
-  in the context of the whole document, in document order; nothing inside a
-  ``<template>`` (soupsieve does not count its contents as part of the document).
-* ``find`` / ``find_all`` / ``find_parent`` by tag names, ``attrs`` by exact value.
+* ``select``: matches in document order, nothing inside a ``<template>``
+  (soupsieve does not count its contents as part of the document); on a tag,
+  its descendants (never itself) that match in the context of the whole document.
+* ``find`` / ``find_all`` / ``find_parent`` by tag names; attribute filters
+  True (present) or a string (equal; for class, rel … equal to one token or to all).
+* ``get``: class, rel and the other multi-valued attributes as lists of tokens.
 
-tests/test_extract.py holds the two paths equal on every page of the bundled
-replica, the benchmark's pages and markup made to tell them apart.
+tests/test_lxmlsoup.py holds both paths equal on every page of the bundled
+replica, on markup made to tell them apart and on random documents.
 """
 
 from __future__ import annotations
@@ -181,7 +185,8 @@ class LxmlTag(Tag):
     BeautifulSoup: a call this facade cannot answer costs time, never a wrong answer.
     """
 
-    def __init__(self, soup: LxmlSoup, el: etree._Element) -> None:  # noqa: D107 - no Tag.__init__ on purpose
+    def __init__(self, soup: LxmlSoup, el: etree._Element) -> None:
+        # No Tag.__init__, on purpose; __dict__ directly, since Tag may one day define __setattr__.
         self.__dict__["soup"] = soup
         self.__dict__["el"] = el
 

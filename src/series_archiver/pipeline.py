@@ -51,7 +51,7 @@ from .fetch import Fetcher
 from .models import Article, Attempt, Candidate, FetchedPage, PassCounts, SeriesMatch, StoredVersion
 from .profiles import first_page_url
 from .settings import QualitySettings, Settings
-from .store import ROLE_RANK, Archive, UrlState, url_role, utcnow
+from .store import Archive, UrlState, url_rank, utcnow
 from .textfold import fold, fold_key
 
 __all__ = ["Pipeline", "PassResult", "Event", "document_text", "check_quality"]
@@ -172,7 +172,10 @@ class Pipeline:
                     continue
                 for exc in found.errors:
                     self._record_failure(exc.url, exc, result)
-                for c in found.candidates:
+                # Installments in series order (a list shows the newest first), so new
+                # articles get their ids in reading order: ① before ②. The sort is
+                # stable: the main site's link, listed first, stays ahead of its copies.
+                for c in sorted(found.candidates, key=lambda c: (c.installment is None, c.installment or 0)):
                     candidates.setdefault(c.url, c)
             result.counts.found = len(candidates)
             tracked = {url: last_changed for url, _article_id, last_changed in self.archive.tracked_urls()}
@@ -524,7 +527,7 @@ class Pipeline:
             # Another rendering of an archived article: a new URL, never a new version.
             self.archive.upsert_url(work.url, article_id=article_id, is_primary=0, status="live")
             row = self.archive.article(article_id)
-            if row and ROLE_RANK.get(url_role(work.url), 9) < ROLE_RANK.get(url_role(row.url), 9):
+            if row and url_rank(work.url) < url_rank(row.url):
                 # The main site's page outranks the copy the article was first found at:
                 # it becomes the primary URL, and its title and label are the article's.
                 match = self._series_of(article, work.candidate)

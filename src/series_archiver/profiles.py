@@ -145,11 +145,17 @@ def parse_site_time(text: str) -> datetime | None:
         if mon not in _MONTHS:
             return None
         offset = _ZONES.get(zone.upper(), timedelta(hours=8))
-        return datetime(int(y), _MONTHS[mon], int(d), int(h), int(mi), int(s), tzinfo=timezone(offset))
+        try:
+            return datetime(int(y), _MONTHS[mon], int(d), int(h), int(mi), int(s), tzinfo=timezone(offset))
+        except ValueError:
+            return None
     m = re.search(r"(\d{4})\.(\d{1,2})\.(\d{1,2})\s+(\d{1,2}):(\d{2})", text)  # tkww lists
     if m:
         y, mo, d, h, mi = (int(g) for g in m.groups())
-        return datetime(y, mo, d, h, mi, tzinfo=HONG_KONG)
+        try:
+            return datetime(y, mo, d, h, mi, tzinfo=HONG_KONG)
+        except ValueError:
+            return None
     try:
         parsed = datetime.fromisoformat(text.strip())
     except ValueError:

@@ -225,6 +225,11 @@ CREATE INDEX IF NOT EXISTS idx_changes_article ON changes(article_id, to_version
 ROLE_RANK = {"page": 0, "mirror": 1, "epaper": 2, "copy": 3, "other": 4}
 
 
+def url_rank(url: str) -> tuple[int, int]:
+    """Lower is a better primary URL: by role, then https before http."""
+    return ROLE_RANK.get(url_role(url), 9), 0 if url.startswith("https://") else 1
+
+
 def url_role(url: str) -> str:
     from urllib.parse import urlsplit
 
