@@ -213,7 +213,9 @@ def mirror_urls(url: str, mirrors: tuple[tuple[str, ...], ...]) -> list[str]:
     host = (parts.hostname or "").lower()
     if not is_article_url(url):
         return []
-    out = [urlunsplit(("https", parts.netloc, parts.path, parts.query, ""))] if parts.scheme == "http" else []
+    # (Only where no port is named: an https twin of http://host:8080/ is no twin.)
+    twin = parts.scheme == "http" and parts.port is None
+    out = [urlunsplit(("https", parts.netloc, parts.path, parts.query, ""))] if twin else []
     for group in mirrors:
         if host in group:
             out.extend(urlunsplit(("https", other, parts.path, parts.query, "")) for other in group if other != host)

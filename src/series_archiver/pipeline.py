@@ -386,7 +386,7 @@ class Pipeline:
                         }
                     )
                     log.info("article gone: %s (%s)", work.url, exc.message)
-            elif work.candidate is None or work.candidate.via != "mirror":
+            elif not _speculative(work, state):
                 result.counts.failed += 1
                 result.counts.failures.append((work.url, str(exc)))
             return
@@ -408,6 +408,10 @@ class Pipeline:
             capture_id, _ = self.archive.add_capture(work.pages[-1], article_id=state.article_id if state else None, suspect_reason=str(exc))
         outcome = exc.outcome if isinstance(exc, FetchError) else "extract_error"
         self.archive.log_attempts(work.attempts or _synthetic_attempt(work.url, now, str(exc)), run_id=result.run_id, final_outcome=outcome, capture_id=capture_id)
+        if _speculative(work, state):
+            # A mirror URL tried on spec that never held the article: noted, not a failure.
+            log.info("mirror not available: %s", exc)
+            return
         result.counts.failed += 1
         result.counts.failures.append((work.url, str(exc)))
         log.warning("failed: %s", exc)
@@ -630,6 +634,11 @@ def _gone_summary(exc: GoneError) -> str:
         return f"HTTP {exc.status} to {target[1]} (a home or list page)"
     reason = re.search(rf"HTTP {exc.status}( [^:;]*)?", exc.message)
     return reason[0] if reason else f"HTTP {exc.status}"
+
+
+def _speculative(work: _Work, state: UrlState | None) -> bool:
+    """A URL tried only because a mirror might serve the article, and not archived yet."""
+    return work.candidate is not None and work.candidate.via == "mirror" and (state is None or state.article_id is None)
 
 
 def _iso(when: datetime) -> str:
