@@ -233,6 +233,11 @@ def test_mainland_words_find_hong_kong_and_taiwan_ones(client: Client, built: Bu
     assert query_terms("芯片") == (("芯片", "晶片"),)
 
 
+def test_huawei_in_either_script(client: Client, built: Built) -> None:
+    # ① prints 華為 once; 华为 (simplified) and 華爲 (the other traditional form) find it too.
+    assert hits(client, built, "华为") == hits(client, built, "華為") == hits(client, built, "華爲") == [1]
+
+
 def test_long_queries_use_the_trigram_index_and_agree_with_a_scan(client: Client, built: Built) -> None:
     conn = sqlite3.connect(f"file:{built.db}?mode=ro", uri=True)
     indexed = conn.execute("""SELECT count(*) FROM search_fts WHERE search_fts MATCH '"外贸新路"'""").fetchone()[0]

@@ -164,6 +164,9 @@ def test_a_reader_searches_two_character_words_in_either_script(page: object, se
     # 芯片 (mainland) finds the 晶片 printed in ①, highlighted in the snippet.
     assert _search(page, base, built, "芯片") == ["1"]
     assert page.locator("td.col-snippet_html mark").all_inner_texts() == ["晶片"]  # type: ignore[attr-defined]
+    # Simplified 华为 finds the traditional 華為 printed in ①.
+    assert _search(page, base, built, "华为") == ["1"]
+    assert page.locator("td.col-snippet_html mark").all_inner_texts() == ["華為"]  # type: ignore[attr-defined]
     # Simplified 码头 finds the traditional 碼頭 of ① and ②; and the reverse.
     assert _search(page, base, built, "码头") == ["1", "2"]
     assert set(page.locator("td.col-snippet_html mark").all_inner_texts()) == {"碼頭"}  # type: ignore[attr-defined]
