@@ -333,6 +333,12 @@ class Archive:
         assert cur.lastrowid is not None
         return cur.lastrowid
 
+    def _dicts(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+        """Rows of a query as dicts keyed by column name."""
+        cur = self.conn.execute(sql, params)
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, r)) for r in cur.fetchall()]
+
     def _update(self, table: str, key: str, value: Any, row: dict[str, Any]) -> None:
         sets = ", ".join(f"{c} = ?" for c in row)
         self.conn.execute(f"UPDATE {table} SET {sets} WHERE {key} = ?", (*row.values(), value))
@@ -597,12 +603,10 @@ class Archive:
         )
 
     def versions(self, article_id: int) -> list[dict[str, Any]]:
-        cur = self.conn.execute(
+        return self._dicts(
             "SELECT version, content_hash, captured_at, title, chars, url, restores FROM versions WHERE article_id = ? ORDER BY version",
             (article_id,),
         )
-        names = [d[0] for d in cur.description]
-        return [dict(zip(names, r)) for r in cur.fetchall()]
 
     def version_with_hash(self, article_id: int, content_hash: str) -> int | None:
         row = self.conn.execute(
@@ -663,40 +667,31 @@ class Archive:
         return number
 
     def add_change(self, row: dict[str, Any]) -> None:
-        self.conn.execute(
-            "INSERT INTO changes (" + ", ".join(row) + ") VALUES (" + ", ".join("?" for _ in row) + ")",
-            tuple(row.values()),
-        )
+        self._insert("changes", row)
 
     def changes(self, article_id: int) -> list[dict[str, Any]]:
         """The article's ``changes`` rows (edits, restores, removals, returns), oldest first."""
-        cur = self.conn.execute(
+        return self._dicts(
             "SELECT id, from_version, to_version, changed_at, kind, chars_added, chars_removed, summary "
             "FROM changes WHERE article_id = ? ORDER BY id",
             (article_id,),
         )
-        names = [d[0] for d in cur.description]
-        return [dict(zip(names, r)) for r in cur.fetchall()]
 
     def suspect_captures(self, article_id: int) -> list[dict[str, Any]]:
         """Captures of the article kept as evidence only (soft 404, near-empty, truncated, unreadable)."""
-        cur = self.conn.execute(
+        return self._dicts(
             "SELECT id, url, fetched_at, status, size, suspect_reason FROM captures "
             "WHERE article_id = ? AND suspect_reason IS NOT NULL ORDER BY id",
             (article_id,),
         )
-        names = [d[0] for d in cur.description]
-        return [dict(zip(names, r)) for r in cur.fetchall()]
 
     def url_rows(self, article_id: int) -> list[dict[str, Any]]:
         """Every URL of the article with its role and state, primary first."""
-        cur = self.conn.execute(
+        return self._dicts(
             "SELECT url, role, is_primary, status, first_seen, last_seen, last_status, gone_at FROM article_urls "
             "WHERE article_id = ? ORDER BY is_primary DESC, first_seen, url",
             (article_id,),
         )
-        names = [d[0] for d in cur.description]
-        return [dict(zip(names, r)) for r in cur.fetchall()]
 
     def current_pages(self, url: str) -> int:
         """How many pages the current version was read from, when ``url`` is its article's primary URL; else 0."""
