@@ -13,7 +13,6 @@ import json
 import re
 import signal
 import subprocess
-import time
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path

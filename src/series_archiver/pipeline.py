@@ -534,7 +534,6 @@ class Pipeline:
             if row and url_rank(work.url) < url_rank(row.url):
                 # The main site's page outranks the copy the article was first found at:
                 # it becomes the primary URL, and its title and label are the article's.
-                match = self._series_of(article, work.candidate)
                 self.archive.set_primary(article_id, work.url, title=article.title, label=match.label or row.label)
             self.archive.touch_article(article_id, now)
             result.counts.unchanged += 1
