@@ -340,14 +340,31 @@ def test_respect_robots_off(site: LocalSite, make: Callable[..., Fetcher]) -> No
     assert site.paths() == [ARTICLE]
 
 
-def test_robots_server_error_allows_and_is_noted(site: LocalSite, make: Callable[..., Fetcher]) -> None:
-    site.route("/robots.txt", Reply(503, b"busy"))
+@pytest.mark.parametrize("status", [503, 429])
+def test_robots_server_error_closes_the_site_for_the_pass(site: LocalSite, make: Callable[..., Fetcher], status: int) -> None:
+    # RFC 9309 2.3.1.4: an unreachable robots.txt (5xx) means complete disallow.
+    site.route("/robots.txt", Reply(status, b"busy"))
+    url = site.route(ARTICLE, html_reply())
+    fetcher = make()
+    with pytest.raises(RobotsDisallowed) as info:
+        fetcher.fetch(url)
+    assert f"HTTP {status}" in str(info.value) and "RFC 9309" in str(info.value)
+    assert [(a.url, a.status, a.outcome) for a in info.value.attempts] == [(url, None, "skipped")]
+    assert site.paths() == ["/robots.txt"]  # the article was never requested
+    assert str(status) in fetcher.robots_notes[site.url("")]
+    # The next pass (a new Fetcher) asks again, and a readable robots.txt opens the site.
+    site.route("/robots.txt", robots("User-agent: *\nAllow: /\n"))
+    assert make().fetch(url).status == 200
+
+
+def test_robots_missing_allows_everything(site: LocalSite, make: Callable[..., Fetcher]) -> None:
+    site.route("/robots.txt", Reply(404, b"no such file"))
     url = site.route(ARTICLE, html_reply())
     fetcher = make()
     page_ = fetcher.fetch(url)
     assert page_.status == 200
     assert [a.url for a in page_.attempts] == [url]  # robots.txt is not an article attempt
-    assert "503" in fetcher.robots_notes[site.url("")]
+    assert fetcher.robots_notes == {}
 
 
 def test_crawl_delay_wins_over_a_shorter_delay(site: LocalSite, make: Callable[..., Fetcher], fake: FakeTime) -> None:

@@ -120,7 +120,7 @@ class Fetcher:
 
     @property
     def robots_notes(self) -> dict[str, str]:
-        """Origins whose robots.txt could not be read (treated as allow-all), with why."""
+        """Origins whose robots.txt could not be read, with why (allow-all, or closed this pass)."""
         with self._lock:
             return {origin: r.note for origin, r in self._robots.items() if r.note}
 
@@ -162,6 +162,10 @@ class Fetcher:
 
         if self._settings.respect_robots:
             robots = self._robots_for(parsed)
+            if robots.closed:
+                message = f"{robots.note}; it is not fetched this pass (set fetch.respect_robots = false only with the site's permission)"
+                attempts.add(url, status=None, outcome="skipped", error=message)
+                raise RobotsDisallowed(asked, _at(asked, url) + message)
             if robots.parser is not None and not robots.parser.can_fetch(str(parsed), self._robots_token):
                 message = (
                     f"robots.txt of {_origin(parsed)} disallows it for {self._robots_token!r}; it is not fetched "
@@ -384,7 +388,7 @@ class Fetcher:
             robots = self._robots.setdefault(origin, _Robots())
         with robots.lock:  # the first caller reads it; the others wait for that one read
             if not robots.loaded:
-                robots.parser, robots.note = self._load_robots(url)
+                robots.parser, robots.note, robots.closed = self._load_robots(url)
                 robots.loaded = True
                 if robots.note:
                     log.warning("%s: %s", origin, robots.note)
@@ -399,32 +403,37 @@ class Fetcher:
             delay = max(delay, rate.seconds / rate.requests)
         return float(delay)
 
-    def _load_robots(self, url: httpx.URL) -> tuple[Protego | None, str | None]:
-        """robots.txt of ``url``'s origin: (parser, None), or (None, why it is allow-all)."""
+    def _load_robots(self, url: httpx.URL) -> tuple[Protego | None, str | None, bool]:
+        """robots.txt of ``url``'s origin: (parser, note, closed).
+
+        (parser, None, False) when read; (None, None, False) when there is none
+        (4xx: allow all); (None, why, False) when unusable (allow all, noted);
+        (None, why, True) when unreachable or 5xx/429 (closed this pass).
+        """
         robots_url = url.copy_with(path="/robots.txt", query=None, fragment=None)
         for _ in range(_ROBOTS_MAX_REDIRECTS + 1):
             if robots_url.scheme not in ("http", "https") or not self._settings.host_allowed(robots_url.host):
-                return None, f"robots.txt redirects off the allowed hosts ({robots_url}); treated as allow-all"
+                return None, f"robots.txt redirects off the allowed hosts ({robots_url}); treated as allow-all", False
             try:
                 with self._slot(robots_url.host):
                     reply = self._exchange(str(robots_url), {}, body_limit=_ROBOTS_MAX_BYTES, html_only=False)
             except FetchError as exc:
                 reply = _Reply.none(str(robots_url), robots_url.host, exc)
             if reply.error is not None:
-                return None, f"robots.txt could not be read ({reply.error.message}); treated as allow-all"
+                return None, f"robots.txt could not be read ({reply.error.message}); {_CLOSED}", True
             location = reply.headers.get("location")
             if reply.status in _REDIRECT_STATUSES and location:
                 try:
                     robots_url = robots_url.join(location)
                 except httpx.InvalidURL:
-                    return None, f"robots.txt redirects to an invalid Location {location!r}; treated as allow-all"
+                    return None, f"robots.txt redirects to an invalid Location {location!r}; treated as allow-all", False
                 continue
             if 200 <= reply.status < 300:
-                return Protego.parse(reply.content.decode("utf-8", errors="replace")), None
+                return Protego.parse(reply.content.decode("utf-8", errors="replace")), None, False
             if reply.status == 429 or reply.status >= 500:
-                return None, f"robots.txt answered HTTP {reply.status}; treated as allow-all"
-            return None, None  # 4xx: there is no robots.txt, so everything is allowed (RFC 9309 2.3.1.3)
-        return None, f"robots.txt redirects more than {_ROBOTS_MAX_REDIRECTS} times; treated as allow-all"
+                return None, f"robots.txt answered HTTP {reply.status}; {_CLOSED}", True
+            return None, None, False  # 4xx: there is no robots.txt, so everything is allowed (RFC 9309 2.3.1.3)
+        return None, f"robots.txt redirects more than {_ROBOTS_MAX_REDIRECTS} times; treated as allow-all", False
 
 
 # -- small value holders ------------------------------------------------------------------------
@@ -490,12 +499,19 @@ class _Attempts:
         self.items[-1] = replace(self.items[-1], outcome=outcome, error=error)
 
 
+# RFC 9309 2.3.1.4: a robots.txt that cannot be reached or answers 5xx means the
+# crawler must assume complete disallow. The Fetcher lives for one pass, so the
+# next pass asks again.
+_CLOSED = "the site is treated as closed to crawlers until it can be read (RFC 9309)"
+
+
 @dataclass
 class _Robots:
     lock: threading.Lock = field(default_factory=threading.Lock)
     parser: Protego | None = None
     loaded: bool = False
     note: str | None = None
+    closed: bool = False  # unreachable or 5xx: assume complete disallow (RFC 9309)
 
 
 class _HostGate:
