@@ -204,7 +204,7 @@ def _report(result: PassResult, as_json: bool) -> None:
         _echo_json(counts)
     else:
         click.echo(summary_line(result))
-        for url, why in result.counts.failures:
+        for _url, why in result.counts.failures:
             click.echo(f"  failed: {why}", err=True)
     sys.exit(0 if result.ok else 1)
 
