@@ -28,7 +28,7 @@ from typing import Any
 
 import httpx
 
-from series_archiver.loopback import LoopbackTransport
+from series_archiver.demo.loopback import LoopbackTransport
 
 
 def peak_rss_kb() -> dict[str, int]:

@@ -48,7 +48,7 @@ if str(REPO) not in sys.path:
 
 from bench import sitegen  # noqa: E402
 from series_archiver.diff import diff_texts  # noqa: E402
-from series_archiver.replica import ReplicaSite  # noqa: E402
+from series_archiver.demo.replica import ReplicaSite  # noqa: E402
 
 WORK = BENCH / "work"
 RESULTS = BENCH / "results.json"

@@ -1,7 +1,7 @@
 """A synthetic replica of a long series for the benchmark: N installments on www.takungpao.com.
 
 The pages are built with the bundled replica's own generator
-(``src/series_archiver/replica_site/_generate.py``): the same article template
+(``tools/replica_gen.py``): the same article template
 (``tkp_page``: h1/h2.tkp_con_title, .tkp_con_author, div.tkp_content, related
 news, ranking), the same printed-line markup (bold headings, ▲ captions with
 credits, paragraphs cut by a picture or a column break, the byline on its own
@@ -29,7 +29,6 @@ import sys
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from html import escape
-from importlib import resources
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -46,11 +45,11 @@ MAX_PAGE_BYTES = 80_000
 
 
 def _replica_generator() -> ModuleType:
-    """The bundled replica's _generate.py, loaded from the installed package."""
+    """The replica generator (tools/replica_gen.py), loaded from the repository."""
     name = "series_archiver_replica_generate"
     if name in sys.modules:
         return sys.modules[name]
-    path = Path(str(resources.files("series_archiver").joinpath("replica_site", "_generate.py")))
+    path = Path(__file__).resolve().parents[1] / "tools" / "replica_gen.py"
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
         raise ImportError(f"cannot load the replica generator at {path}")

@@ -36,9 +36,9 @@ from series_archiver.clean import clean
 from series_archiver.demo import demo_settings
 from series_archiver.errors import ExtractError
 from series_archiver.extract import extract
-from series_archiver.loopback import LoopbackTransport
+from series_archiver.demo.loopback import LoopbackTransport
 from series_archiver.models import Article, Block, Extracted
-from series_archiver.replica import ReplicaSite
+from series_archiver.demo.replica import ReplicaSite
 
 from .conftest import Crawler
 from .test_crash import assert_archive_sound, reader

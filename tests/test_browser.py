@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from series_archiver.replica import ReplicaSite
+from series_archiver.demo.replica import ReplicaSite
 
 from .test_browse import Built, version_row_id, build_archive
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from series_archiver.replica import ReplicaSite
+from series_archiver.demo.replica import ReplicaSite
 
 from .conftest import REPO
 

@@ -28,10 +28,10 @@ import pytest
 
 from series_archiver import core
 from series_archiver.demo import demo_settings
-from series_archiver.loopback import LoopbackTransport
-from series_archiver.replica import ReplicaSite
+from series_archiver.demo.loopback import LoopbackTransport
+from series_archiver.demo.replica import ReplicaSite
 from series_archiver.settings import default_config_text
-from series_archiver.store import Archive
+from series_archiver.archive.store import Archive
 
 # Seconds the replica sits on every request but robots.txt: a pass takes ~2 s, long enough to be caught.
 SLOW = 0.1

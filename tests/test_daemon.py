@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from filelock import FileLock
 
-from series_archiver.replica import ReplicaSite
+from series_archiver.demo.replica import ReplicaSite
 
 from .test_crash import SlowReplica, assert_archive_sound, reader, reference, run_cli, snapshot, start_cli, wait_until, write_config
 

@@ -25,10 +25,11 @@ from urllib.parse import urlsplit
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from series_archiver import __version__, core
+from series_archiver import __version__
+from series_archiver import core
 from series_archiver.demo import demo_settings
 from series_archiver.errors import ConfigError, StoreError
-from series_archiver.export import (
+from series_archiver.export.warc import (
     REVISIT_IDENTICAL,
     REVISIT_NOT_MODIFIED,
     export_jsonl,
@@ -37,8 +38,8 @@ from series_archiver.export import (
     response_record_id,
     stored_response_headers,
 )
-from series_archiver.loopback import LoopbackTransport
-from series_archiver.replica import ReplicaSite
+from series_archiver.demo.loopback import LoopbackTransport
+from series_archiver.demo.replica import ReplicaSite
 from series_archiver.settings import Settings
 from series_archiver.verify import verify_archive
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from series_archiver.demo import demo_settings
-from series_archiver.replica import ReplicaSite
+from series_archiver.demo.replica import ReplicaSite
 
 from .conftest import Crawler
 

@@ -21,10 +21,10 @@ from series_archiver import extract as X
 from series_archiver import lxmlsoup
 from series_archiver.errors import ExtractError
 from series_archiver.models import Extracted, FetchedPage
-from series_archiver.profiles import is_article_url
+from series_archiver.sites import is_article_url
 from series_archiver.settings import load_settings
 
-DATA = Path(__file__).resolve().parents[1] / "src" / "series_archiver" / "replica_site"
+DATA = Path(__file__).resolve().parents[1] / "src" / "series_archiver" / "demo" / "replica_site"
 URL = "https://www.takungpao.com/news/232108/2025/1215/1234567.html"
 
 

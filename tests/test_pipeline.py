@@ -9,7 +9,7 @@ from datetime import datetime
 import pytest
 
 from series_archiver import core
-from series_archiver.store import Archive
+from series_archiver.archive.store import Archive
 
 from .conftest import Crawler
 

@@ -22,11 +22,11 @@ from urllib.robotparser import RobotFileParser
 import httpx
 import pytest
 
-from series_archiver.replica import ReplicaSite
+from series_archiver.demo.replica import ReplicaSite
 
 REPO = Path(__file__).resolve().parents[1]
 SEED_DIR = REPO.parent / "shared" / "seed"
-DATA = REPO / "src" / "series_archiver" / "replica_site"
+DATA = REPO / "src" / "series_archiver" / "demo" / "replica_site"
 
 ARTICLE_1 = "https://www.takungpao.com/news/232108/2025/1215/1050001.html"
 ARTICLE_2 = "https://www.takungpao.com/news/232108/2025/1216/1050318.html"
@@ -421,7 +421,7 @@ def test_distractors_are_not_installments(site: ReplicaSite) -> None:
 
 def test_data_tree_matches_its_generator(tmp_path: Path) -> None:
     pytest.importorskip("opencc")
-    spec = importlib.util.spec_from_file_location("replica_generate", DATA / "_generate.py")
+    spec = importlib.util.spec_from_file_location("replica_generate", REPO / "tools" / "replica_gen.py")
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # its dataclasses look their module up there
@@ -436,9 +436,9 @@ def test_data_tree_matches_its_generator(tmp_path: Path) -> None:
         for p in DATA.rglob("*")
         if p.is_file() and p.name != "_generate.py" and "__pycache__" not in p.parts
     }
-    assert sorted(map(str, generated)) == sorted(map(str, packaged)), "run replica_site/_generate.py"
+    assert sorted(map(str, generated)) == sorted(map(str, packaged)), "run tools/replica_gen.py"
     stale = [str(path) for path, data in generated.items() if packaged[path] != data]
-    assert not stale, f"hand-edited or stale (run replica_site/_generate.py): {stale}"
+    assert not stale, f"hand-edited or stale (run tools/replica_gen.py): {stale}"
 
 
 # --- no real article text --------------------------------------------------------------

@@ -29,13 +29,13 @@ from apscheduler.events import EVENT_JOB_MAX_INSTANCES, JobSubmissionEvent
 from apscheduler.triggers.cron import CronTrigger
 
 from series_archiver.errors import ConfigError
-from series_archiver.loopback import LoopbackTransport
+from series_archiver.demo.loopback import LoopbackTransport
 from series_archiver.logs import LineFormatter
 from series_archiver.models import PassCounts
 from series_archiver.notify import notify
 from series_archiver.pipeline import Event, PassResult
-from series_archiver.replica import ReplicaSite
-from series_archiver.schedule import (
+from series_archiver.demo.replica import ReplicaSite
+from series_archiver.daemon.service import (
     JOB_ID,
     PASS_KIND,
     Daemon,
@@ -47,7 +47,7 @@ from series_archiver.schedule import (
     status_lines,
 )
 from series_archiver.settings import NotifySettings, ScheduleSettings, Settings, load_settings
-from series_archiver.store import Archive, iso
+from series_archiver.archive.store import Archive, iso
 
 from .conftest import Crawler
 

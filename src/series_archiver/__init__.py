@@ -18,13 +18,13 @@ from .errors import (
     StoreError,
     SuspectCapture,
 )
-from .export import JsonlExport, WarcExport, export_jsonl, export_warc
+from .export.warc import JsonlExport, WarcExport, export_jsonl, export_warc
 from .history import ArticleHistory, VersionDiff, article_diff, article_log
 from .models import Article, Block, Candidate, Extracted, FetchedPage, PassCounts
 from .pipeline import Event, PassResult, Pipeline
-from .schedule import Daemon, Tiers, status
+from .daemon.service import Daemon, Tiers, status
 from .settings import Settings, load_settings
-from .store import Archive
+from .archive.store import Archive
 from .verify import VerifyReport, verify_archive
 
 __version__ = "0.1.0"

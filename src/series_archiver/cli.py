@@ -23,9 +23,10 @@ from rich.table import Table
 from rich.text import Text
 
 from . import core
-from . import logs, schedule
+from . import logs
+from .daemon import service as schedule
 from . import history
-from . import export as exporting
+from .export import warc as exporting
 from . import verify as verifying
 from .demo import run_demo
 from .diff import render_terminal
@@ -358,7 +359,7 @@ def browse(config: Path | None, db: Path | None, host: str, port: int) -> None:
 
     Example: series-archiver browse --port 8001
     """
-    from . import browse as browsing  # Datasette is imported only for this command
+    from .browse import server as browsing  # Datasette is imported only for this command
 
     with errors_to_exit():
         settings = _settings(config, db)

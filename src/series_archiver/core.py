@@ -18,10 +18,10 @@ import httpx
 
 from .errors import ConfigError, PassInterrupted, StoreError
 from .fetch import Fetcher
-from .loopback import LoopbackTransport
+from .demo.loopback import LoopbackTransport
 from .pipeline import PassResult, Pipeline, ProgressFn, RecheckFn
 from .settings import Settings
-from .store import Archive
+from .archive.store import Archive
 
 __all__ = ["crawl", "fetch", "list_articles", "show_article", "open_pipeline", "PassResult"]
 

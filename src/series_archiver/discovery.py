@@ -24,7 +24,7 @@ from . import lxmlsoup
 
 from .errors import FetchError
 from .models import Candidate, FetchedPage, SeriesMatch
-from .profiles import LIST_PROFILES, NEXT_PAGE_WORDS, first_page_url, is_article_url
+from .sites import LIST_PROFILES, NEXT_PAGE_WORDS, first_page_url, is_article_url
 from .settings import FetchSettings, SeriesSettings
 from .textfold import normalize, to_simplified
 

@@ -21,7 +21,7 @@ from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, Tag, XMLParsedAsHT
 from . import lxmlsoup
 from .errors import ExtractError
 from .models import Block, Extracted
-from .profiles import (
+from .sites import (
     ARTICLE_PROFILES,
     ArticleProfile,
     article_page_number,

@@ -23,7 +23,7 @@ from .diff import TextDiff, diff_texts
 from .errors import NotArchived
 from .pipeline import document_text
 from .settings import Settings
-from .store import Archive
+from .archive.store import Archive
 
 __all__ = [
     "ArticleHistory",

@@ -23,7 +23,7 @@ import httpx
 from .logs import event
 from .pipeline import Event, PassResult
 from .settings import NotifySettings
-from .store import iso, utcnow
+from .archive.store import iso, utcnow
 
 __all__ = ["payload", "notify", "COMMAND_TIMEOUT_SECONDS", "POST_TIMEOUT_SECONDS"]
 

@@ -49,9 +49,9 @@ from .errors import ArchiverError, ExtractError, FetchError, GoneError, PassInte
 from .extract import extract
 from .fetch import Fetcher
 from .models import Article, Attempt, Candidate, FetchedPage, PassCounts, SeriesMatch, StoredVersion
-from .profiles import first_page_url
+from .sites import first_page_url
 from .settings import QualitySettings, Settings
-from .store import Archive, UrlState, url_rank, utcnow
+from .archive.store import Archive, UrlState, url_rank, utcnow
 from .textfold import fold, fold_key
 
 __all__ = ["Pipeline", "PassResult", "Event", "document_text", "check_quality"]

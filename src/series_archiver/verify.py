@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .settings import Settings
-from .store import Archive
+from .archive.store import Archive
 
 __all__ = ["verify_archive", "VerifyReport", "CaptureProblem"]
 

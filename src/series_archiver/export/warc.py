@@ -60,9 +60,9 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.utils import Digester
 from warcio.warcwriter import WARCWriter
 
-from .errors import ConfigError, ExportError, StoreError
-from .settings import Settings
-from .store import Archive
+from ..errors import ConfigError, ExportError, StoreError
+from ..settings import Settings
+from ..archive.store import Archive
 
 __all__ = [
     "export_warc",
@@ -356,7 +356,7 @@ def _warcinfo_fields(settings: Settings, archive: Archive, series: str | None, s
         "dedupe": dataclasses.asdict(settings.dedupe),
         "series": [dataclasses.asdict(s) for s in settings.series],
     }
-    from . import __version__  # here, not at the top: __init__ imports this module
+    from .. import __version__  # here, not at the top: __init__ imports this module
 
     fields = {
         "software": f"series-archiver/{__version__} (warcio/{package_version('warcio')})",

@@ -39,7 +39,7 @@ from typing import Any
 
 import opencc
 
-from .textfold import fold
+from ..textfold import fold
 
 __all__ = [
     "SEARCH_SQL",

@@ -23,7 +23,7 @@ from typing import Any
 import markupsafe
 from datasette import hookimpl
 
-from .search import register_functions
+from ..archive.search import register_functions
 
 __all__ = ["safe_diff_html", "safe_snippet_html"]
 

@@ -20,7 +20,7 @@ as the live site would serve it, real links and all, as a virtual host would.
 
 ``manifest.json`` beside the pages says what the replica holds (installments,
 every URL each is reached at, the expected cleaned text); tests assert
-against it. The tree is written by ``replica_site/_generate.py``.
+against it. The tree is written by ``tools/replica_gen.py`` (a development tool, not shipped).
 
 The servers behave like a plain static host: ETag and Last-Modified with 304
 answers, gzip on request, 404 for what is not there, ``/robots.txt`` per host.
@@ -411,7 +411,7 @@ class ReplicaSite:
 
 
 def _packaged_root() -> Path:
-    traversable = resources.files("series_archiver").joinpath("replica_site")
+    traversable = resources.files("series_archiver.demo").joinpath("replica_site")
     # Installed from a wheel or a checkout, this is a plain directory; a
     # zipped install would need as_file(), which only handles directories from 3.12.
     return Path(str(traversable))

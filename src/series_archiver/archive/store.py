@@ -39,8 +39,8 @@ from typing import Any
 import sqlite_utils
 from filelock import FileLock, Timeout
 
-from .errors import LockTimeout, StoreError
-from .models import Article, Attempt, FetchedPage, StoredVersion
+from ..errors import LockTimeout, StoreError
+from ..models import Article, Attempt, FetchedPage, StoredVersion
 from .search import ensure_search_schema
 
 __all__ = ["Archive", "UrlState", "ArticleRow", "utcnow", "iso", "SCHEMA_VERSION"]

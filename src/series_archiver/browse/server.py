@@ -39,9 +39,9 @@ from datasette.app import Datasette
 from datasette.plugins import pm
 from datasette.utils import tilde_encode
 
-from . import datasette_plugin
-from .errors import ConfigError, StoreError
-from .search import SEARCH_SQL
+from . import plugin as datasette_plugin
+from ..errors import ConfigError, StoreError
+from ..archive.search import SEARCH_SQL
 
 __all__ = ["CANNED_QUERIES", "STATIC_MOUNT", "database_name", "make_datasette", "metadata", "serve"]
 

@@ -54,13 +54,13 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from . import core
-from .errors import ArchiverError, ConfigError, LockTimeout, PassInterrupted, StoreError
-from .logs import event
-from .notify import notify
-from .pipeline import PassResult
-from .settings import ScheduleSettings, Settings
-from .store import Archive, holder_info, iso, utcnow
+from .. import core
+from ..errors import ArchiverError, ConfigError, LockTimeout, PassInterrupted, StoreError
+from ..logs import event
+from ..notify import notify
+from ..pipeline import PassResult
+from ..settings import ScheduleSettings, Settings
+from ..archive.store import Archive, holder_info, iso, utcnow
 
 __all__ = [
     "DAEMON_KIND",

@@ -1,4 +1,4 @@
-"""Write the replica data tree and its manifest: ``python _generate.py [OUT_DIR]``.
+"""Write the replica data tree and its manifest: ``python tools/replica_gen.py [OUT_DIR]`` (default: the packaged ``src/series_archiver/demo/replica_site``).
 
 The tree beside this file (one folder per real host, plus ``manifest.json``) is
 generated, not hand-written: edit the content or the templates here and run the
@@ -1772,7 +1772,7 @@ def build() -> tuple[Tree, dict[str, Any]]:
         "format": 1,
         "about": (
             "What the replica in this folder holds, for tests and the demo. Synthetic text, written by "
-            "_generate.py (edit that, not the pages). URLs use the real origins (ReplicaSite.local_url maps "
+            "tools/replica_gen.py (edit that, not the pages). URLs use the real origins (ReplicaSite.local_url maps "
             "them); http://www.takungpao.com serves the same files as https://."
         ),
         "fields": FIELD_GUIDE,
@@ -1819,7 +1819,7 @@ def check(tree: Tree, manifest: dict[str, Any]) -> None:
 
 
 def main(argv: Sequence[str] = sys.argv[1:]) -> None:
-    out = Path(argv[0]) if argv else Path(__file__).resolve().parent
+    out = Path(argv[0]) if argv else Path(__file__).resolve().parents[1] / "src" / "series_archiver" / "demo" / "replica_site"
     tree, manifest = build()
     tree.write(out)
     (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

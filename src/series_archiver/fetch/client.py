@@ -35,7 +35,7 @@ import charset_normalizer
 import httpx
 from protego import Protego
 
-from .errors import (
+from ..errors import (
     FetchError,
     GoneError,
     HostNotAllowed,
@@ -47,9 +47,9 @@ from .errors import (
     TruncatedBody,
     UndecodableText,
 )
-from .models import Attempt, FetchedPage
-from .profiles import has_article_id
-from .settings import FetchSettings
+from ..models import Attempt, FetchedPage
+from ..sites import has_article_id
+from ..settings import FetchSettings
 
 try:
     import brotli  # type: ignore[import-untyped]

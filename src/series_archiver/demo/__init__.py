@@ -15,17 +15,17 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from . import core
+from .. import core
 from .loopback import LoopbackTransport
 from .replica import ReplicaSite
-from .settings import Settings, load_settings
+from ..settings import Settings, load_settings
 
 __all__ = ["run_demo", "demo_settings", "replica_manifest"]
 
 
 def replica_manifest() -> dict[str, Any]:
     """The truth about the bundled replica: which installment lives where."""
-    text = resources.files("series_archiver").joinpath("replica_site", "manifest.json").read_text(encoding="utf-8")
+    text = resources.files("series_archiver.demo").joinpath("replica_site", "manifest.json").read_text(encoding="utf-8")
     return json.loads(text)
 
 

@@ -1,0 +1,1 @@
+"""Reading the archive in Datasette: the server, the plugin, metadata and views."""
