@@ -33,7 +33,7 @@ from series_archiver.demo.loopback import LoopbackTransport
 from series_archiver.logs import LineFormatter
 from series_archiver.models import PassCounts
 from series_archiver.notify import notify
-from series_archiver.pipeline import Event, PassResult
+from series_archiver.models import Event, PassResult
 from series_archiver.demo.replica import ReplicaSite
 from series_archiver.daemon.service import (
     JOB_ID,

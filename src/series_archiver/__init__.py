@@ -21,7 +21,8 @@ from .errors import (
 from .export.warc import JsonlExport, WarcExport, export_jsonl, export_warc
 from .history import ArticleHistory, VersionDiff, article_diff, article_log
 from .models import Article, Block, Candidate, Extracted, FetchedPage, PassCounts
-from .pipeline import Event, PassResult, Pipeline
+from .models import Event, PassResult
+from .pipeline import Pipeline
 from .daemon.service import Daemon, Tiers, status
 from .settings import Settings, load_settings
 from .archive.store import Archive

@@ -31,7 +31,8 @@ from . import verify as verifying
 from .demo import run_demo
 from .diff import render_terminal
 from .errors import ArchiverError, ConfigError
-from .pipeline import PassResult, ProgressFn
+from .models import PassResult
+from .pipeline import ProgressFn
 from .settings import Settings, load_settings
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -123,7 +123,25 @@ class HTTPStatusError(FetchError):
 
 
 class GoneError(HTTPStatusError):
-    """The page is no longer there: the article is marked gone, its versions kept."""
+    """The page is no longer there: the article is marked gone, its versions kept.
+
+    ``reason`` is the server's reason phrase (``Not Found``) for a 404 or 410;
+    ``target`` is where a takedown redirect led (a home or list page), else None.
+    """
+
+    def __init__(
+        self, url: str, status: int, message: str | None = None, *, reason: str = "", target: str | None = None, **kw: Any
+    ) -> None:
+        super().__init__(url, status, message, **kw)
+        self.reason = reason
+        self.target = target
+
+    @property
+    def summary(self) -> str:
+        """One line for the ``changes`` row: ``HTTP 404 Not Found`` or ``HTTP 302 to https://…/ (a home or list page)``."""
+        if self.target:
+            return f"HTTP {self.status} to {self.target} (a home or list page)"
+        return f"HTTP {self.status} {self.reason}".rstrip()
 
     @property
     def outcome(self) -> str:

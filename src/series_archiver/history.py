@@ -21,7 +21,7 @@ from typing import Any
 
 from .diff import TextDiff, diff_texts
 from .errors import NotArchived
-from .pipeline import document_text
+from .models import document_text
 from .settings import Settings
 from .archive.store import Archive
 

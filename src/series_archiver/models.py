@@ -168,3 +168,31 @@ class PassCounts:
             "suspect": self.suspect,
             "skipped": self.skipped,
         }
+
+
+def document_text(title: str, text: str) -> str:
+    """What a version is: its title line, then its blocks. Diffs and hashes use this."""
+    return f"{title}\n{text}"
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something a person would want to hear about: new installment, edit, removal."""
+
+    kind: str  # new_article, new_version, restored, gone, back
+    article_id: int
+    url: str
+    title: str
+    version: int | None = None
+    summary: str | None = None
+
+
+@dataclass
+class PassResult:
+    run_id: int
+    counts: PassCounts
+    events: list[Event] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.counts.failed == 0

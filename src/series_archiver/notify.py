@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 
 from .logs import event
-from .pipeline import Event, PassResult
+from .models import Event, PassResult
 from .settings import NotifySettings
 from .archive.store import iso, utcnow
 

@@ -32,13 +32,12 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import re
 import sqlite3
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from .clean import clean
@@ -48,10 +47,11 @@ from .discovery import discover, match_series
 from .errors import ArchiverError, ExtractError, FetchError, GoneError, PassInterrupted, RobotsDisallowed, StoreError, SuspectCapture
 from .extract import extract
 from .fetch import Fetcher
-from .models import Article, Attempt, Candidate, FetchedPage, PassCounts, SeriesMatch, StoredVersion
+from .models import Article, Attempt, Candidate, Event, FetchedPage, PassCounts, PassResult, SeriesMatch, StoredVersion, document_text
 from .sites import first_page_url
 from .settings import QualitySettings, Settings
-from .archive.store import Archive, UrlState, url_rank, utcnow
+from .archive.store import Archive, UrlState, utcnow
+from .sites import url_rank, url_role
 from .textfold import fold, fold_key
 
 __all__ = ["Pipeline", "PassResult", "Event", "document_text", "check_quality"]
@@ -60,29 +60,6 @@ log = logging.getLogger("series_archiver")
 
 ProgressFn = Callable[[int, int, str], None]
 RecheckFn = Callable[[str, str | None], bool]
-
-
-@dataclass(frozen=True)
-class Event:
-    """Something a person would want to hear about: new installment, edit, removal."""
-
-    kind: str  # new_article, new_version, restored, gone, back
-    article_id: int
-    url: str
-    title: str
-    version: int | None = None
-    summary: str | None = None
-
-
-@dataclass
-class PassResult:
-    run_id: int
-    counts: PassCounts
-    events: list[Event] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return self.counts.failed == 0
 
 
 @dataclass(frozen=True)
@@ -95,11 +72,6 @@ class _Work:
     article: Article | None = None
     error: Exception | None = None
     attempts: tuple[Attempt, ...] = ()
-
-
-def document_text(title: str, text: str) -> str:
-    """What a version is: its title line, then its blocks. Diffs and hashes use this."""
-    return f"{title}\n{text}"
 
 
 def check_quality(article: Article, previous_chars: int | None, quality: QualitySettings) -> str | None:
@@ -365,14 +337,14 @@ class Pipeline:
             self.archive.log_attempts(work.attempts, run_id=result.run_id, final_outcome="gone", article_id=state.article_id if state else None)
             if state and state.article_id is not None:
                 if state.status == "gone":
-                    self.archive.upsert_url(work.url, last_status=exc.status)
+                    self.archive.upsert_url(work.url, role=url_role(work.url), last_status=exc.status)
                 else:
-                    self.archive.upsert_url(work.url, status="gone", gone_at=_iso(now), last_status=exc.status)
+                    self.archive.upsert_url(work.url, role=url_role(work.url), status="gone", gone_at=_iso(now), last_status=exc.status)
                 # The article is gone when its primary URL is, even if a mirror still
                 # serves it: the takedown on the main site is the news (README, "History").
                 if state.is_primary and self.archive.mark_gone(state.article_id, now):
                     row = self.archive.article(state.article_id)
-                    summary = _gone_summary(exc)
+                    summary = exc.summary
                     result.counts.gone += 1
                     result.events.append(Event("gone", state.article_id, work.url, row.title if row else "", summary=summary))
                     self.archive.add_change(
@@ -420,7 +392,7 @@ class Pipeline:
         state = self.archive.url_state(work.url)
         article_id = state.article_id if state else None
         self.archive.log_attempts(work.attempts, run_id=result.run_id, final_outcome="not_modified", article_id=article_id, capture_id=state.last_capture_id if state else None)
-        self.archive.upsert_url(work.url, last_seen=_iso(now), last_status=304)
+        self.archive.upsert_url(work.url, role=url_role(work.url), last_seen=_iso(now), last_status=304)
         if article_id is not None:
             self._touch(article_id, work.url, state, now, result)
         result.counts.unchanged += 1
@@ -429,7 +401,7 @@ class Pipeline:
     def _touch(self, article_id: int, url: str, state: UrlState | None, now: datetime, result: PassResult) -> None:
         """Record a successful check; a gone article whose primary URL answers again is back."""
         if state is not None and state.status == "gone":
-            self.archive.upsert_url(url, status="live", gone_at=None)
+            self.archive.upsert_url(url, role=url_role(url), status="live", gone_at=None)
         if self.archive.touch_article(article_id, now, revive=bool(state and state.is_primary)):
             row = self.archive.article(article_id)
             result.events.append(Event("back", article_id, url, row.title if row else ""))
@@ -465,6 +437,7 @@ class Pipeline:
 
         self.archive.upsert_url(
             work.url,
+            role=url_role(work.url),
             article_id=article_id,
             last_seen=_iso(now),
             last_status=first.status,
@@ -529,7 +502,7 @@ class Pipeline:
         if duplicate is not None:
             article_id, score = duplicate
             # Another rendering of an archived article: a new URL, never a new version.
-            self.archive.upsert_url(work.url, article_id=article_id, is_primary=0, status="live")
+            self.archive.upsert_url(work.url, role=url_role(work.url), article_id=article_id, is_primary=0, status="live")
             row = self.archive.article(article_id)
             if row and url_rank(work.url) < url_rank(row.url):
                 # The main site's page outranks the copy the article was first found at:
@@ -542,7 +515,7 @@ class Pipeline:
         article_id = self.archive.create_article(
             series=match.series, installment=match.installment, label=match.label, article=article, url=work.url, now=now
         )
-        self.archive.upsert_url(work.url, article_id=article_id, is_primary=1, status="live")
+        self.archive.upsert_url(work.url, role=url_role(work.url), article_id=article_id, is_primary=1, status="live")
         self.archive.add_version(article_id, article, content_hash=content_hash, captured_at=now, url=work.url, capture_ids=capture_ids)
         self._add_fingerprint(article_id, match, article)
         result.counts.new_articles += 1
@@ -624,15 +597,6 @@ class Pipeline:
         for i, fp in enumerate(known):
             if fp.article_id == article_id:
                 known[i] = fingerprint(article_id, fp.series, fp.installment, article.title, article.text, self.settings.dedupe)
-
-
-def _gone_summary(exc: GoneError) -> str:
-    """One line for the ``changes`` row: ``HTTP 404 Not Found`` or ``HTTP 302 to https://…/ (a home or list page)``."""
-    target = re.match(r"redirected to (\S+?),", exc.message)
-    if target:
-        return f"HTTP {exc.status} to {target[1]} (a home or list page)"
-    reason = re.search(rf"HTTP {exc.status}( [^:;]*)?", exc.message)
-    return reason[0] if reason else f"HTTP {exc.status}"
 
 
 def _speculative(work: _Work, state: UrlState | None) -> bool:

@@ -220,29 +220,6 @@ CREATE INDEX IF NOT EXISTS idx_fetch_log_run ON fetch_log(run_id);
 CREATE INDEX IF NOT EXISTS idx_changes_article ON changes(article_id, to_version);
 """
 
-# Host ranking for the primary URL: the versions of an article are read from
-# its primary URL, the main site before its mirror before the e-paper.
-ROLE_RANK = {"page": 0, "mirror": 1, "epaper": 2, "copy": 3, "other": 4}
-
-
-def url_rank(url: str) -> tuple[int, int]:
-    """Lower is a better primary URL: by role, then https before http."""
-    return ROLE_RANK.get(url_role(url), 9), 0 if url.startswith("https://") else 1
-
-
-def url_role(url: str) -> str:
-    from urllib.parse import urlsplit
-
-    host = (urlsplit(url).hostname or "").lower()
-    if host.endswith("takungpao.com.hk"):
-        return "mirror"
-    if host.endswith("tkww.hk"):
-        return "epaper"
-    if host.endswith("takungpao.com"):
-        return "page"
-    return "other"
-
-
 class Archive:
     """The archive database. One writer at a time (see ``writer_lock``)."""
 
@@ -511,12 +488,13 @@ class Archive:
             return None
         return UrlState(row[0], row[1], bool(row[2]), row[3], row[4], row[5], row[6], row[7])
 
-    def upsert_url(self, url: str, **fields: Any) -> None:
+    def upsert_url(self, url: str, *, role: str, **fields: Any) -> None:
+        """Update the URL's row, or add it with ``role`` (the site decides it: sites.url_role)."""
         if self.conn.execute("SELECT 1 FROM article_urls WHERE url = ?", (url,)).fetchone():
             if fields:
                 self._update("article_urls", "url", url, fields)
         else:
-            self._insert("article_urls", {"url": url, "first_seen": iso(utcnow()), "role": url_role(url), **fields})
+            self._insert("article_urls", {"url": url, "first_seen": iso(utcnow()), "role": role, **fields})
 
     def article_urls(self, article_id: int) -> list[str]:
         rows = self.conn.execute(

@@ -58,7 +58,7 @@ from .. import core
 from ..errors import ArchiverError, ConfigError, LockTimeout, PassInterrupted, StoreError
 from ..logs import event
 from ..notify import notify
-from ..pipeline import PassResult
+from ..models import PassResult
 from ..settings import ScheduleSettings, Settings
 from ..archive.store import Archive, holder_info, iso, utcnow
 

@@ -237,7 +237,7 @@ class Fetcher:
         if status in _GONE_STATUSES:
             message = f"HTTP {status} {reply.reason}: the page is gone; the article is marked gone, its versions kept"
             attempts.add(url, **record, outcome="gone", error=message)
-            raise GoneError(asked, status, _at(asked, url) + message)
+            raise GoneError(asked, status, _at(asked, url) + message, reason=reply.reason)
         message = f"HTTP {status} {reply.reason}, not retried"
         if status in (401, 403):
             message += (
@@ -332,7 +332,7 @@ class Fetcher:
                 "it is marked gone, its versions kept"
             )
             attempts.relabel_last("gone", message)
-            raise GoneError(asked, reply.status, message)
+            raise GoneError(asked, reply.status, message, target=target)
         return target
 
     def _page(self, asked: str, reply: _Reply, redirects: list[str], attempts: _Attempts) -> FetchedPage:

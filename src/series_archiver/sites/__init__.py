@@ -161,3 +161,24 @@ def parse_site_time(text: str) -> datetime | None:
     except ValueError:
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=HONG_KONG)
+
+
+# Host ranking for the primary URL: the versions of an article are read from
+# its primary URL, the main site before its mirror before the e-paper.
+ROLE_RANK = {"page": 0, "mirror": 1, "epaper": 2, "copy": 3, "other": 4}
+
+
+def url_rank(url: str) -> tuple[int, int]:
+    """Lower is a better primary URL: by role, then https before http."""
+    return ROLE_RANK.get(url_role(url), 9), 0 if url.startswith("https://") else 1
+
+
+def url_role(url: str) -> str:
+    host = (urlsplit(url).hostname or "").lower()
+    if host.endswith("takungpao.com.hk"):
+        return "mirror"
+    if host.endswith("tkww.hk"):
+        return "epaper"
+    if host.endswith("takungpao.com"):
+        return "page"
+    return "other"
