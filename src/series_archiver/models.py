@@ -139,6 +139,18 @@ class StoredVersion:
     text: str
     url: str
     restores: int | None = None
+    id: int = 0  # the versions row
+    derivation_id: int | None = None  # which code read the text (derivation.py); None: not recorded
+    capture_ids: tuple[int, ...] = ()  # the raw pages it was read from, page 1 first
+
+
+@dataclass(frozen=True)
+class StoredPage:
+    """A raw page as the archive keeps it: its URL and bytes, with the encoding they were read in."""
+
+    url: str
+    content: bytes
+    encoding: str
 
 
 @dataclass
@@ -155,6 +167,12 @@ class PassCounts:
     suspect: int = 0
     skipped: int = 0
     failures: list[tuple[str, str]] = field(default_factory=list)
+
+    def add(self, other: PassCounts) -> None:
+        """Add what ``other`` counted (one URL's recording) to these counts."""
+        for name, value in other.as_dict().items():
+            setattr(self, name, getattr(self, name) + value)
+        self.failures.extend(other.failures)
 
     def as_dict(self) -> dict[str, int]:
         return {

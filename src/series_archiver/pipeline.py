@@ -40,21 +40,22 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 
+from . import derivation
+from .archive import Archive, UrlState, utcnow
 from .clean import clean
 from .dedupe import Fingerprint, find_duplicate, fingerprint
-from .diff import diff_texts, render_html
+from .derivation import derive
+from .diff import render_html
 from .discovery import discover, match_series
 from .errors import ArchiverError, ExtractError, FetchError, GoneError, PassInterrupted, RobotsDisallowed, StoreError, SuspectCapture
 from .extract import extract
 from .fetch import Fetcher
-from .models import Article, Attempt, Candidate, Event, FetchedPage, PassCounts, PassResult, SeriesMatch, StoredVersion, document_text
-from .sites import first_page_url
-from .settings import QualitySettings, Settings
-from .archive.store import Archive, UrlState, utcnow
-from .sites import url_rank, url_role
-from .textfold import fold, fold_key
+from .models import Article, Attempt, Candidate, Event, FetchedPage, PassCounts, PassResult, SeriesMatch, StoredVersion
+from .settings import Settings
+from .sites import first_page_url, url_rank, url_role
+from .versions import Current, NewVersion, Reading, Rederive, SecondaryChanged, Unchanged, check_quality, decide, restored_version
 
-__all__ = ["Pipeline", "PassResult", "Event", "document_text", "check_quality"]
+__all__ = ["Pipeline", "ProgressFn", "RecheckFn"]
 
 log = logging.getLogger("series_archiver")
 
@@ -70,24 +71,9 @@ class _Work:
     candidate: Candidate | None
     pages: tuple[FetchedPage, ...] = ()
     article: Article | None = None
+    reading: Reading | None = None  # the article's text folded once, in the worker thread
     error: Exception | None = None
     attempts: tuple[Attempt, ...] = ()
-
-
-def check_quality(article: Article, previous_chars: int | None, quality: QualitySettings) -> str | None:
-    """Why this capture must not become a version, or None when it is fine."""
-    text = article.text
-    folded_len = len(fold(text))
-    head = fold(article.title + text[:200])
-    for phrase in quality.soft_404_phrases:
-        if fold(phrase) in head and folded_len < max(quality.min_chars * 3, 600):
-            return f"the page says {phrase!r} (a soft 404)"
-    if folded_len < quality.min_chars:
-        return f"the body has {folded_len} characters, fewer than quality.min_chars={quality.min_chars}"
-    if previous_chars and len(text) < previous_chars * (1 - quality.max_shrink_ratio):
-        lost = 1 - len(text) / previous_chars
-        return f"the text lost {lost:.0%} of its length at once (quality.max_shrink_ratio={quality.max_shrink_ratio})"
-    return None
 
 
 class Pipeline:
@@ -110,6 +96,8 @@ class Pipeline:
         # before the next list page or after the URL being recorded.
         self.stop = stop
         self._fingerprints: list[Fingerprint] | None = None
+        # Applied once the URL's transaction has committed (see _record).
+        self._fingerprint_changes: list[Callable[[], None]] = []
 
     def _check_stop(self, where: str) -> None:
         if self.stop is not None and self.stop.is_set():
@@ -248,7 +236,8 @@ class Pipeline:
                 pages.append(page)
                 attempts.extend(page.attempts)
                 extracted.append(extract(page.text, next_url))
-            return _Work(url, candidate, tuple(pages), clean(extracted), attempts=tuple(attempts))
+            article = clean(extracted)
+            return _Work(url, candidate, tuple(pages), article, Reading.of(article.title, article.text), attempts=tuple(attempts))
         except FetchError as exc:
             attempts.extend(exc.attempts)
             return _Work(url, candidate, tuple(pages), error=exc, attempts=tuple(attempts))
@@ -277,39 +266,42 @@ class Pipeline:
     # --- recording (calling thread only) ---------------------------------------------
 
     def _record(self, work: _Work, result: PassResult) -> None:
+        """Record one URL in one transaction; what it counted joins the pass's result once committed.
+
+        The recording writes into a tally of its own, so a failure half-way
+        (rolled back by SQLite) leaves neither rows nor counts behind.
+        """
         now = utcnow()
-        counts = dataclasses.replace(result.counts, failures=list(result.counts.failures))
-        events = len(result.events)
-        fingerprints = None if self._fingerprints is None else list(self._fingerprints)
+        tally = PassResult(run_id=result.run_id, counts=PassCounts())
+        self._fingerprint_changes = []
         try:
             with self.archive.transaction():
                 if work.error is not None:
-                    self._record_error(work, result, now)
+                    self._record_error(work, tally, now)
                 elif work.pages and work.pages[0].not_modified:
-                    self._record_not_modified(work, result, now)
+                    self._record_not_modified(work, tally, now)
                 else:
-                    assert work.article is not None
-                    self._record_article(work, work.article, result, now)
+                    assert work.article is not None and work.reading is not None
+                    self._record_article(work, work.article, work.reading, tally, now)
         except sqlite3.IntegrityError as exc:
-            self._record_bug(work, result, now, exc, counts, events, fingerprints)
+            self._record_bug(work, result, now, exc)
+            return
         except sqlite3.Error as exc:
             # The archive itself cannot be written (disk full, I/O error): no point going on.
             raise StoreError(str(self.archive.path), f"cannot record {work.url} ({exc}); check the disk, then run again") from exc
         except ArchiverError:
             raise
         except Exception as exc:
-            self._record_bug(work, result, now, exc, counts, events, fingerprints)
+            self._record_bug(work, result, now, exc)
+            return
+        result.counts.add(tally.counts)
+        result.events.extend(tally.events)
+        for change in self._fingerprint_changes:
+            change()
 
-    def _record_bug(
-        self, work: _Work, result: PassResult, now: datetime, exc: Exception, counts: PassCounts, events: int, fingerprints: list[Fingerprint] | None
-    ) -> None:
+    def _record_bug(self, work: _Work, result: PassResult, now: datetime, exc: Exception) -> None:
         """Recording one URL failed on a bug: nothing of it was written (rolled back); log it and go on."""
         log.error("could not record %s", work.url, exc_info=True)
-        for name in counts.as_dict():  # what the rolled-back recording had counted is undone too
-            setattr(result.counts, name, getattr(counts, name))
-        result.counts.failures[:] = counts.failures
-        del result.events[events:]
-        self._fingerprints = fingerprints
         message = f"recording failed ({type(exc).__name__}: {exc}); nothing of it was stored, it is retried next pass (a bug, please report it)"
         attempts = list(work.attempts or _synthetic_attempt(work.url, now, message))
         attempts[-1] = dataclasses.replace(attempts[-1], error=message)
@@ -412,28 +404,27 @@ class Pipeline:
             )
             log.info("article back online: %s", url)
 
-    def _record_article(self, work: _Work, article: Article, result: PassResult, now: datetime) -> None:
+    def _record_article(self, work: _Work, article: Article, reading: Reading, result: PassResult, now: datetime) -> None:
         result.counts.fetched += 1
         first = work.pages[0]
         state = self.archive.url_state(work.url)
         article_id = state.article_id if state else None
         current = self.archive.current_version(article_id) if article_id is not None else None
 
-        reason = check_quality(article, len(current.text) if current else None, self.settings.quality)
+        reason = check_quality(article, reading, len(current.text) if current else None, self.settings.quality)
         if reason:
             self._record_suspect(work, article_id, reason, result)
             return
 
         capture_ids = [self.archive.add_capture(p, article_id=article_id)[0] for p in work.pages]
-        content_hash = fold_key(document_text(article.title, article.text))
         validators = {"etag": first.header("etag"), "last_modified": first.header("last-modified")}
 
         if state is None or state.article_id is None:
             match = self._series_of(article, work.candidate)
-            article_id, outcome = self._attach_or_create(work, article, match, content_hash, capture_ids, result, now)
+            article_id, outcome = self._attach_or_create(work, article, reading, match, capture_ids, result, now)
         else:
             article_id = state.article_id
-            outcome = self._update_known(work, article, state, current, content_hash, capture_ids, result, now)
+            outcome = self._update_known(work, article, reading, state, current, capture_ids, result, now)
 
         self.archive.upsert_url(
             work.url,
@@ -441,7 +432,7 @@ class Pipeline:
             article_id=article_id,
             last_seen=_iso(now),
             last_status=first.status,
-            content_hash=content_hash,
+            content_hash=reading.key,
             last_capture_id=capture_ids[0],
             **validators,
         )
@@ -495,7 +486,7 @@ class Pipeline:
         return SeriesMatch("unsorted", None, None)
 
     def _attach_or_create(
-        self, work: _Work, article: Article, match: SeriesMatch, content_hash: str, capture_ids: list[int], result: PassResult, now: datetime
+        self, work: _Work, article: Article, reading: Reading, match: SeriesMatch, capture_ids: list[int], result: PassResult, now: datetime
     ) -> tuple[int, str]:
         """A URL seen for the first time: another rendering of a known article, or a new one."""
         duplicate = find_duplicate(article, match.series, match.installment, self._known(), self.settings.dedupe)
@@ -516,7 +507,10 @@ class Pipeline:
             series=match.series, installment=match.installment, label=match.label, article=article, url=work.url, now=now
         )
         self.archive.upsert_url(work.url, role=url_role(work.url), article_id=article_id, is_primary=1, status="live")
-        self.archive.add_version(article_id, article, content_hash=content_hash, captured_at=now, url=work.url, capture_ids=capture_ids)
+        self.archive.add_version(
+            article_id, article, content_hash=reading.key, captured_at=now, url=work.url, capture_ids=capture_ids,
+            derivation_id=self._derivation_id(now),
+        )
         self._add_fingerprint(article_id, match, article)
         result.counts.new_articles += 1
         result.counts.new_versions += 1
@@ -528,54 +522,98 @@ class Pipeline:
         self,
         work: _Work,
         article: Article,
+        reading: Reading,
         state: UrlState,
         current: StoredVersion | None,
-        content_hash: str,
         capture_ids: list[int],
         result: PassResult,
         now: datetime,
     ) -> str:
-        """A URL already in the archive: unchanged, or a new version of its article."""
+        """A URL already in the archive: unchanged, or a new version of its article (versions.decide)."""
         assert state.article_id is not None
         article_id = state.article_id
         self._touch(article_id, work.url, state, now, result)
-        if state.content_hash == content_hash or (current is not None and current.content_hash == content_hash):
+        if current is None:  # an article without a version cannot be made by this code; keep the page
             result.counts.unchanged += 1
             return "unchanged"
-        if not state.is_primary:
+        known = Current(current.version, Reading.of(current.title, current.text), self._cached_rederivation(current))
+        outcome = decide(reading, known, url_key=state.content_hash, is_primary=state.is_primary)
+        if isinstance(outcome, Rederive):
+            known = dataclasses.replace(known, rederived=self._rederive(current, now))
+            outcome = decide(reading, known, url_key=state.content_hash, is_primary=state.is_primary)
+        if isinstance(outcome, Unchanged):
+            if outcome.why == "rederived":
+                log.info("unchanged once read by this release's code (a re-derivation, not an edit): %s", work.url)
+            result.counts.unchanged += 1
+            return "unchanged"
+        if isinstance(outcome, SecondaryChanged):
             # A mirror or e-paper copy changed: captured and logged, but the
             # versions follow the primary URL so renderings never alternate.
             result.counts.unchanged += 1
             log.info("secondary URL changed (captured, not a version): %s", work.url)
             return "changed_secondary"
-        restores = self.archive.version_with_hash(article_id, content_hash)
+        assert isinstance(outcome, NewVersion)
+        derivation_id = self._derivation_id(now)
+        earlier = [(n, Reading.of(t, x)) for n, t, x in self.archive.original_versions(article_id, derivation_id)]
+        restores = restored_version(reading, earlier)
         number = self.archive.add_version(
-            article_id, article, content_hash=content_hash, captured_at=now, url=work.url, capture_ids=capture_ids, restores=restores
+            article_id, article, content_hash=reading.key, captured_at=now, url=work.url, capture_ids=capture_ids,
+            derivation_id=derivation_id, restores=restores,
         )
-        diff = diff_texts(
-            document_text(current.title, current.text) if current else "",
-            document_text(article.title, article.text),
-        )
-        summary = diff.summary()
+        summary = outcome.diff.summary()
         self.archive.add_change(
             {
                 "article_id": article_id,
-                "from_version": current.version if current else None,
+                "from_version": current.version,
                 "to_version": number,
                 "changed_at": _iso(now),
                 "kind": "restore" if restores else "edit",
-                "chars_added": diff.chars_added,
-                "chars_removed": diff.chars_removed,
+                "chars_added": outcome.diff.chars_added,
+                "chars_removed": outcome.diff.chars_removed,
                 "summary": (f"restores version {restores}: " if restores else "") + summary,
-                "diff_html": render_html(diff),
+                "diff_html": render_html(outcome.diff),
             }
         )
         self._replace_fingerprint(article_id, article)
-        outcome = "restored" if restores else "new_version"
+        kind = "restored" if restores else "new_version"
         result.counts.new_versions += 1
-        result.events.append(Event(outcome, article_id, work.url, article.title, number, summary))
+        result.events.append(Event(kind, article_id, work.url, article.title, number, summary))
         log.info("new version %s of #%s%s: %s", number, article_id, f" (restores {restores})" if restores else "", summary)
-        return outcome
+        return kind
+
+    # --- derivations: the current version as this release reads it -------------------
+
+    def _derivation_id(self, now: datetime) -> int:
+        running = derivation.current()
+        return self.archive.derivation_id(running.digest, running.as_json(), now)
+
+    def _cached_rederivation(self, version: StoredVersion) -> Reading | None:
+        """The version as the running code read it from its pages before, if it did."""
+        # Even a version of the running derivation is read again before an edit
+        # is recorded (once: the reading is kept): an edit is then always
+        # confirmed against the stored pages, never against a stored text alone.
+        running = self.archive.find_derivation(derivation.current().digest)
+        if running is None:
+            return None
+        recorded = self.archive.rederivation(version.id, running)
+        return Reading.of(*recorded) if recorded else None
+
+    def _rederive(self, version: StoredVersion, now: datetime) -> Reading:
+        """Read the version's stored pages with the running code, and record that reading.
+
+        Pages that no longer yield an article (a rule now refuses them) read as
+        the stored text: the comparison then is with what was archived.
+        """
+        try:
+            article = derive(self.archive.stored_pages(version.capture_ids))
+        except ExtractError as exc:
+            log.warning("version %s of #%s cannot be read again from its pages (%s); comparing with its stored text", version.version, version.article_id, exc)
+            return Reading.of(version.title, version.text)
+        reading = Reading.of(article.title, article.text)
+        self.archive.add_rederivation(
+            version.id, self._derivation_id(now), title=reading.title, text=reading.text, content_hash=reading.key, now=now
+        )
+        return reading
 
     # --- dedupe fingerprints, loaded once per pipeline ----------------------------------
 
@@ -588,9 +626,13 @@ class Pipeline:
         return self._fingerprints
 
     def _add_fingerprint(self, article_id: int, match: SeriesMatch, article: Article) -> None:
-        self._known().append(fingerprint(article_id, match.series, match.installment, article.title, article.text, self.settings.dedupe))
+        fp = fingerprint(article_id, match.series, match.installment, article.title, article.text, self.settings.dedupe)
+        self._fingerprint_changes.append(lambda: self._known().append(fp))
 
     def _replace_fingerprint(self, article_id: int, article: Article) -> None:
+        self._fingerprint_changes.append(lambda: self._replace_fingerprint_now(article_id, article))
+
+    def _replace_fingerprint_now(self, article_id: int, article: Article) -> None:
         if self._fingerprints is None:
             return  # not loaded yet: _known() will read this version from the archive
         known = self._fingerprints

@@ -22,7 +22,7 @@ So search works on folded text:
 
 The SQL functions the triggers and the query need (``sa_fold_document``,
 ``sa_match``, ``sa_fts_query``, ``sa_snippet``) are Python functions that
-``register_functions`` adds to a connection: ``ensure_search_schema`` does it
+``register_functions`` adds to a connection: ``create_search_schema`` does it
 for the archive's writer, the Datasette plugin for Datasette's readers. A
 connection without them can read everything but cannot insert versions.
 """
@@ -40,10 +40,11 @@ from typing import Any
 import opencc
 
 from ..textfold import fold
+from .sqlscript import run_script
 
 __all__ = [
     "SEARCH_SQL",
-    "ensure_search_schema",
+    "create_search_schema",
     "register_functions",
     "fold_document",
     "query_terms",
@@ -278,27 +279,24 @@ def register_functions(conn: sqlite3.Connection) -> None:
 # --- schema --------------------------------------------------------------------
 
 
-def ensure_search_schema(conn: sqlite3.Connection) -> None:
-    """Register the functions; create the search tables and index what is not indexed yet.
-
-    Called by ``Archive._ensure_schema`` on every writable open, after the
-    archive's own tables exist. Like it, it only reads when everything is in
-    place (opening happens before the writer lock is taken); creating, and
-    indexing the versions of an archive made before search existed, is one
-    transaction.
-    """
-    register_functions(conn)
+def search_ready(conn: sqlite3.Connection) -> bool:
+    """Whether the search tables and triggers exist and every version is indexed (reads only)."""
     script = _SCHEMA + (_FTS_SCHEMA if _HAS_TRIGRAM else "")
     wanted = set(re.findall(r"CREATE (?:TABLE|INDEX|TRIGGER|VIRTUAL TABLE) IF NOT EXISTS (\w+)", script))
     present = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
-    if wanted <= present and conn.execute(_UNINDEXED).fetchone() is None:
-        return
-    try:
-        conn.executescript(f"BEGIN IMMEDIATE;\n{script}\n{_BACKFILL};\nCOMMIT;")
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
+    return wanted <= present and conn.execute(_UNINDEXED).fetchone() is None
+
+
+def create_search_schema(conn: sqlite3.Connection) -> None:
+    """Create the search tables and triggers, and index the versions not indexed yet.
+
+    Part of schema step 1 (schema.py): runs inside the step's transaction,
+    under the writer lock. The triggers call Python functions, registered here.
+    """
+    register_functions(conn)
+    run_script(conn, _SCHEMA + (_FTS_SCHEMA if _HAS_TRIGRAM else ""))
+    if conn.execute(_UNINDEXED).fetchone() is not None:
+        conn.execute(_BACKFILL)
 
 
 # --- querying ------------------------------------------------------------------

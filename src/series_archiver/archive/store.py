@@ -24,10 +24,8 @@ import hashlib
 import json
 import logging
 import os
-import re
 import socket
 import sqlite3
-import sys
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -36,16 +34,15 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import sqlite_utils
-from filelock import FileLock, Timeout
 
-from ..errors import LockTimeout, StoreError
-from ..models import Article, Attempt, FetchedPage, StoredVersion
-from .search import ensure_search_schema
+from ..errors import StoreError
+from ..models import Article, Attempt, FetchedPage, StoredPage, StoredVersion
+from .lock import holder_info, process_alive, read_holder, writer_lock
+from .migrations import backup, migrate, pending_steps, schema_version
+from .schema import SCHEMA_VERSION
+from .search import create_search_schema, register_functions, search_ready
 
-__all__ = ["Archive", "UrlState", "ArticleRow", "utcnow", "iso", "SCHEMA_VERSION"]
-
-SCHEMA_VERSION = 1
+__all__ = ["Archive", "UrlState", "ArticleRow", "utcnow", "iso", "SCHEMA_VERSION", "holder_info", "read_holder"]
 
 log = logging.getLogger("series_archiver")
 
@@ -94,136 +91,17 @@ class ArticleRow:
     gone_at: str | None
 
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS articles (
-    id INTEGER PRIMARY KEY,
-    series TEXT NOT NULL,
-    installment INTEGER,
-    label TEXT,
-    title TEXT NOT NULL,
-    url TEXT NOT NULL,
-    status TEXT NOT NULL DEFAULT 'live',
-    published TEXT,
-    byline TEXT,
-    versions INTEGER NOT NULL DEFAULT 0,
-    current_version INTEGER,
-    first_seen TEXT NOT NULL,
-    last_checked TEXT,
-    last_changed TEXT,
-    gone_at TEXT
-);
-CREATE TABLE IF NOT EXISTS article_urls (
-    url TEXT PRIMARY KEY,
-    article_id INTEGER REFERENCES articles(id),
-    role TEXT,
-    is_primary INTEGER NOT NULL DEFAULT 0,
-    status TEXT NOT NULL DEFAULT 'live',
-    first_seen TEXT NOT NULL,
-    last_seen TEXT,
-    last_status INTEGER,
-    gone_at TEXT,
-    etag TEXT,
-    last_modified TEXT,
-    content_hash TEXT,
-    last_capture_id INTEGER REFERENCES captures(id)
-);
-CREATE TABLE IF NOT EXISTS captures (
-    id INTEGER PRIMARY KEY,
-    url TEXT NOT NULL,
-    final_url TEXT,
-    article_id INTEGER REFERENCES articles(id),
-    fetched_at TEXT NOT NULL,
-    status INTEGER NOT NULL,
-    http_version TEXT,
-    content_type TEXT,
-    encoding TEXT,
-    request_headers TEXT,
-    response_headers TEXT,
-    redirects TEXT,
-    size INTEGER NOT NULL,
-    sha256 TEXT NOT NULL,
-    suspect_reason TEXT,
-    raw_zlib BLOB NOT NULL
-);
-CREATE TABLE IF NOT EXISTS versions (
-    id INTEGER PRIMARY KEY,
-    article_id INTEGER NOT NULL REFERENCES articles(id),
-    version INTEGER NOT NULL,
-    content_hash TEXT NOT NULL,
-    captured_at TEXT NOT NULL,
-    title TEXT NOT NULL,
-    published TEXT,
-    byline TEXT,
-    text TEXT NOT NULL,
-    paragraphs TEXT NOT NULL,
-    headings TEXT NOT NULL,
-    captions TEXT NOT NULL,
-    blocks TEXT NOT NULL,
-    chars INTEGER NOT NULL,
-    url TEXT NOT NULL,
-    capture_id INTEGER REFERENCES captures(id),
-    capture_ids TEXT NOT NULL,
-    restores INTEGER,
-    UNIQUE (article_id, version)
-);
-CREATE TABLE IF NOT EXISTS fetch_log (
-    id INTEGER PRIMARY KEY,
-    run_id INTEGER REFERENCES runs(id),
-    url TEXT NOT NULL,
-    requested_at TEXT NOT NULL,
-    attempt INTEGER NOT NULL,
-    status INTEGER,
-    outcome TEXT NOT NULL,
-    error TEXT,
-    elapsed_ms REAL,
-    bytes INTEGER,
-    article_id INTEGER REFERENCES articles(id),
-    capture_id INTEGER REFERENCES captures(id)
-);
-CREATE TABLE IF NOT EXISTS changes (
-    id INTEGER PRIMARY KEY,
-    article_id INTEGER NOT NULL REFERENCES articles(id),
-    from_version INTEGER,
-    to_version INTEGER NOT NULL,
-    changed_at TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    chars_added INTEGER NOT NULL DEFAULT 0,
-    chars_removed INTEGER NOT NULL DEFAULT 0,
-    summary TEXT,
-    diff_html TEXT
-);
-CREATE TABLE IF NOT EXISTS runs (
-    id INTEGER PRIMARY KEY,
-    kind TEXT NOT NULL,
-    started_at TEXT NOT NULL,
-    finished_at TEXT,
-    heartbeat_at TEXT,
-    status TEXT NOT NULL DEFAULT 'running',
-    pid INTEGER,
-    host TEXT,
-    found INTEGER,
-    fetched INTEGER,
-    new_articles INTEGER,
-    new_versions INTEGER,
-    unchanged INTEGER,
-    failed INTEGER,
-    gone INTEGER,
-    suspect INTEGER,
-    skipped INTEGER,
-    failures TEXT
-);
-CREATE INDEX IF NOT EXISTS idx_article_urls_article ON article_urls(article_id);
-CREATE INDEX IF NOT EXISTS idx_versions_article ON versions(article_id, version);
-CREATE INDEX IF NOT EXISTS idx_captures_url ON captures(url, id);
-CREATE INDEX IF NOT EXISTS idx_fetch_log_url ON fetch_log(url, id);
-CREATE INDEX IF NOT EXISTS idx_fetch_log_run ON fetch_log(run_id);
-CREATE INDEX IF NOT EXISTS idx_changes_article ON changes(article_id, to_version);
-"""
 
 class Archive:
-    """The archive database. One writer at a time (see ``writer_lock``)."""
+    """The archive database. One writer at a time (see ``writer_lock``).
 
-    def __init__(self, path: Path | str, *, readonly: bool = False) -> None:
+    A writable open of an archive written by an earlier release upgrades it
+    first, under the writer lock (``migrations.py``); a read-only open never
+    writes, and refuses an archive whose schema it does not read with one line
+    naming the command that upgrades it.
+    """
+
+    def __init__(self, path: Path | str, *, readonly: bool = False, lock_timeout: float = 60.0) -> None:
         self.path = Path(path)
         self.readonly = readonly
         self.holds_writer_lock = False
@@ -240,9 +118,14 @@ class Archive:
                 raise StoreError(str(self.path), f"cannot open the archive ({exc}); check the path in archive.db or --db") from exc
         conn.execute("PRAGMA busy_timeout = 30000")
         self.conn = conn
-        self.db = sqlite_utils.Database(conn)
-        if not readonly:
-            self._ensure_schema()
+        try:
+            if readonly:
+                self._check_readable()
+            else:
+                self._open_for_writing(lock_timeout)
+        except BaseException:
+            conn.close()
+            raise
 
     def close(self) -> None:
         self.conn.close()
@@ -253,15 +136,36 @@ class Archive:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    # --- schema and transactions ---------------------------------------------
+    # --- schema ----------------------------------------------------------------------
 
-    def _ensure_schema(self) -> None:
-        """Create what is missing; on an archive that has it all, only read.
+    def _check_readable(self) -> None:
+        try:
+            version = schema_version(self.conn)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(str(self.path), f"is not a series-archiver database or is damaged ({exc})") from exc
+        if version < SCHEMA_VERSION:
+            raise StoreError(
+                str(self.path),
+                f"was written by an earlier release (schema {version}, this release reads {SCHEMA_VERSION}); "
+                f"upgrade it with `series-archiver upgrade --db {self.path}` (it backs the archive up first)",
+            )
+        self._refuse_newer(version)
+        register_functions(self.conn)
 
-        Opening happens before the writer lock is taken (and by a writer that
-        will wait for it), so it must not write: a write here would queue
-        behind another process's transaction. Creating is one transaction, so
-        a kill -9 during the first run leaves no half-made schema.
+    def _refuse_newer(self, version: int) -> None:
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                str(self.path),
+                f"was written by a later release (schema {version}, this release knows {SCHEMA_VERSION}); "
+                "install that release of series-archiver (or newer) to use it",
+            )
+
+    def _open_for_writing(self, lock_timeout: float) -> None:
+        """Upgrade (or create) the schema when it is behind; on a current archive, only read.
+
+        Opening happens before a writer takes the lock for its pass, so an
+        upgrade takes the lock itself and looks again once it holds it: two
+        processes opening one old archive upgrade it once.
         """
         try:
             # WAL: readers (Datasette, list, show) never block the writer, nor it them.
@@ -269,25 +173,60 @@ class Archive:
                 self.conn.execute("PRAGMA journal_mode = WAL")
             self.conn.execute("PRAGMA synchronous = NORMAL")
             self.conn.execute("PRAGMA foreign_keys = ON")
-            if self._schema_is_current():
-                ensure_search_schema(self.conn)  # search.py: search tables, triggers on versions
-                return
-            try:
-                self.conn.executescript(f"BEGIN IMMEDIATE;\n{_SCHEMA}\nPRAGMA user_version = {SCHEMA_VERSION};\nCOMMIT;")
-            except BaseException:
-                if self.conn.in_transaction:
-                    self.conn.execute("ROLLBACK")
-                raise
-            ensure_search_schema(self.conn)
+            register_functions(self.conn)
+            version = schema_version(self.conn)
+            self._refuse_newer(version)
+            if version < SCHEMA_VERSION:
+                with self.writer_lock(lock_timeout, command="upgrade"):
+                    self.upgrade()
+            elif not search_ready(self.conn):
+                # The search index is derived data: an archive whose index was
+                # dropped (or predates it) is indexed again, in one transaction.
+                with self.writer_lock(lock_timeout, command="index"), self.transaction():
+                    create_search_schema(self.conn)
         except sqlite3.DatabaseError as exc:
             raise StoreError(str(self.path), f"is not a series-archiver database or is damaged ({exc})") from exc
 
-    def _schema_is_current(self) -> bool:
-        if int(self.conn.execute("PRAGMA user_version").fetchone()[0]) < SCHEMA_VERSION:
-            return False
-        wanted = set(re.findall(r"CREATE (?:TABLE|INDEX) IF NOT EXISTS (\w+)", _SCHEMA))
-        present = {r[0] for r in self.conn.execute("SELECT name FROM sqlite_master")}
-        return wanted <= present
+    def upgrade(self, *, backup_to: Path | None = None) -> list[str]:
+        """Run the schema steps this archive lacks (the caller holds the writer lock); their names.
+
+        ``backup_to``: first write a consistent copy there (``VACUUM INTO``).
+        """
+        if not self.holds_writer_lock:
+            raise StoreError(str(self.path), "an upgrade needs the writer lock (a bug: please report it)")
+        if not pending_steps(self.conn):
+            return []
+        if backup_to is not None and self.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+            try:
+                backup(self.conn, backup_to)
+            except (OSError, sqlite3.Error) as exc:
+                raise StoreError(str(backup_to), f"cannot write the backup ({exc}); choose another --backup file") from exc
+        before = schema_version(self.conn)
+        try:
+            applied = migrate(self.conn)
+        except sqlite3.Error as exc:
+            raise StoreError(
+                str(self.path),
+                f"upgrading from schema {before} to {SCHEMA_VERSION} failed at schema {schema_version(self.conn)} ({exc}); "
+                "nothing of the failed step was kept; check the disk and run again",
+            ) from exc
+        if before:
+            log.warning("%s: upgraded from schema %s to %s (%s)", self.path, before, SCHEMA_VERSION, ", ".join(applied))
+        return applied
+
+    @property
+    def schema_version(self) -> int:
+        return schema_version(self.conn)
+
+    @contextmanager
+    def writer_lock(self, timeout: float, *, command: str = "") -> Iterator[None]:
+        """Hold the one-writer lock shared by crawl, fetch, the daemon and upgrades (lock.py)."""
+        with writer_lock(self.path, timeout, command=command):
+            self.holds_writer_lock = True
+            try:
+                yield
+            finally:
+                self.holds_writer_lock = False
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -320,48 +259,6 @@ class Archive:
         sets = ", ".join(f"{c} = ?" for c in row)
         self.conn.execute(f"UPDATE {table} SET {sets} WHERE {key} = ?", (*row.values(), value))
 
-    # --- writer lock ------------------------------------------------------------
-
-    @contextmanager
-    def writer_lock(self, timeout: float, *, command: str = "") -> Iterator[None]:
-        """Hold the one-writer lock shared by crawl, fetch and the daemon.
-
-        The lock is a file beside the database; who holds it is written next
-        to it so a waiting process can name the holder.
-        """
-        lock_path = self.path.with_name(self.path.name + ".lock")
-        holder_path = self.path.with_name(self.path.name + ".holder")
-        lock = FileLock(str(lock_path))
-        try:
-            lock.acquire(timeout=0)
-        except Timeout:
-            # Say so at once: a command that sits silent for a minute looks hung.
-            log.warning("%s is busy: %s; waiting up to %gs (archive.lock_timeout_seconds)", self.path, read_holder(self.path), timeout)
-            try:
-                lock.acquire(timeout=timeout)
-            except Timeout:
-                raise LockTimeout(str(self.path), read_holder(self.path), timeout) from None
-        try:
-            holder = {
-                "pid": os.getpid(),
-                "host": socket.gethostname(),
-                "command": command or " ".join(sys.argv[:2]),
-                "since": iso(utcnow()),
-            }
-            # Written whole then renamed: a waiting process never reads half a holder.
-            partial = holder_path.with_name(f"{holder_path.name}.{os.getpid()}")
-            partial.write_text(json.dumps(holder), encoding="utf-8")
-            os.replace(partial, holder_path)
-            self.holds_writer_lock = True
-            yield
-        finally:
-            self.holds_writer_lock = False
-            try:
-                holder_path.unlink()
-            except FileNotFoundError:
-                pass
-            lock.release()
-
     # --- runs -------------------------------------------------------------------------
 
     def start_run(self, kind: str) -> int:
@@ -385,7 +282,7 @@ class Archive:
         rows = self.conn.execute("SELECT id, pid, host, kind FROM runs WHERE status = 'running'").fetchall()
         here = socket.gethostname()
         for run_id, pid, host, kind in rows:
-            if (self.holds_writer_lock and kind != "daemon") or (host == here and pid and not _process_alive(int(pid))):
+            if (self.holds_writer_lock and kind != "daemon") or (host == here and pid and not process_alive(int(pid))):
                 self._update("runs", "id", run_id, {"status": "interrupted"})
                 log.warning("run %s (pid %s on %s) was interrupted before it finished; marked interrupted", run_id, pid, host)
 
@@ -567,31 +464,13 @@ class Archive:
 
     def current_version(self, article_id: int) -> StoredVersion | None:
         row = self.version_row(article_id)
-        if row is None:
-            return None
-        return StoredVersion(
-            article_id=article_id,
-            version=row["version"],
-            content_hash=row["content_hash"],
-            captured_at=datetime.fromisoformat(row["captured_at"]),
-            title=row["title"],
-            text=row["text"],
-            url=row["url"],
-            restores=row["restores"],
-        )
+        return None if row is None else _stored_version(row)
 
     def versions(self, article_id: int) -> list[dict[str, Any]]:
         return self._dicts(
             "SELECT version, content_hash, captured_at, title, chars, url, restores FROM versions WHERE article_id = ? ORDER BY version",
             (article_id,),
         )
-
-    def version_with_hash(self, article_id: int, content_hash: str) -> int | None:
-        row = self.conn.execute(
-            "SELECT version FROM versions WHERE article_id = ? AND content_hash = ? AND restores IS NULL ORDER BY version LIMIT 1",
-            (article_id, content_hash),
-        ).fetchone()
-        return int(row[0]) if row else None
 
     def add_version(
         self,
@@ -602,6 +481,7 @@ class Archive:
         captured_at: datetime,
         url: str,
         capture_ids: Sequence[int],
+        derivation_id: int,
         restores: int | None = None,
     ) -> int:
         current = self.conn.execute("SELECT coalesce(max(version), 0) FROM versions WHERE article_id = ?", (article_id,)).fetchone()[0]
@@ -626,6 +506,7 @@ class Archive:
                 "capture_id": capture_ids[0] if capture_ids else None,
                 "capture_ids": json.dumps(list(capture_ids)),
                 "restores": restores,
+                "derivation_id": derivation_id,
             },
         )
         fields: dict[str, Any] = {
@@ -643,6 +524,59 @@ class Archive:
             fields["byline"] = article.byline
         self._update("articles", "id", article_id, fields)
         return number
+
+    # --- derivations: which code read a version's text ------------------------------
+
+    def derivation_id(self, digest: str, components: str, now: datetime) -> int:
+        """The id of a derivation (derivation.py), recorded the first time it is used."""
+        row = self.conn.execute("SELECT id FROM derivations WHERE digest = ?", (digest,)).fetchone()
+        if row is not None:
+            return int(row[0])
+        return self._insert("derivations", {"digest": digest, "components": components, "first_used": iso(now)})
+
+    def find_derivation(self, digest: str) -> int | None:
+        row = self.conn.execute("SELECT id FROM derivations WHERE digest = ?", (digest,)).fetchone()
+        return int(row[0]) if row else None
+
+    def stored_pages(self, capture_ids: Sequence[int]) -> list[StoredPage]:
+        """The raw pages a version was read from, in the order given."""
+        pages = []
+        for capture_id in capture_ids:
+            row = self.conn.execute("SELECT url, raw_zlib, encoding FROM captures WHERE id = ?", (capture_id,)).fetchone()
+            if row is None:
+                raise StoreError(str(self.path), f"capture {capture_id} does not exist; run `series-archiver verify`")
+            pages.append(StoredPage(row[0], zlib.decompress(row[1]), row[2] or "utf-8"))
+        return pages
+
+    def rederivation(self, version_id: int, derivation_id: int) -> tuple[str, str] | None:
+        """(title, text) of a version as a later derivation read it from the same pages, if recorded."""
+        row = self.conn.execute(
+            "SELECT title, text FROM rederivations WHERE version_id = ? AND derivation_id = ?", (version_id, derivation_id)
+        ).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def add_rederivation(self, version_id: int, derivation_id: int, *, title: str, text: str, content_hash: str, now: datetime) -> None:
+        self.conn.execute(
+            "INSERT OR REPLACE INTO rederivations (version_id, derivation_id, content_hash, title, text, derived_at) VALUES (?, ?, ?, ?, ?, ?)",
+            (version_id, derivation_id, content_hash, title, text, iso(now)),
+        )
+
+    def original_versions(self, article_id: int, derivation_id: int) -> list[tuple[int, str, str]]:
+        """(version, title, text) of the versions that restore nothing, read by ``derivation_id`` where recorded."""
+        rows = self.conn.execute(
+            "SELECT v.version, coalesce(r.title, v.title), coalesce(r.text, v.text) FROM versions v "
+            "LEFT JOIN rederivations r ON r.version_id = v.id AND r.derivation_id = ? "
+            "WHERE v.article_id = ? AND v.restores IS NULL ORDER BY v.version",
+            (derivation_id, article_id),
+        ).fetchall()
+        return [(int(r[0]), r[1], r[2]) for r in rows]
+
+    def all_versions(self) -> Iterator[StoredVersion]:
+        """Every version of every article, for ``rederive``."""
+        cur = self.conn.execute("SELECT * FROM versions ORDER BY article_id, version")
+        names = [d[0] for d in cur.description]
+        for values in cur.fetchall():
+            yield _stored_version(dict(zip(names, values)))
 
     def add_change(self, row: dict[str, Any]) -> None:
         self._insert("changes", row)
@@ -718,32 +652,17 @@ class Archive:
         return self.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # it exists, it is someone else's
-    return True
-
-
-def holder_info(db_path: Path) -> dict[str, Any] | None:
-    """The ``.holder`` file beside the archive (pid, host, command, since); None when there is none."""
-    holder_path = db_path.with_name(db_path.name + ".holder")
-    try:
-        data = json.loads(holder_path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def read_holder(db_path: Path) -> str:
-    """Who holds the writer lock, as a readable phrase (or 'unknown')."""
-    data = holder_info(db_path)
-    if not data:
-        return "unknown process"
-    return f"pid {data.get('pid')} on {data.get('host')}, running {data.get('command')!r} since {data.get('since')}"
-
+def _stored_version(row: dict[str, Any]) -> StoredVersion:
+    return StoredVersion(
+        article_id=row["article_id"],
+        version=row["version"],
+        content_hash=row["content_hash"],
+        captured_at=datetime.fromisoformat(row["captured_at"]),
+        title=row["title"],
+        text=row["text"],
+        url=row["url"],
+        restores=row["restores"],
+        id=row["id"],
+        derivation_id=row["derivation_id"],
+        capture_ids=tuple(json.loads(row["capture_ids"])),
+    )

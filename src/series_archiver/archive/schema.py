@@ -1,0 +1,212 @@
+"""The archive's schema, as the numbered steps that build it.
+
+Each step is frozen once released: an archive written by an earlier release
+runs the steps it lacks (``migrations.py``), a new archive runs them all, so
+both end with the same tables. A schema change is a new step at the end of
+``STEPS`` and nothing else; never edit a released step.
+
+``SCHEMA_VERSION`` (``PRAGMA user_version``) is the number of the last step,
+what a reader checks before it reads.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .search import create_search_schema
+from .sqlscript import run_script
+
+__all__ = ["SCHEMA_VERSION", "STEPS", "Step", "INSTALLMENT_ORDER"]
+
+# The order installments are read in, everywhere (list, export, search, Datasette).
+INSTALLMENT_ORDER = "a.series, a.installment IS NULL, a.installment, a.published, a.id"
+
+
+# --- step 1: the schema of release 0.1.0, exactly -------------------------------
+
+V1_TABLES = """
+CREATE TABLE IF NOT EXISTS articles (
+    id INTEGER PRIMARY KEY,
+    series TEXT NOT NULL,
+    installment INTEGER,
+    label TEXT,
+    title TEXT NOT NULL,
+    url TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'live',
+    published TEXT,
+    byline TEXT,
+    versions INTEGER NOT NULL DEFAULT 0,
+    current_version INTEGER,
+    first_seen TEXT NOT NULL,
+    last_checked TEXT,
+    last_changed TEXT,
+    gone_at TEXT
+);
+CREATE TABLE IF NOT EXISTS article_urls (
+    url TEXT PRIMARY KEY,
+    article_id INTEGER REFERENCES articles(id),
+    role TEXT,
+    is_primary INTEGER NOT NULL DEFAULT 0,
+    status TEXT NOT NULL DEFAULT 'live',
+    first_seen TEXT NOT NULL,
+    last_seen TEXT,
+    last_status INTEGER,
+    gone_at TEXT,
+    etag TEXT,
+    last_modified TEXT,
+    content_hash TEXT,
+    last_capture_id INTEGER REFERENCES captures(id)
+);
+CREATE TABLE IF NOT EXISTS captures (
+    id INTEGER PRIMARY KEY,
+    url TEXT NOT NULL,
+    final_url TEXT,
+    article_id INTEGER REFERENCES articles(id),
+    fetched_at TEXT NOT NULL,
+    status INTEGER NOT NULL,
+    http_version TEXT,
+    content_type TEXT,
+    encoding TEXT,
+    request_headers TEXT,
+    response_headers TEXT,
+    redirects TEXT,
+    size INTEGER NOT NULL,
+    sha256 TEXT NOT NULL,
+    suspect_reason TEXT,
+    raw_zlib BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS versions (
+    id INTEGER PRIMARY KEY,
+    article_id INTEGER NOT NULL REFERENCES articles(id),
+    version INTEGER NOT NULL,
+    content_hash TEXT NOT NULL,
+    captured_at TEXT NOT NULL,
+    title TEXT NOT NULL,
+    published TEXT,
+    byline TEXT,
+    text TEXT NOT NULL,
+    paragraphs TEXT NOT NULL,
+    headings TEXT NOT NULL,
+    captions TEXT NOT NULL,
+    blocks TEXT NOT NULL,
+    chars INTEGER NOT NULL,
+    url TEXT NOT NULL,
+    capture_id INTEGER REFERENCES captures(id),
+    capture_ids TEXT NOT NULL,
+    restores INTEGER,
+    UNIQUE (article_id, version)
+);
+CREATE TABLE IF NOT EXISTS fetch_log (
+    id INTEGER PRIMARY KEY,
+    run_id INTEGER REFERENCES runs(id),
+    url TEXT NOT NULL,
+    requested_at TEXT NOT NULL,
+    attempt INTEGER NOT NULL,
+    status INTEGER,
+    outcome TEXT NOT NULL,
+    error TEXT,
+    elapsed_ms REAL,
+    bytes INTEGER,
+    article_id INTEGER REFERENCES articles(id),
+    capture_id INTEGER REFERENCES captures(id)
+);
+CREATE TABLE IF NOT EXISTS changes (
+    id INTEGER PRIMARY KEY,
+    article_id INTEGER NOT NULL REFERENCES articles(id),
+    from_version INTEGER,
+    to_version INTEGER NOT NULL,
+    changed_at TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    chars_added INTEGER NOT NULL DEFAULT 0,
+    chars_removed INTEGER NOT NULL DEFAULT 0,
+    summary TEXT,
+    diff_html TEXT
+);
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    heartbeat_at TEXT,
+    status TEXT NOT NULL DEFAULT 'running',
+    pid INTEGER,
+    host TEXT,
+    found INTEGER,
+    fetched INTEGER,
+    new_articles INTEGER,
+    new_versions INTEGER,
+    unchanged INTEGER,
+    failed INTEGER,
+    gone INTEGER,
+    suspect INTEGER,
+    skipped INTEGER,
+    failures TEXT
+);
+CREATE INDEX IF NOT EXISTS idx_article_urls_article ON article_urls(article_id);
+CREATE INDEX IF NOT EXISTS idx_versions_article ON versions(article_id, version);
+CREATE INDEX IF NOT EXISTS idx_captures_url ON captures(url, id);
+CREATE INDEX IF NOT EXISTS idx_fetch_log_url ON fetch_log(url, id);
+CREATE INDEX IF NOT EXISTS idx_fetch_log_run ON fetch_log(run_id);
+CREATE INDEX IF NOT EXISTS idx_changes_article ON changes(article_id, to_version);
+"""
+
+
+def _step_1(conn: sqlite3.Connection) -> None:
+    """The tables of release 0.1.0 (an archive of 0.1.0 has them all: nothing happens)."""
+    run_script(conn, V1_TABLES)
+    create_search_schema(conn)
+
+
+# --- step 2: derivations ----------------------------------------------------------
+
+# How a version's text was read from its raw pages: which extraction, cleaning
+# and folding code, and the versions of the libraries they lean on. A later
+# release reads the same pages differently; recording the derivation lets it
+# tell its own change from the site's (versions.py).
+V2_DERIVATIONS = """
+CREATE TABLE derivations (
+    id INTEGER PRIMARY KEY,
+    digest TEXT NOT NULL UNIQUE,
+    components TEXT NOT NULL,
+    first_used TEXT NOT NULL
+);
+ALTER TABLE versions ADD COLUMN derivation_id INTEGER REFERENCES derivations(id);
+CREATE TABLE rederivations (
+    version_id INTEGER NOT NULL REFERENCES versions(id),
+    derivation_id INTEGER NOT NULL REFERENCES derivations(id),
+    content_hash TEXT NOT NULL,
+    title TEXT NOT NULL,
+    text TEXT NOT NULL,
+    derived_at TEXT NOT NULL,
+    PRIMARY KEY (version_id, derivation_id)
+);
+"""
+
+# What release 0.1.0 recorded of its derivation: nothing but its own version.
+RELEASE_0_1_0 = ("release:0.1.0", '{"series-archiver": "0.1.0"}')
+
+
+def _step_2(conn: sqlite3.Connection) -> None:
+    """Record the derivation of every version; versions of 0.1.0 are marked as its own."""
+    run_script(conn, V2_DERIVATIONS)
+    if conn.execute("SELECT 1 FROM versions LIMIT 1").fetchone():
+        first = conn.execute("SELECT min(captured_at) FROM versions").fetchone()[0]
+        conn.execute("INSERT INTO derivations (digest, components, first_used) VALUES (?, ?, ?)", (*RELEASE_0_1_0, first))
+        conn.execute("UPDATE versions SET derivation_id = (SELECT id FROM derivations WHERE digest = ?)", (RELEASE_0_1_0[0],))
+
+
+@dataclass(frozen=True)
+class Step:
+    number: int
+    name: str
+    apply: Callable[[sqlite3.Connection], None]
+
+
+STEPS: tuple[Step, ...] = (
+    Step(1, "release_0_1_0", _step_1),
+    Step(2, "derivations", _step_2),
+)
+SCHEMA_VERSION = STEPS[-1].number
+

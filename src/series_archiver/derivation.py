@@ -1,0 +1,83 @@
+"""Which code read a version's text from its raw pages, and reading stored pages again.
+
+A version's text is *derived*: extraction, cleaning and folding turn the raw
+pages into it, and each of those changes between releases (a new rule, a
+dependency's new dictionary, another Unicode table). Each version records
+the ``Derivation`` that produced it, so a later release can tell its own
+change from the site's: it reads the stored pages again (``derive``) and
+compares like with like (versions.py).
+
+The identity is a digest of the source of the modules that turn bytes into
+text, plus the versions of the libraries they lean on. It changes with any
+release that touches them, which costs one re-reading per article on the
+first pass after an upgrade, and never a false version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from importlib import metadata, resources
+
+from .clean import clean
+from .extract import extract
+from .models import Article, StoredPage
+
+__all__ = ["Derivation", "current", "derive", "StoredPage"]
+
+# The modules whose code decides what text a page yields.
+_MODULES = ("extract.py", "clean.py", "textfold.py", "versions.py")
+_PACKAGES = ("sites",)
+# The libraries whose behaviour does too: trafilatura (pages no profile reads),
+# lxml and cssselect (parsing, selectors), OpenCC (folding), and the Unicode
+# tables behind NFKC, which follow the Python version.
+_LIBRARIES = ("trafilatura", "lxml", "cssselect", "beautifulsoup4", "opencc")
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """The code that reads text from pages: a name per part, its version or digest."""
+
+    components: Mapping[str, str]
+
+    @property
+    def digest(self) -> str:
+        return hashlib.sha256(self.as_json().encode()).hexdigest()[:16]
+
+    def as_json(self) -> str:
+        return json.dumps(dict(sorted(self.components.items())), ensure_ascii=False)
+
+
+@cache
+def current() -> Derivation:
+    """The running code's derivation."""
+    from . import __version__
+
+    package = resources.files("series_archiver")
+    code = hashlib.sha256()
+    for name in _MODULES:
+        code.update(package.joinpath(name).read_bytes())
+    for sub in _PACKAGES:
+        for entry in sorted(package.joinpath(sub).iterdir(), key=lambda e: e.name):
+            if entry.name.endswith(".py"):
+                code.update(entry.read_bytes())
+    components = {"series-archiver": __version__, "code": code.hexdigest()[:16], "unicode": unicodedata.unidata_version}
+    for library in _LIBRARIES:
+        try:
+            components[library] = metadata.version(library)
+        except metadata.PackageNotFoundError:
+            continue
+    return Derivation(components)
+
+
+def derive(pages: Sequence[StoredPage]) -> Article:
+    """Read an article from its stored pages (page 1 first) with the running code.
+
+    Raises ``ExtractError`` when the pages yield no article, like a live fetch.
+    """
+    extracted = [extract(page.content.decode(page.encoding, errors="replace"), page.url) for page in pages]
+    return clean(extracted)
