@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
+import httpx
 import pytest
 
 from series_archiver.errors import (
@@ -12,6 +13,12 @@ from series_archiver.errors import (
     UndecodableText,
 )
 from series_archiver.fetch import Fetcher
+from series_archiver.fetch.charset import (
+    DecodedPage,
+    decode_page,
+    parse_content_type,
+    refuse_non_html,
+)
 
 from .scripted import (
     ARTICLE,
@@ -97,3 +104,38 @@ def test_binary_junk_is_undecodable(site: LocalSite, make: Callable[..., Fetcher
     assert outcomes(info.value) == ["error"]
     assert info.value.attempts[0].status == 200
     assert url in str(info.value)
+
+
+# -- decoding on its own ---------------------------------------------------------------------------------
+
+
+def test_decode_page_names_codec_and_type() -> None:
+    body = page().encode("big5hkscs")
+    got = decode_page(ARTICLE, httpx.Headers({"Content-Type": "text/html; charset=big5"}), body, len(body))
+    assert got == DecodedPage(text=page(), encoding="big5hkscs", content_type="text/html")
+
+
+def test_decode_page_reports_what_was_received() -> None:
+    with pytest.raises(NotHTML) as info:
+        decode_page(ARTICLE, httpx.Headers(), b"\x89PNG\r\n\x1a\n" + bytes(100), 60)
+    assert vars(info.value)["received"] == 60 and vars(info.value)["content_type"] is None
+
+
+@pytest.mark.parametrize(
+    "value, parsed",
+    [
+        (None, (None, None)),
+        ("text/html", ("text/html", None)),
+        ("TEXT/HTML ; Charset = 'GB2312'", ("text/html", "GB2312")),
+        ("; charset=utf-8", (None, "utf-8")),
+    ],
+)
+def test_parse_content_type(value: str | None, parsed: tuple[str | None, str | None]) -> None:
+    assert parse_content_type(value) == parsed
+
+
+def test_refuse_non_html_lets_html_and_undeclared_through() -> None:
+    refuse_non_html(ARTICLE, httpx.Headers({"Content-Type": "application/xhtml+xml"}))
+    refuse_non_html(ARTICLE, httpx.Headers())
+    with pytest.raises(NotHTML):
+        refuse_non_html(ARTICLE, httpx.Headers({"Content-Type": "image/png"}))

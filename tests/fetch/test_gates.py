@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 
 from series_archiver.fetch import Fetcher
+from series_archiver.fetch.gates import HostGate, HostGates
 
 from .scripted import (
     ARTICLE,
@@ -74,3 +75,42 @@ def test_different_hosts_proceed_in_parallel() -> None:
     with Fetcher(s, transport=httpx.MockTransport(handler)) as fetcher, ThreadPoolExecutor(2) as pool:
         list(pool.map(fetcher.fetch, ["http://a.test/1234567.html", "http://b.test/1234567.html"]))
     assert peak["all"] == 2
+
+
+# -- one host's gate on its own ----------------------------------------------------------------------------
+
+
+def test_gate_books_starts_a_delay_apart() -> None:
+    gate = HostGate(1.0, max_in_flight=1)
+    assert gate.reserve(10.0) == 0.0
+    assert gate.reserve(10.0) == 1.0  # booked for 11.0
+    assert gate.reserve(13.5) == 0.0  # the host was idle long enough
+
+
+def test_a_longer_crawl_delay_counts_from_the_last_start() -> None:
+    gate = HostGate(1.0, max_in_flight=1)
+    gate.reserve(10.0)  # robots.txt itself, at 10.0
+    gate.raise_delay(3.0)
+    assert gate.reserve(10.0) == 3.0  # 13.0, not 11.0
+    gate.raise_delay(0.5)  # a shorter one changes nothing
+    assert gate.reserve(13.0) == 3.0
+
+
+def test_hold_off_only_ever_pushes_the_next_start_later() -> None:
+    gate = HostGate(1.0, max_in_flight=1)
+    gate.reserve(10.0)
+    gate.hold_off(20.0)
+    gate.hold_off(15.0)
+    assert gate.reserve(10.0) == 10.0
+
+
+def test_gates_are_per_host_and_hold_off_uses_the_clock() -> None:
+    fake = FakeTime()
+    gates = HostGates(0.0, 1, sleep=fake.sleep, clock=fake.clock)
+    assert gates.gate("a.test") is gates.gate("a.test") is not gates.gate("b.test")
+    gates.hold_off("a.test", 5.0)
+    with gates.slot("b.test"):
+        pass
+    with gates.slot("a.test"):
+        pass
+    assert fake.sleeps == [5.0]

@@ -10,11 +10,15 @@ from email.utils import format_datetime
 import pytest
 
 from series_archiver.errors import (
+    FetchError,
     GoneError,
     HTTPStatusError,
     NetworkError,
+    TooLarge,
+    TruncatedBody,
 )
 from series_archiver.fetch import Fetcher
+from series_archiver.fetch.retry import backoff_seconds, is_retried, parse_retry_after
 
 from .scripted import (
     ARTICLE,
@@ -115,3 +119,42 @@ def test_connection_reset_every_time_is_a_network_error(site: LocalSite, make: C
     with pytest.raises(NetworkError) as info:
         make(retries=1).fetch(url)
     assert outcomes(info.value) == ["retry", "error"]
+
+
+# -- the rules on their own ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "error, retried",
+    [
+        (NetworkError("u", "timed out"), True),
+        (TruncatedBody("u", "broke", received=3), True),
+        (TooLarge("u", "too large"), False),
+        (GoneError("u", 404, "gone"), False),
+        (HTTPStatusError("u", 403, "no"), False),
+    ],
+    ids=lambda v: type(v).__name__ if isinstance(v, Exception) else str(v),
+)
+def test_which_failures_are_retried(error: FetchError, retried: bool) -> None:
+    assert is_retried(error) is retried
+
+
+def test_retry_after_date_counts_from_now() -> None:
+    now = datetime(2025, 12, 15, 4, 0, 0, tzinfo=UTC)
+    assert parse_retry_after("Mon, 15 Dec 2025 04:00:30 GMT", now=now) == 30.0
+    assert parse_retry_after("Mon, 15 Dec 2025 03:59:00 GMT", now=now) == 0.0  # already past: no wait
+    assert parse_retry_after(" 5 ", now=now) == 5.0
+    assert parse_retry_after(None) is None and parse_retry_after("") is None and parse_retry_after("-3") is None
+
+
+def test_backoff_doubles_under_the_cap_with_equal_jitter() -> None:
+    for retry, ceiling in enumerate([1.0, 2.0, 4.0, 8.0, 10.0, 10.0]):
+        for _ in range(50):
+            wait = backoff_seconds(retry, None, base=1.0, cap=10.0)
+            assert ceiling / 2 <= wait <= ceiling
+
+
+def test_backoff_takes_retry_after_under_the_cap() -> None:
+    assert backoff_seconds(0, "7", base=1.0, cap=30.0) == 7.0
+    assert backoff_seconds(3, "86400", base=1.0, cap=12.0) == 12.0
+    assert 0.5 <= backoff_seconds(0, "whenever", base=1.0, cap=30.0) <= 1.0  # unreadable: plain backoff

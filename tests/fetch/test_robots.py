@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import httpx
 import pytest
 
 from series_archiver.errors import (
     RobotsDisallowed,
 )
 from series_archiver.fetch import Fetcher
+from series_archiver.fetch.robots import origin, robots_token
 
 from .scripted import (
     ARTICLE,
@@ -97,3 +99,24 @@ def test_delay_wins_over_a_shorter_crawl_delay(site: LocalSite, make: Callable[.
     url = site.route(ARTICLE, html_reply())
     make(delay_seconds=3.0).fetch(url)
     assert fake.sleeps == [3.0]
+
+
+# -- names -------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "agent, token",
+    [
+        ("series-archiver/0.1 (+mailto:a@example.org)", "series-archiver"),
+        ("  series-archiver-test/1.0; mailto:a@example.org", "series-archiver-test"),
+        ("series-archiver", "series-archiver"),
+        ("series-archiver (bot)", "series-archiver"),
+    ],
+)
+def test_groups_are_matched_on_the_product_token(agent: str, token: str) -> None:
+    assert robots_token(agent) == token
+
+
+def test_one_robots_txt_per_origin() -> None:
+    assert origin(httpx.URL("https://www.takungpao.com/news/1.html?x=1#y")) == "https://www.takungpao.com"
+    assert origin(httpx.URL("http://127.0.0.1:8123/robots.txt")) == "http://127.0.0.1:8123"
