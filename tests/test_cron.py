@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from apscheduler.events import EVENT_JOB_MAX_INSTANCES, JobSubmissionEvent
 from apscheduler.triggers.cron import CronTrigger
+
 from series_archiver.daemon.cron import JOB_ID, build_scheduler, build_trigger
 from series_archiver.daemon.service import Daemon
 from series_archiver.errors import ConfigError

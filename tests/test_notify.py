@@ -12,11 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from series_archiver.models import Event, PassCounts, PassResult
 from series_archiver.notify import notify
-from series_archiver.settings import (
-    NotifySettings,
-)
+from series_archiver.settings import NotifySettings
 
 # --- notification ------------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from series_archiver.osutil import pid_alive, write_json_atomic
 
 

@@ -12,9 +12,7 @@ from zoneinfo import ZoneInfo
 
 from series_archiver.archive.store import Archive, iso
 from series_archiver.daemon.status import PASS_KIND, status, status_lines
-from series_archiver.settings import (
-    Settings,
-)
+from series_archiver.settings import Settings
 
 from .conftest import Crawler
 

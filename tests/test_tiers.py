@@ -25,10 +25,7 @@ from series_archiver.daemon.tiers import (
 )
 from series_archiver.demo.loopback import LoopbackTransport
 from series_archiver.demo.replica import ReplicaSite
-from series_archiver.settings import (
-    ScheduleSettings,
-    Settings,
-)
+from series_archiver.settings import ScheduleSettings, Settings
 
 from .conftest import Crawler
 
