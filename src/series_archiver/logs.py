@@ -29,7 +29,7 @@ from pathlib import Path
 
 from .errors import ConfigError
 
-__all__ = ["EVENTS", "event", "LineFormatter", "setup_logging"]
+__all__ = ["EVENTS", "LineFormatter", "event", "setup_logging"]
 
 EVENTS = logging.getLogger("series_archiver.events")
 

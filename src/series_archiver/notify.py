@@ -20,12 +20,12 @@ from typing import Any
 
 import httpx
 
+from .archive import iso, utcnow
 from .logs import event
 from .models import Event, PassResult
 from .settings import NotifySettings
-from .archive.store import iso, utcnow
 
-__all__ = ["payload", "notify", "COMMAND_TIMEOUT_SECONDS", "POST_TIMEOUT_SECONDS"]
+__all__ = ["COMMAND_TIMEOUT_SECONDS", "POST_TIMEOUT_SECONDS", "notify", "payload"]
 
 COMMAND_TIMEOUT_SECONDS = 60.0
 POST_TIMEOUT_SECONDS = 15.0
@@ -94,6 +94,7 @@ def _run_command(command: str, body: dict[str, Any]) -> bool:
     try:
         done = subprocess.run(
             command,
+            check=False,  # the exit status is read and reported below
             shell=True,
             input=json.dumps(body, ensure_ascii=False).encode("utf-8"),
             env=env,

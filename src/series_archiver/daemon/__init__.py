@@ -1,5 +1,26 @@
-"""Running unattended: the cron schedule, re-check tiers, the daemon and its status."""
+"""Running unattended: the cron schedule, re-check tiers, the daemon and its status.
 
-from .service import Daemon, Tiers, status
+* ``cron``: a ``[schedule]`` crontab line as an APScheduler trigger, and the scheduler's policy.
+* ``tiers``: which archived URLs a pass re-checks, decided from times.
+* ``service``: the ``Daemon`` (signals, passes, heartbeat, state file, one daemon per archive).
+* ``status``: what the daemon leaves behind, read back as ``status``.
+"""
 
-__all__ = ["Daemon", "Tiers", "status"]
+from .cron import build_scheduler, build_trigger, zone
+from .service import Daemon
+from .status import DAEMON_KIND, PASS_KIND, status, status_lines
+from .tiers import RecheckPlan, Tiers, plan_rechecks
+
+__all__ = [
+    "DAEMON_KIND",
+    "PASS_KIND",
+    "Daemon",
+    "RecheckPlan",
+    "Tiers",
+    "build_scheduler",
+    "build_trigger",
+    "plan_rechecks",
+    "status",
+    "status_lines",
+    "zone",
+]
