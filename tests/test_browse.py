@@ -132,7 +132,7 @@ def test_every_table_and_column_of_the_archive_is_described(built: Built) -> Non
         assert tables[table]["description"], table
         columns = [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
         missing = [c for c in columns if not tables[table]["columns"].get(c)]
-        assert not missing, f"{table}: no description for {missing} in src/series_archiver/datasette/metadata.json"
+        assert not missing, f"{table}: no description for {missing} in src/series_archiver/browse/datasette/metadata.json"
     conn.close()
 
 

@@ -28,13 +28,14 @@ from warcio.archiveiterator import ArchiveIterator
 from series_archiver import __version__
 from series_archiver import core
 from series_archiver.demo import demo_settings
-from series_archiver.errors import ConfigError, StoreError
+from series_archiver.archive import views
+from series_archiver.errors import ConfigError, ExportError, StoreError
+from series_archiver.export.jsonl import export_jsonl
+from series_archiver.export.snapshot import CaptureProblem, checked_body, output, parse_since, read_snapshot
 from series_archiver.export.warc import (
     REVISIT_IDENTICAL,
     REVISIT_NOT_MODIFIED,
-    export_jsonl,
     export_warc,
-    parse_since,
     response_record_id,
     stored_response_headers,
 )
@@ -487,6 +488,71 @@ def test_verify_passes_then_detects_a_flipped_byte(archived: Archived, tmp_path:
     with pytest.raises(StoreError, match=f"capture {target['id']} .*verify"):
         export_warc(settings, tmp_path / "damaged.warc.gz")
     assert not list(tmp_path.glob("damaged*"))
+
+
+def test_the_payload_check_returns_the_bytes_or_what_is_wrong() -> None:
+    body = "星河芯".encode() * 10
+
+    def stored(raw: bytes | None, sha256: str = hashlib.sha256(body).hexdigest(), size: int = len(body)) -> views.StoredPayload:
+        return views.StoredPayload(7, "https://example.test/a", "2025-12-15T00:00:00+00:00", sha256, size, raw)
+
+    assert checked_body(stored(zlib.compress(body))) == body
+    broken = checked_body(stored(b"not zlib"))
+    assert isinstance(broken, CaptureProblem) and broken.kind == "undecompressable" and broken.detail.startswith("zlib:")
+    assert isinstance(missing := checked_body(stored(None)), CaptureProblem) and missing.kind == "undecompressable"
+    wrong = checked_body(stored(zlib.compress(body + b"!")))
+    assert isinstance(wrong, CaptureProblem) and wrong.kind == "mismatch"
+    assert wrong.actual_sha256 == hashlib.sha256(body + b"!").hexdigest() != wrong.stored_sha256
+    short = checked_body(stored(zlib.compress(body), size=len(body) - 1))
+    assert isinstance(short, CaptureProblem) and short.kind == "mismatch" and short.actual_sha256 == short.stored_sha256
+    assert f"number {len(body)}, not the {len(body) - 1} recorded" in short.detail
+
+
+def test_verify_and_export_both_refuse_a_capture_whose_size_is_wrong(archived: Archived, tmp_path: Path) -> None:
+    settings = copy_of(archived, tmp_path)
+    db = settings.archive.db
+    target = rows(db, "SELECT id, url FROM captures ORDER BY id LIMIT 1")[0]
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE captures SET size = size + 1 WHERE id = ?", (target["id"],))
+    report = verify_archive(settings)
+    assert [(p.capture_id, p.kind) for p in report.problems] == [(target["id"], "mismatch")]
+    with pytest.raises(StoreError, match=f"capture {target['id']} .*size recorded.*verify"):
+        export_warc(settings, tmp_path / "short.warc.gz")
+    assert not list(tmp_path.glob("short*"))
+
+
+def test_output_appears_only_once_complete(tmp_path: Path) -> None:
+    path = tmp_path / "out.jsonl"
+    with pytest.raises(RuntimeError), output(path) as fh:
+        fh.write(b"half")
+        assert (tmp_path / "out.jsonl.part").exists() and not path.exists()
+        raise RuntimeError("interrupted")
+    assert not list(tmp_path.iterdir())
+    with output(path) as fh:
+        fh.write(b"whole")
+    assert path.read_bytes() == b"whole" and not (tmp_path / "out.jsonl.part").exists()
+    with pytest.raises(ExportError) as info, output(tmp_path / "no" / "such.jsonl"):
+        pass
+    assert "no/such.jsonl" in str(info.value)
+
+
+def test_read_snapshot_sees_one_state_while_a_writer_commits(archived: Archived, tmp_path: Path) -> None:
+    settings = copy_of(archived, tmp_path)
+    db = settings.archive.db
+    with read_snapshot(db) as archive:
+        before = sum(1 for _ in views.stored_payloads(archive.conn))
+        with sqlite3.connect(db) as conn:
+            conn.execute("DELETE FROM captures WHERE id = (SELECT max(id) FROM captures)")
+        assert sum(1 for _ in views.stored_payloads(archive.conn)) == before
+    with read_snapshot(db) as archive:
+        assert sum(1 for _ in views.stored_payloads(archive.conn)) == before - 1
+
+
+def test_installment_order_is_one_text_for_every_query() -> None:
+    assert views.INSTALLMENT_ORDER == "a.series, a.installment IS NULL, a.installment, a.published, a.id"
+    assert views.installment_order(None) == views.INSTALLMENT_ORDER.replace("a.", "")
+    for sql in (views.INSTALLMENTS_SQL, views.REMOVED_ARTICLES_SQL):
+        assert sql.endswith(views.INSTALLMENT_ORDER)
 
 
 # --- the commands ---------------------------------------------------------------------------------
