@@ -23,15 +23,20 @@ import pytest
 from click.testing import CliRunner
 
 from series_archiver import core
-from series_archiver.browse.server import CANNED_QUERIES, database_name, make_datasette, metadata
-from series_archiver.cli import cli
-from series_archiver.browse.plugin import safe_diff_html, safe_snippet_html
-from series_archiver.demo import demo_settings
-from series_archiver.diff import diff_texts, render_html
-from series_archiver.demo.loopback import LoopbackTransport
-from series_archiver.demo.replica import ReplicaSite
 from series_archiver.archive.search import fold_document, query_terms, search
 from series_archiver.archive.store import Archive
+from series_archiver.browse.plugin import safe_diff_html, safe_snippet_html
+from series_archiver.browse.server import (
+    CANNED_QUERIES,
+    database_name,
+    make_datasette,
+    metadata,
+)
+from series_archiver.cli import cli
+from series_archiver.demo import demo_settings
+from series_archiver.demo.loopback import LoopbackTransport
+from series_archiver.demo.replica import ReplicaSite
+from series_archiver.diff import diff_texts, render_html
 
 # Untrusted text: if any page ran it, window.__pwned would be set and the title changed.
 INJECTION = (
@@ -86,12 +91,13 @@ class Client:
         return self.loop.run_until_complete(coro)
 
     def get(self, path: str, **params: str) -> httpx.Response:
-        response = self.run(self.ds.client.get(path, params=params or None))
+        response: httpx.Response = self.run(self.ds.client.get(path, params=params or None))
         assert response.status_code == 200, (path, response.status_code, response.text[:500])
         return response
 
     def rows(self, path: str, **params: str) -> list[dict[str, Any]]:
-        return self.get(path + ".json", _shape="array", **params).json()
+        found: list[dict[str, Any]] = self.get(path + ".json", _shape="array", **params).json()
+        return found
 
     def close(self) -> None:
         for database in self.ds.databases.values():
@@ -132,7 +138,7 @@ def test_every_table_and_column_of_the_archive_is_described(built: Built) -> Non
         assert tables[table]["description"], table
         columns = [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
         missing = [c for c in columns if not tables[table]["columns"].get(c)]
-        assert not missing, f"{table}: no description for {missing} in src/series_archiver/datasette/metadata.json"
+        assert not missing, f"{table}: no description for {missing} in src/series_archiver/browse/datasette/metadata.json"
     conn.close()
 
 

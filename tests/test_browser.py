@@ -27,7 +27,7 @@ import pytest
 
 from series_archiver.demo.replica import ReplicaSite
 
-from .test_browse import Built, version_row_id, build_archive
+from .test_browse import Built, build_archive, version_row_id
 
 pytestmark = pytest.mark.browser
 
@@ -124,7 +124,12 @@ def page(browser: object, served: tuple[Built, str]) -> Iterator[object]:
     context.route("**/*", guard)
     p = context.new_page()
     dialogs: list[str] = []
-    p.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+
+    def on_dialog(dialog: object) -> None:
+        dialogs.append(dialog.message)  # type: ignore[attr-defined]
+        dialog.dismiss()  # type: ignore[attr-defined]
+
+    p.on("dialog", on_dialog)
     yield p
     context.close()
     assert not dialogs, f"a page opened a dialog: {dialogs}"

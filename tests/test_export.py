@@ -17,29 +17,35 @@ import zlib
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from warcio.archiveiterator import ArchiveIterator
+from warcio.archiveiterator import ArchiveIterator  # type: ignore[import-untyped]
 
-from series_archiver import __version__
-from series_archiver import core
+from series_archiver import __version__, core
+from series_archiver.archive import views
 from series_archiver.demo import demo_settings
-from series_archiver.errors import ConfigError, StoreError
+from series_archiver.demo.loopback import LoopbackTransport
+from series_archiver.demo.replica import ReplicaSite
+from series_archiver.errors import ConfigError, ExportError, StoreError
+from series_archiver.export.jsonl import export_jsonl
+from series_archiver.export.snapshot import (
+    CaptureProblem,
+    checked_body,
+    output,
+    parse_since,
+    read_snapshot,
+)
 from series_archiver.export.warc import (
     REVISIT_IDENTICAL,
     REVISIT_NOT_MODIFIED,
-    export_jsonl,
     export_warc,
-    parse_since,
     response_record_id,
     stored_response_headers,
 )
-from series_archiver.demo.loopback import LoopbackTransport
-from series_archiver.demo.replica import ReplicaSite
 from series_archiver.settings import Settings
 from series_archiver.verify import verify_archive
 
@@ -87,7 +93,7 @@ def rows(db: Path, sql: str, *params: Any) -> list[sqlite3.Row]:
 
 
 def warc_date(stored: str) -> str:
-    return datetime.fromisoformat(stored).astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromisoformat(stored).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def sha1_b32(data: bytes) -> str:
@@ -141,7 +147,7 @@ def expected_records(db: Path) -> list[tuple[str, str, str, str | None, str, str
     server-not-modified profile, anything else with identical-payload-digest.
     Entries: (type, target, date, profile, response record id, outcome).
     """
-    out = []
+    out: list[tuple[str, str, str, str | None, str, str]] = []
     seen: set[int] = set()
     for r in rows(
         db,
@@ -319,7 +325,7 @@ def _members(path: Path) -> Iterator[bytes]:
 def warcio(*args: str) -> subprocess.CompletedProcess[str]:
     script = Path(sys.executable).with_name("warcio")
     cmd = [str(script)] if script.exists() else [sys.executable, "-m", "warcio.cli"]
-    return subprocess.run([*cmd, *args], capture_output=True, text=True, timeout=60)
+    return subprocess.run([*cmd, *args], capture_output=True, text=True, timeout=60, check=False)
 
 
 def test_exporting_again_gives_the_same_records(archived: Archived, warc: tuple[Path, list[Record]], tmp_path: Path) -> None:
@@ -346,7 +352,7 @@ def test_since_exports_later_records_whose_revisits_refer_to_the_earlier_file(ar
             (first_run,),
         )
     full = read_warc(export_warc(settings, tmp_path / "full.warc.gz").path)
-    since = datetime.now(timezone.utc) - timedelta(hours=12)
+    since = datetime.now(UTC) - timedelta(hours=12)
     later_path = tmp_path / "later.warc.gz"
     later = read_warc(export_warc(settings, later_path, since=since).path)
     cut = since.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -363,7 +369,7 @@ def test_since_exports_later_records_whose_revisits_refer_to_the_earlier_file(ar
         assert v.headers["WARC-Payload-Digest"] == full_ids[v.headers["WARC-Refers-To"]].headers["WARC-Payload-Digest"]
     assert json.loads(dict(line.split(": ", 1) for line in later[0].payload.decode().splitlines() if line)["export-filter"])["since"]
     assert warcio("check", str(later_path)).returncode == 0
-    assert [r.headers["WARC-Record-ID"] for r in read_warc(export_warc(settings, tmp_path / "none.warc", since=datetime.now(timezone.utc) + timedelta(days=1)).path)[1:]] == []
+    assert [r.headers["WARC-Record-ID"] for r in read_warc(export_warc(settings, tmp_path / "none.warc", since=datetime.now(UTC) + timedelta(days=1)).path)[1:]] == []
 
 
 def test_series_keeps_only_that_series_captures_and_versions(archived: Archived, tmp_path: Path) -> None:
@@ -397,9 +403,9 @@ def test_series_keeps_only_that_series_captures_and_versions(archived: Archived,
 
 
 def test_parse_since() -> None:
-    assert parse_since("2025-12-15") == datetime(2025, 12, 15, tzinfo=timezone.utc)
-    assert parse_since("2025-12-15T08:00:00+08:00") == datetime(2025, 12, 15, tzinfo=timezone.utc)
-    assert parse_since("2025-12-15T08:00Z") == datetime(2025, 12, 15, 8, tzinfo=timezone.utc)
+    assert parse_since("2025-12-15") == datetime(2025, 12, 15, tzinfo=UTC)
+    assert parse_since("2025-12-15T08:00:00+08:00") == datetime(2025, 12, 15, tzinfo=UTC)
+    assert parse_since("2025-12-15T08:00Z") == datetime(2025, 12, 15, 8, tzinfo=UTC)
     with pytest.raises(ConfigError) as info:
         parse_since("last week")
     assert info.value.key == "--since" and "YYYY-MM-DD" in str(info.value)
@@ -489,12 +495,77 @@ def test_verify_passes_then_detects_a_flipped_byte(archived: Archived, tmp_path:
     assert not list(tmp_path.glob("damaged*"))
 
 
+def test_the_payload_check_returns_the_bytes_or_what_is_wrong() -> None:
+    body = "星河芯".encode() * 10
+
+    def stored(raw: bytes | None, sha256: str = hashlib.sha256(body).hexdigest(), size: int = len(body)) -> views.StoredPayload:
+        return views.StoredPayload(7, "https://example.test/a", "2025-12-15T00:00:00+00:00", sha256, size, raw)
+
+    assert checked_body(stored(zlib.compress(body))) == body
+    broken = checked_body(stored(b"not zlib"))
+    assert isinstance(broken, CaptureProblem) and broken.kind == "undecompressable" and broken.detail.startswith("zlib:")
+    assert isinstance(missing := checked_body(stored(None)), CaptureProblem) and missing.kind == "undecompressable"
+    wrong = checked_body(stored(zlib.compress(body + b"!")))
+    assert isinstance(wrong, CaptureProblem) and wrong.kind == "mismatch"
+    assert wrong.actual_sha256 == hashlib.sha256(body + b"!").hexdigest() != wrong.stored_sha256
+    short = checked_body(stored(zlib.compress(body), size=len(body) - 1))
+    assert isinstance(short, CaptureProblem) and short.kind == "mismatch" and short.actual_sha256 == short.stored_sha256
+    assert f"number {len(body)}, not the {len(body) - 1} recorded" in short.detail
+
+
+def test_verify_and_export_both_refuse_a_capture_whose_size_is_wrong(archived: Archived, tmp_path: Path) -> None:
+    settings = copy_of(archived, tmp_path)
+    db = settings.archive.db
+    target = rows(db, "SELECT id, url FROM captures ORDER BY id LIMIT 1")[0]
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE captures SET size = size + 1 WHERE id = ?", (target["id"],))
+    report = verify_archive(settings)
+    assert [(p.capture_id, p.kind) for p in report.problems] == [(target["id"], "mismatch")]
+    with pytest.raises(StoreError, match=f"capture {target['id']} .*size recorded.*verify"):
+        export_warc(settings, tmp_path / "short.warc.gz")
+    assert not list(tmp_path.glob("short*"))
+
+
+def test_output_appears_only_once_complete(tmp_path: Path) -> None:
+    path = tmp_path / "out.jsonl"
+    with pytest.raises(RuntimeError), output(path) as fh:
+        fh.write(b"half")
+        assert (tmp_path / "out.jsonl.part").exists() and not path.exists()
+        raise RuntimeError("interrupted")
+    assert not list(tmp_path.iterdir())
+    with output(path) as fh:
+        fh.write(b"whole")
+    assert path.read_bytes() == b"whole" and not (tmp_path / "out.jsonl.part").exists()
+    with pytest.raises(ExportError) as info, output(tmp_path / "no" / "such.jsonl"):
+        pass
+    assert "no/such.jsonl" in str(info.value)
+
+
+def test_read_snapshot_sees_one_state_while_a_writer_commits(archived: Archived, tmp_path: Path) -> None:
+    settings = copy_of(archived, tmp_path)
+    db = settings.archive.db
+    with read_snapshot(db) as archive:
+        before = sum(1 for _ in views.stored_payloads(archive.conn))
+        with sqlite3.connect(db) as conn:
+            conn.execute("DELETE FROM captures WHERE id = (SELECT max(id) FROM captures)")
+        assert sum(1 for _ in views.stored_payloads(archive.conn)) == before
+    with read_snapshot(db) as archive:
+        assert sum(1 for _ in views.stored_payloads(archive.conn)) == before - 1
+
+
+def test_installment_order_is_one_text_for_every_query() -> None:
+    assert views.INSTALLMENT_ORDER == "a.series, a.installment IS NULL, a.installment, a.published, a.id"
+    assert views.installment_order(None) == views.INSTALLMENT_ORDER.replace("a.", "")
+    for sql in (views.INSTALLMENTS_SQL, views.REMOVED_ARTICLES_SQL):
+        assert sql.endswith(views.INSTALLMENT_ORDER)
+
+
 # --- the commands ---------------------------------------------------------------------------------
 
 
 def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "series_archiver", *args], cwd=cwd, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "series_archiver", *args], cwd=cwd, capture_output=True, text=True, timeout=120, check=False
     )
 
 

@@ -21,9 +21,10 @@ import sqlite3
 from typing import Any
 
 import markupsafe
-from datasette import hookimpl
+from datasette import hookimpl  # type: ignore[import-untyped]
 
 from ..archive.search import register_functions
+from ..archive.views import make_query_only
 
 __all__ = ["safe_diff_html", "safe_snippet_html"]
 
@@ -76,13 +77,13 @@ def safe_snippet_html(value: str) -> str | None:
     return value if _balanced(value, _SNIPPET_TAGS) else None
 
 
-@hookimpl
+@hookimpl  # type: ignore[untyped-decorator]  # datasette has no type hints
 def prepare_connection(conn: sqlite3.Connection, database: str, datasette: Any) -> None:
     register_functions(conn)
     db = datasette.databases.get(database)
     if db is not None and getattr(db, "path", None):
         # Datasette reads with mode=ro already; this also stops its write connection.
-        conn.execute("PRAGMA query_only = 1")
+        make_query_only(conn)
 
 
 # Id columns of the canned queries (table is None there) that link to a page.
@@ -99,7 +100,7 @@ def _link(datasette: Any, database: str, column: str, value: int) -> markupsafe.
     return markupsafe.Markup('<a href="{}">{}</a>').format(href, text)
 
 
-@hookimpl
+@hookimpl  # type: ignore[untyped-decorator]  # datasette has no type hints
 def render_cell(row: Any, value: Any, column: str, table: str | None, database: str, datasette: Any) -> Any:
     if isinstance(value, str) and column == "diff_html":
         safe = safe_diff_html(value)

@@ -17,7 +17,9 @@ What is served:
   columns so foreign keys show titles; an article's row page lists its
   versions, changes and URLs through the foreign keys.
 * Canned queries (``CANNED_QUERIES``): ``installments``, ``search``,
-  ``recent_edits``, ``removed_articles``, ``article_history`` (``:id``).
+  ``recent_edits``, ``removed_articles``, ``article_history`` (``:id``). Their
+  titles and descriptions are here; their SQL is the archive's
+  (``archive.views``, ``archive.search.SEARCH_SQL``).
 * ``datasette_plugin``: search functions, read-only connections, diffs and
   search snippets rendered as HTML when they are the project's own markup.
 """
@@ -35,39 +37,26 @@ from pathlib import Path
 from typing import Any
 
 import markupsafe
-from datasette.app import Datasette
-from datasette.plugins import pm
-from datasette.utils import tilde_encode
+from datasette.app import Datasette  # type: ignore[import-untyped]
+from datasette.plugins import pm  # type: ignore[import-untyped]
+from datasette.utils import tilde_encode  # type: ignore[import-untyped]
 
-from . import plugin as datasette_plugin
-from ..errors import ConfigError, StoreError
+from ..archive import views
 from ..archive.search import SEARCH_SQL
+from ..errors import ConfigError, StoreError
+from . import plugin as datasette_plugin
 
 __all__ = ["CANNED_QUERIES", "STATIC_MOUNT", "database_name", "make_datasette", "metadata", "serve"]
 
 _DATA = Path(__file__).resolve().parent / "datasette"
 STATIC_MOUNT = "sa-static"
 
-_ORDER = "a.series, a.installment IS NULL, a.installment, a.published, a.id"
-
 CANNED_QUERIES: dict[str, dict[str, Any]] = {
     "installments": {
         "title": "Installments in order",
         "description": "Every installment of each series, in order: its latest title, publication date, "
         "how many versions were archived, and whether it is still online.",
-        "sql": f"""SELECT
-    a.series,
-    a.installment,
-    a.label,
-    a.title,
-    substr(a.published, 1, 10) AS published,
-    a.versions,
-    a.status,
-    substr(a.last_changed, 1, 10) AS last_changed,
-    a.id AS article_id,
-    a.id AS history
-FROM articles AS a
-ORDER BY {_ORDER}""",
+        "sql": views.INSTALLMENTS_SQL,
         "hide_sql": True,
     },
     "search": {
@@ -82,75 +71,21 @@ ORDER BY {_ORDER}""",
     "recent_edits": {
         "title": "Recent edits",
         "description": "Silent edits and returns to an earlier text, newest first, with the character diff.",
-        "sql": """SELECT
-    c.id AS change_id,
-    c.changed_at,
-    c.kind,
-    a.installment,
-    a.label,
-    a.title,
-    c.from_version,
-    c.to_version,
-    c.chars_added,
-    c.chars_removed,
-    c.summary,
-    c.article_id,
-    c.diff_html
-FROM changes AS c
-JOIN articles AS a ON a.id = c.article_id
-WHERE c.kind IN ('edit', 'restore') AND c.from_version IS NOT NULL
-ORDER BY c.changed_at DESC, c.id DESC
-LIMIT 200""",
+        "sql": views.RECENT_EDITS_SQL,
         "hide_sql": True,
     },
     "removed_articles": {
         "title": "Removed articles",
         "description": "Articles whose page is gone (404/410 or a redirect away), latest first. "
         "Their versions stay in the archive.",
-        "sql": f"""SELECT
-    a.id AS article_id,
-    a.series,
-    a.installment,
-    a.label,
-    a.title,
-    a.gone_at,
-    a.versions,
-    a.url,
-    (SELECT c.summary FROM changes AS c WHERE c.article_id = a.id AND c.kind = 'gone'
-     ORDER BY c.changed_at DESC, c.id DESC LIMIT 1) AS why,
-    a.id AS history
-FROM articles AS a
-WHERE a.status = 'gone'
-ORDER BY a.gone_at DESC, {_ORDER}""",
+        "sql": views.REMOVED_ARTICLES_SQL,
         "hide_sql": True,
     },
     "article_history": {
         "title": "History of one article",
         "description": "Everything that happened to the article with this id, in order: each version "
         "with the diff from the one before, and its removals and returns.",
-        "sql": """SELECT * FROM (
-    SELECT
-        v.captured_at AS at,
-        coalesce(c.kind, 'first version') AS event,
-        v.version,
-        v.title,
-        v.chars,
-        c.chars_added,
-        c.chars_removed,
-        c.summary,
-        v.url,
-        c.id AS change_id,
-        c.diff_html
-    FROM versions AS v
-    LEFT JOIN changes AS c
-        ON c.article_id = v.article_id AND c.to_version = v.version AND c.kind IN ('edit', 'restore')
-    WHERE v.article_id = :id
-    UNION ALL
-    SELECT c.changed_at, c.kind, c.to_version, NULL, NULL, NULL, NULL, c.summary, NULL, c.id, NULL
-    FROM changes AS c
-    WHERE c.article_id = :id AND c.kind IN ('gone', 'back')
-)
-ORDER BY at, version""",
+        "sql": views.ARTICLE_HISTORY_SQL,
         "hide_sql": True,
     },
 }
@@ -169,7 +104,8 @@ def database_name(db: Path) -> str:
 
 @lru_cache(maxsize=1)
 def _table_docs() -> dict[str, Any]:
-    return json.loads((_DATA / "metadata.json").read_text(encoding="utf-8"))["tables"]
+    tables: dict[str, Any] = json.loads((_DATA / "metadata.json").read_text(encoding="utf-8"))["tables"]
+    return tables
 
 
 def _read_archive(db: Path) -> tuple[list[str], set[str]]:
@@ -177,10 +113,8 @@ def _read_archive(db: Path) -> tuple[list[str], set[str]]:
     try:
         conn = sqlite3.connect(f"file:{db.resolve()}?mode=ro", uri=True)
         try:
-            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-            series = []
-            if "articles" in tables:
-                series = [r[0] for r in conn.execute("SELECT DISTINCT series FROM articles ORDER BY series")]
+            tables = views.table_names(conn)
+            series = views.series_names(conn) if "articles" in tables else []
         finally:
             conn.close()
     except sqlite3.DatabaseError as exc:

@@ -1,0 +1,351 @@
+"""What the readers ask of the archive: every SQL statement of export, verify and browse.
+
+The readers (``export``, ``verify``, ``browse``) hold no SQL of their own:
+they call the query functions here, which take a ``sqlite3.Connection``
+(``Archive.conn``), or serve the SQL texts of Datasette's canned queries.
+Nothing here writes; ``read_transaction`` holds one snapshot of the archive
+while a crawl may be writing, and ``make_query_only`` keeps a connection that
+way. ``INSTALLMENT_ORDER`` is the one order of installments that every list of
+articles uses.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = [
+    "ARTICLE_HISTORY_SQL",
+    "INSTALLMENTS_SQL",
+    "INSTALLMENT_ORDER",
+    "RECENT_EDITS_SQL",
+    "REMOVED_ARTICLES_SQL",
+    "CaptureRef",
+    "ExportedVersion",
+    "Refetch",
+    "StoredPayload",
+    "WarcCapture",
+    "capture_refs",
+    "captures_with_refetches",
+    "exported_versions",
+    "installment_order",
+    "make_query_only",
+    "read_transaction",
+    "series_names",
+    "stored_payload",
+    "stored_payloads",
+    "table_names",
+]
+
+
+def installment_order(alias: str | None = "a") -> str:
+    """The ORDER BY terms of installment order on ``articles`` (as ``alias``; None: unqualified).
+
+    Numbered installments first, by number; then unnumbered articles by
+    publication time; the id settles ties, so the order never varies.
+
+    >>> installment_order(None)
+    'series, installment IS NULL, installment, published, id'
+    """
+    prefix = f"{alias}." if alias else ""
+    return ", ".join(prefix + term for term in ("series", "installment IS NULL", "installment", "published", "id"))
+
+
+INSTALLMENT_ORDER = installment_order("a")
+"""Installment order on ``articles AS a``: ``ORDER BY {INSTALLMENT_ORDER}``."""
+
+
+# --- connections ------------------------------------------------------------------
+
+
+@contextmanager
+def read_transaction(conn: sqlite3.Connection) -> Iterator[None]:
+    """Every query inside reads one snapshot of the archive, whatever a crawl commits meanwhile.
+
+    The connection must be in autocommit mode (``isolation_level=None``, as
+    ``Archive`` opens it), so that BEGIN here is the only transaction.
+    """
+    conn.execute("BEGIN")
+    try:
+        yield
+    finally:
+        conn.execute("COMMIT")
+
+
+def make_query_only(conn: sqlite3.Connection) -> None:
+    """From now on the connection refuses to write, whatever it is asked."""
+    conn.execute("PRAGMA query_only = 1")
+
+
+def table_names(conn: sqlite3.Connection) -> set[str]:
+    """The tables the database holds (an archive made before search lacks some)."""
+    return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+
+def series_names(conn: sqlite3.Connection) -> list[str]:
+    """The series that have articles in the archive, sorted."""
+    return [r[0] for r in conn.execute("SELECT DISTINCT series FROM articles ORDER BY series")]
+
+
+# --- stored payloads (verify, and export before it writes one) ----------------------
+
+
+@dataclass(frozen=True)
+class StoredPayload:
+    """A capture's stored bytes, zlib-compressed, with the SHA-256 and size recorded beside them."""
+
+    capture_id: int
+    url: str
+    fetched_at: str
+    sha256: str
+    size: int
+    raw_zlib: bytes | None
+
+
+_PAYLOAD_COLUMNS = "id, url, fetched_at, sha256, size, raw_zlib"
+
+
+def stored_payload(conn: sqlite3.Connection, capture_id: int) -> StoredPayload | None:
+    """One capture's payload as stored; None when there is no such capture."""
+    row = conn.execute(f"SELECT {_PAYLOAD_COLUMNS} FROM captures WHERE id = ?", (capture_id,)).fetchone()
+    return StoredPayload(*row) if row is not None else None
+
+
+def stored_payloads(conn: sqlite3.Connection) -> Iterator[StoredPayload]:
+    """Every capture's payload, by id, one row at a time (memory stays flat)."""
+    for row in conn.execute(f"SELECT {_PAYLOAD_COLUMNS} FROM captures ORDER BY id"):
+        yield StoredPayload(*row)
+
+
+# --- captures and re-fetches (WARC) --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WarcCapture:
+    """A stored capture as a WARC response needs it (the payload is read separately)."""
+
+    id: int
+    url: str
+    final_url: str
+    fetched_at: str
+    status: int
+    http_version: str | None
+    request_headers: str | None  # JSON [[name, value], ...], as sent
+    response_headers: str | None  # JSON [[name, value], ...], as received
+    sha256: str
+
+    @property
+    def target(self) -> str:
+        return self.final_url or self.url
+
+
+@dataclass(frozen=True)
+class Refetch:
+    """A fetch-log row naming a capture."""
+
+    id: int
+    url: str
+    requested_at: str
+    status: int | None
+    outcome: str
+
+
+# The capture's article, for --series: the capture's own, its URL's, the version
+# that read it, or the fetch that stored it (page 2 of an article has no URL row).
+_ARTICLE_OF_CAPTURE = """coalesce(
+    c.article_id,
+    (SELECT u.article_id FROM article_urls u WHERE u.url = c.url),
+    (SELECT v.article_id FROM versions v, json_each(v.capture_ids) j WHERE j.value = c.id LIMIT 1),
+    (SELECT g.article_id FROM fetch_log g WHERE g.capture_id = c.id AND g.article_id IS NOT NULL ORDER BY g.id LIMIT 1))"""
+
+
+def captures_with_refetches(conn: sqlite3.Connection, series: str | None = None) -> Iterator[tuple[WarcCapture, Refetch | None]]:
+    """Every capture (of ``series``, or all) with each fetch-log row naming it, capture by capture, rows in order.
+
+    A capture no row names comes once, with None.
+    """
+    where = ""
+    params: tuple[str, ...] = ()
+    if series is not None:
+        # Resolved once per capture (SQLite builds the IN list once), not per log row.
+        where = (
+            f"WHERE c.id IN (SELECT c.id FROM captures c WHERE {_ARTICLE_OF_CAPTURE} "
+            "IN (SELECT id FROM articles WHERE series = ?))"
+        )
+        params = (series,)
+    cursor = conn.execute(
+        "SELECT c.id, c.url, c.final_url, c.fetched_at, c.status, c.http_version, c.request_headers, "
+        "c.response_headers, c.sha256, f.id, f.url, f.requested_at, f.status, f.outcome "
+        f"FROM captures c LEFT JOIN fetch_log f ON f.capture_id = c.id {where} ORDER BY c.id, f.id",
+        params,
+    )
+    for row in cursor:
+        yield WarcCapture(*row[:9]), (Refetch(*row[9:]) if row[9] is not None else None)
+
+
+# --- versions (JSON Lines) ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExportedVersion:
+    """One version with its article's fields, JSON columns decoded."""
+
+    article_id: int
+    series: str
+    installment: int | None
+    label: str | None
+    article_title: str | None
+    article_url: str
+    status: str
+    first_seen: str
+    last_checked: str | None
+    last_changed: str | None
+    gone_at: str | None
+    versions: int
+    version: int
+    captured_at: str
+    title: str | None
+    published: str | None
+    byline: str | None
+    url: str
+    restores: int | None
+    content_hash: str
+    chars: int
+    text: str
+    paragraphs: list[str]
+    headings: list[str]
+    captions: list[str]
+    blocks: list[tuple[str, str]]  # (kind, text) in reading order
+    capture_ids: list[int]
+
+
+# Every column named as its ExportedVersion field.
+_EXPORTED_VERSIONS = f"""
+SELECT a.id AS article_id, a.series, a.installment, a.label, a.title AS article_title, a.url AS article_url,
+       a.status, a.first_seen, a.last_checked, a.last_changed, a.gone_at, a.versions,
+       v.version, v.captured_at, v.title, v.published, v.byline, v.url, v.restores, v.content_hash, v.chars,
+       v.text, v.paragraphs, v.headings, v.captions, v.blocks, v.capture_ids
+FROM versions v JOIN articles a ON a.id = v.article_id
+WHERE (?1 IS NULL OR a.series = ?1) AND (?2 IS NULL OR julianday(v.captured_at) >= julianday(?2))
+ORDER BY {INSTALLMENT_ORDER}, v.version
+"""
+
+
+def exported_versions(conn: sqlite3.Connection, series: str | None = None, since: str | None = None) -> Iterator[ExportedVersion]:
+    """Every version (of ``series``; captured at or after the ISO time ``since``) in installment order."""
+    cursor = conn.execute(_EXPORTED_VERSIONS, (series, since))
+    names = [d[0] for d in cursor.description]
+    for row in cursor:
+        fields = dict(zip(names, row, strict=True))
+        fields["paragraphs"] = json.loads(fields["paragraphs"])
+        fields["headings"] = json.loads(fields["headings"])
+        fields["captions"] = json.loads(fields["captions"])
+        fields["blocks"] = [(str(k), str(t)) for k, t in json.loads(fields["blocks"])]
+        fields["capture_ids"] = [int(i) for i in json.loads(fields["capture_ids"] or "[]")]
+        yield ExportedVersion(**fields)
+
+
+@dataclass(frozen=True)
+class CaptureRef:
+    """Enough of a capture to name it: where it was fetched, when, and its SHA-256."""
+
+    id: int
+    url: str  # the final URL, after redirects
+    fetched_at: str
+    sha256: str
+
+
+def capture_refs(conn: sqlite3.Connection, capture_ids: list[int]) -> list[CaptureRef]:
+    """The captures with these ids, in the order given; an id with no capture is left out."""
+    out = []
+    for capture_id in capture_ids:
+        found: tuple[Any, ...] | None = conn.execute(
+            "SELECT id, url, final_url, fetched_at, sha256 FROM captures WHERE id = ?", (capture_id,)
+        ).fetchone()
+        if found is not None:
+            cid, url, final_url, fetched_at, sha256 = found
+            out.append(CaptureRef(cid, final_url or url, fetched_at, sha256))
+    return out
+
+
+# --- Datasette's canned queries -------------------------------------------------------
+# The texts only; browse/server.py gives them titles and descriptions. The search
+# query is archive/search.py's SEARCH_SQL.
+
+INSTALLMENTS_SQL = f"""SELECT
+    a.series,
+    a.installment,
+    a.label,
+    a.title,
+    substr(a.published, 1, 10) AS published,
+    a.versions,
+    a.status,
+    substr(a.last_changed, 1, 10) AS last_changed,
+    a.id AS article_id,
+    a.id AS history
+FROM articles AS a
+ORDER BY {INSTALLMENT_ORDER}"""
+
+RECENT_EDITS_SQL = """SELECT
+    c.id AS change_id,
+    c.changed_at,
+    c.kind,
+    a.installment,
+    a.label,
+    a.title,
+    c.from_version,
+    c.to_version,
+    c.chars_added,
+    c.chars_removed,
+    c.summary,
+    c.article_id,
+    c.diff_html
+FROM changes AS c
+JOIN articles AS a ON a.id = c.article_id
+WHERE c.kind IN ('edit', 'restore') AND c.from_version IS NOT NULL
+ORDER BY c.changed_at DESC, c.id DESC
+LIMIT 200"""
+
+REMOVED_ARTICLES_SQL = f"""SELECT
+    a.id AS article_id,
+    a.series,
+    a.installment,
+    a.label,
+    a.title,
+    a.gone_at,
+    a.versions,
+    a.url,
+    (SELECT c.summary FROM changes AS c WHERE c.article_id = a.id AND c.kind = 'gone'
+     ORDER BY c.changed_at DESC, c.id DESC LIMIT 1) AS why,
+    a.id AS history
+FROM articles AS a
+WHERE a.status = 'gone'
+ORDER BY a.gone_at DESC, {INSTALLMENT_ORDER}"""
+
+ARTICLE_HISTORY_SQL = """SELECT * FROM (
+    SELECT
+        v.captured_at AS at,
+        coalesce(c.kind, 'first version') AS event,
+        v.version,
+        v.title,
+        v.chars,
+        c.chars_added,
+        c.chars_removed,
+        c.summary,
+        v.url,
+        c.id AS change_id,
+        c.diff_html
+    FROM versions AS v
+    LEFT JOIN changes AS c
+        ON c.article_id = v.article_id AND c.to_version = v.version AND c.kind IN ('edit', 'restore')
+    WHERE v.article_id = :id
+    UNION ALL
+    SELECT c.changed_at, c.kind, c.to_version, NULL, NULL, NULL, NULL, c.summary, NULL, c.id, NULL
+    FROM changes AS c
+    WHERE c.article_id = :id AND c.kind IN ('gone', 'back')
+)
+ORDER BY at, version"""
