@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -21,10 +21,11 @@ from series_archiver.sites import (
     is_takedown_redirect,
     mirror_groups,
     parse_site_time,
+    takungpao,
+    tkww,
     url_rank,
     url_role,
 )
-from series_archiver.sites import takungpao, tkww
 from series_archiver.sites.base import selectors_for
 
 TKP = "https://www.takungpao.com/news/232108/2025/1215/1050001.html"
@@ -115,12 +116,12 @@ def test_mirror_groups() -> None:
     ("text", "expected"),
     [
         ("2025-12-15 04:24:25", datetime(2025, 12, 15, 4, 24, 25, tzinfo=HONG_KONG)),
-        ("Tue Dec 16 04:24:11 GMT 2025", datetime(2025, 12, 16, 4, 24, 11, tzinfo=timezone.utc)),
+        ("Tue Dec 16 04:24:11 GMT 2025", datetime(2025, 12, 16, 4, 24, 11, tzinfo=UTC)),
         ("Tue Dec 16 04:24:11 XYZ 2025", datetime(2025, 12, 16, 4, 24, 11, tzinfo=timezone(timedelta(hours=8)))),
         ("Tue Foo 16 04:24:11 HKT 2025", None),  # found, no month: no later format's reading
         ("2025-13-45 99:99", None),
         ("2025-12-17T01:02:03", datetime(2025, 12, 17, 1, 2, 3, tzinfo=HONG_KONG)),
-        ("2025-12-17T01:02:03+00:00", datetime(2025, 12, 17, 1, 2, 3, tzinfo=timezone.utc)),
+        ("2025-12-17T01:02:03+00:00", datetime(2025, 12, 17, 1, 2, 3, tzinfo=UTC)),
     ],
 )
 def test_each_sites_date_formats(text: str, expected: datetime | None) -> None:
