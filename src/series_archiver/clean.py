@@ -10,10 +10,11 @@ editor's note (編者按), the pull quote, headings and the expert sidebar.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from .errors import ExtractError
-from .models import Article, Block, Extracted
+from .models import Article, Block, BlockKind, Extracted
+from .sites import SITES
 from .textfold import fold, normalize
 
 __all__ = ["clean", "clean_title", "split_byline"]
@@ -25,11 +26,27 @@ _STOPS = tuple("。！？!?…：:")
 # Punctuation found inside sentences; headings carry none of it.
 _SENTENCE_PUNCT = re.compile(r"[，。、；：！？,;!?]")
 _CAPTION_MARK = ("▲", "△", "▼", "►", "▶")
-_CREDIT = re.compile(r"(新華社|新华社|中新社|法新社|路透社|美聯社|美联社|資料圖片|资料图片|網絡圖片|网络图片|(?:大公報|大公报)?記者\S{2,4}攝|记者\S{2,4}摄|\S{2,4}攝)$")
+
+
+def _names(names: Iterable[str]) -> str:
+    """An alternation of the names, for a pattern; the order of the sites is kept."""
+    return "|".join(re.escape(n) for n in dict.fromkeys(names))
+
+
+# The sites' own marks (sites/): every site's, on every page, as a page may be
+# a copy on another host or read by trafilatura.
+_CREDIT_PAPERS = _names(n for site in SITES for n in site.marks.credit_papers)
+_BYLINE_PAPERS = _names(n for site in SITES for n in site.marks.byline_papers)
+_TITLE_NAMES = _names(n for site in SITES for n in site.marks.title_names)
+_CREDIT = re.compile(
+    r"(新華社|新华社|中新社|法新社|路透社|美聯社|美联社|資料圖片|资料图片|網絡圖片|网络图片"
+    rf"|(?:{_CREDIT_PAPERS})?記者\S{{2,4}}攝|记者\S{{2,4}}摄|\S{{2,4}}攝)$"
+)
 _BYLINE = re.compile(
-    r"^(?:【\s*)?(?:(?:香港)?(?:大公報|大公报|大公文匯|大公文汇)?(?:記者|记者|實習記者|实习记者|特約記者|特约记者)|本報記者|本报记者|文[／/]圖[：:]?|文[：:])"
+    rf"^(?:【\s*)?(?:(?:香港)?(?:{_BYLINE_PAPERS})?(?:記者|记者|實習記者|实习记者|特約記者|特约记者)|本報記者|本报记者|文[／/]圖[：:]?|文[：:])"
     r"\s*(?P<names>[\u3400-\u9fff·\s、]{2,40}?)(?:\s*(?:報道|报道|北京報道|北京报道))?(?:\s*】)?$"
 )
+_TITLE_SITE_NAME = re.compile(rf"\s*[_\-－|｜]\s*({_TITLE_NAMES})\s*$")
 _FURNITURE = re.compile(
     r"^(?:[【\[(（]?\s*(?:責任編輯|责任编辑|編輯|编辑|責編|责编)\s*[：:].*"
     r"|.*(?:分享到|返回頂部|返回顶部|點擊排行|点击排行|排行榜|推薦閱讀|推荐阅读|相關新聞|相关新闻|相關閱讀|相关阅读|熱門新聞|热门新闻|版權所有|版权所有|字號|字号|打印本頁|打印本页|關閉窗口|关闭窗口|上一篇|下一篇|閱讀次數|阅读次数|瀏覽次數|浏览次数).*"
@@ -43,7 +60,7 @@ _FURNITURE_MAX = 60  # furniture lines are short; a long paragraph mentioning �
 def clean_title(title: str) -> str:
     """A title without U+FEFF, stray spaces or the site's name."""
     title = normalize(title)
-    title = re.sub(r"\s*[_\-－|｜]\s*(大公网|大公網|大公報|大公报)\s*$", "", title)
+    title = _TITLE_SITE_NAME.sub("", title)
     return title.strip()
 
 
@@ -89,7 +106,7 @@ def _clean(pages: Sequence[Extracted]) -> Article:
         if names:
             bylines.extend(names)
             continue
-        kind = "heading" if block.kind == "heading" or _looks_like_heading(text) else "paragraph"
+        kind: BlockKind = "heading" if block.kind == "heading" or _looks_like_heading(text) else "paragraph"
         kept.append(Block(kind, text))
     blocks = _dedupe_blocks(_rejoin(kept))
     title = clean_title(first.title)

@@ -13,22 +13,21 @@ import dataclasses
 import re
 import unicodedata
 from collections.abc import Callable, Iterator
-from typing import TypeVar, cast
 from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
-from bs4 import BeautifulSoup, Tag
+from lxml import etree  # type: ignore[import-untyped]  # no stubs shipped
 
-from . import lxmlsoup
-
+from . import htmltree
 from .errors import FetchError
+from .htmltree import Page
 from .models import Candidate, FetchedPage, SeriesMatch
-from .sites import LIST_PROFILES, NEXT_PAGE_WORDS, first_page_url, is_article_url
 from .settings import FetchSettings, SeriesSettings
+from .sites import NEXT_PAGE_WORDS, SITES, first_page_url, is_article_url
 from .textfold import normalize, to_simplified
 
-__all__ = ["match_series", "parse_installment", "find_candidates", "discover", "DiscoveryResult"]
+__all__ = ["DiscoveryResult", "discover", "find_candidates", "match_series", "parse_installment"]
 
 _CIRCLED = {chr(0x2460 + i): i + 1 for i in range(20)}  # ①..⑳
 _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "兩": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
@@ -118,26 +117,28 @@ class DiscoveryResult:
     errors: list[FetchError] = field(default_factory=list)
 
 
-def _anchor_title(a: Tag) -> str:
+def _anchor_title(tree: Page, a: etree._Element) -> str:
     title = a.get("title")
     if isinstance(title, str) and title.strip():
         return title
-    return a.get_text(" ", strip=True)
+    return tree.text(a, " ", strip=True)
 
 
-def find_candidates(page: FetchedPage, series: SeriesSettings, fetch: FetchSettings, soup: BeautifulSoup | None = None) -> list[Candidate]:
+def find_candidates(page: FetchedPage, series: SeriesSettings, fetch: FetchSettings, tree: Page | None = None) -> list[Candidate]:
     """Links on one list page that lead to an installment of ``series``."""
-    soup = soup if soup is not None else BeautifulSoup(page.text, "lxml")
+    tree = tree if tree is not None else _list_tree(page.text)
+    if tree is None:
+        return []
     found: dict[str, Candidate] = {}
-    for a in soup.find_all("a", href=True):
-        title = _anchor_title(a)
+    for a in tree.find_all("a", href=True):
+        title = _anchor_title(tree, a)
         if not title:
             continue
         match = match_series(title, series)
         if match is None:
             continue
         try:
-            url = first_page_url(urljoin(page.final_url, str(a["href"]).strip()))
+            url = first_page_url(urljoin(page.final_url, str(a.get("href")).strip()))
         except ValueError:  # a malformed link (href="http://[::1/") is skipped, not fatal
             continue
         parts = urlsplit(url)
@@ -162,22 +163,24 @@ def _join(base: str, href: str) -> str | None:
         return None
 
 
-def next_list_page(page: FetchedPage, soup: BeautifulSoup) -> str | None:
-    """The next page of a list: the profile's next link, a 下一頁 link, or rel=next."""
-    for profile in LIST_PROFILES:
-        link = soup.select_one(profile.next_page)
+def next_list_page(page: FetchedPage, tree: Page | None) -> str | None:
+    """The next page of a list: a site's next link, a 下一頁 link, or rel=next."""
+    if tree is None:
+        return None
+    for site in SITES:
+        link = tree.select_one(site.lists.next_page)
         if link is not None:
-            return _join(page.final_url, str(link["href"]))
-    for a in soup.find_all("a", href=True):
-        rel = a.get("rel") or []
-        text = a.get_text(strip=True)
+            return _join(page.final_url, str(link.get("href")))
+    for a in tree.find_all("a", href=True):
+        rel = htmltree.attribute(a, "rel") or []
+        text = tree.text(a, strip=True)
         if "next" in rel or text in NEXT_PAGE_WORDS:
-            href = str(a["href"]).strip()
+            href = str(a.get("href")).strip()
             if href and not href.startswith(("javascript:", "#")):
                 return _join(page.final_url, href)
-    link_tag = soup.find("link", rel="next", href=True)
-    if isinstance(link_tag, Tag):
-        return _join(page.final_url, str(link_tag["href"]))
+    link_tag = tree.find("link", rel="next", href=True)
+    if link_tag is not None:
+        return _join(page.final_url, str(link_tag.get("href")))
     return None
 
 
@@ -189,8 +192,8 @@ def discover(series: SeriesSettings, fetch_settings: FetchSettings, get: Callabl
         seen_urls.add(candidate.url)
         result.candidates.append(candidate)
     for start in series.start_urls:
-        for page, soup in _list_pages(start, series.max_pages, get, result):
-            for candidate in _read(page, soup, lambda s: find_candidates(page, series, fetch_settings, s)):
+        for page, tree in _list_pages(start, series.max_pages, get, result):
+            for candidate in find_candidates(page, series, fetch_settings, tree):
                 if candidate.url not in seen_urls:
                     seen_urls.add(candidate.url)
                     result.candidates.append(candidate)
@@ -230,7 +233,7 @@ def _known_urls(series: SeriesSettings) -> Iterator[Candidate]:
 
 def _list_pages(
     start: str, max_pages: int, get: Callable[[str], FetchedPage], result: DiscoveryResult
-) -> Iterator[tuple[FetchedPage, BeautifulSoup]]:
+) -> Iterator[tuple[FetchedPage, Page | None]]:
     url: str | None = start
     visited: set[str] = set()
     while url and url not in visited and len(visited) < max_pages:
@@ -241,25 +244,16 @@ def _list_pages(
             result.errors.append(exc)
             return
         result.pages_scanned.append(url)
-        soup = _list_soup(page.text)
-        yield page, soup
-        url = _read(page, soup, lambda s: next_list_page(page, s))
+        tree = _list_tree(page.text)
+        yield page, tree
+        url = next_list_page(page, tree)
         if url and is_article_url(url):
             return  # a list's next link never leads into an article; stop rather than wander
 
 
-_T = TypeVar("_T")
-
-
-def _list_soup(text: str) -> BeautifulSoup:
-    """A list page's tree: lxml's behind BeautifulSoup's API (lxmlsoup.py, 20× faster to build), or BeautifulSoup's."""
-    doc = lxmlsoup.parse(text)
-    return cast(BeautifulSoup, doc) if doc is not None else BeautifulSoup(text, "lxml")
-
-
-def _read(page: FetchedPage, soup: BeautifulSoup, read: Callable[[BeautifulSoup], _T]) -> _T:
-    """``read(soup)``, again on BeautifulSoup's own tree if lxmlsoup cannot answer one of its calls."""
+def _list_tree(text: str) -> Page | None:
+    """A list page's tree; None for one that holds no element, or that lxml refuses (no links to follow)."""
     try:
-        return read(soup)
-    except lxmlsoup.Unanswered:
-        return read(BeautifulSoup(page.text, "lxml"))
+        return htmltree.parse(text)
+    except (etree.LxmlError, ValueError, TypeError):
+        return None

@@ -1,9 +1,10 @@
 """Extraction: read title, time, byline, blocks and captions off one page.
 
-A profile is chosen by the page's markup, never by hostname alone, so the
-.com.hk mirror, a replica on 127.0.0.1 and a copy saved to disk all work.
-When no profile matches, trafilatura reads the page instead: the site's
-selectors drift, and a rough extraction beats a failure.
+A site's article profile (sites/) is chosen by the page's markup, never by
+hostname alone, so the .com.hk mirror, a replica on 127.0.0.1 and a copy
+saved to disk all work. The page is read on lxml (htmltree.py). When no
+profile matches, trafilatura reads the page instead: the site's selectors
+drift, and a rough extraction beats a failure.
 """
 
 from __future__ import annotations
@@ -11,62 +12,40 @@ from __future__ import annotations
 import json
 import logging
 import re
-import warnings
 from datetime import datetime
-from typing import cast
 from urllib.parse import urljoin
 
-from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, Tag, XMLParsedAsHTMLWarning
+from lxml import etree  # type: ignore[import-untyped]  # no stubs shipped
 
-from . import lxmlsoup
+from . import htmltree
 from .errors import ExtractError
-from .models import Block, Extracted
-from .sites import (
-    ARTICLE_PROFILES,
-    ArticleProfile,
-    article_page_number,
-    first_page_url,
-    parse_site_time,
-)
+from .htmltree import Page
+from .models import Block, BlockKind, Extracted
+from .sites import SITES, Site, article_page_number, first_page_url, parse_site_time
 from .textfold import normalize
 
-__all__ = ["extract", "parse_html"]
+__all__ = ["extract"]
 
 log = logging.getLogger("series_archiver")
 
 # Elements whose text becomes its own block.
 _BLOCK_TAGS = ("p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "figcaption")
 _HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")
-_AUTHOR_LABEL = re.compile(r"作者[：:]\s*(?P<name>[^\s　]+)")
 
 
-def parse_html(html: str, url: str = "<html>") -> BeautifulSoup:
-    try:
-        with warnings.catch_warnings():
-            # A feed or a bare word served as text/html is bad input, recorded as such; not a warning on stderr.
-            warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
-            warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
-            return BeautifulSoup(html, "lxml")
-    except Exception as exc:  # lxml gives up on some pathological input
-        raise ExtractError(url, f"the page could not be parsed as HTML ({exc})") from exc
-
-
-def extract(html: str, url: str, *, soup: BeautifulSoup | None = None) -> Extracted:
+def extract(html: str, url: str) -> Extracted:
     """Extract one page. Raises ``ExtractError`` when the page holds no article, and nothing else.
 
     The page is whatever the server sent (junk, a feed, 100,000 nested divs):
     whatever goes wrong reading it is that page's error, never the pass's.
     """
     try:
-        if soup is None:
-            fast = _extract_fast(html, url)
-            if fast is not None:
-                return fast
-        soup = soup if soup is not None else parse_html(html, url)
-        for profile in ARTICLE_PROFILES:
-            if soup.select_one(profile.detect) is not None:
-                return _extract_with_profile(soup, url, profile)
-        return _extract_with_trafilatura(html, url, soup)
+        page = _parse(html, url)
+        if page is not None:
+            for site in SITES:
+                if page.select_one(site.article.detect) is not None:
+                    return _extract_with_site(page, url, site)
+        return _extract_with_trafilatura(html, url, page)
     except ExtractError:
         raise
     except Exception as exc:  # RecursionError included: deep markup is bad input, not a crash
@@ -76,138 +55,125 @@ def extract(html: str, url: str, *, soup: BeautifulSoup | None = None) -> Extrac
         ) from exc
 
 
-def _extract_fast(html: str, url: str) -> Extracted | None:
-    """The profile code below, run on lxml (lxmlsoup.py): same result, 10× faster than on BeautifulSoup.
-
-    None sends the page to BeautifulSoup: no profile matches (trafilatura's
-    turn), lxmlsoup declined the page, or it could not answer a call.
-    """
-    doc = lxmlsoup.parse(html)
-    if doc is None:
-        return None
-    soup = cast(BeautifulSoup, doc)  # the profile code asks only what LxmlSoup answers
+def _parse(html: str, url: str) -> Page | None:
     try:
-        for profile in ARTICLE_PROFILES:
-            if soup.select_one(profile.detect) is not None:
-                return _extract_with_profile(soup, url, profile)
-    except ExtractError:
-        raise
-    except Exception:  # noqa: BLE001 - BeautifulSoup, the reference, gets the page instead
-        log.debug("lxml fast path declined %s", url, exc_info=True)
-    return None
+        return htmltree.parse(html)
+    except (etree.LxmlError, ValueError, TypeError) as exc:  # lxml gives up on some pathological input
+        raise ExtractError(url, f"the page could not be parsed as HTML ({exc})") from exc
 
 
-def _extract_with_profile(soup: BeautifulSoup, url: str, profile: ArticleProfile) -> Extracted:
-    title = _title(soup, profile)
-    body = soup.select_one(profile.body)
+def _extract_with_site(page: Page, url: str, site: Site) -> Extracted:
+    profile = site.article
+    title = _title(page, site)
+    body = page.select_one(profile.body)
     if body is None:
-        raise ExtractError(url, f"the page looks like a {profile.name} page but has no body ({profile.body})")
-    for junk in body.select(profile.furniture):
-        junk.decompose()
-    blocks, captions = _blocks(body)
-    published, byline = _time_and_author(soup, profile)
+        raise ExtractError(url, f"the page looks like a {site.name} page but has no body ({profile.body.css})")
+    for junk in page.select(profile.furniture, within=body):
+        page.remove(junk)
+    blocks, captions = _blocks(page, body)
+    published, byline = _time_and_author(page, site)
     return Extracted(
         url=url,
-        profile=profile.name,
+        profile=site.name,
         title=title,
         blocks=tuple(blocks),
         published=published,
         byline=byline,
         captions=tuple(captions),
-        next_pages=_next_pages(soup, url, profile),
+        next_pages=_next_pages(page, url, site),
     )
 
 
-def _title(soup: BeautifulSoup, profile: ArticleProfile) -> str:
-    node = soup.select_one(profile.title)
-    if node is not None and node.get_text(strip=True):
-        return normalize(node.get_text(" "))
-    title = normalize(soup.title.get_text()) if soup.title else ""
-    for suffix in profile.title_suffixes:
+def _title(page: Page, site: Site) -> str:
+    node = page.select_one(site.article.title)
+    if node is not None and page.text(node, strip=True):
+        return normalize(page.text(node, " "))
+    title = normalize(page.title() or "")
+    for suffix in site.article.title_suffixes:
         if title.endswith(suffix):
             title = title[: -len(suffix)].strip()
     return title
 
 
-def _blocks(body: Tag) -> tuple[list[Block], list[str]]:
+def _blocks(page: Page, body: etree._Element) -> tuple[list[Block], list[str]]:
     """Block-level text in document order, and the captions marked up as such.
 
     Print captions (▲…) arrive as ordinary paragraphs; the clean stage moves them.
     """
     blocks: list[Block] = []
     captions: list[str] = []
-    for node in _outermost_blocks(body):
-        text = normalize(node.get_text(""))
+    for node in _outermost_blocks(page, body):
+        text = normalize(page.text(node))
         if not text:
             continue
-        if node.name == "figcaption":
+        if node.tag == "figcaption":
             captions.append(text)
         else:
-            blocks.append(Block(_kind(node, text), text))
+            blocks.append(Block(_kind(page, node, text), text))
     if not blocks:
         # Some older pages put text straight into the body with <br>.
-        for chunk in body.get_text("\n").split("\n"):
+        for chunk in page.text(body, "\n").split("\n"):
             text = normalize(chunk)
             if text:
                 blocks.append(Block("paragraph", text))
     return blocks, captions
 
 
-def _outermost_blocks(body: Tag) -> list[Tag]:
+def _outermost_blocks(page: Page, body: etree._Element) -> list[etree._Element]:
     """The block elements of ``body`` that sit in no other block, in document order.
 
     A nested block's text belongs to the outer one. One walk of the tree,
     without recursion: asking each block for its ancestors costs depth x blocks,
     minutes for a page of 100,000 nested divs.
     """
-    if body.name in _BLOCK_TAGS or body.find_parent(_BLOCK_TAGS) is not None:
+    if body.tag in _BLOCK_TAGS or any(a.tag in _BLOCK_TAGS for a in body.iterancestors()):
         return []  # the body is itself inside a block: everything is nested
-    found: list[Tag] = []
-    stack = [iter(body.children)]
+    found: list[etree._Element] = []
+    stack = [page.children(body)]
     while stack:
         for child in stack[-1]:
-            if isinstance(child, Tag):
-                if child.name in _BLOCK_TAGS:
-                    found.append(child)
-                else:
-                    stack.append(iter(child.children))
-                break
+            if child.tag in _BLOCK_TAGS:
+                found.append(child)
+            else:
+                stack.append(page.children(child))
+            break
         else:
             stack.pop()
     return found
 
 
-def _kind(node: Tag, text: str) -> str:
-    if node.name in _HEADING_TAGS:
+def _kind(page: Page, node: etree._Element, text: str) -> BlockKind:
+    if node.tag in _HEADING_TAGS:
         return "heading"
-    strong = node.find(["strong", "b"])
-    if strong is not None and normalize(strong.get_text("")) == text and len(text) <= 40:
+    strong = page.find(("strong", "b"), within=node)
+    if strong is not None and normalize(page.text(strong)) == text and len(text) <= 40:
         return "heading"  # a paragraph that is all bold is a subheading
     return "paragraph"
 
 
-def _time_and_author(soup: BeautifulSoup, profile: ArticleProfile) -> tuple[datetime | None, str | None]:
+def _time_and_author(page: Page, site: Site) -> tuple[datetime | None, str | None]:
+    profile = site.article
     published: datetime | None = None
     byline: str | None = None
-    if profile.time:
-        for node in soup.select(profile.time):
-            published = _site_time(node.get_text(" "))
+    if profile.time is not None:
+        for node in page.select(profile.time):
+            published = _site_time(page.text(node, " "))
             if published:
                 break
-    if profile.author:
-        for node in soup.select(profile.author):
-            m = _AUTHOR_LABEL.search(normalize(node.get_text(" ")))
+    if profile.author is not None and profile.author_label is not None:
+        for node in page.select(profile.author):
+            m = profile.author_label.search(normalize(page.text(node, " ")))
             if m:
                 byline = m.group("name")
                 break
     if published is None:
-        published = _json_ld_date(soup)
+        published = _json_ld_date(page)
     if published is None:
-        meta = soup.find("meta", attrs={"property": "article:published_time"}) or soup.find(
-            "meta", attrs={"name": "publishdate"}
-        )
-        if isinstance(meta, Tag) and meta.get("content"):
-            published = _site_time(str(meta["content"]))
+        meta = page.find("meta", property="article:published_time")
+        if meta is None:  # (an lxml element with no children is false: no `or` here)
+            meta = page.find("meta", name="publishdate")
+        if meta is not None and meta.get("content"):
+            published = _site_time(str(meta.get("content")))
     return published, byline
 
 
@@ -219,9 +185,9 @@ def _site_time(text: str) -> datetime | None:
         return None
 
 
-def _json_ld_date(soup: BeautifulSoup) -> datetime | None:
-    for script in soup.find_all("script", attrs={"type": "application/ld+json"}):
-        raw = script.string or script.get_text()
+def _json_ld_date(page: Page) -> datetime | None:
+    for script in page.find_all("script", type="application/ld+json"):
+        raw = page.string(script) or page.text(script)
         try:
             data = json.loads(raw)
         except (ValueError, TypeError, RecursionError):
@@ -237,26 +203,24 @@ def _json_ld_date(soup: BeautifulSoup) -> datetime | None:
     return None
 
 
-def _next_pages(soup: BeautifulSoup, url: str, profile: ArticleProfile) -> tuple[str, ...]:
-    """Further pages of this article, ``<id>_2.html`` …, in page order."""
-    if not profile.pagination or article_page_number(url) != 1:
+def _next_pages(page: Page, url: str, site: Site) -> tuple[str, ...]:
+    """Further pages of this article (``<id>_2.html`` …), in page order."""
+    if site.article.pagination is None or site.pages is None or article_page_number(url) != 1:
         return ()
-    base = first_page_url(url)
-    stem = base.rsplit("/", 1)[-1].removesuffix(".html")
+    first_name = first_page_url(url).rsplit("/", 1)[-1]
     pages: dict[int, str] = {}
-    for link in soup.select(profile.pagination):
+    for link in page.select(site.article.pagination):
         try:
             target = urljoin(url, str(link.get("href", ""))).split("#", 1)[0]
         except ValueError:  # "http://[bad" is no link to follow
             continue
-        name = target.rsplit("/", 1)[-1]
-        m = re.fullmatch(re.escape(stem) + r"_(\d+)\.html", name)
-        if m and int(m.group(1)) > 1:
-            pages[int(m.group(1))] = target
+        number = site.pages.page_of(target.rsplit("/", 1)[-1], first_name)
+        if number is not None and number > 1:
+            pages[number] = target
     return tuple(pages[n] for n in sorted(pages))
 
 
-def _extract_with_trafilatura(html: str, url: str, soup: BeautifulSoup) -> Extracted:
+def _extract_with_trafilatura(html: str, url: str, page: Page | None) -> Extracted:
     import trafilatura  # imported late: it is slow to import and only a fallback
 
     raw = trafilatura.extract(
@@ -274,7 +238,7 @@ def _extract_with_trafilatura(html: str, url: str, soup: BeautifulSoup) -> Extra
     blocks = tuple(Block("paragraph", t) for t in (normalize(x) for x in (data.get("text") or "").split("\n")) if t)
     if not blocks:
         raise ExtractError(url, "no article text found on the page")
-    title = normalize(data.get("title") or (soup.title.get_text() if soup.title else ""))
+    title = normalize(data.get("title") or ((page.title() if page is not None else None) or ""))
     published = _site_time(data["date"]) if isinstance(data.get("date"), str) else None
     return Extracted(
         url=url,

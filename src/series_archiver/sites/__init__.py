@@ -1,161 +1,123 @@
-"""Site knowledge: selectors, URL shapes and date formats, one profile per site system.
+"""Site knowledge: the registry of sites and the small API the rest of the archive asks it through.
 
-When the live site changes its markup, this is the one file to correct. The
-notes these selectors come from are in the README ("Site profiles").
+Each site is one module here (``takungpao.py``, ``tkww.py``) that builds a
+``Site`` (``base.py``); ``SITES`` below registers it. To add a site, write its
+module and add its ``SITE`` to ``SITES``: extraction, discovery, cleaning,
+host roles and the takedown rule all read it from there.
+
+URL rules go by the shape of the path, not by host, so a replica on
+127.0.0.1 or a copy on another host is read the same.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
-HONG_KONG = ZoneInfo("Asia/Hong_Kong")
-
-
-@dataclass(frozen=True)
-class ArticleProfile:
-    """Where one site system keeps the parts of an article page."""
-
-    name: str
-    detect: str  # a CSS selector that only this system's article pages match
-    title: str
-    body: str
-    time: str | None = None
-    author: str | None = None
-    pagination: str | None = None
-    title_suffixes: tuple[str, ...] = ()
-    # Elements inside the body that are never article text.
-    furniture: str = "script, style, noscript, iframe, form, button, .share, .bdsharebuttonbox, #tkpcomment"
-
-
-# 大公網 (takungpao.com, its .com.hk mirror): older pages use h2 for the title,
-# and the author block has two markup variants; match on class, never on the
-# whole class attribute ("tkp_con_author clearfix").
-TAKUNGPAO = ArticleProfile(
-    name="takungpao",
-    detect=".tkp_con_title, div.tkp_content",
-    title="h1.tkp_con_title, h2.tkp_con_title",
-    body="div.tkp_content",
-    time=".tkp_con_author",
-    author=".tkp_con_author",
-    pagination="div.tkp_page a[href]",
-    title_suffixes=("_大公网", "_大公網", "－大公网", "-大公网", " - 大公网"),
+from . import takungpao, tkww
+from .base import (
+    HONG_KONG,
+    ArticleProfile,
+    DateFormat,
+    ListProfile,
+    PageRule,
+    Selector,
+    Site,
+    SiteDefinitionError,
+    TextMarks,
 )
 
-# 大公文匯 (tkww.hk, epaper.tkww.hk).
-TKWW = ArticleProfile(
-    name="tkww",
-    detect="h1.content-title-text, div.content-body-inner",
-    title="h1.content-title-text",
-    body="div.content-main-left div.content-body-inner, div.content-body-inner",
-    title_suffixes=("- 大公報 | 大公文匯 www.tkww.hk", "- 大公报 | 大公文汇 www.tkww.hk"),
-)
+__all__ = [
+    "HONG_KONG",
+    "NEXT_PAGE_WORDS",
+    "ROLE_RANK",
+    "SITES",
+    "ArticleProfile",
+    "DateFormat",
+    "ListProfile",
+    "PageRule",
+    "Selector",
+    "Site",
+    "SiteDefinitionError",
+    "TextMarks",
+    "article_page_number",
+    "first_page_url",
+    "has_article_id",
+    "is_article_url",
+    "is_takedown_redirect",
+    "mirror_groups",
+    "parse_site_time",
+    "url_rank",
+    "url_role",
+]
 
-ARTICLE_PROFILES: tuple[ArticleProfile, ...] = (TAKUNGPAO, TKWW)
+# The registered sites, in the order their profiles are tried on a page.
+SITES: tuple[Site, ...] = (takungpao.SITE, tkww.SITE)
 
-
-@dataclass(frozen=True)
-class ListProfile:
-    """Where a list page keeps its entries and its next-page link."""
-
-    name: str
-    entry_links: str  # anchors of article entries
-    next_page: str  # anchors that lead to the next list page
-
-
-LIST_PROFILES: tuple[ListProfile, ...] = (
-    ListProfile(
-        name="takungpao",
-        entry_links="div.wrap_left dl.item dd a[href], div.wrap_left dl.item dt a[href]",
-        next_page="div.tkp_page a.cms_nextpage[href]",
-    ),
-    ListProfile(
-        name="tkww",
-        entry_links="div.common-column-list-unit-1 a.common-column-list-unit-title-1[href]",
-        next_page="a.next[href], li.next a[href]",
-    ),
-)
-
-# Next-page links by their words, on any system, and rel=next.
+# Next-page links by their words, on any site, and rel=next.
 NEXT_PAGE_WORDS = ("下一页", "下一頁", "下頁", "下页", "Next", "next")
 
-# An article URL on either system; list pages, the home page and the paper
-# index do not match. Ids have been 7 digits since 2025; accept any length.
-ARTICLE_URL = re.compile(
-    r"""/(?:
-        (?:news|opinion|finance|culture|[a-z]+)/\d+/\d{4}/\d{4}/(?P<tkp_id>\d+)(?:_(?P<page>\d+))?\.html
-      | a/\d{6}/\d{2}/(?P<tkww_id>AP[0-9a-fA-F]{24})\.html
-    )$""",
-    re.VERBOSE,
-)
-
-
-# Looser than ARTICLE_URL, for telling a takedown redirect: the last path segment
-# of an article carries its id (1234567.html, 1234567_2.html, AP<24 hex>.html);
-# home and list pages (/, index.html, 2.html) carry none.
-_ARTICLE_ID_SEGMENT = re.compile(r"(?:\d{5,}|[A-Za-z]{0,4}[0-9A-Fa-f]{16,})(?:_\d+)?\.s?html?", re.IGNORECASE)
-
-
-def has_article_id(url: str) -> bool:
-    path = urlsplit(url).path
-    return bool(_ARTICLE_ID_SEGMENT.fullmatch(path.rsplit("/", 1)[-1]))
-
-
-def article_page_number(url: str) -> int:
-    """1 for ``…/1234567.html``, 2 for ``…/1234567_2.html``."""
-    m = ARTICLE_URL.search(url.split("?", 1)[0].split("#", 1)[0])
-    return int(m.group("page")) if m and m.group("page") else 1
-
-
-def first_page_url(url: str) -> str:
-    """The first page of a multi-page article (``<id>_3.html`` -> ``<id>.html``)."""
-    return re.sub(r"_(\d+)\.html$", ".html", url.split("#", 1)[0])
+# Host ranking for the primary URL: the versions of an article are read from
+# its primary URL, the main site before its mirror before the e-paper.
+ROLE_RANK = {"page": 0, "mirror": 1, "epaper": 2, "copy": 3, "other": 4}
 
 
 def is_article_url(url: str) -> bool:
-    return ARTICLE_URL.search(url.split("?", 1)[0].split("#", 1)[0]) is not None
+    """True for an article page of any site (list pages, the home page and the paper index are not)."""
+    return any(site.is_article_url(url) for site in SITES)
 
 
-# --- dates ---------------------------------------------------------------
+def article_page_number(url: str) -> int:
+    """1 for ``…/1234567.html``, 2 for ``…/1234567_2.html``; 1 for a URL that is no article."""
+    for site in SITES:
+        page = site.page_number(url)
+        if page is not None:
+            return page
+    return 1
 
-_TKP_TIME = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})\s+(\d{1,2}):(\d{2})(?::(\d{2}))?")
-_JAVA_TIME = re.compile(
-    r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)\s+(\w{3})\s+(\d{1,2})\s+(\d{1,2}):(\d{2}):(\d{2})\s+(\w+)\s+(\d{4})"
-)
-_MONTHS = {m: i for i, m in enumerate("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(), 1)}
-# Java prints the server's zone name; every server of the group runs on UTC+8.
-_ZONES = {"HKT": timedelta(hours=8), "CST": timedelta(hours=8), "GMT": timedelta(0), "UTC": timedelta(0)}
+
+def first_page_url(url: str) -> str:
+    """The first page of a multi-page article (``<id>_3.html`` -> ``<id>.html``), without its fragment.
+
+    Every site's page rule applies to every URL: a link is cut to its first
+    page before anything knows which site, if any, it leads to.
+    """
+    url = url.split("#", 1)[0]
+    for site in SITES:
+        if site.pages is not None:
+            url = site.pages.first_page(url)
+    return url
+
+
+def has_article_id(url: str) -> bool:
+    """True when the URL's last path segment carries an article id of some site, on any host."""
+    return any(site.has_article_id(url) for site in SITES)
+
+
+def is_takedown_redirect(asked_url: str, target_url: str) -> bool:
+    """True when a redirect from ``asked_url`` to ``target_url`` means the article was taken down.
+
+    takungpao answers a removed article with a redirect to the home or column
+    page: from a URL with an article id to one without.
+    """
+    site = next((s for s in SITES if s.has_article_id(asked_url)), None)
+    return site is not None and site.redirect_is_takedown and not has_article_id(target_url)
 
 
 def parse_site_time(text: str) -> datetime | None:
-    """Parse the sites' time stamps; naive ones are Hong Kong time."""
-    m = _TKP_TIME.search(text)
-    if m:
-        y, mo, d, h, mi, s = (int(g) if g else 0 for g in m.groups())
-        try:
-            return datetime(y, mo, d, h, mi, s, tzinfo=HONG_KONG)
-        except ValueError:
-            return None
-    m = _JAVA_TIME.search(text)
-    if m:
-        mon, d, h, mi, s, zone, y = m.groups()
-        if mon not in _MONTHS:
-            return None
-        offset = _ZONES.get(zone.upper(), timedelta(hours=8))
-        try:
-            return datetime(int(y), _MONTHS[mon], int(d), int(h), int(mi), int(s), tzinfo=timezone(offset))
-        except ValueError:
-            return None
-    m = re.search(r"(\d{4})\.(\d{1,2})\.(\d{1,2})\s+(\d{1,2}):(\d{2})", text)  # tkww lists
-    if m:
-        y, mo, d, h, mi = (int(g) for g in m.groups())
-        try:
-            return datetime(y, mo, d, h, mi, tzinfo=HONG_KONG)
-        except ValueError:
-            return None
+    """Parse the sites' time stamps; naive ones are Hong Kong time.
+
+    The first format found in ``text`` decides: a stamp it finds that is no
+    valid time gives None, not a later format's reading.
+    """
+    for site in SITES:
+        for fmt in site.dates:
+            m = fmt.pattern.search(text)
+            if m:
+                try:
+                    return fmt.convert(m)
+                except ValueError:
+                    return None
     try:
         parsed = datetime.fromisoformat(text.strip())
     except ValueError:
@@ -163,9 +125,14 @@ def parse_site_time(text: str) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=HONG_KONG)
 
 
-# Host ranking for the primary URL: the versions of an article are read from
-# its primary URL, the main site before its mirror before the e-paper.
-ROLE_RANK = {"page": 0, "mirror": 1, "epaper": 2, "copy": 3, "other": 4}
+def url_role(url: str) -> str:
+    """page, mirror or epaper by the host's site; other for a host no site claims."""
+    host = (urlsplit(url).hostname or "").lower()
+    for site in SITES:
+        role = site.role(host)
+        if role is not None:
+            return role
+    return "other"
 
 
 def url_rank(url: str) -> tuple[int, int]:
@@ -173,12 +140,6 @@ def url_rank(url: str) -> tuple[int, int]:
     return ROLE_RANK.get(url_role(url), 9), 0 if url.startswith("https://") else 1
 
 
-def url_role(url: str) -> str:
-    host = (urlsplit(url).hostname or "").lower()
-    if host.endswith("takungpao.com.hk"):
-        return "mirror"
-    if host.endswith("tkww.hk"):
-        return "epaper"
-    if host.endswith("takungpao.com"):
-        return "page"
-    return "other"
+def mirror_groups() -> tuple[tuple[str, ...], ...]:
+    """The hosts of each site that serve the same articles under the same paths."""
+    return tuple(site.mirror_group for site in SITES if site.mirror_group)

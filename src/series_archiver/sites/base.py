@@ -1,0 +1,178 @@
+"""The shape of a site's knowledge: frozen values a site module fills in, and the helpers they share.
+
+A site module (``takungpao.py``, ``tkww.py``) builds one ``Site`` from these;
+``sites/__init__.py`` registers it. Nothing here names a site.
+
+Selectors are CSS, read by cssselect and compiled to XPath once, when the
+site is defined: a selector cssselect cannot read stops the import with a
+``SiteDefinitionError`` naming the site and the selector, rather than
+sending pages down some slower path.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from cssselect import HTMLTranslator, SelectorError
+from lxml import etree  # type: ignore[import-untyped]  # no stubs shipped
+
+__all__ = [
+    "HONG_KONG",
+    "ArticleProfile",
+    "DateFormat",
+    "ListProfile",
+    "PageRule",
+    "Selector",
+    "Site",
+    "SiteDefinitionError",
+    "TextMarks",
+    "selectors_for",
+]
+
+# Naive time stamps of the group's sites are Hong Kong time.
+HONG_KONG = ZoneInfo("Asia/Hong_Kong")
+
+_TRANSLATOR = HTMLTranslator()
+
+# Elements inside an article body that are never article text, on any site.
+FURNITURE = "script, style, noscript, iframe, form, button"
+
+
+class SiteDefinitionError(ValueError):
+    """A site module defines something that cannot work (a selector cssselect cannot read)."""
+
+
+@dataclass(frozen=True)
+class Selector:
+    """A CSS selector and the XPath cssselect compiles it to, evaluated on a whole document."""
+
+    css: str
+    xpath: etree.XPath = field(repr=False, compare=False)
+
+    @classmethod
+    def compile(cls, css: str, *, site: str) -> Selector:
+        try:
+            path = _TRANSLATOR.css_to_xpath(css)
+            compiled = etree.XPath(path)
+        except (SelectorError, etree.XPathError) as exc:
+            raise SiteDefinitionError(
+                f"site {site!r}: selector {css!r} is not CSS that cssselect can read ({type(exc).__name__}: {exc}); "
+                "write it in the CSS subset cssselect supports"
+            ) from exc
+        if "[0]" in path:  # cssselect's translation of :hover, :visited …: a selector that matches nothing
+            raise SiteDefinitionError(f"site {site!r}: selector {css!r} can never match a page (XPath {path})")
+        return cls(css, compiled)
+
+
+def selectors_for(site: str) -> Callable[[str], Selector]:
+    """``css = selectors_for("name")``; ``css("div.body")``: a compiler whose errors name the site."""
+
+    def css(selector: str) -> Selector:
+        return Selector.compile(selector, site=site)
+
+    return css
+
+
+@dataclass(frozen=True)
+class ArticleProfile:
+    """Where one site system keeps the parts of an article page."""
+
+    detect: Selector  # matches only this system's article pages
+    title: Selector
+    body: Selector
+    furniture: Selector  # elements inside the body that are never article text
+    time: Selector | None = None
+    author: Selector | None = None
+    author_label: re.Pattern[str] | None = None  # the author's name in the author block's text, group "name"
+    pagination: Selector | None = None  # links to the further pages of the article
+    title_suffixes: tuple[str, ...] = ()  # what the site appends to <title>
+
+
+@dataclass(frozen=True)
+class ListProfile:
+    """Where a list page keeps its entries and its next-page link."""
+
+    entry_links: Selector  # anchors of article entries
+    next_page: Selector  # anchors that lead to the next list page
+
+
+@dataclass(frozen=True)
+class PageRule:
+    """How a site names the pages of a multi-page article: ``<id>.html``, ``<id>_2.html`` …"""
+
+    suffix: re.Pattern[str]  # the page suffix at the end of a URL, group 1 the page number (>= 2)
+    first: str  # what replaces the suffix on the first page
+
+    def first_page(self, url: str) -> str:
+        return self.suffix.sub(self.first, url)
+
+    def page_of(self, name: str, first_name: str) -> int | None:
+        """The page number when the file name ``name`` is a page of the article whose first page is ``first_name``."""
+        stem = first_name.removesuffix(self.first)
+        m = self.suffix.search(name)
+        if m is None or name[: m.start()] != stem or m.end() != len(name):
+            return None
+        return int(m.group(1))
+
+
+@dataclass(frozen=True)
+class DateFormat:
+    """One way a site prints a time stamp; ``convert`` raises ValueError for one that is no valid time."""
+
+    pattern: re.Pattern[str]
+    convert: Callable[[re.Match[str]], datetime] = field(compare=False)
+
+
+@dataclass(frozen=True)
+class TextMarks:
+    """What a site prints into the article text, for the clean stage to recognise."""
+
+    byline_papers: tuple[str, ...] = ()  # the paper's name before 記者 on a byline line (大公報記者 …)
+    credit_papers: tuple[str, ...] = ()  # the paper's name before 記者…攝 in a photo credit
+    title_names: tuple[str, ...] = ()  # the site's name after a separator at the end of a title (…_大公网)
+
+
+@dataclass(frozen=True)
+class Site:
+    """Everything the archive knows of one site: its hosts, URL shapes, markup, dates and text marks."""
+
+    name: str
+    host_roles: tuple[tuple[str, str], ...]  # (host suffix, role): page, mirror or epaper
+    mirror_group: tuple[str, ...]  # hosts that serve the same article under the same path
+    article_url: re.Pattern[str]  # searched in a URL's path part; group "page" the page number, if any
+    article_id_segment: re.Pattern[str]  # the last path segment of an article URL, on any host
+    article: ArticleProfile
+    lists: ListProfile
+    dates: tuple[DateFormat, ...]
+    marks: TextMarks = TextMarks()
+    pages: PageRule | None = None  # None: the site's articles are one page
+    redirect_is_takedown: bool = True  # a redirect from an article to a URL without an article id
+
+    def role(self, host: str) -> str | None:
+        for suffix, role in self.host_roles:
+            if host.endswith(suffix):
+                return role
+        return None
+
+    def is_article_url(self, url: str) -> bool:
+        return self.article_url.search(_bare(url)) is not None
+
+    def page_number(self, url: str) -> int | None:
+        """The page number of an article URL of this site (1 without a suffix), None for another URL."""
+        m = self.article_url.search(_bare(url))
+        if m is None:
+            return None
+        page = m.groupdict().get("page")
+        return int(page) if page else 1
+
+    def has_article_id(self, url: str) -> bool:
+        return self.article_id_segment.fullmatch(urlsplit(url).path.rsplit("/", 1)[-1]) is not None
+
+
+def _bare(url: str) -> str:
+    return url.split("?", 1)[0].split("#", 1)[0]
