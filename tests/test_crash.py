@@ -1,7 +1,7 @@
 """Crash safety: kill -9 a real ``series-archiver crawl`` mid-pass, run it again.
 
-The crawl is a subprocess crawling a replica this test serves (the CLI reaches
-it through ``SERIES_ARCHIVER_REPLICA_ORIGINS``, see core.replica_transport_from_env);
+The crawl is a subprocess crawling a replica this test serves (the CLI is given
+its origins with ``--replica``, an explicit option of the commands that fetch);
 the replica answers slowly, so a pass is still going when it is killed. After
 every kill the archive must pass ``PRAGMA integrity_check``, hold no
 half-written version and no duplicate, and the next pass must complete.
@@ -104,9 +104,16 @@ def write_config(
 
 def cli_env(site: ReplicaSite) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SERIES_ARCHIVER_")}
-    env["SERIES_ARCHIVER_REPLICA_ORIGINS"] = json.dumps(site.origins)
     env["PYTHONUNBUFFERED"] = "1"
     return env
+
+
+# The commands that fetch take ``--replica``; the others never reach a site.
+FETCHING_COMMANDS = ("crawl", "fetch", "daemon")
+
+
+def replica_args(site: ReplicaSite, args: tuple[str, ...]) -> list[str]:
+    return ["--replica", json.dumps(site.origins)] if args and args[0] in FETCHING_COMMANDS else []
 
 
 def start_cli(site: ReplicaSite, config: Path, *args: str, stderr: Path | None = None) -> subprocess.Popen[str]:
@@ -117,7 +124,7 @@ def start_cli(site: ReplicaSite, config: Path, *args: str, stderr: Path | None =
     err = None if stderr is None else stderr.open("w", encoding="utf-8")
     try:
         return subprocess.Popen(
-            [sys.executable, "-m", "series_archiver", *args, "--config", str(config)],
+            [sys.executable, "-m", "series_archiver", *args, "--config", str(config), *replica_args(site, args)],
             cwd=config.parent,
             env=cli_env(site),
             stdout=subprocess.PIPE,

@@ -1,7 +1,7 @@
 """The daemon as a real process: ``series-archiver daemon`` against a replica this test serves.
 
-The process reaches the replica through ``SERIES_ARCHIVER_REPLICA_ORIGINS``
-(core.replica_transport_from_env). Schedules are six-field cron lines with
+The process reaches the replica through its ``--replica`` option
+(cli.replica_option). Schedules are six-field cron lines with
 seconds (``* * * * * *``: every second) or a yearly line with ``--now``, so
 nothing waits for a minute. A slow replica keeps a pass going long enough to
 signal it, or to meet it with a ``fetch``.

@@ -4,7 +4,9 @@ The public API is re-exported here; the modules behind it are private by
 convention (one per pipeline stage, see README "Code map").
 """
 
-from .core import crawl, fetch, list_articles, open_pipeline, show_article
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from .errors import (
     ArchiverError,
     ConfigError,
@@ -18,17 +20,42 @@ from .errors import (
     StoreError,
     SuspectCapture,
 )
-from .export.warc import JsonlExport, WarcExport, export_jsonl, export_warc
-from .history import ArticleHistory, VersionDiff, article_diff, article_log
-from .models import Article, Block, Candidate, Extracted, FetchedPage, PassCounts
-from .models import Event, PassResult
-from .pipeline import Pipeline
-from .daemon.service import Daemon, Tiers, status
-from .settings import Settings, load_settings
-from .archive.store import Archive
-from .verify import VerifyReport, verify_archive
+from .models import Article, Block, Candidate, Event, Extracted, FetchedPage, PassCounts, PassResult
 
-__version__ = "0.1.0"
+# The rest is imported when first used (PEP 562): a reader (``export``,
+# ``verify``, ``browse``, ``history``) that imports this package must not load
+# the crawler, and ``import series_archiver`` stays cheap.
+_LAZY = {
+    "crawl": "core", "fetch": "core", "list_articles": "core", "open_pipeline": "core", "show_article": "core",
+    "JsonlExport": "export", "WarcExport": "export", "export_jsonl": "export", "export_warc": "export",
+    "ArticleHistory": "history", "VersionDiff": "history", "article_diff": "history", "article_log": "history",
+    "Pipeline": "pipeline",
+    "Daemon": "daemon", "Tiers": "daemon", "status": "daemon",
+    "Settings": "settings", "load_settings": "settings",
+    "Archive": "archive",
+    "VerifyReport": "verify", "verify_archive": "verify",
+}
+
+if TYPE_CHECKING:
+    from .archive import Archive
+    from .core import crawl, fetch, list_articles, open_pipeline, show_article
+    from .daemon import Daemon, Tiers, status
+    from .export import JsonlExport, WarcExport, export_jsonl, export_warc
+    from .history import ArticleHistory, VersionDiff, article_diff, article_log
+    from .pipeline import Pipeline
+    from .settings import Settings, load_settings
+    from .verify import VerifyReport, verify_archive
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module 'series_archiver' has no attribute {name!r}") from None
+    return getattr(import_module(f".{module}", __name__), name)
+
+
+__version__ = "0.2.0"
 
 __all__ = [
     "Archive",

@@ -16,17 +16,21 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
-
+import httpx
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 from rich.text import Text
 
-from . import core
-from . import logs
-from .daemon import service as schedule
-from . import history
-from .export import warc as exporting
+from . import core, history, logs
+from . import daemon as schedule
+from . import export as exporting
 from . import verify as verifying
 from .demo import run_demo
 from .diff import render_terminal
@@ -55,6 +59,47 @@ def common_options(fn: F) -> F:
         help="Configuration file (default: ./config.toml if present, else the packaged defaults).",
     )(fn)
     return fn
+
+
+class ReplicaOrigins(click.ParamType):
+    """``--replica``: a JSON object from real origins to loopback origins (``ReplicaSite.origins``)."""
+
+    name = "ORIGINS"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> dict[str, str]:
+        if isinstance(value, dict):
+            return value
+        try:
+            origins = json.loads(value)
+        except ValueError as exc:
+            self.fail(f"is not JSON ({exc}): give an object such as '{{\"https://www.takungpao.com\": \"http://127.0.0.1:8765\"}}'", param, ctx)
+        if not isinstance(origins, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in origins.items()):
+            self.fail("must be a JSON object of real origin -> loopback origin strings", param, ctx)
+        return origins
+
+
+def replica_option(fn: F) -> F:
+    """For tests and demos: deliver the real URLs to a replica on 127.0.0.1 and refuse any other host."""
+    return click.option(
+        "--replica",
+        "replica",
+        type=ReplicaOrigins(),
+        help="Testing and demos only: a JSON object mapping real origins to replica servers on 127.0.0.1; "
+        "every other host is refused, so nothing leaves the machine.",
+    )(fn)
+
+
+def _transport(replica: dict[str, str] | None) -> httpx.BaseTransport | None:
+    if replica is None:
+        return None
+    from .demo.loopback import (
+        LoopbackTransport,  # the replica's transport: not loaded for a real crawl
+    )
+
+    try:
+        return LoopbackTransport(replica)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--replica") from None
 
 
 @contextmanager
@@ -93,7 +138,8 @@ def cli() -> None:
 @common_options
 @click.option("--json", "as_json", is_flag=True, help="Print the pass's counts as JSON.")
 @click.option("-v", "--verbose", count=True, help="Log each event (-vv for debug).")
-def crawl(config: Path | None, db: Path | None, as_json: bool, verbose: int) -> None:
+@replica_option
+def crawl(config: Path | None, db: Path | None, as_json: bool, verbose: int, replica: dict[str, str] | None) -> None:
     """Discover every installment and archive what is new or changed.
 
     Example: series-archiver crawl --config config.toml
@@ -102,7 +148,7 @@ def crawl(config: Path | None, db: Path | None, as_json: bool, verbose: int) -> 
     with errors_to_exit():
         settings = _settings(config, db)
         with progress_bar(enabled=not as_json and sys.stderr.isatty()) as progress:
-            result = core.crawl(settings, progress=progress)
+            result = core.crawl(settings, progress=progress, transport=_transport(replica))
     _report(result, as_json)
 
 
@@ -111,7 +157,8 @@ def crawl(config: Path | None, db: Path | None, as_json: bool, verbose: int) -> 
 @click.argument("urls", nargs=-1, required=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the pass's counts as JSON.")
 @click.option("-v", "--verbose", count=True, help="Log each event.")
-def fetch(config: Path | None, db: Path | None, urls: tuple[str, ...], as_json: bool, verbose: int) -> None:
+@replica_option
+def fetch(config: Path | None, db: Path | None, urls: tuple[str, ...], as_json: bool, verbose: int, replica: dict[str, str] | None) -> None:
     """Archive the given article URLs right away.
 
     Example: series-archiver fetch https://www.takungpao.com/news/232108/2025/1215/1234567.html
@@ -119,7 +166,7 @@ def fetch(config: Path | None, db: Path | None, urls: tuple[str, ...], as_json: 
     _setup_logging(verbose)
     with errors_to_exit():
         settings = _settings(config, db)
-        result = core.fetch(settings, list(urls))
+        result = core.fetch(settings, list(urls), transport=_transport(replica))
     _report(result, as_json)
 
 
@@ -360,7 +407,9 @@ def browse(config: Path | None, db: Path | None, host: str, port: int) -> None:
 
     Example: series-archiver browse --port 8001
     """
-    from .browse import server as browsing  # Datasette is imported only for this command
+    from .browse import (
+        server as browsing,  # Datasette is imported only for this command
+    )
 
     with errors_to_exit():
         settings = _settings(config, db)
@@ -373,7 +422,10 @@ def browse(config: Path | None, db: Path | None, host: str, port: int) -> None:
 @click.option("--once", is_flag=True, help="Run one tiered pass, logged and notified, then exit (for system cron).")
 @click.option("--log-file", type=click.Path(path_type=Path, dir_okay=False), help="Append the log lines to this file instead of stderr.")
 @click.option("-v", "--verbose", count=True, help="Also log every pass and what was due (-vv: the pipeline's own log).")
-def daemon(config: Path | None, db: Path | None, run_now: bool, once: bool, log_file: Path | None, verbose: int) -> None:
+@replica_option
+def daemon(
+    config: Path | None, db: Path | None, run_now: bool, once: bool, log_file: Path | None, verbose: int, replica: dict[str, str] | None
+) -> None:
     """Run passes on the [schedule] cron line until SIGTERM or Ctrl-C.
 
     Discovery runs every pass; archived articles are re-checked by tier
@@ -385,7 +437,7 @@ def daemon(config: Path | None, db: Path | None, run_now: bool, once: bool, log_
     """
     with errors_to_exit():
         settings = _settings(config, db)
-        runner = schedule.Daemon(settings)
+        runner = schedule.Daemon(settings, transport=None if replica is None else (lambda: _transport(replica)))
         logs.setup_logging(log_file=log_file, verbose=verbose, tz=runner.tz)
         code = runner.run(now=run_now, once=once)
     sys.exit(code)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -16,41 +15,16 @@ from typing import Any
 
 import httpx
 
-from .errors import ConfigError, PassInterrupted, StoreError
-from .fetch import Fetcher
-from .demo.loopback import LoopbackTransport
-from .pipeline import PassResult, Pipeline, ProgressFn, RecheckFn
-from .settings import Settings
 from .archive.store import Archive
+from .errors import PassInterrupted, StoreError
+from .fetch import Fetcher
+from .models import PassResult
+from .pipeline import Pipeline, ProgressFn, RecheckFn
+from .settings import Settings
 
 __all__ = ["crawl", "fetch", "list_articles", "show_article", "open_pipeline", "PassResult"]
 
 log = logging.getLogger("series_archiver")
-
-
-REPLICA_ENV = "SERIES_ARCHIVER_REPLICA_ORIGINS"
-
-
-def replica_transport_from_env() -> httpx.BaseTransport | None:
-    """Test hook: a ``LoopbackTransport`` when ``SERIES_ARCHIVER_REPLICA_ORIGINS`` is set.
-
-    The variable holds a JSON object mapping real origins to loopback ones
-    (``ReplicaSite.origins``), so a CLI or daemon subprocess crawls a replica
-    that a test serves. LoopbackTransport refuses any non-loopback target.
-    """
-    raw = os.environ.get(REPLICA_ENV)
-    if not raw:
-        return None
-    try:
-        origins = json.loads(raw)
-        if not isinstance(origins, dict):
-            raise ValueError("not a JSON object")
-        return LoopbackTransport(origins)
-    except ValueError as exc:
-        raise ConfigError(
-            REPLICA_ENV,
-            f"(environment) must map real origins to loopback origins as JSON ({exc}); unset it to crawl the real site",
-        ) from None
 
 
 def _stoppable_sleep(stop: threading.Event | None) -> dict[str, Any]:
@@ -80,8 +54,6 @@ def open_pipeline(
     ``stop``, once set, ends the pass with ``PassInterrupted`` between two URLs
     (the daemon's SIGTERM); the URL being recorded is recorded whole.
     """
-    if transport is None:
-        transport = replica_transport_from_env()
     archive = Archive(settings.archive.db)
     try:
         with archive.writer_lock(settings.archive.lock_timeout_seconds, command=command):

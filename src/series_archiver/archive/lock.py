@@ -22,8 +22,9 @@ from typing import Any
 from filelock import FileLock, Timeout
 
 from ..errors import LockTimeout
+from ..osutil import write_json_atomic
 
-__all__ = ["writer_lock", "holder_info", "read_holder", "process_alive"]
+__all__ = ["writer_lock", "holder_info", "read_holder"]
 
 log = logging.getLogger("series_archiver")
 
@@ -54,9 +55,7 @@ def writer_lock(db_path: Path, timeout: float, *, command: str = "") -> Iterator
             "since": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         }
         # Written whole then renamed: a waiting process never reads half a holder.
-        partial = holder_path.with_name(f"{holder_path.name}.{os.getpid()}")
-        partial.write_text(json.dumps(holder), encoding="utf-8")
-        os.replace(partial, holder_path)
+        write_json_atomic(holder_path, holder)
         yield
     finally:
         try:
@@ -64,16 +63,6 @@ def writer_lock(db_path: Path, timeout: float, *, command: str = "") -> Iterator
         except FileNotFoundError:
             pass
         lock.release()
-
-
-def process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # it exists, it is someone else's
-    return True
 
 
 def holder_info(db_path: Path) -> dict[str, Any] | None:

@@ -18,10 +18,7 @@ from dataclasses import dataclass
 from .search import create_search_schema
 from .sqlscript import run_script
 
-__all__ = ["SCHEMA_VERSION", "STEPS", "Step", "INSTALLMENT_ORDER"]
-
-# The order installments are read in, everywhere (list, export, search, Datasette).
-INSTALLMENT_ORDER = "a.series, a.installment IS NULL, a.installment, a.published, a.id"
+__all__ = ["SCHEMA_VERSION", "STEPS", "Step"]
 
 
 # --- step 1: the schema of release 0.1.0, exactly -------------------------------

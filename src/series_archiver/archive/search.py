@@ -41,6 +41,7 @@ import opencc
 
 from ..textfold import fold
 from .sqlscript import run_script
+from .views import INSTALLMENT_ORDER
 
 __all__ = [
     "SEARCH_SQL",
@@ -141,9 +142,9 @@ SELECT
 FROM per_article AS p
 JOIN articles AS a ON a.id = p.article_id
 JOIN versions AS v ON v.article_id = p.article_id AND v.version = p.latest_match
-ORDER BY a.series, a.installment IS NULL, a.installment, a.published, a.id"""
+ORDER BY {order}"""
 
-SEARCH_SQL = _SEARCH_TEMPLATE.format(hits=_HITS_FTS if _HAS_TRIGRAM else _HITS_SCAN)
+SEARCH_SQL = _SEARCH_TEMPLATE.format(hits=_HITS_FTS if _HAS_TRIGRAM else _HITS_SCAN, order=INSTALLMENT_ORDER)
 
 
 # --- the SQL functions ---------------------------------------------------------

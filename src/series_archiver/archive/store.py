@@ -34,13 +34,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-
 from ..errors import StoreError
 from ..models import Article, Attempt, FetchedPage, StoredPage, StoredVersion
-from .lock import holder_info, process_alive, read_holder, writer_lock
+from ..osutil import pid_alive
+from .lock import holder_info, read_holder, writer_lock
 from .migrations import backup, migrate, pending_steps, schema_version
 from .schema import SCHEMA_VERSION
 from .search import create_search_schema, register_functions, search_ready
+from .views import installment_order
 
 __all__ = ["Archive", "UrlState", "ArticleRow", "utcnow", "iso", "SCHEMA_VERSION", "holder_info", "read_holder"]
 
@@ -282,7 +283,7 @@ class Archive:
         rows = self.conn.execute("SELECT id, pid, host, kind FROM runs WHERE status = 'running'").fetchall()
         here = socket.gethostname()
         for run_id, pid, host, kind in rows:
-            if (self.holds_writer_lock and kind != "daemon") or (host == here and pid and not process_alive(int(pid))):
+            if (self.holds_writer_lock and kind != "daemon") or (host == here and pid and not pid_alive(int(pid))):
                 self._update("runs", "id", run_id, {"status": "interrupted"})
                 log.warning("run %s (pid %s on %s) was interrupted before it finished; marked interrupted", run_id, pid, host)
 
@@ -447,7 +448,7 @@ class Archive:
         rows = self.conn.execute(
             "SELECT id, series, installment, label, title, url, status, published, byline, versions, current_version, "
             "first_seen, last_checked, last_changed, gone_at FROM articles "
-            "ORDER BY series, installment IS NULL, installment, published, id"
+            f"ORDER BY {installment_order(None)}"
         ).fetchall()
         return [ArticleRow(*r) for r in rows]
 

@@ -82,7 +82,7 @@ class Daemon:
     """Runs passes on the schedule until stopped; ``run()`` blocks and returns the exit status.
 
     ``transport`` makes a transport per pass (the replica in tests); by default
-    ``core`` uses the network, or the replica named in SERIES_ARCHIVER_REPLICA_ORIGINS.
+    ``core`` uses the network (the CLI passes the replica of ``--replica``).
     """
 
     def __init__(

@@ -36,7 +36,7 @@ from ..errors import (
 )
 from ..models import FetchedPage
 from ..settings import FetchSettings
-from ..sites import has_article_id
+from ..sites import is_takedown_redirect
 from .attempts import Attempts, hop_prefix, restated, utcnow
 from .body import ACCEPT_ENCODING
 from .charset import decode_page
@@ -274,7 +274,7 @@ class Fetcher:
             message = f"HTTP {reply.status} redirect to an invalid Location {location!r}; open the URL in a browser"
             attempts.relabel_last("error", message)
             raise HTTPStatusError(asked, reply.status, message) from None
-        if has_article_id(asked) and not has_article_id(target):
+        if is_takedown_redirect(asked, target):
             # takungpao answers a removed article with a redirect to the home or column page
             message = (
                 f"redirected to {target}, a home or list page, not an article: the article was taken down; "
