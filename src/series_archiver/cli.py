@@ -519,6 +519,67 @@ def verify(config: Path | None, db: Path | None, as_json: bool) -> None:
     sys.exit(0 if report.ok else 1)
 
 
+@cli.command()
+@common_options
+@click.option(
+    "--backup", type=click.Path(path_type=Path, dir_okay=False), help="Where to copy the archive first (default: series.db.schema-N.backup beside it)."
+)
+@click.option("--no-backup", is_flag=True, help="Upgrade without a copy (only when you made one yourself).")
+@click.option("--json", "as_json", is_flag=True, help="Print from, to, applied and backup as JSON.")
+def upgrade(config: Path | None, db: Path | None, backup: Path | None, no_backup: bool, as_json: bool) -> None:
+    """Bring an archive written by an earlier release to this release's schema.
+
+    Takes the writer lock, copies the archive whole (VACUUM INTO), then runs
+    each missing schema step in its own transaction. crawl, fetch and the
+    daemon do the same on their own; readers (list, show, browse …) only ask
+    for it. Running it again does nothing.
+
+    Example: series-archiver upgrade --backup /backups/series-before-0.2.db
+    """
+    with errors_to_exit():
+        report = core.upgrade_archive(_settings(config, db), backup=backup, make_backup=not no_backup)
+    if as_json:
+        _echo_json(report.as_json())
+    elif not report.applied:
+        click.echo(f"{report.db} is at schema {report.to_version}, this release's: nothing to do")
+    else:
+        kept = f"; the archive as it was is in {report.backup}" if report.backup else ""
+        click.echo(f"upgraded {report.db} from schema {report.from_version} to {report.to_version} ({', '.join(report.applied)}){kept}")
+
+
+@cli.command()
+@common_options
+@click.option("--dry-run", is_flag=True, help="Report only; record nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print checked, same, changed, unreadable and the versions that differ as JSON.")
+def rederive(config: Path | None, db: Path | None, dry_run: bool, as_json: bool) -> None:
+    """Read every version again from its stored pages with this release's code.
+
+    Reports which versions this release reads differently from the release
+    that archived them (a change of extraction, cleaning or folding, never an
+    edit of the site: nothing becomes a version). Without --dry-run, records
+    each reading, so later passes compare new captures with it.
+
+    Example: series-archiver rederive --dry-run
+    """
+    from .rederive import rederive_archive
+
+    with errors_to_exit():
+        report = rederive_archive(_settings(config, db), dry_run=dry_run)
+    if as_json:
+        _echo_json(report.as_json())
+        return
+    for v in report.versions:
+        if v.status == "changed":
+            click.echo(f"#{v.article_id} version {v.version}: reads differently (+{v.chars_added} -{v.chars_removed}): {v.summary}")
+        elif v.status == "unreadable":
+            click.echo(f"#{v.article_id} version {v.version}: its pages cannot be read again: {v.summary}")
+    recorded = "nothing recorded (--dry-run)" if dry_run else "readings recorded"
+    click.echo(
+        f"{len(report.versions)} versions read again with derivation {report.derivation}: {report.count('same')} the same, "
+        f"{report.count('changed')} read differently, {report.count('unreadable')} unreadable; {recorded}; no version was made"
+    )
+
+
 def main() -> None:
     cli(prog_name="series-archiver")
 

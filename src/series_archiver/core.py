@@ -11,11 +11,13 @@ import logging
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
 
-from .archive.store import Archive
+from .archive import SCHEMA_VERSION, Archive
 from .errors import PassInterrupted, StoreError
 from .fetch import Fetcher
 from .models import PassResult
@@ -25,6 +27,40 @@ from .settings import Settings
 __all__ = ["crawl", "fetch", "list_articles", "show_article", "open_pipeline", "PassResult"]
 
 log = logging.getLogger("series_archiver")
+
+
+def open_writer(settings: Settings) -> Archive:
+    """The archive for writing, upgraded first (after a backup, ``archive.backup_before_upgrade``) if an earlier release wrote it."""
+    return Archive(
+        settings.archive.db,
+        lock_timeout=settings.archive.lock_timeout_seconds,
+        backup_before_upgrade=settings.archive.backup_before_upgrade,
+    )
+
+
+@dataclass(frozen=True)
+class UpgradeReport:
+    db: str
+    from_version: int
+    to_version: int
+    applied: tuple[str, ...]
+    backup: str | None
+
+    def as_json(self) -> dict[str, Any]:
+        return {"db": self.db, "from": self.from_version, "to": self.to_version, "applied": list(self.applied), "backup": self.backup}
+
+
+def upgrade_archive(settings: Settings, *, backup: Path | None = None, make_backup: bool = True) -> UpgradeReport:
+    """Bring the archive to this release's schema under the writer lock, copying it to ``backup`` first."""
+    db = settings.archive.db
+    if not db.exists():
+        raise StoreError(str(db), "no archive here yet; run `series-archiver crawl` (or `demo`) first")
+    with Archive(db, lock_timeout=settings.archive.lock_timeout_seconds, auto_upgrade=False) as archive:
+        with archive.writer_lock(settings.archive.lock_timeout_seconds, command="upgrade"):
+            before = archive.schema_version
+            target = (backup or archive.backup_path()) if make_backup and before < SCHEMA_VERSION else None
+            applied = archive.upgrade(backup_to=target)
+            return UpgradeReport(str(db), before, archive.schema_version, tuple(applied), str(target) if target else None)
 
 
 def _stoppable_sleep(stop: threading.Event | None) -> dict[str, Any]:
@@ -54,7 +90,7 @@ def open_pipeline(
     ``stop``, once set, ends the pass with ``PassInterrupted`` between two URLs
     (the daemon's SIGTERM); the URL being recorded is recorded whole.
     """
-    archive = Archive(settings.archive.db)
+    archive = open_writer(settings)
     try:
         with archive.writer_lock(settings.archive.lock_timeout_seconds, command=command):
             with Fetcher(settings.fetch, transport=transport, **_stoppable_sleep(stop)) as fetcher:

@@ -35,7 +35,7 @@ _PACKAGES = ("sites",)
 # The libraries whose behaviour does too: trafilatura (pages no profile reads),
 # lxml and cssselect (parsing, selectors), OpenCC (folding), and the Unicode
 # tables behind NFKC, which follow the Python version.
-_LIBRARIES = ("trafilatura", "lxml", "cssselect", "beautifulsoup4", "opencc")
+_LIBRARIES = ("trafilatura", "lxml", "cssselect", "opencc")
 
 
 @dataclass(frozen=True)

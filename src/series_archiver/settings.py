@@ -37,6 +37,7 @@ __all__ = [
 class ArchiveSettings:
     db: Path = Path("archive/series.db")
     lock_timeout_seconds: float = 60.0
+    backup_before_upgrade: bool = True
 
 
 @dataclass(frozen=True)

@@ -11,52 +11,59 @@ never write, they ask for ``series-archiver upgrade``.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import sqlite_utils
 
-from .schema import SCHEMA_VERSION, STEPS, Step
+from .schema import STEPS, Step
 
-__all__ = ["MIGRATIONS", "schema_version", "pending_steps", "migrate", "backup"]
+__all__ = ["migrations_for", "schema_version", "pending_steps", "migrate", "backup", "step_name"]
 
-MIGRATIONS = sqlite_utils.Migrations("series-archiver")
+def migrations_for(steps: Sequence[Step]) -> sqlite_utils.Migrations:
+    """The steps as one sqlite-utils migration set, named by number so they sort and read well."""
+    migrations = sqlite_utils.Migrations("series-archiver")
+    for step in steps:
+        migrations(name=step_name(step))(_applier(step))
+    return migrations
 
 
-def _register(step: Step) -> None:
+def step_name(step: Step) -> str:
+    return f"{step.number:04d}_{step.name}"
+
+
+def _applier(step: Step) -> Callable[[sqlite_utils.Database], None]:
     def apply(db: sqlite_utils.Database) -> None:
         step.apply(db.conn)
         db.conn.execute(f"PRAGMA user_version = {int(step.number)}")
 
-    MIGRATIONS(name=f"{step.number:04d}_{step.name}")(apply)
-
-
-for _step in STEPS:
-    _register(_step)
+    return apply
 
 
 def schema_version(conn: sqlite3.Connection) -> int:
     return int(conn.execute("PRAGMA user_version").fetchone()[0])
 
 
-def pending_steps(conn: sqlite3.Connection) -> list[Step]:
+def pending_steps(conn: sqlite3.Connection, steps: Sequence[Step] = STEPS) -> list[Step]:
     """The steps an archive at ``user_version`` still needs, in order."""
     current = schema_version(conn)
-    return [s for s in STEPS if s.number > current]
+    return [s for s in steps if s.number > current]
 
 
-def migrate(conn: sqlite3.Connection) -> list[str]:
+def migrate(conn: sqlite3.Connection, steps: Sequence[Step] = STEPS) -> list[str]:
     """Apply the pending steps; returns their names. The caller holds the writer lock.
 
     A step that fails is rolled back whole and raises: the archive stays at
     the last step that completed, and running again resumes from there.
     """
-    if schema_version(conn) > SCHEMA_VERSION:
-        raise ValueError(f"schema {schema_version(conn)} is newer than this release's {SCHEMA_VERSION}")
+    if schema_version(conn) > steps[-1].number:
+        raise ValueError(f"schema {schema_version(conn)} is newer than this release's {steps[-1].number}")
     db = sqlite_utils.Database(conn)
+    migrations = migrations_for(steps)
     # An archive of 0.1.0 has user_version 1 but no _sqlite_migrations table:
     # step 1 is written so that running it there changes nothing.
-    names = [m.name for m in MIGRATIONS.pending(db)]
-    MIGRATIONS.apply(db)
+    names = [m.name for m in migrations.pending(db)]
+    migrations.apply(db)
     return names
 
 

@@ -102,7 +102,16 @@ class Archive:
     naming the command that upgrades it.
     """
 
-    def __init__(self, path: Path | str, *, readonly: bool = False, lock_timeout: float = 60.0) -> None:
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        readonly: bool = False,
+        lock_timeout: float = 60.0,
+        backup_before_upgrade: bool = True,
+        auto_upgrade: bool = True,
+        accept_older: bool = False,
+    ) -> None:
         self.path = Path(path)
         self.readonly = readonly
         self.holds_writer_lock = False
@@ -121,9 +130,9 @@ class Archive:
         self.conn = conn
         try:
             if readonly:
-                self._check_readable()
+                self._check_readable(accept_older)
             else:
-                self._open_for_writing(lock_timeout)
+                self._open_for_writing(lock_timeout, backup_before_upgrade, auto_upgrade)
         except BaseException:
             conn.close()
             raise
@@ -139,12 +148,12 @@ class Archive:
 
     # --- schema ----------------------------------------------------------------------
 
-    def _check_readable(self) -> None:
+    def _check_readable(self, accept_older: bool) -> None:
         try:
             version = schema_version(self.conn)
         except sqlite3.DatabaseError as exc:
             raise StoreError(str(self.path), f"is not a series-archiver database or is damaged ({exc})") from exc
-        if version < SCHEMA_VERSION:
+        if version < SCHEMA_VERSION and not accept_older:
             raise StoreError(
                 str(self.path),
                 f"was written by an earlier release (schema {version}, this release reads {SCHEMA_VERSION}); "
@@ -161,7 +170,7 @@ class Archive:
                 "install that release of series-archiver (or newer) to use it",
             )
 
-    def _open_for_writing(self, lock_timeout: float) -> None:
+    def _open_for_writing(self, lock_timeout: float, backup_before_upgrade: bool, auto_upgrade: bool) -> None:
         """Upgrade (or create) the schema when it is behind; on a current archive, only read.
 
         Opening happens before a writer takes the lock for its pass, so an
@@ -177,9 +186,11 @@ class Archive:
             register_functions(self.conn)
             version = schema_version(self.conn)
             self._refuse_newer(version)
+            if version < SCHEMA_VERSION and not auto_upgrade:
+                return  # the caller upgrades (``series-archiver upgrade``), choosing where the backup goes
             if version < SCHEMA_VERSION:
                 with self.writer_lock(lock_timeout, command="upgrade"):
-                    self.upgrade()
+                    self.upgrade(backup_to=self.backup_path() if backup_before_upgrade else None)
             elif not search_ready(self.conn):
                 # The search index is derived data: an archive whose index was
                 # dropped (or predates it) is indexed again, in one transaction.
@@ -196,8 +207,8 @@ class Archive:
         if not self.holds_writer_lock:
             raise StoreError(str(self.path), "an upgrade needs the writer lock (a bug: please report it)")
         if not pending_steps(self.conn):
-            return []
-        if backup_to is not None and self.conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+            return []  # another process upgraded it while this one waited for the lock
+        if backup_to is not None and schema_version(self.conn) > 0:
             try:
                 backup(self.conn, backup_to)
             except (OSError, sqlite3.Error) as exc:
@@ -212,8 +223,18 @@ class Archive:
                 "nothing of the failed step was kept; check the disk and run again",
             ) from exc
         if before:
-            log.warning("%s: upgraded from schema %s to %s (%s)", self.path, before, SCHEMA_VERSION, ", ".join(applied))
+            kept = f"; the archive as it was is in {backup_to}" if backup_to is not None else ""
+            log.warning("%s: upgraded from schema %s to %s (%s)%s", self.path, before, SCHEMA_VERSION, ", ".join(applied), kept)
         return applied
+
+    def backup_path(self) -> Path:
+        """Where an upgrade copies the archive first: ``series.db.schema-1.backup`` (a number added if taken)."""
+        base = self.path.with_name(f"{self.path.name}.schema-{schema_version(self.conn)}.backup")
+        candidate, n = base, 1
+        while candidate.exists():
+            n += 1
+            candidate = base.with_name(f"{base.name}.{n}")
+        return candidate
 
     @property
     def schema_version(self) -> int:
@@ -664,6 +685,6 @@ def _stored_version(row: dict[str, Any]) -> StoredVersion:
         url=row["url"],
         restores=row["restores"],
         id=row["id"],
-        derivation_id=row["derivation_id"],
+        derivation_id=row.get("derivation_id"),  # absent from an archive of schema 1 (rederive --dry-run reads those)
         capture_ids=tuple(json.loads(row["capture_ids"])),
     )

@@ -202,7 +202,7 @@ class Daemon:
         return 0 if result is not None and result.ok and not self._pass_error else 1
 
     def _run_scheduled(self, *, now: bool) -> int:
-        archive = Archive(self.db)
+        archive = core.open_writer(self.settings)
         try:
             self._refuse_second_daemon(archive)
             # start_run also marks interrupted the runs of this host whose process is gone.

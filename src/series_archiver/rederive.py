@@ -1,0 +1,117 @@
+"""``series-archiver rederive``: read every stored version again with the running code.
+
+Before (``--dry-run``) or after an upgrade, a maintainer wants to know what
+this release's extraction, cleaning and folding make of pages archived by an
+earlier one. Each version's raw pages are read again (derivation.derive) and
+compared with its stored text as this release folds it. Nothing here is an
+edit of the site: a difference is the tool's own, and is reported as such.
+Without ``--dry-run`` each reading is recorded (``rederivations``), so later
+passes compare new captures with it without reading the pages again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import nullcontext
+from dataclasses import dataclass
+from typing import Any
+
+from . import derivation
+from .archive import Archive, utcnow
+from .core import open_writer
+from .diff import diff_texts
+from .errors import ExtractError, StoreError
+from .settings import Settings
+from .versions import Reading
+
+__all__ = ["RederivedVersion", "RederiveReport", "rederive_archive"]
+
+
+@dataclass(frozen=True)
+class RederivedVersion:
+    article_id: int
+    version: int
+    status: str  # same, changed, unreadable
+    chars_added: int = 0
+    chars_removed: int = 0
+    summary: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "article_id": self.article_id,
+            "version": self.version,
+            "status": self.status,
+            "chars_added": self.chars_added,
+            "chars_removed": self.chars_removed,
+            "summary": self.summary,
+        }
+
+
+@dataclass(frozen=True)
+class RederiveReport:
+    db: str
+    derivation: str
+    components: dict[str, str]
+    dry_run: bool
+    versions: tuple[RederivedVersion, ...]
+
+    def count(self, status: str) -> int:
+        return sum(1 for v in self.versions if v.status == status)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "db": self.db,
+            "derivation": self.derivation,
+            "components": self.components,
+            "dry_run": self.dry_run,
+            "checked": len(self.versions),
+            "same": self.count("same"),
+            "changed": self.count("changed"),
+            "unreadable": self.count("unreadable"),
+            "versions": [v.as_json() for v in self.versions if v.status != "same"],
+        }
+
+
+def rederive_archive(
+    settings: Settings, *, dry_run: bool = False, progress: Callable[[int, int], None] | None = None
+) -> RederiveReport:
+    """Read every version again from its stored pages; record the readings unless ``dry_run``."""
+    running = derivation.current()
+    results: list[RederivedVersion] = []
+    # A dry run writes nothing, so it takes no lock and reads even an archive
+    # an earlier release wrote, before it is upgraded: what would change?
+    archive = Archive(settings.archive.db, readonly=True, accept_older=True) if dry_run else open_writer(settings)
+    try:
+        with nullcontext() if dry_run else archive.writer_lock(settings.archive.lock_timeout_seconds, command="rederive"):
+            versions = list(archive.all_versions())
+            for done, version in enumerate(versions, 1):
+                try:
+                    article = derivation.derive(archive.stored_pages(version.capture_ids))
+                except (ExtractError, StoreError) as exc:
+                    results.append(RederivedVersion(version.article_id, version.version, "unreadable", summary=str(exc)))
+                    continue
+                stored = Reading.of(version.title, version.text)
+                reading = Reading.of(article.title, article.text)
+                if reading.key == stored.key:
+                    results.append(RederivedVersion(version.article_id, version.version, "same"))
+                else:
+                    diff = diff_texts(stored.document, reading.document)
+                    results.append(
+                        RederivedVersion(
+                            version.article_id, version.version, "changed", diff.chars_added, diff.chars_removed, diff.summary()
+                        )
+                    )
+                if not dry_run:
+                    _record(archive, version.id, reading, running)
+                if progress:
+                    progress(done, len(versions))
+    finally:
+        archive.close()
+    return RederiveReport(str(settings.archive.db), running.digest, dict(running.components), dry_run, tuple(results))
+
+
+def _record(archive: Archive, version_id: int, reading: Reading, running: derivation.Derivation) -> None:
+    now = utcnow()
+    with archive.transaction():
+        derivation_id = archive.derivation_id(running.digest, running.as_json(), now)
+        archive.add_rederivation(version_id, derivation_id, title=reading.title, text=reading.text, content_hash=reading.key, now=now)
