@@ -16,8 +16,8 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from bench import run, sitegen  # noqa: E402
-from series_archiver.discovery import match_series  # noqa: E402
 from series_archiver.demo.replica import ReplicaSite  # noqa: E402
+from series_archiver.discovery import match_series  # noqa: E402
 from series_archiver.settings import load_settings  # noqa: E402
 
 ARTICLES = 24  # ①…⑳ and （二十一）… : both ways of numbering
