@@ -43,6 +43,8 @@ from typing import Any
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
+# `bench` is imported as a package from the repository root, so the imports
+# below wait for the root to be on sys.path (hence their noqa: E402).
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 

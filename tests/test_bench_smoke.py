@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+# `bench` is imported as a package from the repository root, so the imports
+# below wait for the root to be on sys.path (hence their noqa: E402).
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
