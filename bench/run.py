@@ -37,18 +37,20 @@ import statistics
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
+# `bench` is imported as a package from the repository root, so the imports
+# below wait for the root to be on sys.path (hence their noqa: E402).
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from bench import sitegen  # noqa: E402
-from series_archiver.diff import diff_texts  # noqa: E402
 from series_archiver.demo.replica import ReplicaSite  # noqa: E402
+from series_archiver.diff import diff_texts  # noqa: E402
 
 WORK = BENCH / "work"
 RESULTS = BENCH / "results.json"
@@ -517,7 +519,7 @@ def main(argv: list[str] | None = None) -> int:
     results, problems = bench(articles, args.workers, repeat, args.profile, log)
     f = figures(results)
     report = {
-        "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine(),
         "targets": TARGETS,
         "figures": f,

@@ -34,11 +34,11 @@ from hypothesis import strategies as st
 from series_archiver import core
 from series_archiver.clean import clean
 from series_archiver.demo import demo_settings
+from series_archiver.demo.loopback import LoopbackTransport
+from series_archiver.demo.replica import ReplicaSite
 from series_archiver.errors import ExtractError
 from series_archiver.extract import extract
-from series_archiver.demo.loopback import LoopbackTransport
 from series_archiver.models import Article, Block, Extracted
-from series_archiver.demo.replica import ReplicaSite
 
 from .conftest import Crawler
 from .test_crash import assert_archive_sound, reader
@@ -136,7 +136,7 @@ def versions_of(db: Path) -> dict[tuple[int, int], dict[str, Any]]:
     with reader(db) as conn:
         cur = conn.execute("SELECT * FROM versions")
         names = [d[0] for d in cur.description]
-        return {(r[1], r[2]): dict(zip(names, r)) for r in cur.fetchall()}
+        return {(r[1], r[2]): dict(zip(names, r, strict=True)) for r in cur.fetchall()}
 
 
 def articles_of(db: Path) -> dict[int, tuple[Any, ...]]:
@@ -147,7 +147,7 @@ def articles_of(db: Path) -> dict[int, tuple[Any, ...]]:
 def last_log(db: Path, url: str) -> dict[str, Any]:
     with reader(db) as conn:
         cur = conn.execute("SELECT * FROM fetch_log WHERE url = ? ORDER BY id DESC LIMIT 1", (url,))
-        return dict(zip([d[0] for d in cur.description], cur.fetchone()))
+        return dict(zip([d[0] for d in cur.description], cur.fetchone(), strict=True))
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])

@@ -12,12 +12,14 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+# `bench` is imported as a package from the repository root, so the imports
+# below wait for the root to be on sys.path (hence their noqa: E402).
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from bench import run, sitegen  # noqa: E402
-from series_archiver.discovery import match_series  # noqa: E402
 from series_archiver.demo.replica import ReplicaSite  # noqa: E402
+from series_archiver.discovery import match_series  # noqa: E402
 from series_archiver.settings import load_settings  # noqa: E402
 
 ARTICLES = 24  # ①…⑳ and （二十一）… : both ways of numbering

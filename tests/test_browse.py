@@ -404,7 +404,7 @@ def test_browsing_never_writes_and_cannot_write(built: Built, tmp_path: Path) ->
         assert c.ds.databases["series"].is_mutable, "opened --immutable: new data would not show"
         for path in ("/", "/series", "/series/installments", "/series/articles", "/series/search?q=晶片", "/series/changes"):
             c.get(path)
-        with pytest.raises(sqlite3.OperationalError, match="readonly|read-only|query_only"):
+        with pytest.raises(sqlite3.OperationalError, match=r"readonly|read-only|query_only"):
             c.run(c.ds.databases["series"].execute_write("DELETE FROM runs"))
         refused = c.run(c.ds.client.get("/series.json", params={"sql": "DELETE FROM runs"}))
         assert refused.status_code == 400

@@ -7,6 +7,7 @@ the seed is computed from the seed itself.
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 
 import pytest
 
@@ -62,7 +63,7 @@ def test_seed_cut_paragraphs_are_rejoined(seed_text: str, seed_article: Article)
     ]
     paragraphs = seed_article.paragraphs
     cuts = 0
-    for left, right in zip(body_lines, body_lines[1:]):
+    for left, right in pairwise(body_lines):
         if len(left) > 30 and not left.endswith(STOPS):  # a long line that stops mid-sentence
             cuts += 1
             assert any(left + right in p for p in paragraphs), f"cut after …{left[-6:]} not rejoined"

@@ -27,11 +27,11 @@ from typing import Any
 import pytest
 
 from series_archiver import core
+from series_archiver.archive.store import Archive
 from series_archiver.demo import demo_settings
 from series_archiver.demo.loopback import LoopbackTransport
 from series_archiver.demo.replica import ReplicaSite
 from series_archiver.settings import default_config_text
-from series_archiver.archive.store import Archive
 
 # Seconds the replica sits on every request but robots.txt: a pass takes ~2 s, long enough to be caught.
 SLOW = 0.1
@@ -262,7 +262,7 @@ def test_kill_9_at_several_moments_then_the_next_pass_completes(
     for moment, condition in KILL_POINTS:
         proc = start_cli(slow_site, config, "crawl", "--json")
         if not wait_until(proc, db, condition.format(pid=proc.pid)):
-            out, err = proc.communicate()
+            _, err = proc.communicate()
             raise AssertionError(f"the pass ended before {moment} (exit {proc.returncode}): {err}")
         kill9(proc)
         killed += 1

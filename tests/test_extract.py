@@ -78,7 +78,7 @@ def test_unknown_markup_falls_back_to_trafilatura() -> None:
 
 
 def test_a_page_with_no_article_is_an_extract_error() -> None:
-    with pytest.raises(ExtractError, match="127.0.0.1"):
+    with pytest.raises(ExtractError, match=r"127\.0\.0\.1"):
         extract("<html><head><title></title></head><body></body></html>", "http://127.0.0.1:1/empty.html")
 
 

@@ -13,8 +13,9 @@ import re
 import sys
 import unicodedata
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 from urllib.robotparser import RobotFileParser
@@ -156,7 +157,7 @@ def test_etag_and_last_modified_answer_304(site: ReplicaSite, client: httpx.Clie
     assert get(client, site, ARTICLE_1, **{"If-None-Match": f"W/{etag}"}).status_code == 304
     assert get(client, site, ARTICLE_1, **{"If-None-Match": '"other"'}).status_code == 200
     assert get(client, site, ARTICLE_1, **{"If-Modified-Since": last_modified}).status_code == 304
-    earlier = format_datetime(datetime(2025, 1, 1, tzinfo=timezone.utc), usegmt=True)
+    earlier = format_datetime(datetime(2025, 1, 1, tzinfo=UTC), usegmt=True)
     assert get(client, site, ARTICLE_1, **{"If-Modified-Since": earlier}).status_code == 200
 
 
@@ -232,7 +233,7 @@ def test_the_servers_write_nothing_to_stderr(
     # A client that hangs up mid-body must not print a traceback either.
     with client.stream("GET", fresh.local_url(ARTICLE_1), headers={"Accept-Encoding": "identity"}) as r:
         next(r.iter_raw(16))
-    out, err = capfd.readouterr()
+    _, err = capfd.readouterr()
     assert err == ""
 
 
@@ -326,7 +327,7 @@ def test_manifest_describes_four_installments_one_day_apart(site: ReplicaSite) -
     assert [i["label"] for i in installments] == ["志氣篇", "底氣篇", "骨氣篇", "硬氣篇"]
     times = [datetime.fromisoformat(i["published"]) for i in installments]
     assert all(t.isoformat().endswith("+08:00") and (t.hour, t.minute) == (4, 24) for t in times)  # print stamps
-    assert [(b.date() - a.date()).days for a, b in zip(times, times[1:])] == [1, 1, 1]
+    assert [(b.date() - a.date()).days for a, b in pairwise(times)] == [1, 1, 1]
     assert len(installments[2]["pages"]) == 2  # ③ runs over two pages
     assert [len(i["editor_note"]) > 0 for i in installments] == [True, True, True, False]
     assert installments[1]["editor_note"] == installments[2]["editor_note"]
@@ -348,7 +349,7 @@ def test_manifest_text_is_what_the_pages_print(site: ReplicaSite) -> None:
         assert datetime.fromisoformat(inst["published"]).strftime("%Y-%m-%d %H:%M:%S") in first
         assert html.escape(inst["editor_line"]) in pages[-1]
         # Every printed line is on its page, in order.
-        for page, lines in zip(pages, inst["printed_lines"]):
+        for page, lines in zip(pages, inst["printed_lines"], strict=True):
             content = page.split('class="tkp_content"', 1)[1]
             at = 0
             for line in lines:

@@ -15,13 +15,13 @@ from pathlib import Path
 import pytest
 
 from series_archiver import core
+from series_archiver.archive.store import Archive
+from series_archiver.demo.replica import NOT_FOUND_PAGE, ReplicaSite
 from series_archiver.diff import DiffOp
 from series_archiver.errors import NotArchived
 from series_archiver.history import read_diff, read_history
 from series_archiver.models import PassResult, document_text
-from series_archiver.demo.replica import NOT_FOUND_PAGE, ReplicaSite
 from series_archiver.settings import Settings
-from series_archiver.archive.store import Archive
 
 from .conftest import Crawler
 

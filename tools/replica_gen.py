@@ -1755,7 +1755,7 @@ def build() -> tuple[Tree, dict[str, Any]]:
         tree.put(url, tiny_jpeg(url.rsplit("/", 1)[1]))
 
     listed: dict[int, list[dict[str, str]]] = {i.number: [] for i in INSTALLMENTS}
-    for page_url, entries in zip(list_urls, LIST_232108):
+    for page_url, entries in zip(list_urls, LIST_232108, strict=True):
         for e in entries:
             for inst in INSTALLMENTS:
                 if e.url.split("://", 1)[1] == inst.url.split("://", 1)[1]:

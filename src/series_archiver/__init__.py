@@ -39,7 +39,8 @@ _LAZY = {
 if TYPE_CHECKING:
     from .archive import Archive
     from .core import crawl, fetch, list_articles, open_pipeline, show_article
-    from .daemon import Daemon, Tiers, status
+    from .daemon import Daemon, Tiers
+    from .daemon.status import status  # from its module: `daemon.status` names the module too, mypy sees it defined twice
     from .export import JsonlExport, WarcExport, export_jsonl, export_warc
     from .history import ArticleHistory, VersionDiff, article_diff, article_log
     from .pipeline import Pipeline

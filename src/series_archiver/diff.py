@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from diff_match_patch import diff_match_patch  # type: ignore[import-untyped]
+from diff_match_patch import diff_match_patch
 from rich.console import Console
 from rich.text import Text
 
@@ -146,7 +146,7 @@ def diff_texts(old: str, new: str, *, timeout: float = DIFF_TIMEOUT) -> TextDiff
         elif not deleted:
             ops.append(DiffOp("insert", "".join(line + "\n" for line in inserted)))
         elif len(deleted) == len(inserted):
-            for old_par, new_par in zip(deleted, inserted):
+            for old_par, new_par in zip(deleted, inserted, strict=True):
                 ops.extend(_diff_paragraphs(dmp, old_par, new_par, deadline))
         else:  # paragraphs split, joined, or some added or dropped around an edit
             ops.extend(_diff_paragraphs(dmp, "\n".join(deleted), "\n".join(inserted), deadline))
@@ -383,7 +383,7 @@ def _layout(rows: list[_Row], context: int | None) -> list[_Row | int]:
     keep = {j for i in changed for j in range(i - context, i + context + 1)}
     out: list[_Row | int] = []
     hidden: list[_Row] = []
-    for i, row in enumerate(rows + [[]]):  # a sentinel flushes the last run
+    for i, row in enumerate([*rows, []]):  # a sentinel flushes the last run
         if i in keep or i == len(rows):
             # One hidden paragraph takes no more room than its "…" line: show it.
             out.extend(hidden if len(hidden) == 1 else [len(hidden)] if hidden else [])

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
-from lxml import etree  # type: ignore[import-untyped]  # no stubs shipped
+from lxml import etree
 
 from . import htmltree
 from .errors import FetchError

@@ -15,7 +15,7 @@ import re
 from datetime import datetime
 from urllib.parse import urljoin
 
-from lxml import etree  # type: ignore[import-untyped]  # no stubs shipped
+from lxml import etree
 
 from . import htmltree
 from .errors import ExtractError

@@ -19,11 +19,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from .archive.store import Archive
 from .diff import TextDiff, diff_texts
 from .errors import NotArchived
 from .models import document_text
 from .settings import Settings
-from .archive.store import Archive
 
 __all__ = [
     "ArticleHistory",

@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 
-from lxml import etree  # type: ignore[import-untyped]  # no stubs shipped
+from lxml import etree
 
 from .sites import Selector
 

@@ -260,7 +260,7 @@ def _convert(hint: Any, value: Any, key: str, source: str) -> Any:
             return tuple(_convert(args[0], v, key, source) for v in value)
         if len(value) != len(args):
             raise ConfigError(key, f"must have {len(args)} items, not {value!r}", source=source)
-        return tuple(_convert(a, v, key, source) for a, v in zip(args, value))
+        return tuple(_convert(a, v, key, source) for a, v in zip(args, value, strict=True))
     if origin in (types.UnionType, typing.Union):
         return value
     return value

@@ -19,6 +19,7 @@ import re
 import threading
 import unicodedata
 import zlib
+from collections.abc import Set
 from typing import Literal
 
 import opencc
@@ -170,7 +171,7 @@ def shingles(text: str, size: int = 5) -> set[int]:
     return {crc32(data[i : i + width]) for i in range(0, len(data) - width + 4, 4)}
 
 
-def similarity(a: set[int], b: set[int]) -> float:
+def similarity(a: Set[int], b: Set[int]) -> float:
     """Jaccard similarity of two shingle sets; two empty sets are identical (1.0)."""
     if not a and not b:
         return 1.0
@@ -184,7 +185,8 @@ _TRADITIONAL_CONFIGS = {"standard": "s2t.json", "hk": "s2hk.json", "tw": "s2tw.j
 
 def to_simplified(text: str) -> str:
     """Traditional to simplified Chinese (OpenCC ``t2s``); simplified text passes through."""
-    return _converter("t2s.json").convert(text)
+    converted: str = _converter("t2s.json").convert(text)
+    return converted
 
 
 def to_traditional(text: str, variant: Literal["standard", "hk", "tw"] = "standard") -> str:
@@ -195,4 +197,5 @@ def to_traditional(text: str, variant: Literal["standard", "hk", "tw"] = "standa
         raise ValueError(
             f"unknown traditional variant {variant!r}: use one of {', '.join(_TRADITIONAL_CONFIGS)}"
         ) from None
-    return _converter(config).convert(text)
+    converted: str = _converter(config).convert(text)
+    return converted

@@ -75,7 +75,7 @@ _SELECT_RUNS = f"SELECT {', '.join(_RUN_COLUMNS)} FROM runs"
 
 
 def _run_row(row: Sequence[Any]) -> RunRow:
-    data = dict(zip(_RUN_COLUMNS, row))
+    data = dict(zip(_RUN_COLUMNS, row, strict=True))
     data["failures"] = _failures(data["failures"])
     return RunRow(**data)
 

@@ -34,7 +34,7 @@ import json
 import re
 import sqlite3
 from collections.abc import Sequence
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 import opencc
@@ -167,7 +167,7 @@ def fold_document(title: str | None, byline: str | None, text: str | None, capti
     return "\n".join(f for f in folded if f)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _opencc(config: str) -> opencc.OpenCC:
     return opencc.OpenCC(config)
 
@@ -311,4 +311,4 @@ def search(conn: sqlite3.Connection, query: str) -> list[dict[str, Any]]:
     register_functions(conn)
     cur = conn.execute(SEARCH_SQL, {"q": query})
     names = [d[0] for d in cur.description]
-    return [dict(zip(names, row)) for row in cur.fetchall()]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]

@@ -14,7 +14,9 @@ __all__ = ["run_script", "statements"]
 
 
 def statements(script: str) -> list[str]:
-    """>>> statements("CREATE TABLE t (a); CREATE TRIGGER x AFTER INSERT ON t BEGIN SELECT 1; END;")
+    """The statements of ``script``, each with its ``;``, a trigger's body kept whole.
+
+    >>> statements("CREATE TABLE t (a); CREATE TRIGGER x AFTER INSERT ON t BEGIN SELECT 1; END;")
     ['CREATE TABLE t (a);', 'CREATE TRIGGER x AFTER INSERT ON t BEGIN SELECT 1; END;']
     """
     out: list[str] = []

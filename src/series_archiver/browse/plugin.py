@@ -21,7 +21,7 @@ import sqlite3
 from typing import Any
 
 import markupsafe
-from datasette import hookimpl  # type: ignore[import-untyped]
+from datasette import hookimpl
 
 from ..archive.search import register_functions
 from ..archive.views import make_query_only

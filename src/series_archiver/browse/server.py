@@ -37,9 +37,9 @@ from pathlib import Path
 from typing import Any
 
 import markupsafe
-from datasette.app import Datasette  # type: ignore[import-untyped]
-from datasette.plugins import pm  # type: ignore[import-untyped]
-from datasette.utils import tilde_encode  # type: ignore[import-untyped]
+from datasette.app import Datasette
+from datasette.plugins import pm
+from datasette.utils import tilde_encode
 
 from ..archive import views
 from ..archive.search import SEARCH_SQL

@@ -17,9 +17,9 @@ from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 # APScheduler 3 ships no type information; the ignores stay harmless once an override or stubs exist.
-from apscheduler.executors.pool import ThreadPoolExecutor  # type: ignore[import-untyped,unused-ignore]
-from apscheduler.schedulers.background import BackgroundScheduler  # type: ignore[import-untyped,unused-ignore]
-from apscheduler.triggers.cron import CronTrigger  # type: ignore[import-untyped,unused-ignore]
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
 
 from ..errors import ConfigError
 from ..settings import ScheduleSettings, Settings

@@ -14,6 +14,7 @@ which URLs a pass re-checks in ``daemon.tiers``.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -27,12 +28,12 @@ from datetime import datetime
 import httpx
 
 # APScheduler 3 ships no type information; the ignores stay harmless once an override or stubs exist.
-from apscheduler.events import (  # type: ignore[import-untyped,unused-ignore]
+from apscheduler.events import (
     EVENT_JOB_MAX_INSTANCES,
     EVENT_JOB_MISSED,
     JobSubmissionEvent,
 )
-from apscheduler.schedulers.background import BackgroundScheduler  # type: ignore[import-untyped,unused-ignore]
+from apscheduler.schedulers.background import BackgroundScheduler
 
 from .. import core
 from ..archive import Archive, iso, utcnow
@@ -230,10 +231,8 @@ class Daemon:
             return 0
         finally:
             if self._wrote_state:
-                try:
+                with contextlib.suppress(FileNotFoundError):
                     state_path(self.db).unlink()
-                except FileNotFoundError:
-                    pass
             archive.close()
 
     def make_scheduler(self, *, run_now: bool = False, job: Callable[[], object] | None = None) -> BackgroundScheduler:

@@ -101,10 +101,8 @@ class RecheckPlan:
 
     def __call__(self, url: str, last_changed: str | None) -> bool:
         known = self.known.get(url)
-        if known is None:  # archived after the plan was made (a crawl ran meanwhile): check it
-            ok = True
-        else:
-            ok = self.tiers.due(last_change=known.last_change, last_checked=known.last_checked, now=self.now)
+        # A URL archived after the plan was made (a crawl ran meanwhile) is checked.
+        ok = known is None or self.tiers.due(last_change=known.last_change, last_checked=known.last_checked, now=self.now)
         (self.due if ok else self.later).append(url)
         return ok
 

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from .. import core
+from ..settings import Settings, load_settings
 from .loopback import LoopbackTransport
 from .replica import ReplicaSite
-from ..settings import Settings, load_settings
 
 __all__ = ["run_demo", "demo_settings", "replica_manifest"]
 
@@ -26,7 +26,8 @@ __all__ = ["run_demo", "demo_settings", "replica_manifest"]
 def replica_manifest() -> dict[str, Any]:
     """The truth about the bundled replica: which installment lives where."""
     text = resources.files("series_archiver.demo").joinpath("replica_site", "manifest.json").read_text(encoding="utf-8")
-    return json.loads(text)
+    manifest: dict[str, Any] = json.loads(text)
+    return manifest
 
 
 def demo_settings(db: Path, *, base: Settings | None = None) -> Settings:

@@ -29,6 +29,7 @@ They never write to stderr.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import json
@@ -37,7 +38,7 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
@@ -50,7 +51,7 @@ __all__ = ["ReplicaSite", "RequestRecord", "main"]
 
 # Packaged files have no meaningful mtime (a checkout sets it), so they all
 # carry one fixed date: the replica's snapshot, 08:30 HKT on 18 December 2025.
-FILE_LAST_MODIFIED = datetime(2025, 12, 18, 0, 30, tzinfo=timezone.utc).timestamp()
+FILE_LAST_MODIFIED = datetime(2025, 12, 18, 0, 30, tzinfo=UTC).timestamp()
 
 CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
@@ -142,7 +143,7 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             site, real_host = self.server.site, self.server.real_host
             response = site._respond(real_host, self.command, self.path, headers, head=head)
-        except Exception as exc:  # noqa: BLE001 - a bug in the replica surfaces as a 500, never as silence
+        except Exception as exc:  # a bug in the replica surfaces as a 500, never as silence
             body = f"replica error: {exc!r}".encode()
             response = _Response(500, [("Content-Type", "text/plain; charset=utf-8")], body)
         try:
@@ -440,7 +441,7 @@ def _origin_key(matched: str) -> str:
 
 
 def _http_date(timestamp: float) -> str:
-    return format_datetime(datetime.fromtimestamp(timestamp, timezone.utc), usegmt=True)
+    return format_datetime(datetime.fromtimestamp(timestamp, UTC), usegmt=True)
 
 
 def _content_type(path: str) -> str:
@@ -492,10 +493,8 @@ def main() -> None:
         for origin, local in sorted(site.origins.items()):
             print(f"{origin:<{width}}  ->  {local}", flush=True)
         print("serving; Ctrl-C to stop", flush=True)
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             threading.Event().wait()
-        except KeyboardInterrupt:
-            pass
 
 
 if __name__ == "__main__":

@@ -49,9 +49,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from warcio.statusandheaders import StatusAndHeaders  # type: ignore[import-untyped]
-from warcio.utils import Digester  # type: ignore[import-untyped]
-from warcio.warcwriter import WARCWriter  # type: ignore[import-untyped]
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.utils import Digester
+from warcio.warcwriter import WARCWriter
 
 from ..archive import views
 from ..archive.store import Archive

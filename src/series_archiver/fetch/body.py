@@ -16,7 +16,7 @@ import httpx
 from ..errors import NetworkError, TooLarge, TruncatedBody, UndecodableText
 
 try:
-    import brotli  # type: ignore[import-untyped]
+    import brotli
 except ImportError:  # pragma: no cover - brotli is a dependency, but br is only advertised if it imports
     brotli = None
 

@@ -95,7 +95,8 @@ class Fetcher:
         try:
             return self._follow(url, conditional, attempts)
         except FetchError as exc:
-            raise exc.with_attempts(attempts.items)
+            exc.with_attempts(attempts.items)
+            raise
 
     @property
     def robots_notes(self) -> dict[str, str]:

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from cssselect import HTMLTranslator, SelectorError
-from lxml import etree  # type: ignore[import-untyped]  # no stubs shipped
+from lxml import etree
 
 __all__ = [
     "HONG_KONG",
