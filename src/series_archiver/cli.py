@@ -61,7 +61,7 @@ def common_options(fn: F) -> F:
     return fn
 
 
-class ReplicaOrigins(click.ParamType):
+class ReplicaOrigins(click.ParamType):  # type: ignore[type-arg]  # generic only in click's stubs of 8.2+
     """``--replica``: a JSON object from real origins to loopback origins (``ReplicaSite.origins``)."""
 
     name = "ORIGINS"
@@ -90,11 +90,12 @@ def replica_option(fn: F) -> F:
 
 
 def _transport(replica: dict[str, str] | None) -> httpx.BaseTransport | None:
-    if replica is None:
-        return None
-    from .demo.loopback import (
-        LoopbackTransport,  # the replica's transport: not loaded for a real crawl
-    )
+    return None if replica is None else _loopback(replica)
+
+
+def _loopback(replica: dict[str, str]) -> httpx.BaseTransport:
+    # The replica's transport: not even imported for a crawl of the real site.
+    from .demo.loopback import LoopbackTransport
 
     try:
         return LoopbackTransport(replica)
@@ -437,7 +438,7 @@ def daemon(
     """
     with errors_to_exit():
         settings = _settings(config, db)
-        runner = schedule.Daemon(settings, transport=None if replica is None else (lambda: _transport(replica)))
+        runner = schedule.Daemon(settings, transport=None if replica is None else (lambda: _loopback(replica)))
         logs.setup_logging(log_file=log_file, verbose=verbose, tz=runner.tz)
         code = runner.run(now=run_now, once=once)
     sys.exit(code)

@@ -55,12 +55,12 @@ def upgrade_archive(settings: Settings, *, backup: Path | None = None, make_back
     db = settings.archive.db
     if not db.exists():
         raise StoreError(str(db), "no archive here yet; run `series-archiver crawl` (or `demo`) first")
-    with Archive(db, lock_timeout=settings.archive.lock_timeout_seconds, auto_upgrade=False) as archive:
-        with archive.writer_lock(settings.archive.lock_timeout_seconds, command="upgrade"):
-            before = archive.schema_version
-            target = (backup or archive.backup_path()) if make_backup and before < SCHEMA_VERSION else None
-            applied = archive.upgrade(backup_to=target)
-            return UpgradeReport(str(db), before, archive.schema_version, tuple(applied), str(target) if target else None)
+    archive = Archive(db, lock_timeout=settings.archive.lock_timeout_seconds, auto_upgrade=False)
+    with archive, archive.writer_lock(settings.archive.lock_timeout_seconds, command="upgrade"):
+        before = archive.schema_version
+        target = (backup or archive.backup_path()) if make_backup and before < SCHEMA_VERSION else None
+        applied = archive.upgrade(backup_to=target)
+        return UpgradeReport(str(db), before, archive.schema_version, tuple(applied), str(target) if target else None)
 
 
 def _stoppable_sleep(stop: threading.Event | None) -> dict[str, Any]:
@@ -92,9 +92,11 @@ def open_pipeline(
     """
     archive = open_writer(settings)
     try:
-        with archive.writer_lock(settings.archive.lock_timeout_seconds, command=command):
-            with Fetcher(settings.fetch, transport=transport, **_stoppable_sleep(stop)) as fetcher:
-                yield Pipeline(settings, archive, fetcher, progress=progress, stop=stop)
+        with (
+            archive.writer_lock(settings.archive.lock_timeout_seconds, command=command),
+            Fetcher(settings.fetch, transport=transport, **_stoppable_sleep(stop)) as fetcher,
+        ):
+            yield Pipeline(settings, archive, fetcher, progress=progress, stop=stop)
     finally:
         archive.close()
 

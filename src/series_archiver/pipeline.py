@@ -35,7 +35,7 @@ import logging
 import sqlite3
 import threading
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -130,8 +130,8 @@ class Pipeline:
                     result.counts.failed += 1
                     result.counts.failures.append((where, f"discovery of {series.name!r} failed ({type(exc).__name__}: {exc}); a list page may be malformed"))
                     continue
-                for exc in found.errors:
-                    self._record_failure(exc.url, exc, result)
+                for error in found.errors:
+                    self._record_failure(error.url, error, result)
                 # Installments in series order (a list shows the newest first), so new
                 # articles get their ids in reading order: ① before ②. The sort is
                 # stable: the main site's link, listed first, stays ahead of its copies.
@@ -463,7 +463,7 @@ class Pipeline:
             )
             return
         start = 0
-        for end, capture_id in zip(ends, capture_ids):
+        for end, capture_id in zip(ends, capture_ids, strict=True):  # lengths checked above
             last = end == len(attempts)
             self.archive.log_attempts(
                 attempts[start:end], run_id=run_id, final_outcome=outcome if last else None, article_id=article_id, capture_id=capture_id
@@ -650,5 +650,5 @@ def _iso(when: datetime) -> str:
     return when.isoformat(timespec="seconds")
 
 
-def _synthetic_attempt(url: str, now: datetime, error: str) -> Iterable[Attempt]:
+def _synthetic_attempt(url: str, now: datetime, error: str) -> tuple[Attempt, ...]:
     return (Attempt(url=url, started_at=now, attempt=1, status=None, outcome="error", error=error),)

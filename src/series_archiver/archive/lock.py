@@ -14,8 +14,8 @@ import os
 import socket
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import datetime, timezone
+from contextlib import contextmanager, suppress
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -52,16 +52,14 @@ def writer_lock(db_path: Path, timeout: float, *, command: str = "") -> Iterator
             "pid": os.getpid(),
             "host": socket.gethostname(),
             "command": command or " ".join(sys.argv[:2]),
-            "since": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "since": datetime.now(UTC).isoformat(timespec="seconds"),
         }
         # Written whole then renamed: a waiting process never reads half a holder.
         write_json_atomic(holder_path, holder)
         yield
     finally:
-        try:
+        with suppress(FileNotFoundError):
             holder_path.unlink()
-        except FileNotFoundError:
-            pass
         lock.release()
 
 

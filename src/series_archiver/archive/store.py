@@ -30,7 +30,7 @@ import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +49,7 @@ log = logging.getLogger("series_archiver")
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def iso(when: datetime | None) -> str | None:
@@ -57,7 +57,7 @@ def iso(when: datetime | None) -> str | None:
     if when is None:
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
+        when = when.replace(tzinfo=UTC)
     return when.isoformat(timespec="seconds")
 
 
@@ -275,7 +275,7 @@ class Archive:
         """Rows of a query as dicts keyed by column name."""
         cur = self.conn.execute(sql, params)
         names = [d[0] for d in cur.description]
-        return [dict(zip(names, r)) for r in cur.fetchall()]
+        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
     def _update(self, table: str, key: str, value: Any, row: dict[str, Any]) -> None:
         sets = ", ".join(f"{c} = ?" for c in row)
@@ -482,7 +482,7 @@ class Archive:
         row = cur.fetchone()
         if row is None:
             return None
-        return dict(zip([d[0] for d in cur.description], row))
+        return dict(zip([d[0] for d in cur.description], row, strict=True))
 
     def current_version(self, article_id: int) -> StoredVersion | None:
         row = self.version_row(article_id)
@@ -598,7 +598,7 @@ class Archive:
         cur = self.conn.execute("SELECT * FROM versions ORDER BY article_id, version")
         names = [d[0] for d in cur.description]
         for values in cur.fetchall():
-            yield _stored_version(dict(zip(names, values)))
+            yield _stored_version(dict(zip(names, values, strict=True)))
 
     def add_change(self, row: dict[str, Any]) -> None:
         self._insert("changes", row)
@@ -671,7 +671,7 @@ class Archive:
         return out
 
     def integrity_ok(self) -> bool:
-        return self.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        return bool(self.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok")
 
 
 def _stored_version(row: dict[str, Any]) -> StoredVersion:
