@@ -10,7 +10,7 @@ from series_archiver import dedupe
 from series_archiver.dedupe import find_duplicate, fingerprint
 from series_archiver.models import Article, Block
 from series_archiver.settings import load_settings
-from series_archiver.textfold import shingles, similarity, to_simplified
+from series_archiver.textfold import fold, shingles, similarity, to_simplified
 
 SETTINGS = load_settings().dedupe
 TEXT = "示例市的工廠今年擴建了第三條生產線，訂單已經排到明年。" * 8
@@ -41,11 +41,11 @@ def test_another_rendering_is_found_and_the_best_match_wins() -> None:
         fingerprint(2, "系列", 2, "", TEXT + "多一句。", SETTINGS),
         fingerprint(3, "系列", 2, "", TEXT, SETTINGS),
     ]
-    found = find_duplicate(article(to_simplified(TEXT)), "系列", 2, known, SETTINGS)
+    found = find_duplicate(fold(to_simplified(TEXT)), "系列", 2, known, SETTINGS)
     assert found is not None and found[0] == 3 and found[1] == pytest.approx(1.0)
-    assert find_duplicate(article(TEXT), "系列", 1, known, SETTINGS) is None  # numbers must agree
-    assert find_duplicate(article(TEXT), "別的系列", None, known, SETTINGS) is None
-    unnumbered = find_duplicate(article(TEXT), "系列", None, known, SETTINGS)
+    assert find_duplicate(fold(TEXT), "系列", 1, known, SETTINGS) is None  # numbers must agree
+    assert find_duplicate(fold(TEXT), "別的系列", None, known, SETTINGS) is None
+    unnumbered = find_duplicate(fold(TEXT), "系列", None, known, SETTINGS)
     assert unnumbered is not None and unnumbered[0] == 3
     assert unnumbered[1] == similarity(frozenset(shingles(TEXT)), known[2].shingles)
 
@@ -53,9 +53,9 @@ def test_another_rendering_is_found_and_the_best_match_wins() -> None:
 def test_nothing_is_shingled_when_no_article_could_match(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[str] = []
     real = dedupe.shingles
-    monkeypatch.setattr(dedupe, "shingles", lambda text, size=5: calls.append(text) or real(text, size))
+    monkeypatch.setattr(dedupe, "shingles", lambda text, size=5, **kw: calls.append(text) or real(text, size, **kw))
     known = [fingerprint(n, "系列", n, "", f"{OTHER}{n}", SETTINGS) for n in range(1, 50)]
-    assert find_duplicate(article(TEXT), "系列", 99, known, SETTINGS) is None
+    assert find_duplicate(fold(TEXT), "系列", 99, known, SETTINGS) is None
     assert calls == []  # neither the new article nor any of the 49 known ones
-    assert find_duplicate(article(TEXT), "系列", 5, known, SETTINGS) is None
+    assert find_duplicate(fold(TEXT), "系列", 5, known, SETTINGS) is None
     assert len(calls) == 2  # the new article and installment 5

@@ -15,7 +15,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from .models import Article
 from .settings import DedupeSettings
 from .textfold import fold, shingles, similarity
 
@@ -57,13 +56,16 @@ def fingerprint(article_id: int, series: str, installment: int | None, title: st
 
 
 def find_duplicate(
-    article: Article,
+    folded_text: str,
     series: str,
     installment: int | None,
     known: Iterable[Fingerprint],
     settings: DedupeSettings,
 ) -> tuple[int, float] | None:
-    """The archived article this one is another rendering of, with its similarity."""
+    """The archived article this one is another rendering of, with its similarity.
+
+    ``folded_text``: the new article's text, already folded (``versions.Reading``).
+    """
     mine: frozenset[int] | None = None  # only shingled when some article could match
     best: tuple[int, float] | None = None
     for fp in known:
@@ -72,7 +74,7 @@ def find_duplicate(
         if installment is not None and fp.installment is not None and installment != fp.installment:
             continue
         if mine is None:
-            mine = frozenset(shingles(article.text, settings.shingle_size))
+            mine = frozenset(shingles(folded_text, settings.shingle_size, folded=True))
         score = similarity(mine, fp.shingles)
         if score >= settings.similarity and (best is None or score > best[1]):
             best = (fp.article_id, score)

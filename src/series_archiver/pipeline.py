@@ -489,7 +489,7 @@ class Pipeline:
         self, work: _Work, article: Article, reading: Reading, match: SeriesMatch, capture_ids: list[int], result: PassResult, now: datetime
     ) -> tuple[int, str]:
         """A URL seen for the first time: another rendering of a known article, or a new one."""
-        duplicate = find_duplicate(article, match.series, match.installment, self._known(), self.settings.dedupe)
+        duplicate = find_duplicate(reading.folded_text, match.series, match.installment, self._known(), self.settings.dedupe)
         if duplicate is not None:
             article_id, score = duplicate
             # Another rendering of an archived article: a new URL, never a new version.

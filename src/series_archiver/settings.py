@@ -40,6 +40,12 @@ class ArchiveSettings:
     backup_before_upgrade: bool = True
 
 
+def _site_domains() -> tuple[str, ...]:
+    from .sites import domains  # site knowledge stays in sites/
+
+    return domains()
+
+
 @dataclass(frozen=True)
 class FetchSettings:
     user_agent: str = "series-archiver/0.1"
@@ -53,7 +59,8 @@ class FetchSettings:
     max_in_flight_per_host: int = 1
     workers: int = 4
     respect_robots: bool = True
-    allowed_hosts: tuple[str, ...] = ("takungpao.com", "takungpao.com.hk", "tkww.hk")
+    # The packaged defaults.toml names the hosts; without a file, every registered site's domains.
+    allowed_hosts: tuple[str, ...] = field(default_factory=lambda: _site_domains())
 
     def host_allowed(self, host: str) -> bool:
         """True for an allowed host or any subdomain of one (www.takungpao.com)."""

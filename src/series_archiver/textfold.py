@@ -32,6 +32,7 @@ __all__ = [
     "similarity",
     "to_simplified",
     "to_traditional",
+    "convert",
 ]
 
 # --- normalize ------------------------------------------------------------
@@ -124,6 +125,11 @@ def _converter(config: str) -> opencc.OpenCC:
         return _converters[config]
 
 
+def convert(config: str, text: str) -> str:
+    """``text`` through OpenCC's ``config`` (``s2twp.json`` …), with the one converter cache of the package."""
+    return str(_converter(config).convert(text))
+
+
 def fold(text: str) -> str:
     """The comparison form: half-width, simplified, lower-case, quotes and dashes unified, no whitespace.
 
@@ -151,7 +157,7 @@ def fold_key(text: str) -> str:
 # --- near-duplicates ------------------------------------------------------
 
 
-def shingles(text: str, size: int = 5) -> set[int]:
+def shingles(text: str, size: int = 5, *, folded: bool = False) -> set[int]:
     """CRC-32 of every ``size``-character run of ``fold(text)``.
 
     The hash is stable across processes (unlike ``hash()``), so shingles may be
@@ -159,13 +165,14 @@ def shingles(text: str, size: int = 5) -> set[int]:
     """
     if size < 1:
         raise ValueError(f"shingle size must be at least 1, not {size}")
-    folded = fold(text)
     if not folded:
+        text = fold(text)
+    if not text:
         return set()
     # UTF-32 gives every character four bytes: a shingle is a plain byte slice.
-    data = folded.encode("utf-32-le")
+    data = text.encode("utf-32-le")
     width = 4 * size
-    if len(folded) <= size:
+    if len(text) <= size:
         return {zlib.crc32(data)}
     crc32 = zlib.crc32
     return {crc32(data[i : i + width]) for i in range(0, len(data) - width + 4, 4)}

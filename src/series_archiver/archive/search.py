@@ -34,12 +34,10 @@ import json
 import re
 import sqlite3
 from collections.abc import Sequence
-from functools import cache, lru_cache
+from functools import lru_cache
 from typing import Any
 
-import opencc
-
-from ..textfold import fold
+from ..textfold import convert, fold
 from .sqlscript import run_script
 from .views import INSTALLMENT_ORDER
 
@@ -167,11 +165,6 @@ def fold_document(title: str | None, byline: str | None, text: str | None, capti
     return "\n".join(f for f in folded if f)
 
 
-@cache
-def _opencc(config: str) -> opencc.OpenCC:
-    return opencc.OpenCC(config)
-
-
 @lru_cache(maxsize=256)
 def query_terms(query: str) -> tuple[tuple[str, ...], ...]:
     """The query's terms (split on spaces), each as its folded variants.
@@ -182,7 +175,7 @@ def query_terms(query: str) -> tuple[tuple[str, ...], ...]:
     terms = []
     for raw in (query or "").split():
         variants: list[str] = []
-        for form in (raw, _opencc("s2twp.json").convert(raw), _opencc("tw2sp.json").convert(raw)):
+        for form in (raw, convert("s2twp.json", raw), convert("tw2sp.json", raw)):
             folded = fold(form)
             if folded and folded not in variants:
                 variants.append(folded)

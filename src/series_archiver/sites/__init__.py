@@ -45,6 +45,7 @@ __all__ = [
     "has_article_id",
     "is_article_url",
     "is_takedown_redirect",
+    "domains",
     "mirror_groups",
     "parse_site_time",
     "url_rank",
@@ -60,6 +61,11 @@ NEXT_PAGE_WORDS = ("下一页", "下一頁", "下頁", "下页", "Next", "next")
 # Host ranking for the primary URL: the versions of an article are read from
 # its primary URL, the main site before its mirror before the e-paper.
 ROLE_RANK = {"page": 0, "mirror": 1, "epaper": 2, "copy": 3, "other": 4}
+
+
+def domains() -> tuple[str, ...]:
+    """Every registered site's domains (a host is of a site when it is one of them or below one)."""
+    return tuple(sorted({suffix for site in SITES for suffix, _role in site.host_roles}))
 
 
 def is_article_url(url: str) -> bool:
