@@ -145,11 +145,11 @@ def test_a_new_archive_has_the_same_schema_as_an_upgraded_one(old_db: Path, tmp_
 
 def test_a_failing_step_is_rolled_back_whole_and_the_archive_stays_at_the_last_good_step(old_db: Path) -> None:
     def broken(conn: sqlite3.Connection) -> None:
-        conn.execute("ALTER TABLE articles ADD COLUMN section TEXT")
-        conn.execute("UPDATE articles SET section = 'news'")
+        conn.execute("ALTER TABLE articles ADD COLUMN test_note TEXT")
+        conn.execute("UPDATE articles SET test_note = 'x'")
         raise sqlite3.OperationalError("disk I/O error (simulated)")
 
-    steps = (*STEPS, Step(SCHEMA_VERSION + 1, "articles_section", broken))
+    steps = (*STEPS, Step(SCHEMA_VERSION + 1, "test_broken", broken))
     conn = sqlite3.connect(old_db, isolation_level=None)
     from series_archiver.archive.search import register_functions
 
@@ -157,7 +157,7 @@ def test_a_failing_step_is_rolled_back_whole_and_the_archive_stays_at_the_last_g
     with pytest.raises(sqlite3.OperationalError):
         migrate(conn, steps)
     assert int(conn.execute("PRAGMA user_version").fetchone()[0]) == SCHEMA_VERSION
-    assert "section" not in [r[1] for r in conn.execute("PRAGMA table_info(articles)")]
+    assert "test_note" not in [r[1] for r in conn.execute("PRAGMA table_info(articles)")]
     names = [r[0] for r in conn.execute("SELECT name FROM _sqlite_migrations")]
     assert step_name(steps[-1]) not in names and step_name(STEPS[-1]) in names
     conn.close()
@@ -166,10 +166,10 @@ def test_a_failing_step_is_rolled_back_whole_and_the_archive_stays_at_the_last_g
 def test_a_later_step_adding_a_column_upgrades_the_fixture_and_keeps_its_rows(old_db: Path) -> None:
     """What the next schema change will do: one step appended, the fixture still upgrading."""
 
-    def add_section(conn: sqlite3.Connection) -> None:
-        conn.execute("ALTER TABLE articles ADD COLUMN section TEXT")
+    def add_note(conn: sqlite3.Connection) -> None:
+        conn.execute("ALTER TABLE articles ADD COLUMN test_note TEXT")
 
-    steps = (*STEPS, Step(SCHEMA_VERSION + 1, "articles_section", add_section))
+    steps = (*STEPS, Step(SCHEMA_VERSION + 1, "test_note", add_note))
     before = rows(old_db, "articles")
     conn = sqlite3.connect(old_db, isolation_level=None)
     from series_archiver.archive.search import register_functions
@@ -178,7 +178,7 @@ def test_a_later_step_adding_a_column_upgrades_the_fixture_and_keeps_its_rows(ol
     applied = migrate(conn, steps)
     assert applied == [step_name(s) for s in steps]
     assert int(conn.execute("PRAGMA user_version").fetchone()[0]) == SCHEMA_VERSION + 1
-    conn.execute("UPDATE articles SET section = 'news' WHERE id = 1")
+    conn.execute("UPDATE articles SET test_note = 'x' WHERE id = 1")
     conn.close()
     assert rows(old_db, "articles") == before
 
