@@ -557,8 +557,8 @@ class Pipeline:
         earlier = [(n, Reading.of(t, x)) for n, t, x in self.archive.original_versions(article_id, derivation_id)]
         restores = restored_version(reading, earlier)
         number = self.archive.add_version(
-            article_id, article, content_hash=reading.key, captured_at=now, url=work.url, capture_ids=capture_ids,
-            derivation_id=derivation_id, restores=restores,
+            article_id, _with_text(article, outcome.text), content_hash=reading.key, captured_at=now, url=work.url,
+            capture_ids=capture_ids, derivation_id=derivation_id, restores=restores,
         )
         summary = outcome.diff.summary()
         self.archive.add_change(
@@ -639,6 +639,15 @@ class Pipeline:
         for i, fp in enumerate(known):
             if fp.article_id == article_id:
                 known[i] = fingerprint(article_id, fp.series, fp.installment, article.title, article.text, self.settings.dedupe)
+
+
+def _with_text(article: Article, text: Reading) -> Article:
+    """The article with the decided title and block texts (the page's content, the previous rendering)."""
+    lines = text.text.split("\n")
+    if len(lines) != len(article.blocks):  # a block holding a line break: keep the page's own text
+        return article
+    blocks = tuple(dataclasses.replace(block, text=line) for block, line in zip(article.blocks, lines, strict=True))
+    return dataclasses.replace(article, title=text.title, blocks=blocks)
 
 
 def _speculative(work: _Work, state: UrlState | None) -> bool:

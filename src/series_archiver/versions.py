@@ -27,6 +27,7 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from .align import keep_rendering
 from .diff import TextDiff, diff_texts
 from .models import Article, document_text
 from .settings import QualitySettings
@@ -42,6 +43,7 @@ __all__ = [
     "Outcome",
     "decide",
     "restored_version",
+    "in_rendering",
     "check_quality",
 ]
 
@@ -97,9 +99,16 @@ class SecondaryChanged:
 
 @dataclass(frozen=True)
 class NewVersion:
-    """An edit: ``diff`` is from ``base`` (the current version as the running code reads it) to the new text."""
+    """An edit: the text to store, and its diff from ``base``.
+
+    ``base`` is the current version as the running code reads its pages, in
+    the current version's stored rendering; ``text`` is the new capture's
+    content in that same rendering wherever the content did not change
+    (align.py), so ``diff`` holds the site's edit and nothing else.
+    """
 
     base: Reading
+    text: Reading
     diff: TextDiff
 
 
@@ -128,11 +137,22 @@ def decide(new: Reading, current: Current, *, url_key: str | None, is_primary: b
         return Unchanged("rederived")
     if not is_primary:
         return SecondaryChanged()
-    base = current.rederived
-    diff = diff_texts(base.document, new.document)
-    if diff.chars_added == 0 and diff.chars_removed == 0:
+    base = in_rendering(current.stored, current.rederived)
+    text = in_rendering(base, new)
+    diff = diff_texts(base.document, text.document)
+    if not diff.changed:
         return Unchanged("empty-diff")
-    return NewVersion(base, diff)
+    return NewVersion(base, text, diff)
+
+
+def in_rendering(previous: Reading, new: Reading) -> Reading:
+    r"""``new``'s content in ``previous``' rendering wherever a line's content is unchanged (align.py).
+
+    >>> in_rendering(Reading.of("標題", "華為 １萬億\n乙"), Reading.of("标题", "华为1万亿\n丙")).document
+    '標題\n華為 １萬億\n丙'
+    """
+    lines = keep_rendering([previous.title, *previous.text.split("\n")], [new.title, *new.text.split("\n")])
+    return Reading(lines[0], "\n".join(lines[1:]), new.folded_title, new.folded_text)
 
 
 def restored_version(new: Reading, earlier: Iterable[tuple[int, Reading]]) -> int | None:
