@@ -9,16 +9,20 @@ back, must change nothing.
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
 from series_archiver.archive import Archive
+from series_archiver.archive.search import register_functions
 from series_archiver.demo.replica import ReplicaSite
 from series_archiver.diff import diff_texts
 from series_archiver.history import read_diff
+from series_archiver.rederive import realign_archive
 from series_archiver.settings import Settings
 from series_archiver.textfold import fold, to_simplified
 
@@ -137,3 +141,46 @@ def test_a_rendering_change_alone_is_no_version_and_changes_no_stored_text(crawl
     result = crawled.crawl()
     assert result.counts.new_versions == 0 and result.events == []
     assert latest(crawled.settings)[1] == first_text
+
+
+def test_rederive_realign_fixes_an_archive_whose_versions_kept_each_renderings(crawled: Crawler) -> None:
+    """What 0.1 stored: a version in the rendering its capture had, and a diff counting that rendering."""
+    settings = crawled.settings
+    article_id = latest(settings)[0]
+    crawled.site.edit(A2, "凌晨四點", "凌晨五點")
+    assert crawled.crawl().counts.new_versions == 1
+    _, edited, _ = latest(settings)
+    with sqlite3.connect(settings.archive.db) as conn:
+        register_functions(conn)  # the search index's triggers fold the text
+        v2_id, blocks_json = conn.execute("SELECT id, blocks FROM versions WHERE article_id = ? AND version = 2", (article_id,)).fetchone()
+        blocks = [[kind, to_simplified(text) if i < 8 else text] for i, (kind, text) in enumerate(json.loads(blocks_json))]
+        text = "\n".join(t for _, t in blocks)
+        conn.execute(
+            "UPDATE versions SET text = ?, blocks = ? WHERE id = ?", (text, json.dumps(blocks, ensure_ascii=False), v2_id)
+        )
+        conn.execute("UPDATE changes SET chars_added = 241, chars_removed = 241 WHERE article_id = ? AND to_version = 2", (article_id,))
+    dry = realign_archive(settings, dry_run=True)
+    assert dry.versions_realigned == 1 and latest(settings)[1] == text, "a dry run changes nothing"
+    done = realign_archive(settings)
+    assert (done.versions_realigned, done.changes_recomputed) == (1, 1)
+    _, realigned, change = latest(settings)
+    assert realigned == edited
+    assert (change["chars_added"], change["chars_removed"]) == (1, 1)
+    with sqlite3.connect(settings.archive.db) as conn:
+        assert conn.execute("SELECT count(*) FROM versions WHERE article_id = ?", (article_id,)).fetchone()[0] == 2
+    again = realign_archive(settings)
+    assert (again.versions_realigned, again.changes_recomputed) == (0, 0)
+    assert crawled.crawl().counts.new_versions == 0
+
+
+def test_rederive_realign_leaves_the_0_1_0_fixture_as_it_is(tmp_path: Path) -> None:
+    import shutil
+
+    from series_archiver.demo import demo_settings
+
+    from .test_migrations import FIXTURE
+
+    db = tmp_path / "series.db"
+    shutil.copy(FIXTURE, db)
+    done = realign_archive(demo_settings(db))
+    assert (done.versions_checked, done.versions_realigned, done.changes_recomputed) == (2, 0, 0)

@@ -1,5 +1,5 @@
 """``python -m series_archiver`` is the same as the ``series-archiver`` command."""
 
-from .cli import main
+from .entry import main
 
 main()

@@ -551,19 +551,36 @@ def upgrade(config: Path | None, db: Path | None, backup: Path | None, no_backup
 @cli.command()
 @common_options
 @click.option("--dry-run", is_flag=True, help="Report only; record nothing.")
+@click.option(
+    "--realign", is_flag=True, help="Instead: give each version its predecessor's rendering where its content is unchanged, and recompute the diffs."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print checked, same, changed, unreadable and the versions that differ as JSON.")
-def rederive(config: Path | None, db: Path | None, dry_run: bool, as_json: bool) -> None:
+def rederive(config: Path | None, db: Path | None, dry_run: bool, realign: bool, as_json: bool) -> None:
     """Read every version again from its stored pages with this release's code.
 
     Reports which versions this release reads differently from the release
     that archived them (a change of extraction, cleaning or folding, never an
     edit of the site: nothing becomes a version). Without --dry-run, records
-    each reading, so later passes compare new captures with it.
+    each reading, so later passes compare new captures with it. --realign
+    re-aligns archives made before 0.2, whose versions kept each capture's
+    rendering, so their diffs show the edits alone.
 
     Example: series-archiver rederive --dry-run
     """
-    from .rederive import rederive_archive
+    from .rederive import realign_archive, rederive_archive
 
+    if realign:
+        with errors_to_exit():
+            done = realign_archive(_settings(config, db), dry_run=dry_run)
+        if as_json:
+            _echo_json(done.as_json())
+        else:
+            would = "would be" if dry_run else "were"
+            click.echo(
+                f"{done.versions_checked} later versions checked in {done.db}: {done.versions_realigned} {would} given their "
+                f"predecessor's rendering, {done.changes_recomputed} diffs recomputed; no version was added"
+            )
+        return
     with errors_to_exit():
         report = rederive_archive(_settings(config, db), dry_run=dry_run)
     if as_json:

@@ -19,12 +19,13 @@ from typing import Any
 from . import derivation
 from .archive import Archive, utcnow
 from .core import open_writer
-from .diff import diff_texts
+from .diff import diff_texts, render_html
 from .errors import ExtractError, StoreError
+from .models import StoredVersion
 from .settings import Settings
-from .versions import Reading
+from .versions import Reading, in_rendering
 
-__all__ = ["RederivedVersion", "RederiveReport", "rederive_archive"]
+__all__ = ["RederivedVersion", "RederiveReport", "rederive_archive", "RealignReport", "realign_archive"]
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,75 @@ def rederive_archive(
     finally:
         archive.close()
     return RederiveReport(str(settings.archive.db), running.digest, dict(running.components), dry_run, tuple(results))
+
+
+@dataclass(frozen=True)
+class RealignReport:
+    db: str
+    dry_run: bool
+    versions_checked: int
+    versions_realigned: int
+    changes_recomputed: int
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "db": self.db,
+            "dry_run": self.dry_run,
+            "versions_checked": self.versions_checked,
+            "versions_realigned": self.versions_realigned,
+            "changes_recomputed": self.changes_recomputed,
+        }
+
+
+def realign_archive(settings: Settings, *, dry_run: bool = False) -> RealignReport:
+    """Re-align the stored texts of archives made before 0.2 (which kept each capture's rendering).
+
+    For each article, every version after the first takes its predecessor's
+    rendering wherever its content is unchanged (versions.in_rendering), and
+    the diff of the change that made it is computed again, so ``log``,
+    ``diff`` and Datasette show the edits alone. Content hashes, captures and
+    version numbers stay; no version is added or removed. One transaction per
+    article.
+    """
+    checked = realigned = recomputed = 0
+    archive = open_writer(settings)
+    try:
+        with archive.writer_lock(settings.archive.lock_timeout_seconds, command="rederive --realign"):
+            by_article: dict[int, list[StoredVersion]] = {}
+            for version in archive.all_versions():
+                by_article.setdefault(version.article_id, []).append(version)
+            for versions in by_article.values():
+                with nullcontext() if dry_run else archive.transaction():
+                    previous = Reading.of(versions[0].title, versions[0].text)
+                    for version in versions[1:]:
+                        checked += 1
+                        stored = Reading.of(version.title, version.text)
+                        aligned = in_rendering(previous, stored)
+                        blocks = archive.version_blocks(version.id)
+                        lines = aligned.text.split("\n")
+                        if aligned.document != stored.document and len(lines) == len(blocks):
+                            realigned += 1
+                            if not dry_run:
+                                archive.replace_version_text(
+                                    version, aligned.title, [(kind, line) for (kind, _), line in zip(blocks, lines, strict=True)]
+                                )
+                        else:
+                            aligned = stored
+                        diff = diff_texts(previous.document, aligned.document)
+                        summary = (f"restores version {version.restores}: " if version.restores else "") + diff.summary()
+                        if dry_run or archive.replace_change_diff(
+                            version.article_id,
+                            version.version,
+                            chars_added=diff.chars_added,
+                            chars_removed=diff.chars_removed,
+                            summary=summary,
+                            diff_html=render_html(diff),
+                        ):
+                            recomputed += 0 if dry_run else 1
+                        previous = aligned
+    finally:
+        archive.close()
+    return RealignReport(str(settings.archive.db), dry_run, checked, realigned, recomputed)
 
 
 def _record(archive: Archive, version_id: int, reading: Reading, running: derivation.Derivation) -> None:

@@ -600,6 +600,41 @@ class Archive:
         for values in cur.fetchall():
             yield _stored_version(dict(zip(names, values, strict=True)))
 
+    def version_blocks(self, version_id: int) -> list[tuple[str, str]]:
+        """(kind, text) of each block of a version, in order."""
+        row = self.conn.execute("SELECT blocks FROM versions WHERE id = ?", (version_id,)).fetchone()
+        return [(kind, text) for kind, text in json.loads(row[0])] if row else []
+
+    def replace_version_text(self, version: StoredVersion, title: str, blocks: Sequence[tuple[str, str]]) -> None:
+        """Store another rendering of the same content for a version (``rederive --realign``); its hash stays."""
+        text = "\n".join(t for _, t in blocks)
+        self._update(
+            "versions",
+            "id",
+            version.id,
+            {
+                "title": title,
+                "text": text,
+                "paragraphs": json.dumps([t for k, t in blocks if k == "paragraph"], ensure_ascii=False),
+                "headings": json.dumps([t for k, t in blocks if k == "heading"], ensure_ascii=False),
+                "blocks": json.dumps([[k, t] for k, t in blocks], ensure_ascii=False),
+                "chars": len(text),
+            },
+        )
+        self.conn.execute(
+            "UPDATE articles SET title = ? WHERE id = ? AND current_version = ?", (title, version.article_id, version.version)
+        )
+
+    def replace_change_diff(self, article_id: int, to_version: int, *, chars_added: int, chars_removed: int, summary: str, diff_html: str) -> bool:
+        """Rewrite the diff of the edit or restore that made ``to_version``; True when it changed."""
+        cur = self.conn.execute(
+            "UPDATE changes SET chars_added = ?, chars_removed = ?, summary = ?, diff_html = ? "
+            "WHERE article_id = ? AND to_version = ? AND kind IN ('edit', 'restore') "
+            "AND (chars_added IS NOT ? OR chars_removed IS NOT ? OR summary IS NOT ? OR diff_html IS NOT ?)",
+            (chars_added, chars_removed, summary, diff_html, article_id, to_version, chars_added, chars_removed, summary, diff_html),
+        )
+        return cur.rowcount > 0
+
     def add_change(self, row: dict[str, Any]) -> None:
         self._insert("changes", row)
 

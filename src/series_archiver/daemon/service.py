@@ -38,6 +38,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from .. import core
 from ..archive import Archive, iso, utcnow
 from ..archive.runs import running_runs
+from ..entry import pending_stop
 from ..errors import (
     ArchiverError,
     ConfigError,
@@ -184,6 +185,14 @@ class Daemon:
         """
         restore = self._install_signals()
         try:
+            early = pending_stop()
+            if early:
+                self.request_stop(early)
+            if self.stop_reason:
+                # Stopped before the first pass could start: nothing was opened, locked or recorded.
+                event(logging.INFO, "daemon_stopping", None, f"{self.stop_reason} before the first pass: nothing to end")
+                event(logging.INFO, "daemon_stopped", None, "no pass run; the archive was not opened")
+                return 0
             if once:
                 return self._run_once()
             return self._run_scheduled(now=now)
