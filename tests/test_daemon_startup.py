@@ -30,7 +30,7 @@ def test_a_stop_signal_during_start_up_exits_0_and_leaves_nothing_behind(
     proc = start_cli(replica, config, "daemon", "--now")
     time.sleep(after)
     proc.send_signal(sig)
-    out, err = proc.communicate(timeout=60)
+    _, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, f"exit {proc.returncode} after a {sig.name} at {after}s: {err[-2000:]}"
     assert "daemon_stopping" in err and "daemon_stopped" in err, err[-2000:]
     assert not db.with_name("series.db.holder").exists()
