@@ -230,12 +230,12 @@ class Pipeline:
             attempts.extend(first.attempts)
             if first.not_modified:
                 return _Work(url, candidate, tuple(pages), attempts=tuple(attempts))
-            extracted = [extract(first.text, url)]
+            extracted = [extract(first.text, url, sites=self.settings.site_profiles)]
             for next_url in extracted[0].next_pages:
                 page = self.fetcher.fetch(next_url)
                 pages.append(page)
                 attempts.extend(page.attempts)
-                extracted.append(extract(page.text, next_url))
+                extracted.append(extract(page.text, next_url, sites=self.settings.site_profiles))
             article = clean(extracted)
             return _Work(url, candidate, tuple(pages), article, Reading.of(article.title, article.text), attempts=tuple(attempts))
         except FetchError as exc:
@@ -584,7 +584,7 @@ class Pipeline:
     # --- derivations: the current version as this release reads it -------------------
 
     def _derivation_id(self, now: datetime) -> int:
-        running = derivation.current()
+        running = derivation.current(self.settings.sites)
         return self.archive.derivation_id(running.digest, running.as_json(), now)
 
     def _cached_rederivation(self, version: StoredVersion) -> Reading | None:
@@ -592,7 +592,7 @@ class Pipeline:
         # Even a version of the running derivation is read again before an edit
         # is recorded (once: the reading is kept): an edit is then always
         # confirmed against the stored pages, never against a stored text alone.
-        running = self.archive.find_derivation(derivation.current().digest)
+        running = self.archive.find_derivation(derivation.current(self.settings.sites).digest)
         if running is None:
             return None
         recorded = self.archive.rederivation(version.id, running)
@@ -605,7 +605,7 @@ class Pipeline:
         the stored text: the comparison then is with what was archived.
         """
         try:
-            article = derive(self.archive.stored_pages(version.capture_ids))
+            article = derive(self.archive.stored_pages(version.capture_ids), sites=self.settings.site_profiles)
         except ExtractError as exc:
             log.warning("version %s of #%s cannot be read again from its pages (%s); comparing with its stored text", version.version, version.article_id, exc)
             return Reading.of(version.title, version.text)
