@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from typing import ClassVar
 
 from .errors import ExtractError
 from .models import Article, Block, BlockKind, Cleaning, Extracted
@@ -160,7 +161,7 @@ def _is_furniture(text: str, cleaning: Cleaning) -> bool:
 class _Marks:
     """Caption and byline patterns with a site's own paper names added to the built-in sites'."""
 
-    _cache: dict[tuple[tuple[str, ...], tuple[str, ...]], _Marks] = {}
+    _cache: ClassVar[dict[tuple[tuple[str, ...], tuple[str, ...]], _Marks]] = {}
 
     def __init__(self, credit: re.Pattern[str], byline: re.Pattern[str]) -> None:
         self.credit = credit

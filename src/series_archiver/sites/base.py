@@ -169,7 +169,7 @@ class Site:
     marks: TextMarks = TextMarks()
     pages: PageRule | None = None  # None: the site's articles are one page
     redirect_is_takedown: bool = True  # a redirect from an article to a URL without an article id
-    cleaning: Cleaning = Cleaning()  # the cleaning rules its pages need (none: keep the paragraphs as they are)
+    cleaning: Cleaning = field(default_factory=Cleaning)  # the cleaning rules its pages need (none: keep the paragraphs as they are)
     # Host patterns ("www.wenweipo.com", "*.wenweipo.com"): when given, only pages
     # of these hosts are this site's; when empty, its markup alone decides.
     page_hosts: tuple[str, ...] = ()

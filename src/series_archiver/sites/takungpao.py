@@ -10,10 +10,10 @@ import re
 from datetime import datetime
 
 from .base import (
+    CLEANING_RULES,
     FURNITURE,
     FURNITURE_LINES,
     HONG_KONG,
-    CLEANING_RULES,
     ArticleProfile,
     Cleaning,
     DateFormat,
