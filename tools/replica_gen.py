@@ -1543,6 +1543,229 @@ def tiny_jpeg(name: str) -> bytes:
 
 
 # ---------------------------------------------------------------------------
+# 香港文匯報 (www.wenweipo.com): an outlet no Python profile knows, read through
+# the [[sites]] table below. Its pages live under _outlets/ (a folder
+# ReplicaSite does not take for a host), served by ReplicaSite(root=...).
+# Known from public scrapers: list entries .content-story-list .story-item with
+# the link in .story-item-text > a, the time in time.publish-date printed
+# 2025-07-04 04:30:53, og:title and article:author metas, article URLs
+# /a/YYYYMM/DD/AP<24 hex>.html. The title, body and author elements are a best guess.
+# ---------------------------------------------------------------------------
+
+WWP = "https://www.wenweipo.com"
+OUTLETS = "_outlets"
+WWP_HOSTS = ("www.wenweipo.com",)
+WWP_LIST = f"{WWP}/todaywenwei/whnews/more_1.html"
+
+# The table a user writes into config.toml (the README shows the same one).
+WENWEIPO_SITE_TOML = """[[sites]]
+name = "wenweipo"
+hosts = ["www.wenweipo.com"]
+detect = "div.post-body"
+title = "h1.post-title"
+title_suffixes = [" - 香港文匯網"]
+body = "div.post-body"
+byline = "div.post-info span.author"
+time = "div.post-info time.publish-date"
+time_format = "%Y-%m-%d %H:%M:%S"
+timezone = "Asia/Hong_Kong"
+captions = "figure figcaption"
+furniture = ["div.share-bar", "div.post-related"]
+furniture_lines = ["分享到：", "相關新聞"]
+cleaning = ["print_layout", "captions", "byline_line"]
+papers = ["文匯報", "文汇报"]
+"""
+
+
+@dataclass(frozen=True)
+class WwpArticle:
+    path: str
+    title: str  # h1 and og:title
+    listed_as: str
+    published: datetime
+    byline: str
+    lines: tuple[Block, ...]  # Para, Line (kicker, byline, heading) and Img, as on the 大公報 pages
+    installment: int
+    label: str  # what a correct archive labels it
+
+    @property
+    def url(self) -> str:
+        return WWP + self.path
+
+
+def _i1_parts() -> tuple[list[Block], list[Block]]:
+    """①'s story and its 專家解讀 sidebar, split where the sidebar starts."""
+    blocks = [b for b in I1.blocks if isinstance(b, (Para, Img)) or (isinstance(b, Line) and b.role == "heading")]
+    start = next(i for i, b in enumerate(I1.blocks) if isinstance(b, Line) and b.role == "sidebar_heading")
+    story = [b for b in blocks if I1.blocks.index(b) < start and not (isinstance(b, Para) and b.role != "paragraph")]
+    sidebar = [b for b in blocks if I1.blocks.index(b) > start]
+    return story, sidebar
+
+
+_STORY, _SIDEBAR = _i1_parts()
+WWP_1 = WwpArticle(
+    path="/a/202512/15/AP693f1d09e4b0a1c2d3e4f501.html",  # 693f1d09 = 2025-12-15 04:30:33 HKT
+    # The page title lacks the label: it is in the kicker line of the body.
+    title="貿戰下中國力量①｜門檻擋不住 星河芯挺起腰桿",
+    listed_as="貿戰下中國力量①｜門檻擋不住 星河芯挺起腰桿",
+    published=datetime(2025, 12, 15, 4, 30, 33, tzinfo=HKT),
+    byline="甄假名",
+    lines=(Line("series_line", "貿戰下中國力量① 志氣篇"), *_STORY[:2], Line("byline", "香港文匯報記者 甄假名"), *_STORY[2:]),
+    installment=1,
+    label="志氣篇",
+)
+WWP_1_SIDEBAR = WwpArticle(
+    path="/a/202512/15/AP693f1d0ae4b0a1c2d3e4f502.html",
+    # Its own page names neither the series nor the label; its list entry names the installment.
+    title="專家解讀｜自主創新 從單點突破到全鏈躍升",
+    listed_as="貿戰下中國力量①｜專家解讀：自主創新 從單點突破到全鏈躍升",
+    published=datetime(2025, 12, 15, 4, 30, 34, tzinfo=HKT),
+    byline="甄假名",
+    lines=(Line("sidebar_label", "專家解讀"), *_SIDEBAR),
+    installment=1,
+    label="志氣篇",
+)
+WWP_2 = WwpArticle(
+    path="/a/202512/16/AP69406e6be4b0a1c2d3e4f503.html",
+    title="貿戰下中國力量② 底氣篇｜港口不停擺 供應鏈底氣足",
+    listed_as="貿戰下中國力量②｜港口不停擺 供應鏈底氣足",
+    published=datetime(2025, 12, 16, 4, 24, 11, tzinfo=HKT),
+    byline="賈測試",
+    lines=tuple(b for b in I2.blocks if isinstance(b, (Para, Img)) or (isinstance(b, Line) and b.role in ("heading", "byline"))),
+    installment=2,
+    label="底氣篇",
+)
+WWP_ARTICLES = (WWP_1, WWP_1_SIDEBAR, WWP_2)
+WWP_OTHER = Plain(
+    "/a/202512/16/AP69406e6ce4b0a1c2d3e4f504.html",
+    "示例灣區青年創業周開幕",
+    t(16, 10, 0, 0),
+    ("示例灣區青年創業周今日開幕，百多個初創團隊參展。", "主辦方表示，創業周為期五天，設有路演和導師諮詢環節。"),
+    host=WWP,
+)
+
+
+def _wwp_image(picture: Img) -> str:
+    return (f'<figure><img src="{E(WWP + "/images" + picture.src.split("/2025", 1)[1])}" alt="">'
+            f"<figcaption>{E(picture.caption_text)}</figcaption></figure>")
+
+
+def _wwp_images(art: WwpArticle) -> list[Img]:
+    return [x for b in art.lines for x in ([b] if isinstance(b, Img) else [c for c in b.at_cut if c] if isinstance(b, Para) else [])]
+
+
+def _wwp_body(art: WwpArticle) -> str:
+    out = []
+    for block in art.lines:
+        if isinstance(block, Img):
+            out.append(_wwp_image(block))
+        elif isinstance(block, Line):
+            out.append(f"<p><strong>{E(block.text)}</strong></p>" if block.role != "byline" else f"<p>{E(block.text)}</p>")
+        elif isinstance(block, Para):
+            # The print layout's cuts, as on the 大公報 pages: two <p> where one paragraph was cut,
+            # the picture that cut it between them.
+            for i, piece in enumerate(block.printed.split("‖")):
+                out.append(f"<p>{E(piece)}</p>")
+                if i < len(block.at_cut) and (cut := block.at_cut[i]) is not None:
+                    out.append(_wwp_image(cut))
+    out.insert(min(3, len(out)), '<div class="share-bar">分享到：<a href="javascript:;">微信</a><a href="javascript:;">Facebook</a></div>')
+    return "\n".join("          " + line for line in out)
+
+
+def wwp_page(*, path: str, title: str, published: datetime, byline: str, body: str) -> str:
+    return f"""<!DOCTYPE html>
+<html lang="zh-HK">
+<head>
+<meta charset="UTF-8">
+<!-- series-archiver replica: synthetic text and invented names, not a real article -->
+<title>{E(title)} - 香港文匯網</title>
+<meta property="og:title" content="{E(title)}">
+<meta property="og:url" content="{WWP}{path}">
+<meta property="article:author" content="{E(byline)}">
+<meta property="article:published_time" content="{published.isoformat()}">
+</head>
+<body>
+<div class="header"><a class="logo" href="{WWP}/">香港文匯網</a>
+  <nav><a href="{WWP}/todaywenwei/whnews/more_1.html">要聞</a><a href="{WWP}/todaywenwei/whHK/more_1.html">香港</a></nav>
+</div>
+<div class="main-content">
+  <div class="main-left">
+    <article class="post">
+      <h1 class="post-title">{E(title)}</h1>
+      <div class="post-info"><time class="publish-date">{published:%Y-%m-%d %H:%M:%S}</time><span class="author">作者：{E(byline)}</span></div>
+      <div class="post-body">
+{body}
+          <div class="post-related"><h4>相關新聞</h4><a href="{WWP_OTHER.url}">{E(WWP_OTHER.title)}</a></div>
+      </div>
+    </article>
+  </div>
+  <div class="main-right"><div class="hot-news"><h3>熱門新聞</h3><a href="{WWP_OTHER.url}">{E(WWP_OTHER.title)}</a></div></div>
+</div>
+<div class="footer">香港文匯網 版權所有（replica：虛構測試內容）</div>
+</body>
+</html>
+"""
+
+
+def wwp_list() -> str:
+    entries = [(a.url, a.listed_as) for a in WWP_ARTICLES] + [(WWP_OTHER.url, WWP_OTHER.title)]
+    items = "\n".join(
+        f'    <div class="story-item"><div class="story-item-text"><a href="{E(u)}">{E(ti)}</a></div></div>' for u, ti in entries
+    )
+    return f"""<!DOCTYPE html>
+<html lang="zh-HK">
+<head><meta charset="UTF-8"><!-- series-archiver replica: synthetic list page --><title>要聞 - 香港文匯網</title></head>
+<body>
+<div class="content-story-list">
+{items}
+</div>
+</body>
+</html>
+"""
+
+
+def wwp_tree() -> dict[str, bytes]:
+    files: dict[str, str | bytes] = {}
+    for art in WWP_ARTICLES:
+        files[art.url] = wwp_page(path=art.path, title=art.title, published=art.published, byline=art.byline, body=_wwp_body(art))
+        for picture in _wwp_images(art):
+            url = WWP + "/images" + picture.src.split("/2025", 1)[1]
+            files[url] = tiny_jpeg(url.rsplit("/", 1)[1])
+    files[WWP_OTHER.url] = wwp_page(path=WWP_OTHER.path, title=WWP_OTHER.title, published=WWP_OTHER.published, byline="某某",
+                                   body="\n".join(f"          <p>{E(p)}</p>" for p in WWP_OTHER.paragraphs))
+    files[WWP_LIST] = wwp_list()
+    files[f"{WWP}/robots.txt"] = ROBOTS
+    return {u: c.encode("utf-8") if isinstance(c, str) else c for u, c in files.items()}
+
+
+def wwp_manifest() -> dict[str, Any]:
+    def record(art: WwpArticle) -> dict[str, Any]:
+        story = [b for b in art.lines if isinstance(b, Para)]
+        return {
+            "url": art.url,
+            "title": art.title,
+            "listed_as": art.listed_as,
+            "installment": art.installment,
+            "label": art.label,
+            "published": art.published.isoformat(),
+            "byline": art.byline,
+            "paragraphs": [p.whole for p in story],
+            "captions": [picture.caption_text for picture in _wwp_images(art)],
+        }
+
+    return {
+        "about": "香港文匯報, archived through a [[sites]] table alone (site_toml); its hosts are under root",
+        "root": OUTLETS,
+        "hosts": [f"https://{h}" for h in WWP_HOSTS],
+        "site_toml": WENWEIPO_SITE_TOML,
+        "series": {"name": "貿戰下中國力量", "pattern": "貿戰下中國力量"},
+        "start_urls": [WWP_LIST],
+        "articles": [record(a) for a in WWP_ARTICLES],
+        "unrelated": [{"url": WWP_OTHER.url, "title": WWP_OTHER.title}],
+    }
+
+
+# ---------------------------------------------------------------------------
 # Writing the tree and the manifest
 # ---------------------------------------------------------------------------
 
@@ -1561,9 +1784,10 @@ class Tree:
     def write(self, out: Path) -> None:
         for host in HOSTS:
             shutil.rmtree(out / host, ignore_errors=True)
+        shutil.rmtree(out / OUTLETS, ignore_errors=True)
         for url, data in sorted(self.files.items()):
             host, _, path = url.split("://", 1)[1].partition("/")
-            target = out / host / path
+            target = (out / OUTLETS if host in WWP_HOSTS else out) / host / path
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
 
@@ -1690,6 +1914,7 @@ FIELD_GUIDE = {
     "edit_targets": "text that occurs exactly once on that page, for silent-edit tests",
     "robots_disallowed": "a link on a list page that robots.txt forbids: a crawl must never request it",
     "start_urls": "the list pages a crawl starts from; list_pages adds the pages reached by pagination",
+    "outlets": "other outlets, read through a [[sites]] table of config alone (site_toml), served from their root folder",
 }
 
 
@@ -1754,6 +1979,10 @@ def build() -> tuple[Tree, dict[str, Any]]:
         image_urls.append(url)
         tree.put(url, tiny_jpeg(url.rsplit("/", 1)[1]))
 
+    # 香港文匯報, a site known only from config.
+    for url, data in wwp_tree().items():
+        tree.put(url, data)
+
     listed: dict[int, list[dict[str, str]]] = {i.number: [] for i in INSTALLMENTS}
     for page_url, entries in zip(list_urls, LIST_232108, strict=True):
         for e in entries:
@@ -1794,6 +2023,7 @@ def build() -> tuple[Tree, dict[str, Any]]:
         "distractors": [{"url": d.url, "title": d.title} for d in DISTRACTORS],
         "unrelated": [{"url": a.url, "title": a.title} for a in (*UNRELATED_TKP, *UNRELATED_TKWW)],
         "images": image_urls,
+        "outlets": {"wenweipo": wwp_manifest()},
     }
     check(tree, manifest)
     return tree, manifest

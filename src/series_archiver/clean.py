@@ -2,18 +2,23 @@
 
 Print layout leaves marks in the web text: an image or a column break cuts a
 paragraph mid-sentence (even mid-word), captions (▲… 新華社) and stray caption
-fragments sit between paragraphs, the byline stands on its own line. Cleaning
-undoes those, drops page furniture, and keeps everything that is content: the
-editor's note (編者按), the pull quote, headings and the expert sidebar.
+fragments sit between paragraphs, the byline stands on its own line. Undoing
+those are rules that a site profile switches on (``Site.cleaning``, named in
+``sites.base.CLEANING_RULES``): a page read by a profile that names no rule,
+or by no profile at all, keeps its paragraphs as they are. Every page loses
+invisible characters and structural furniture (the 責任編輯 line, a pager line),
+and never a line for a word it contains; what is kept as content: the editor's
+note (編者按), the pull quote, headings and the expert sidebar.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from typing import ClassVar
 
 from .errors import ExtractError
-from .models import Article, Block, BlockKind, Extracted
+from .models import Article, Block, BlockKind, Cleaning, Extracted
 from .sites import SITES
 from .textfold import fold, normalize
 
@@ -33,23 +38,35 @@ def _names(names: Iterable[str]) -> str:
     return "|".join(re.escape(n) for n in dict.fromkeys(names))
 
 
-# The sites' own marks (sites/): every site's, on every page, as a page may be
-# a copy on another host or read by trafilatura.
-_CREDIT_PAPERS = _names(n for site in SITES for n in site.marks.credit_papers)
-_BYLINE_PAPERS = _names(n for site in SITES for n in site.marks.byline_papers)
+# The built-in sites' marks (sites/), on every page whose profile switches the
+# caption and byline rules on (a page may be a copy on another host).
+_CREDIT_NAMES = tuple(n for site in SITES for n in site.marks.credit_papers)
+_BYLINE_NAMES = tuple(n for site in SITES for n in site.marks.byline_papers)
 _TITLE_NAMES = _names(n for site in SITES for n in site.marks.title_names)
-_CREDIT = re.compile(
-    r"(新華社|新华社|中新社|法新社|路透社|美聯社|美联社|資料圖片|资料图片|網絡圖片|网络图片"
-    rf"|(?:{_CREDIT_PAPERS})?記者\S{{2,4}}攝|记者\S{{2,4}}摄|\S{{2,4}}攝)$"
-)
-_BYLINE = re.compile(
-    rf"^(?:【\s*)?(?:(?:香港)?(?:{_BYLINE_PAPERS})?(?:記者|记者|實習記者|实习记者|特約記者|特约记者)|本報記者|本报记者|文[／/]圖[：:]?|文[：:])"
-    r"\s*(?P<names>[\u3400-\u9fff·\s、]{2,40}?)(?:\s*(?:報道|报道|北京報道|北京报道))?(?:\s*】)?$"
-)
+
+
+def _credit_pattern(papers: str) -> re.Pattern[str]:
+    return re.compile(
+        r"(新華社|新华社|中新社|法新社|路透社|美聯社|美联社|資料圖片|资料图片|網絡圖片|网络图片"
+        rf"|(?:{papers})?記者\S{{2,4}}攝|记者\S{{2,4}}摄|\S{{2,4}}攝)$"
+    )
+
+
+def _byline_pattern(papers: str) -> re.Pattern[str]:
+    return re.compile(
+        rf"^(?:【\s*)?(?:(?:香港)?(?:{papers})?(?:記者|记者|實習記者|实习记者|特約記者|特约记者)|本報記者|本报记者|文[／/]圖[：:]?|文[：:])"
+        r"\s*(?P<names>[\u3400-\u9fff·\s、]{2,40}?)(?:\s*(?:報道|报道|北京報道|北京报道))?(?:\s*】)?$"
+    )
+
+
+_CREDIT = _credit_pattern(_names(_CREDIT_NAMES))
+_BYLINE = _byline_pattern(_names(_BYLINE_NAMES))
 _TITLE_SITE_NAME = re.compile(rf"\s*[_\-－|｜]\s*({_TITLE_NAMES})\s*$")
+# Furniture by structure, on any page: an editor line, a pager line. A line that
+# merely contains a furniture word (分享到, 排行榜) is text; a site names its
+# exact furniture lines in Cleaning.furniture_lines.
 _FURNITURE = re.compile(
     r"^(?:[【\[(（]?\s*(?:責任編輯|责任编辑|編輯|编辑|責編|责编)\s*[：:].*"
-    r"|.*(?:分享到|返回頂部|返回顶部|點擊排行|点击排行|排行榜|推薦閱讀|推荐阅读|相關新聞|相关新闻|相關閱讀|相关阅读|熱門新聞|热门新闻|版權所有|版权所有|字號|字号|打印本頁|打印本页|關閉窗口|关闭窗口|上一篇|下一篇|閱讀次數|阅读次数|瀏覽次數|浏览次数).*"
     r"|(?:上一[頁页]|下一[頁页]|首[頁页]|尾[頁页]|\d+)(?:\s+(?:上一[頁页]|下一[頁页]|首[頁页]|尾[頁页]|\d+))*)$"
 )
 # Labels that stand alone as headings although they are short.
@@ -69,11 +86,7 @@ def split_byline(text: str) -> tuple[str, ...] | None:
 
     ``大公報記者 郭瀚林`` -> ("郭瀚林",); ``大公報記者 甲乙 丙丁`` -> ("甲乙", "丙丁").
     """
-    m = _BYLINE.match(normalize(text))
-    if not m:
-        return None
-    names = tuple(n for n in re.split(r"[\s、]+", m.group("names").strip()) if n)
-    return names or None
+    return _Marks.of(_NO_RULES).split_byline(text)
 
 
 def clean(pages: Sequence[Extracted]) -> Article:
@@ -91,30 +104,36 @@ def clean(pages: Sequence[Extracted]) -> Article:
 
 def _clean(pages: Sequence[Extracted]) -> Article:
     first = pages[0]
+    cleaning = cleaning_of(first)
+    rules = cleaning.rules
+    marks = _Marks.of(cleaning)
     raw_blocks = [b for page in pages for b in page.blocks]
     captions: list[str] = [normalize(c) for page in pages for c in page.captions]
     bylines: list[str] = [first.byline] if first.byline else []
     kept: list[Block] = []
     for block in raw_blocks:
         text = normalize(block.text)
-        if not text or _is_furniture(text):
+        if not text or _is_furniture(text, cleaning):
             continue
-        if _is_caption(text):
+        if "captions" in rules and marks.is_caption(text):
             captions.append(text.lstrip("".join(_CAPTION_MARK)).strip())
             continue
-        names = split_byline(text)
+        names = marks.split_byline(text) if "byline_line" in rules else None
         if names:
             bylines.extend(names)
             continue
         kind: BlockKind = "heading" if block.kind == "heading" or _looks_like_heading(text) else "paragraph"
         kept.append(Block(kind, text))
-    blocks = _dedupe_blocks(_rejoin(kept))
+    if "print_layout" in rules:
+        kept = _rejoin(kept)
+    if "repeated_paragraphs" in rules:
+        kept = _dedupe_blocks(kept)
     title = clean_title(first.title)
     return Article(
         url=first.url,
         profile=first.profile,
         title=title,
-        blocks=tuple(blocks),
+        blocks=tuple(kept),
         published=first.published,
         byline=" ".join(dict.fromkeys(bylines)) or None,
         captions=tuple(dict.fromkeys(c for c in captions if c)),
@@ -122,19 +141,58 @@ def _clean(pages: Sequence[Extracted]) -> Article:
     )
 
 
-def _is_furniture(text: str) -> bool:
-    return len(text) <= _FURNITURE_MAX and _FURNITURE.match(text) is not None
+def cleaning_of(page: Extracted) -> Cleaning:
+    """The rules for a page: its profile's, or the built-in site's of that name; none for a generic page."""
+    if page.cleaning is not None:
+        return page.cleaning
+    return _BUILT_IN.get(page.profile, _NO_RULES)
 
 
-def _is_caption(text: str) -> bool:
-    if text.startswith(_CAPTION_MARK):
+_NO_RULES = Cleaning()
+_BUILT_IN = {site.name: site.cleaning for site in SITES}
+
+
+def _is_furniture(text: str, cleaning: Cleaning) -> bool:
+    if len(text) <= _FURNITURE_MAX and _FURNITURE.match(text) is not None:
         return True
-    # A caption fragment: part of a caption that the layout split off. It says
-    # what the picture shows (圖為) and is no complete sentence; or it is a
-    # short line ending in a photo credit.
-    if ("圖為" in text or "图为" in text or "圖：" in text or "图：" in text) and not text.endswith(_TERMINAL):
-        return True
-    return len(text) <= 80 and _CREDIT.search(text) is not None and not text.endswith(_TERMINAL)
+    return bool(cleaning.furniture_lines) and re.sub(r"\s+", "", text) in cleaning.furniture_lines
+
+
+class _Marks:
+    """Caption and byline patterns with a site's own paper names added to the built-in sites'."""
+
+    _cache: ClassVar[dict[tuple[tuple[str, ...], tuple[str, ...]], _Marks]] = {}
+
+    def __init__(self, credit: re.Pattern[str], byline: re.Pattern[str]) -> None:
+        self.credit = credit
+        self.byline = byline
+
+    @classmethod
+    def of(cls, cleaning: Cleaning) -> _Marks:
+        key = (cleaning.byline_papers, cleaning.credit_papers)
+        found = cls._cache.get(key)
+        if found is None:
+            credit = _CREDIT if not key[1] else _credit_pattern(_names([*_CREDIT_NAMES, *key[1]]))
+            byline = _BYLINE if not key[0] else _byline_pattern(_names([*_BYLINE_NAMES, *key[0]]))
+            found = cls._cache.setdefault(key, cls(credit, byline))
+        return found
+
+    def is_caption(self, text: str) -> bool:
+        if text.startswith(_CAPTION_MARK):
+            return True
+        # A caption fragment: part of a caption that the layout split off. It says
+        # what the picture shows (圖為) and is no complete sentence; or it is a
+        # short line ending in a photo credit.
+        if ("圖為" in text or "图为" in text or "圖：" in text or "图：" in text) and not text.endswith(_TERMINAL):
+            return True
+        return len(text) <= 80 and self.credit.search(text) is not None and not text.endswith(_TERMINAL)
+
+    def split_byline(self, text: str) -> tuple[str, ...] | None:
+        m = self.byline.match(normalize(text))
+        if not m:
+            return None
+        names = tuple(n for n in re.split(r"[\s、]+", m.group("names").strip()) if n)
+        return names or None
 
 
 def _looks_like_heading(text: str) -> bool:

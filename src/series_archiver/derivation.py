@@ -26,6 +26,7 @@ from importlib import metadata, resources
 from .clean import clean
 from .extract import extract
 from .models import Article, StoredPage
+from .sites import Site
 
 __all__ = ["Derivation", "current", "derive", "StoredPage"]
 
@@ -52,9 +53,17 @@ class Derivation:
         return json.dumps(dict(sorted(self.components.items())), ensure_ascii=False)
 
 
+def current(sites: Sequence[Site] = ()) -> Derivation:
+    """The running code's derivation, with the site profiles written in config (``settings.sites``).
+
+    A configured site is code too: a changed selector is a new derivation.
+    """
+    configured = tuple(site.definition for site in sites if site.definition)
+    return _current(configured)
+
+
 @cache
-def current() -> Derivation:
-    """The running code's derivation."""
+def _current(configured: tuple[str, ...]) -> Derivation:
     from . import __version__
 
     package = resources.files("series_archiver")
@@ -66,6 +75,8 @@ def current() -> Derivation:
             if entry.name.endswith(".py"):
                 code.update(entry.read_bytes())
     components = {"series-archiver": __version__, "code": code.hexdigest()[:16], "unicode": unicodedata.unidata_version}
+    if configured:
+        components["sites"] = hashlib.sha256("\n".join(configured).encode()).hexdigest()[:16]
     for library in _LIBRARIES:
         try:
             components[library] = metadata.version(library)
@@ -74,10 +85,11 @@ def current() -> Derivation:
     return Derivation(components)
 
 
-def derive(pages: Sequence[StoredPage]) -> Article:
+def derive(pages: Sequence[StoredPage], *, sites: Sequence[Site] | None = None) -> Article:
     """Read an article from its stored pages (page 1 first) with the running code.
 
     Raises ``ExtractError`` when the pages yield no article, like a live fetch.
+    ``sites`` as for ``extract``.
     """
-    extracted = [extract(page.content.decode(page.encoding, errors="replace"), page.url) for page in pages]
+    extracted = [extract(page.content.decode(page.encoding, errors="replace"), page.url, sites=sites) for page in pages]
     return clean(extracted)

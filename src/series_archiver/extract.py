@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Sequence
 from datetime import datetime
 from urllib.parse import urljoin
 
@@ -33,17 +34,18 @@ _BLOCK_TAGS = ("p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "fig
 _HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 
 
-def extract(html: str, url: str) -> Extracted:
+def extract(html: str, url: str, *, sites: Sequence[Site] | None = None) -> Extracted:
     """Extract one page. Raises ``ExtractError`` when the page holds no article, and nothing else.
 
     The page is whatever the server sent (junk, a feed, 100,000 nested divs):
     whatever goes wrong reading it is that page's error, never the pass's.
+    ``sites`` are the profiles to try, in order (default: the built-in ones).
     """
     try:
         page = _parse(html, url)
         if page is not None:
-            for site in SITES:
-                if page.select_one(site.article.detect) is not None:
+            for site in SITES if sites is None else sites:
+                if site.claims(url) and page.select_one(site.article.detect) is not None:
                     return _extract_with_site(page, url, site)
         return _extract_with_trafilatura(html, url, page)
     except ExtractError:
@@ -70,7 +72,14 @@ def _extract_with_site(page: Page, url: str, site: Site) -> Extracted:
         raise ExtractError(url, f"the page looks like a {site.name} page but has no body ({profile.body.css})")
     for junk in page.select(profile.furniture, within=body):
         page.remove(junk)
+    marked: list[str] = []
+    if profile.captions is not None:
+        for node in page.select(profile.captions, within=body):
+            if page.alive(node):
+                marked.append(normalize(page.text(node, " ")))
+                page.remove(node)
     blocks, captions = _blocks(page, body)
+    captions = [c for c in marked if c] + captions
     published, byline = _time_and_author(page, site)
     return Extracted(
         url=url,
@@ -81,6 +90,7 @@ def _extract_with_site(page: Page, url: str, site: Site) -> Extracted:
         byline=byline,
         captions=tuple(captions),
         next_pages=_next_pages(page, url, site),
+        cleaning=site.cleaning,
     )
 
 
@@ -157,7 +167,7 @@ def _time_and_author(page: Page, site: Site) -> tuple[datetime | None, str | Non
     byline: str | None = None
     if profile.time is not None:
         for node in page.select(profile.time):
-            published = _site_time(page.text(node, " "))
+            published = site.parse_time(page.text(node, " ")) or _site_time(page.text(node, " "))
             if published:
                 break
     if profile.author is not None and profile.author_label is not None:

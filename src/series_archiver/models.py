@@ -76,6 +76,26 @@ class Extracted:
     byline: str | None = None
     captions: tuple[str, ...] = ()
     next_pages: tuple[str, ...] = ()  # further pages of a multi-page article, in order
+    # The cleaning rules of the profile that read the page (sites/base.py Cleaning);
+    # None: the rules of the built-in site named by ``profile``, if any.
+    cleaning: Cleaning | None = None
+
+
+@dataclass(frozen=True)
+class Cleaning:
+    """Which cleaning rules a site profile switches on, and the names they need (clean.py).
+
+    Rules: ``print_layout`` (rejoin paragraphs the layout cut), ``captions``
+    (▲ captions and caption fragments leave the body), ``byline_line`` (the
+    大公報記者 line becomes the byline), ``repeated_paragraphs`` (a paragraph
+    printed twice is kept once). ``furniture_lines`` are whole lines the site
+    prints as furniture (「分享到：」), dropped only when a line is exactly one.
+    """
+
+    rules: frozenset[str] = frozenset()
+    byline_papers: tuple[str, ...] = ()
+    credit_papers: tuple[str, ...] = ()
+    furniture_lines: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -230,12 +230,12 @@ class Pipeline:
             attempts.extend(first.attempts)
             if first.not_modified:
                 return _Work(url, candidate, tuple(pages), attempts=tuple(attempts))
-            extracted = [extract(first.text, url)]
+            extracted = [extract(first.text, url, sites=self.settings.site_profiles)]
             for next_url in extracted[0].next_pages:
                 page = self.fetcher.fetch(next_url)
                 pages.append(page)
                 attempts.extend(page.attempts)
-                extracted.append(extract(page.text, next_url))
+                extracted.append(extract(page.text, next_url, sites=self.settings.site_profiles))
             article = clean(extracted)
             return _Work(url, candidate, tuple(pages), article, Reading.of(article.title, article.text), attempts=tuple(attempts))
         except FetchError as exc:
@@ -473,17 +473,28 @@ class Pipeline:
             self.archive.log_attempts(attempts[start:], run_id=run_id, final_outcome=outcome, article_id=article_id)
 
     def _series_of(self, article: Article, candidate: Candidate | None) -> SeriesMatch:
+        """Series, installment and label from the title, the list entry and the body's first headings (the kicker).
+
+        The label may be in any of them (「貿戰下中國力量① 志氣篇」 as a kicker
+        when the title lacks it); an article that names none, such as the
+        installment's 專家解讀 sidebar, carries its installment's label.
+        """
         titles = [article.title, *([candidate.title] if candidate and candidate.title else []), *article.headings[:3]]
+        match: SeriesMatch | None = None
         for series in self.settings.series:
-            for title in titles:
-                match = match_series(title, series)
-                if match is not None:
-                    if match.installment is None and candidate and candidate.installment is not None:
-                        match = SeriesMatch(match.series, candidate.installment, match.label or candidate.label)
-                    return match
-        if candidate is not None:
-            return SeriesMatch(candidate.series, candidate.installment, candidate.label)
-        return SeriesMatch("unsorted", None, None)
+            found = [m for m in (match_series(title, series) for title in titles) if m is not None]
+            if found:
+                installment = next((m.installment for m in found if m.installment is not None), None)
+                if installment is None and candidate is not None:
+                    installment = candidate.installment
+                label = next((m.label for m in found if m.label and m.installment in (None, installment)), None)
+                match = SeriesMatch(series.name, installment, label or (candidate.label if candidate else None))
+                break
+        if match is None:
+            match = SeriesMatch(candidate.series, candidate.installment, candidate.label) if candidate else SeriesMatch("unsorted", None, None)
+        if match.label is None and match.installment is not None:
+            match = SeriesMatch(match.series, match.installment, self.archive.installment_label(match.series, match.installment))
+        return match
 
     def _attach_or_create(
         self, work: _Work, article: Article, reading: Reading, match: SeriesMatch, capture_ids: list[int], result: PassResult, now: datetime
@@ -507,6 +518,8 @@ class Pipeline:
             series=match.series, installment=match.installment, label=match.label, article=article, url=work.url, now=now
         )
         self.archive.upsert_url(work.url, role=url_role(work.url), article_id=article_id, is_primary=1, status="live")
+        if match.label is not None and match.installment is not None:  # every article of the installment carries it
+            self.archive.label_installment(match.series, match.installment, match.label)
         self.archive.add_version(
             article_id, article, content_hash=reading.key, captured_at=now, url=work.url, capture_ids=capture_ids,
             derivation_id=self._derivation_id(now),
@@ -584,7 +597,7 @@ class Pipeline:
     # --- derivations: the current version as this release reads it -------------------
 
     def _derivation_id(self, now: datetime) -> int:
-        running = derivation.current()
+        running = derivation.current(self.settings.sites)
         return self.archive.derivation_id(running.digest, running.as_json(), now)
 
     def _cached_rederivation(self, version: StoredVersion) -> Reading | None:
@@ -592,7 +605,7 @@ class Pipeline:
         # Even a version of the running derivation is read again before an edit
         # is recorded (once: the reading is kept): an edit is then always
         # confirmed against the stored pages, never against a stored text alone.
-        running = self.archive.find_derivation(derivation.current().digest)
+        running = self.archive.find_derivation(derivation.current(self.settings.sites).digest)
         if running is None:
             return None
         recorded = self.archive.rederivation(version.id, running)
@@ -605,7 +618,7 @@ class Pipeline:
         the stored text: the comparison then is with what was archived.
         """
         try:
-            article = derive(self.archive.stored_pages(version.capture_ids))
+            article = derive(self.archive.stored_pages(version.capture_ids), sites=self.settings.site_profiles)
         except ExtractError as exc:
             log.warning("version %s of #%s cannot be read again from its pages (%s); comparing with its stored text", version.version, version.article_id, exc)
             return Reading.of(version.title, version.text)

@@ -77,7 +77,7 @@ def rederive_archive(
     settings: Settings, *, dry_run: bool = False, progress: Callable[[int, int], None] | None = None
 ) -> RederiveReport:
     """Read every version again from its stored pages; record the readings unless ``dry_run``."""
-    running = derivation.current()
+    running = derivation.current(settings.sites)
     results: list[RederivedVersion] = []
     # A dry run writes nothing, so it takes no lock and reads even an archive
     # an earlier release wrote, before it is upgraded: what would change?
@@ -87,7 +87,7 @@ def rederive_archive(
             versions = list(archive.all_versions())
             for done, version in enumerate(versions, 1):
                 try:
-                    article = derivation.derive(archive.stored_pages(version.capture_ids))
+                    article = derivation.derive(archive.stored_pages(version.capture_ids), sites=settings.site_profiles)
                 except (ExtractError, StoreError) as exc:
                     results.append(RederivedVersion(version.article_id, version.version, "unreadable", summary=str(exc)))
                     continue

@@ -15,9 +15,12 @@ import typing
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigError
+
+if TYPE_CHECKING:
+    from .sites import Site
 
 __all__ = [
     "ArchiveSettings",
@@ -116,7 +119,16 @@ class Settings:
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
     notify: NotifySettings = field(default_factory=NotifySettings)
     series: tuple[SeriesSettings, ...] = ()
+    # Site profiles written in config ([[sites]]), tried before the built-in ones.
+    sites: tuple[Site, ...] = ()
     source: str = "<defaults>"
+
+    @property
+    def site_profiles(self) -> tuple[Site, ...]:
+        """The profiles extraction tries, in order: the configured sites, then the built-in ones."""
+        from .sites import SITES
+
+        return (*self.sites, *SITES)
 
     def replace(self, **sections: Any) -> Settings:
         """A copy with some sections (or dotted keys, as ``fetch__delay_seconds``) changed."""
@@ -172,8 +184,8 @@ def load_settings(
         source = str(path)
         _check_known(user, data, source)
         for key, value in user.items():
-            if key == "series":
-                data["series"] = value  # a user's series list replaces the default one
+            if key in ("series", "sites"):
+                data[key] = value  # a user's list replaces the default one
             elif isinstance(value, dict):
                 data[key] = {**data[key], **value}
     for dotted, value in (overrides or {}).items():
@@ -188,12 +200,12 @@ def load_settings(
 
 def _check_known(user: dict[str, Any], defaults: dict[str, Any], source: str) -> None:
     for key, value in user.items():
-        if key == "series":
+        if key in ("series", "sites"):
             if not isinstance(value, list):
-                raise ConfigError("series", "must be one or more [[series]] tables", source=source)
+                raise ConfigError(key, f"must be one or more [[{key}]] tables", source=source)
             continue
         if key not in _SECTIONS:
-            raise ConfigError(key, f"is not a known section (known: {', '.join(sorted(_SECTIONS))}, series)", source=source)
+            raise ConfigError(key, f"is not a known section (known: {', '.join(sorted(_SECTIONS))}, series, sites)", source=source)
         if not isinstance(value, dict):
             raise ConfigError(key, "must be a [table]", source=source)
         for sub in value:
@@ -216,9 +228,43 @@ def _build(data: dict[str, Any], source: str) -> Settings:
         for url in (*s.start_urls, *s.urls):
             if not re.match(r"https?://[^/\s]+", url):
                 raise ConfigError(f"series[{i}]", f"URL {url!r} must start with http:// or https://", source=source)
-    settings = Settings(**sections, series=series, source=source)
+    sites = _sites(data.get("sites", []), source)
+    if sites:
+        sections["fetch"], series = _with_sites(sections["fetch"], series, sites)
+    settings = Settings(**sections, series=series, sites=sites, source=source)
     _validate_ranges(settings, source)
     return settings
+
+
+def _sites(tables: Any, source: str) -> tuple[Site, ...]:
+    """The configured site profiles, each validated as it is built (sites/config.py)."""
+    from .sites import SITES  # site knowledge stays in sites/
+    from .sites.config import site_from_table
+
+    if not isinstance(tables, list):
+        raise ConfigError("sites", "must be one or more [[sites]] tables", source=source)
+    sites: list[Site] = []
+    taken = {site.name for site in SITES}
+    for i, table in enumerate(tables):
+        site = site_from_table(table, f"sites[{i}]", source=source)
+        if site.name in taken:
+            raise ConfigError(f"sites[{i}].name", f"{site.name!r} is already a site's name; choose another", source=source)
+        taken.add(site.name)
+        sites.append(site)
+    return tuple(sites)
+
+
+def _with_sites(
+    fetch: FetchSettings, series: tuple[SeriesSettings, ...], sites: tuple[Site, ...]
+) -> tuple[FetchSettings, tuple[SeriesSettings, ...]]:
+    """A configured site's hosts and mirrors become fetchable, and its mirror group joins every series'."""
+    hosts = [suffix for site in sites for suffix, _role in site.host_roles]
+    allowed = tuple(dict.fromkeys((*fetch.allowed_hosts, *hosts)))
+    groups = [site.mirror_group for site in sites if site.mirror_group]
+    series = tuple(
+        dataclasses.replace(s, mirrors=(*s.mirrors, *(g for g in groups if g not in s.mirrors))) for s in series
+    )
+    return dataclasses.replace(fetch, allowed_hosts=allowed), series
 
 
 def _coerce(cls: type, name: str, raw: Any, source: str) -> Any:

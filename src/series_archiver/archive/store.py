@@ -457,6 +457,20 @@ class Archive:
         self.conn.execute("UPDATE article_urls SET is_primary = (url = ?) WHERE article_id = ?", (url, article_id))
         self._update("articles", "id", article_id, {"url": url, "title": title, "label": label})
 
+    def installment_label(self, series: str, installment: int) -> str | None:
+        """The label an article of the installment already carries (志氣篇), if one does."""
+        row = self.conn.execute(
+            "SELECT label FROM articles WHERE series = ? AND installment = ? AND label IS NOT NULL ORDER BY id LIMIT 1",
+            (series, installment),
+        ).fetchone()
+        return row[0] if row else None
+
+    def label_installment(self, series: str, installment: int, label: str) -> None:
+        """Give the installment's label to its articles that have none (its 專家解讀 sidebar)."""
+        self.conn.execute(
+            "UPDATE articles SET label = ? WHERE series = ? AND installment = ? AND label IS NULL", (label, series, installment)
+        )
+
     def article(self, article_id: int) -> ArticleRow | None:
         row = self.conn.execute(
             "SELECT id, series, installment, label, title, url, status, published, byline, versions, current_version, "

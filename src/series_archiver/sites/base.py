@@ -11,6 +11,7 @@ sending pages down some slower path.
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,9 +22,13 @@ from zoneinfo import ZoneInfo
 from cssselect import HTMLTranslator, SelectorError
 from lxml import etree
 
+from ..models import Cleaning
+
 __all__ = [
+    "CLEANING_RULES",
     "HONG_KONG",
     "ArticleProfile",
+    "Cleaning",
     "DateFormat",
     "ListProfile",
     "PageRule",
@@ -39,8 +44,19 @@ HONG_KONG = ZoneInfo("Asia/Hong_Kong")
 
 _TRANSLATOR = HTMLTranslator()
 
+# The cleaning rules a site can switch on (clean.py; models.Cleaning says what each does).
+CLEANING_RULES = ("print_layout", "captions", "byline_line", "repeated_paragraphs")
+
 # Elements inside an article body that are never article text, on any site.
 FURNITURE = "script, style, noscript, iframe, form, button"
+
+# Lines Chinese news portals print as furniture inside a body (share bar, ranking
+# and related boxes), for a site's Cleaning.furniture_lines: a line is dropped
+# only when it is exactly one of these, never for containing the word.
+FURNITURE_LINES = (
+    "分享到", "分享到：", "分享到:", "返回頂部", "返回顶部", "相關新聞", "相关新闻", "點擊排行", "点击排行", "排行榜",
+    "推薦閱讀", "推荐阅读", "相關閱讀", "相关阅读", "熱門新聞", "热门新闻", "打印本頁", "打印本页", "關閉窗口", "关闭窗口",
+)
 
 
 class SiteDefinitionError(ValueError):
@@ -91,6 +107,7 @@ class ArticleProfile:
     author_label: re.Pattern[str] | None = None  # the author's name in the author block's text, group "name"
     pagination: Selector | None = None  # links to the further pages of the article
     title_suffixes: tuple[str, ...] = ()  # what the site appends to <title>
+    captions: Selector | None = None  # elements inside the body that are captions (figcaption always is)
 
 
 @dataclass(frozen=True)
@@ -152,6 +169,29 @@ class Site:
     marks: TextMarks = TextMarks()
     pages: PageRule | None = None  # None: the site's articles are one page
     redirect_is_takedown: bool = True  # a redirect from an article to a URL without an article id
+    cleaning: Cleaning = field(default_factory=Cleaning)  # the cleaning rules its pages need (none: keep the paragraphs as they are)
+    # Host patterns ("www.wenweipo.com", "*.wenweipo.com"): when given, only pages
+    # of these hosts are this site's; when empty, its markup alone decides.
+    page_hosts: tuple[str, ...] = ()
+    definition: str = ""  # a configured site: its table as canonical JSON (derivation.py digests it)
+
+    def claims(self, url: str) -> bool:
+        """True when a page at ``url`` may be this site's (its markup still has to match)."""
+        if not self.page_hosts:
+            return True
+        host = (urlsplit(url).hostname or "").lower()
+        return any(fnmatch.fnmatchcase(host, pattern) for pattern in self.page_hosts)
+
+    def parse_time(self, text: str) -> datetime | None:
+        """The first of this site's date formats found in ``text``; None when none is, or it is no valid time."""
+        for fmt in self.dates:
+            m = fmt.pattern.search(text)
+            if m:
+                try:
+                    return fmt.convert(m)
+                except (ValueError, OverflowError):
+                    return None
+        return None
 
     def role(self, host: str) -> str | None:
         for suffix, role in self.host_roles:

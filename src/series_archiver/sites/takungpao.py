@@ -10,9 +10,12 @@ import re
 from datetime import datetime
 
 from .base import (
+    CLEANING_RULES,
     FURNITURE,
+    FURNITURE_LINES,
     HONG_KONG,
     ArticleProfile,
+    Cleaning,
     DateFormat,
     ListProfile,
     PageRule,
@@ -24,6 +27,7 @@ from .base import (
 __all__ = ["SITE"]
 
 css = selectors_for("takungpao")
+
 
 
 def _time(m: re.Match[str]) -> datetime:
@@ -67,6 +71,10 @@ SITE = Site(
         credit_papers=("大公報", "大公报"),  # 大公報記者某某攝
         title_names=("大公网", "大公網", "大公報", "大公报"),
     ),
+    # Its pages come from the print edition: cut paragraphs, ▲ captions and
+    # caption fragments, the 大公報記者 line, blocks printed twice; the share
+    # bar's 「分享到：」 line is furniture.
+    cleaning=Cleaning(frozenset(CLEANING_RULES), furniture_lines=FURNITURE_LINES),
     # A long article is <id>.html, <id>_2.html, <id>_3.html …
     pages=PageRule(suffix=re.compile(r"_(\d+)\.html$"), first=".html"),
 )

@@ -9,9 +9,12 @@ import re
 from datetime import datetime, timedelta, timezone
 
 from .base import (
+    CLEANING_RULES,
     FURNITURE,
+    FURNITURE_LINES,
     HONG_KONG,
     ArticleProfile,
+    Cleaning,
     DateFormat,
     ListProfile,
     Site,
@@ -22,6 +25,7 @@ from .base import (
 __all__ = ["SITE"]
 
 css = selectors_for("tkww")
+
 
 _MONTHS = {m: i for i, m in enumerate(("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)}
 # Java prints the server's zone name; every server of the group runs on UTC+8.
@@ -69,4 +73,6 @@ SITE = Site(
         DateFormat(re.compile(r"(\d{4})\.(\d{1,2})\.(\d{1,2})\s+(\d{1,2}):(\d{2})"), _list_time),
     ),
     marks=TextMarks(byline_papers=("大公文匯", "大公文汇")),
+    # The e-paper is the print edition typed in again: the same cuts, captions and byline line.
+    cleaning=Cleaning(frozenset(CLEANING_RULES), furniture_lines=FURNITURE_LINES),
 )
