@@ -155,3 +155,22 @@ def test_each_version_records_the_derivation_that_read_it(crawled: Crawler) -> N
         ).fetchall()
     assert len(rows) == 4 and {r[0] for r in rows} == {running.digest}
     assert '"opencc"' in rows[0][1] and '"code"' in rows[0][1]
+
+
+def test_rederive_folds_the_search_index_again_with_the_running_folding(crawled: Crawler, monkeypatch: pytest.MonkeyPatch) -> None:
+    from series_archiver.archive.search import search
+
+    original = textfold._converter
+
+    def converter(config: str) -> Any:  # a later release folds to traditional script
+        return original("s2t.json" if config == "t2s.json" else config)
+
+    monkeypatch.setattr(textfold, "_converter", converter)
+    with Archive(crawled.settings.archive.db, readonly=True) as archive:
+        stale = search(archive.conn, "華為")
+    report = rederive_archive(crawled.settings)
+    assert report.search_refolded == 4 and report.count("changed") == 0
+    with Archive(crawled.settings.archive.db, readonly=True) as archive:
+        assert [r["installment"] for r in search(archive.conn, "華為")] == [1]
+        assert [r["installment"] for r in search(archive.conn, "华为")] == [1]
+    assert stale == [] or [r["installment"] for r in stale] == [1]

@@ -55,6 +55,7 @@ class RederiveReport:
     components: dict[str, str]
     dry_run: bool
     versions: tuple[RederivedVersion, ...]
+    search_refolded: int = 0  # search_text rows folded again by this release
 
     def count(self, status: str) -> int:
         return sum(1 for v in self.versions if v.status == status)
@@ -69,6 +70,7 @@ class RederiveReport:
             "same": self.count("same"),
             "changed": self.count("changed"),
             "unreadable": self.count("unreadable"),
+            "search_refolded": self.search_refolded,
             "versions": [v.as_json() for v in self.versions if v.status != "same"],
         }
 
@@ -106,9 +108,16 @@ def rederive_archive(
                     _record(archive, version.id, reading, running)
                 if progress:
                     progress(done, len(versions))
+            refolded = 0
+            if not dry_run:
+                # The search index holds text folded by the release that stored it.
+                with archive.transaction():
+                    refolded = archive.refold_search_index()
     finally:
         archive.close()
-    return RederiveReport(str(settings.archive.db), running.digest, dict(running.components), dry_run, tuple(results))
+    return RederiveReport(
+        str(settings.archive.db), running.digest, dict(running.components), dry_run, tuple(results), search_refolded=refolded
+    )
 
 
 @dataclass(frozen=True)

@@ -614,6 +614,15 @@ class Archive:
         for values in cur.fetchall():
             yield _stored_version(dict(zip(names, values, strict=True)))
 
+    def refold_search_index(self) -> int:
+        """Fold every version's search text again with the running code's folding; the rows changed."""
+        cur = self.conn.execute(
+            "UPDATE search_text SET folded = (SELECT sa_fold_document(v.title, v.byline, v.text, v.captions) "
+            "FROM versions v WHERE v.id = search_text.version_id) "
+            "WHERE folded IS NOT (SELECT sa_fold_document(v.title, v.byline, v.text, v.captions) FROM versions v WHERE v.id = search_text.version_id)"
+        )
+        return cur.rowcount
+
     def version_blocks(self, version_id: int) -> list[tuple[str, str]]:
         """(kind, text) of each block of a version, in order."""
         row = self.conn.execute("SELECT blocks FROM versions WHERE id = ?", (version_id,)).fetchone()
