@@ -1,1 +1,12 @@
-"""Reading the archive in Datasette: the server, the plugin, metadata and views."""
+"""Reading the archive in Datasette: the server, the plugin, metadata and views.
+
+This package is the Datasette plugin (entry point ``series_archiver`` in the
+``datasette`` group), so installing series-archiver makes plain
+``datasette archive/series.db`` show what ``series-archiver browse`` shows.
+Its hooks live in ``plugin.py``; ``static/`` is served by Datasette at
+``/-/static-plugins/series-archiver/``.
+"""
+
+from .plugin import canned_queries, extra_css_urls, get_metadata, prepare_connection, render_cell
+
+__all__ = ["canned_queries", "extra_css_urls", "get_metadata", "prepare_connection", "render_cell"]

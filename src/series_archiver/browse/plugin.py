@@ -1,6 +1,16 @@
-"""The Datasette plugin of series-archiver: search functions, read-only connections, safe HTML cells.
+"""The Datasette plugin of series-archiver: metadata and views, search functions, read-only connections, safe HTML cells.
 
-Registered by ``browse.make_datasette``. What it does:
+Installed with the package (entry point in the ``datasette`` group, the
+``series_archiver.browse`` package re-exports these hooks), so it works in
+plain ``datasette archive/series.db`` as in ``series-archiver browse``. What it does:
+
+* ``get_metadata`` and ``canned_queries`` describe every database that is a
+  series-archiver archive (it has ``articles`` and ``versions``): table and
+  column descriptions, sorts, facets, the front page's links, and the views
+  ``installments``, ``search``, ``recent_edits``, ``removed_articles`` and
+  ``article_history`` (``browse/server.py`` builds them). Other databases
+  Datasette serves are left alone.
+* ``extra_css_urls`` adds the diff and snippet styles (``static/browse.css``).
 
 * ``prepare_connection`` adds the search functions (``search.register_functions``)
   to every connection, and makes the archive's connections ``query_only``, so
@@ -16,17 +26,22 @@ Registered by ``browse.make_datasette``. What it does:
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import markupsafe
 from datasette import hookimpl
 
 from ..archive.search import register_functions
-from ..archive.views import make_query_only
+from ..archive.views import make_query_only, table_names
 
-__all__ = ["safe_diff_html", "safe_snippet_html"]
+__all__ = ["safe_diff_html", "safe_snippet_html", "prepare_connection", "render_cell", "get_metadata", "canned_queries", "extra_css_urls"]
+
+PLUGIN_NAME = "series-archiver"  # the distribution's name: Datasette serves static/ under it
 
 # What diff.render_html writes: the wrapper, paragraphs, the "… n unchanged
 # paragraphs" line, deletions and insertions. Its <style> block is dropped
@@ -123,3 +138,70 @@ def _first_version(row: Any) -> bool:
         return row["from_version"] is None and row["kind"] in ("edit", "restore")
     except (IndexError, KeyError, TypeError):
         return False
+
+
+# --- metadata and views, for every archive Datasette serves ------------------------------
+
+
+def _archives(datasette: Any) -> dict[str, Path]:
+    """Datasette's databases that are series-archiver archives: name -> file."""
+    out: dict[str, Path] = {}
+    for name, db in datasette.databases.items():
+        path = getattr(db, "path", None)
+        if path and _is_archive(str(path), _stamp(str(path))):
+            out[name] = Path(path)
+    return out
+
+
+def _stamp(path: str) -> int:
+    # Series names and tables change rarely; a new stamp after a crawl's checkpoint reads them again.
+    try:
+        return os.stat(path).st_mtime_ns
+    except OSError:
+        return 0
+
+
+@lru_cache(maxsize=64)
+def _is_archive(path: str, _stamp: int) -> bool:
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            return {"articles", "versions"} <= set(table_names(conn))
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return False
+
+
+@lru_cache(maxsize=64)
+def _archive_metadata(path: str, name: str, _stamp: int) -> dict[str, Any]:
+    from .server import metadata  # the server builds the metadata; imported late, it imports this module
+
+    return metadata(Path(path), name=name)
+
+
+@hookimpl  # type: ignore[untyped-decorator]  # datasette has no type hints
+def get_metadata(datasette: Any, key: str, database: str | None, table: str | None) -> dict[str, Any]:
+    archives = _archives(datasette)
+    merged: dict[str, Any] = {"databases": {}}
+    for name, path in archives.items():
+        meta = _archive_metadata(str(path), name, _stamp(str(path)))
+        database_meta = {k: v for k, v in meta["databases"][name].items() if k != "queries"}
+        merged["databases"][name] = database_meta
+        if len(archives) == 1:  # the instance is this archive: its title is the site's
+            merged.update({k: v for k, v in meta.items() if k in ("title", "description_html")})
+    return merged
+
+
+@hookimpl  # type: ignore[untyped-decorator]  # datasette has no type hints
+def canned_queries(datasette: Any, database: str, actor: Any) -> dict[str, Any] | None:
+    path = _archives(datasette).get(database)
+    if path is None:
+        return None
+    queries: dict[str, Any] = _archive_metadata(str(path), database, _stamp(str(path)))["databases"][database]["queries"]
+    return queries
+
+
+@hookimpl  # type: ignore[untyped-decorator]  # datasette has no type hints
+def extra_css_urls(datasette: Any) -> list[str]:
+    return [datasette.urls.static_plugins(PLUGIN_NAME, "browse.css")]

@@ -20,7 +20,7 @@ What is served:
   ``recent_edits``, ``removed_articles``, ``article_history`` (``:id``). Their
   titles and descriptions are here; their SQL is the archive's
   (``archive.views``, ``archive.search.SEARCH_SQL``).
-* ``datasette_plugin``: search functions, read-only connections, diffs and
+* ``plugin.py`` (the plugin, also for plain ``datasette``): metadata and views by hooks, search functions, read-only connections, diffs and
   search snippets rendered as HTML when they are the project's own markup.
 """
 
@@ -44,12 +44,10 @@ from datasette.utils import tilde_encode
 from ..archive import views
 from ..archive.search import SEARCH_SQL
 from ..errors import ConfigError, StoreError
-from . import plugin as datasette_plugin
 
-__all__ = ["CANNED_QUERIES", "STATIC_MOUNT", "database_name", "make_datasette", "metadata", "serve"]
+__all__ = ["CANNED_QUERIES", "database_name", "make_datasette", "metadata", "serve"]
 
 _DATA = Path(__file__).resolve().parent / "datasette"
-STATIC_MOUNT = "sa-static"
 
 CANNED_QUERIES: dict[str, dict[str, Any]] = {
     "installments": {
@@ -124,11 +122,11 @@ def _read_archive(db: Path) -> tuple[list[str], set[str]]:
     return series, tables
 
 
-def metadata(db: Path) -> dict[str, Any]:
-    """The Datasette metadata for the archive at ``db``."""
+def metadata(db: Path, *, name: str | None = None) -> dict[str, Any]:
+    """The Datasette metadata for the archive at ``db`` (served as ``name``, by default its file's stem)."""
     db = Path(db)
     series, tables = _read_archive(db)
-    name = database_name(db)
+    name = name or database_name(db)
     queries = copy.deepcopy(CANNED_QUERIES)
     if "search_text" not in tables:
         # An archive made before search: the next crawl builds the index.
@@ -151,7 +149,6 @@ def metadata(db: Path) -> dict[str, Any]:
     return {
         "title": title,
         "description_html": description_html,
-        "extra_css_urls": [f"/{STATIC_MOUNT}/browse.css"],
         "databases": {
             name: {
                 "title": title,
@@ -164,8 +161,11 @@ def metadata(db: Path) -> dict[str, Any]:
 
 
 def _register_plugin() -> None:
-    if not pm.is_registered(datasette_plugin):
-        pm.register(datasette_plugin, name="series-archiver")
+    # Installed, the package's entry point has registered it already; from a bare checkout it has not.
+    from .. import browse
+
+    if not pm.is_registered(browse) and pm.get_plugin("series_archiver") is None:
+        pm.register(browse, name="series_archiver")
 
 
 def make_datasette(db: Path) -> Datasette:
@@ -174,12 +174,9 @@ def make_datasette(db: Path) -> Datasette:
     if not db.exists():
         raise StoreError(str(db), "no archive here yet; run `series-archiver crawl` (or `demo`) first")
     _register_plugin()
-    return Datasette(
-        [str(db)],
-        metadata=metadata(db),
-        static_mounts=[(STATIC_MOUNT, str(_DATA / "static"))],
-        settings=dict(_SETTINGS),
-    )
+    metadata(db)  # refuse a file that is no archive here, with a clear error, not in a page
+    # The metadata and views come from the plugin's hooks, as in plain `datasette`.
+    return Datasette([str(db)], settings=dict(_SETTINGS))
 
 
 def serve(db: Path, *, host: str = "127.0.0.1", port: int = 8001, echo: Callable[[str], None] = print) -> None:
