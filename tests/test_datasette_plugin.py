@@ -106,3 +106,43 @@ def test_the_datasette_command_serves_the_views(archive: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_the_atom_feeds_parse_keep_their_ids_and_their_links_resolve(archive: Path, replica: ReplicaSite, settings: Settings) -> None:
+    feedparser = pytest.importorskip("feedparser", reason="feedparser is in the test extra")
+    from datasette.app import Datasette
+
+    replica.remove("https://www.takungpao.com/news/232108/2025/1218/1050977.html")
+    Crawler(replica, settings).crawl()
+
+    async def run() -> tuple[Any, Any, Any, list[str]]:
+        ds = Datasette([str(archive)])
+        front = await ds.client.get("/series")
+        article_page = await ds.client.get("/series/articles/1")
+        whole = await ds.client.get("/-/feeds/series.atom")
+        one = await ds.client.get("/-/feeds/series/1.atom")
+        missing = await ds.client.get("/-/feeds/series/999.atom")
+        assert whole.status_code == 200 and whole.headers["content-type"].startswith("application/atom+xml")
+        assert missing.status_code == 404
+        assert 'type="application/atom+xml"' in front.text and "/-/feeds/series.atom" in front.text
+        assert "/-/feeds/series/1.atom" in article_page.text
+        index = await ds.client.get("/")
+        assert "/-/feeds/series.atom" in index.text
+        parsed = feedparser.parse(whole.content)
+        statuses = []
+        for entry in parsed.entries:
+            link = entry.link.split("://", 1)[1].split("/", 1)[1]
+            statuses.append(str((await ds.client.get("/" + link)).status_code))
+        again = feedparser.parse((await ds.client.get("/-/feeds/series.atom")).content)
+        return parsed, feedparser.parse(one.content), again, statuses
+
+    whole, one, again, statuses = asyncio.run(run())
+    assert whole.bozo == 0, whole.get("bozo_exception")
+    kinds = [e.title.rsplit(" — ", 1)[1].split(" (")[0] for e in whole.entries]
+    assert kinds[0] == "removed" and kinds.count("new installment") == 4 and "edited" in kinds
+    assert [e.updated for e in whole.entries] == sorted((e.updated for e in whole.entries), reverse=True), "newest first"
+    edit = next(e for e in whole.entries if "edited" in e.title)
+    assert "diff-del" in edit.content[0].value, "an edit's entry carries its diff"
+    assert [e.id for e in again.entries] == [e.id for e in whole.entries], "ids stay the same from one run to the next"
+    assert one.bozo == 0 and {e.link for e in one.entries} == {e.link for e in whole.entries if e.link.endswith("id=1")}
+    assert set(statuses) == {"200"}, "every entry's link resolves"

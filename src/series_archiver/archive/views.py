@@ -22,6 +22,10 @@ __all__ = [
     "ARTICLE_HISTORY_SQL",
     "INSTALLMENTS_SQL",
     "INSTALLMENT_ORDER",
+    "FEED_SQL",
+    "FeedEvent",
+    "feed_events",
+    "article_exists",
     "RECENT_EDITS_SQL",
     "REMOVED_ARTICLES_SQL",
     "CaptureRef",
@@ -349,3 +353,50 @@ ARTICLE_HISTORY_SQL = """SELECT * FROM (
     WHERE c.article_id = :id AND c.kind IN ('gone', 'back')
 )
 ORDER BY at, version"""
+
+
+# --- the Atom feed ---------------------------------------------------------------------
+
+# Newest first: each first version (a new installment) and each change (edit,
+# restore, removal, return). ``:article`` NULL: the whole archive.
+FEED_SQL = """SELECT * FROM (
+    SELECT 'version' AS source, v.id AS row_id, v.captured_at AS at, 'new' AS kind, v.article_id,
+           a.series, a.installment, a.label, v.title, v.url, NULL AS summary, NULL AS diff_html, 1 AS version
+    FROM versions AS v JOIN articles AS a ON a.id = v.article_id
+    WHERE v.version = 1 AND (:article IS NULL OR v.article_id = :article)
+    UNION ALL
+    SELECT 'change', c.id, c.changed_at, c.kind, c.article_id,
+           a.series, a.installment, a.label, a.title, a.url, c.summary, c.diff_html, c.to_version
+    FROM changes AS c JOIN articles AS a ON a.id = c.article_id
+    WHERE (:article IS NULL OR c.article_id = :article)
+)
+ORDER BY at DESC, source, row_id DESC
+LIMIT :limit"""
+
+
+@dataclass(frozen=True)
+class FeedEvent:
+    """One entry of the Atom feed: a new installment, an edit, a restore, a removal or a return."""
+
+    source: str  # "version" (a first version) or "change"
+    row_id: int
+    at: str
+    kind: str  # new, edit, restore, gone, back
+    article_id: int
+    series: str
+    installment: int | None
+    label: str | None
+    title: str
+    url: str
+    summary: str | None
+    diff_html: str | None
+    version: int
+
+
+def feed_events(conn: sqlite3.Connection, *, article_id: int | None = None, limit: int = 100) -> list[FeedEvent]:
+    rows = conn.execute(FEED_SQL, {"article": article_id, "limit": limit}).fetchall()
+    return [FeedEvent(*row) for row in rows]
+
+
+def article_exists(conn: sqlite3.Connection, article_id: int) -> bool:
+    return conn.execute("SELECT 1 FROM articles WHERE id = ?", (article_id,)).fetchone() is not None

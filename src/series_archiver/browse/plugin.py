@@ -11,6 +11,9 @@ plain ``datasette archive/series.db`` as in ``series-archiver browse``. What it 
   ``article_history`` (``browse/server.py`` builds them). Other databases
   Datasette serves are left alone.
 * ``extra_css_urls`` adds the diff and snippet styles (``static/browse.css``).
+* ``register_routes`` serves the Atom feeds (feed.py); ``extra_template_vars``
+  and ``templates/`` link them from the front page, the archive's page and
+  each article's pages.
 
 * ``prepare_connection`` adds the search functions (``search.register_functions``)
   to every connection, and makes the archive's connections ``query_only``, so
@@ -35,11 +38,22 @@ from typing import Any
 
 import markupsafe
 from datasette import hookimpl
+from datasette.utils import tilde_encode
 
 from ..archive.search import register_functions
-from ..archive.views import make_query_only, table_names
+from ..archive.views import article_exists, feed_events, make_query_only, table_names
 
-__all__ = ["safe_diff_html", "safe_snippet_html", "prepare_connection", "render_cell", "get_metadata", "canned_queries", "extra_css_urls"]
+__all__ = [
+    "safe_diff_html",
+    "safe_snippet_html",
+    "prepare_connection",
+    "render_cell",
+    "get_metadata",
+    "canned_queries",
+    "extra_css_urls",
+    "register_routes",
+    "extra_template_vars",
+]
 
 PLUGIN_NAME = "series-archiver"  # the distribution's name: Datasette serves static/ under it
 
@@ -205,3 +219,78 @@ def canned_queries(datasette: Any, database: str, actor: Any) -> dict[str, Any] 
 @hookimpl  # type: ignore[untyped-decorator]  # datasette has no type hints
 def extra_css_urls(datasette: Any) -> list[str]:
     return [datasette.urls.static_plugins(PLUGIN_NAME, "browse.css")]
+
+
+# --- the Atom feed (feed.py) and the links to it ----------------------------------------
+
+
+@hookimpl  # type: ignore[untyped-decorator]  # datasette has no type hints
+def register_routes(datasette: Any) -> list[tuple[str, Any]]:
+    return [
+        (r"^/-/feeds/(?P<database>[^/]+)\.atom$", _feed_view),
+        (r"^/-/feeds/(?P<database>[^/]+)/(?P<article>\d+)\.atom$", _feed_view),
+    ]
+
+
+async def _feed_view(datasette: Any, request: Any) -> Any:
+    from datasette.utils.asgi import Response
+
+    from .feed import ATOM_TYPE, render_feed
+
+    name = request.url_vars["database"]
+    path = _archives(datasette).get(name)
+    if path is None:
+        return Response.text(f"no archive called {name!r} here", status=404)
+    article = int(request.url_vars["article"]) if request.url_vars.get("article") else None
+    db = datasette.get_database(name)
+    if article is not None and not await db.execute_fn(lambda conn: article_exists(conn, article)):
+        return Response.text(f"archive {name!r} has no article {article}", status=404)
+    events = await db.execute_fn(lambda conn: feed_events(conn, article_id=article))
+    title = _archive_metadata(str(path), name, _stamp(str(path)))["databases"][name]["title"]
+    if article is not None:
+        title = f"{events[-1].title if events else f'article {article}'} — {title}"
+    base = datasette.urls.database(name)
+    alternate = f"{base}/article_history?id={article}" if article is not None else base
+    body = render_feed(
+        database=name,
+        title=title,
+        events=events,
+        self_url=datasette.absolute_url(request, request.path),
+        alternate_url=datasette.absolute_url(request, alternate),
+        article_url=lambda aid: datasette.absolute_url(request, f"{base}/article_history?id={aid}"),
+        updated_when_empty="2025-01-01T00:00:00+00:00",
+    )
+    return Response(body, content_type=f"{ATOM_TYPE}; charset=utf-8")
+
+
+def feed_path(datasette: Any, database: str, article: int | None = None) -> str:
+    suffix = f"/{article}" if article is not None else ""
+    return str(datasette.urls.path(f"/-/feeds/{tilde_encode(database)}{suffix}.atom"))
+
+
+@hookimpl  # type: ignore[untyped-decorator]  # datasette has no type hints
+def extra_template_vars(template: str, database: str | None, table: str | None, view_name: str, request: Any, datasette: Any) -> dict[str, Any]:
+    """``sa_feeds``: the Atom feeds the page links as alternates (templates/*.html)."""
+    archives = _archives(datasette)
+    feeds: list[tuple[str, str]] = []
+    if view_name == "index":
+        feeds = [(f"{name}: changes", feed_path(datasette, name)) for name in archives]
+    elif database in archives:
+        feeds = [(f"{database}: changes", feed_path(datasette, database))]
+        article = _article_of_page(table, request)
+        if article is not None:
+            feeds.insert(0, (f"article {article}: changes", feed_path(datasette, database, article)))
+    return {"sa_feeds": feeds}
+
+
+def _article_of_page(table: str | None, request: Any) -> int | None:
+    """The article a page is about: a row of ``articles``, or the ``article_history`` view."""
+    if request is None:
+        return None
+    if table == "articles":
+        pks = request.url_vars.get("pks")
+        return int(pks) if pks and str(pks).isdigit() else None
+    if table == "article_history" or request.path.rstrip("/").endswith("/article_history"):
+        value = request.args.get("id")
+        return int(value) if value and value.isdigit() else None
+    return None
