@@ -105,16 +105,13 @@ def _https(url: str) -> str:
 
 
 def _variants(url: str, series: SeriesSettings) -> list[str]:
-    """``url`` on every host of its mirror group, http and https (what a web archive may hold it under)."""
+    """``url`` on every host of its mirror group, each asked once.
+
+    A CDX key (SURT) has no scheme, so asking for the https URL answers its
+    http captures too (``original`` keeps the scheme they were made with).
+    """
     secure = _https(url)
-    hosts = [secure, *[u for u in mirror_urls(secure, series.mirrors) if u != secure]]
-    out: list[str] = []
-    for u in hosts:
-        for scheme in ("https", "http"):
-            variant = urlunsplit((scheme, *urlsplit(u)[1:]))
-            if variant not in out:
-                out.append(variant)
-    return out
+    return [secure, *[u for u in mirror_urls(secure, series.mirrors) if u != secure]]
 
 
 def _keep(record: CdxRecord) -> bool:
@@ -191,7 +188,7 @@ class _Backfill:
             if _https(start) in seen_lists:
                 continue
             seen_lists.add(_https(start))
-            records = [r for r in self._captures_of(_variants_plain(start), since, until) if r.statuscode == 200 and r.is_html]
+            records = [r for r in self._captures_of([_https(start)], since, until) if r.statuscode == 200 and r.is_html]
             for record in records:
                 pages = MementoPages(self.client, self.settings.fetch, record.timestamp)
                 one = dataclasses.replace(series, start_urls=(_https(record.original),), urls=())
@@ -290,11 +287,6 @@ class _Backfill:
         if current is not None and Reading.of(article.title, article.text).key != Reading.of(current.title, current.text).key:
             self.result.earlier_texts += 1
             log.info("backfill: an earlier text of #%s captured %s kept as evidence (capture %s)", article_id, page.fetched_at.isoformat(), capture_id)
-
-
-def _variants_plain(url: str) -> list[str]:
-    secure = _https(url)
-    return [secure, urlunsplit(("http", *urlsplit(secure)[1:]))]
 
 
 def backfill(

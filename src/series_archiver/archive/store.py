@@ -417,6 +417,20 @@ class Archive:
         ).fetchone()
         return row is not None
 
+    def capture_provenance(self, article_id: int, capture_ids: Sequence[int] | None = None) -> list[dict[str, Any]]:
+        """Where each capture of the article came from, oldest first (or of ``capture_ids`` only, in that order)."""
+        columns = "id, source, fetched_at, coalesce(final_url, url) AS url, memento_url, archive_src, warc_file, warc_record_id, warc_offset"
+        if capture_ids is not None:
+            rows = [self._dicts(f"SELECT {columns} FROM captures WHERE id = ?", (cid,)) for cid in capture_ids]
+            return [r[0] for r in rows if r]
+        return self._dicts(
+            f"SELECT {columns} FROM captures WHERE article_id = ?1 "
+            "OR url IN (SELECT url FROM article_urls WHERE article_id = ?1) "
+            "OR id IN (SELECT j.value FROM versions v, json_each(v.capture_ids) j WHERE v.article_id = ?1) "
+            "ORDER BY fetched_at, id",
+            (article_id,),
+        )
+
     def series_urls(self, series: str) -> list[str]:
         """Every URL an article of ``series`` was seen at."""
         rows = self.conn.execute(
