@@ -38,16 +38,14 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 from .archive import Archive
-from .clean import clean
 from .discovery import discover, mirror_urls
-from .errors import ArchiverError, ConfigError, ExtractError, FetchError, GoneError, StoreError
-from .extract import extract
+from .errors import ArchiverError, ConfigError, FetchError, StoreError
 from .fetch import Fetcher
-from .models import Attempt, Candidate, PassCounts, PassResult
+from .ingest import Ingest
+from .models import Attempt, Candidate
 from .pipeline import Pipeline
 from .settings import SeriesSettings, Settings
 from .sites import article_page_number, first_page_url, is_article_url
-from .versions import Reading
 from .wayback import CdxRecord, MementoPages, NoMemento, WaybackBlocked, WaybackClient, format_timestamp
 from .wayback.cdx import dedupe_digests
 
@@ -128,7 +126,7 @@ class _Backfill:
         self.client = client
         self.pipeline = pipeline
         self.result = result
-        self.passed = PassResult(run_id=result.run_id, counts=PassCounts())
+        self.ingest = Ingest(archive, pipeline, result.run_id)
         self.queried: set[str] = set()
 
     # --- CDX ---------------------------------------------------------------------------------
@@ -171,11 +169,7 @@ class _Backfill:
                 self.archive.log_attempts(attempts, run_id=self.result.run_id, final_outcome=outcome, **kw)
 
     def _failure(self, url: str, exc: FetchError) -> None:
-        self.result.failed += 1
-        self.result.failures.append((url, str(exc)))
-        log.warning("backfill: %s", exc)
-        if exc.attempts:
-            self._log(exc.attempts, exc.outcome)
+        self.ingest.fail(url, exc)
 
     # --- list pages: discovery as it was ---------------------------------------------------------
 
@@ -244,49 +238,9 @@ class _Backfill:
         if self.archive.memento_seen(memento):
             self.result.already_read += 1
             return
-        at = record.captured_at
-        state = self.archive.url_state(url)
         pages = MementoPages(self.client, self.settings.fetch, record.timestamp, as_captured={url: record.original})
         self.result.captures_fetched += 1
-        if state is not None and state.article_id is not None:
-            checked = self.archive.last_checked(state.article_id)
-            if checked is not None and at <= checked:
-                self._evidence(url, state.article_id, pages)
-                return
-        before = self.passed.counts.as_dict()
-        failures_before = len(self.passed.counts.failures)
-        self.pipeline.record_capture(url, self.passed, at=at, fetch=pages, candidate=candidate)
-        after = self.passed.counts.as_dict()
-        self.result.new_articles += after["new_articles"] - before["new_articles"]
-        self.result.new_versions += after["new_versions"] - before["new_versions"]
-        self.result.removals += after["gone"] - before["gone"]
-        self.result.failed += after["failed"] - before["failed"]
-        self.result.failures.extend(self.passed.counts.failures[failures_before:])
-
-    def _evidence(self, url: str, article_id: int, pages: MementoPages) -> None:
-        """A capture older than the article's last check: a capture row with its provenance, never a version."""
-        try:
-            page = pages(url)
-        except GoneError as exc:
-            self._log(exc.attempts, "evidence", article_id=article_id)
-            self.result.evidence += 1
-            log.info("backfill: removal seen in an older capture, kept in the log as evidence: %s", exc)
-            return
-        except FetchError as exc:
-            self._failure(url, exc)
-            return
-        with self.archive.transaction():
-            capture_id, _new = self.archive.add_capture(page, article_id=article_id)
-            self.archive.log_attempts(page.attempts, run_id=self.result.run_id, final_outcome="evidence", article_id=article_id, capture_id=capture_id)
-        self.result.evidence += 1
-        current = self.archive.current_version(article_id)
-        try:
-            article = clean([extract(page.text, url)])
-        except ExtractError:
-            return
-        if current is not None and Reading.of(article.title, article.text).key != Reading.of(current.title, current.text).key:
-            self.result.earlier_texts += 1
-            log.info("backfill: an earlier text of #%s captured %s kept as evidence (capture %s)", article_id, page.fetched_at.isoformat(), capture_id)
+        self.ingest.record(url, record.captured_at, pages, candidate)
 
 
 def backfill(
@@ -306,6 +260,7 @@ def backfill(
         raise ConfigError("--series", f"no series named {series!r} (known: {known})")
     result = BackfillResult(run_id=archive.start_run("backfill"))
     status = "failed"
+    job: _Backfill | None = None
     try:
         with Fetcher(settings.fetch) as unused:  # the pipeline wants a fetcher; a backfill never fetches live
             pipeline = Pipeline(settings, archive, unused)
@@ -321,8 +276,12 @@ def backfill(
                 job.record(record, candidate)
                 if progress:
                     progress(i, len(work), record.original)
-        status = "ok" if result.ok else "partial"
+        status = "ok" if job.ingest.counts.failed == 0 else "partial"
     finally:
+        if job is not None:
+            c = job.ingest.counts
+            result.new_articles, result.new_versions, result.removals = c.new_articles, c.new_versions, c.removals
+            result.failed, result.evidence, result.earlier_texts, result.failures = c.failed, c.evidence, c.earlier_texts, c.failures
         counts = {
             "found": result.captures_seen, "fetched": result.captures_fetched, "new_articles": result.new_articles,
             "new_versions": result.new_versions, "unchanged": result.evidence, "failed": result.failed, "gone": result.removals,
