@@ -17,7 +17,7 @@ day, and installments removed before the archive began. ``backfill``:
    first, with the pipeline's own extraction, cleaning, dedupe and version
    decision, dated by its ``Memento-Datetime`` (``Pipeline.record_capture``).
 
-A capture no later than its article's last check (a live crawl, or a later
+A capture older than its article's last check (a live crawl, or a later
 capture already read) is **evidence**: kept as a capture with its provenance,
 logged ``evidence``, never a version, since versions are made in time order
 and recomputing them for an older text is not done here. Running backfill

@@ -218,6 +218,41 @@ def backfill(
         sys.exit(1)
 
 
+@cli.command(name="import")
+@common_options
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
+@click.option("-v", "--verbose", count=True, help="Log each event (-vv for debug).")
+def import_(config: Path | None, db: Path | None, files: tuple[Path, ...], as_json: bool, verbose: int) -> None:
+    """Import WARC (.warc, .warc.gz) and WACZ files written by other crawlers, or by export --warc.
+
+    Response records, and revisits resolved to their payload, of allowed hosts
+    go through the same path as a live fetch, dated by WARC-Date, oldest
+    first; list pages in the file feed discovery. Importing a file again adds nothing.
+
+    Example: series-archiver import crawl-20251215.warc.gz collection.wacz --json
+    """
+    from . import importer
+
+    _setup_logging(verbose)
+    with errors_to_exit():
+        settings = _settings(config, db)
+        with progress_bar(enabled=not as_json and sys.stderr.isatty()) as progress:
+            result = importer.run_import(settings, list(files), progress=progress)
+    if as_json:
+        _echo_json(result.as_json())
+    else:
+        click.echo(
+            f"{result.records} records, {result.pages} pages: {result.new_articles} new articles, {result.new_versions} versions, "
+            f"{result.removals} removals, {result.duplicates} duplicates, {result.evidence} kept as evidence, "
+            f"{result.skipped} skipped, {result.failed} failed"
+        )
+        for _url, why in result.failures:
+            click.echo(f"  failed: {why}", err=True)
+    if not result.ok:
+        sys.exit(1)
+
+
 # --- formatting ---------------------------------------------------------------------
 
 

@@ -4,8 +4,8 @@ Both hand ``Ingest.record`` a URL, the time its page was captured, and a page
 source (``url -> FetchedPage``, the page carrying its ``Provenance``); pages are
 given oldest first. What happens to a page:
 
-- the URL's article was last checked (a live crawl, a later capture) at or
-  after the capture time: the page is **evidence**, a capture row with its
+- the URL's article was last checked (a live crawl, a later capture) after
+  the capture time: the page is **evidence**, a capture row with its
   provenance (fetch-log outcome ``evidence`` for the attempts that read it),
   never a version, since versions are made in time order;
 - otherwise it goes through ``Pipeline.record_capture``: the same extraction,
@@ -42,7 +42,7 @@ class IngestCounts:
     new_versions: int = 0
     removals: int = 0
     failed: int = 0
-    evidence: int = 0  # pages kept as evidence only (no later than the article's last check)
+    evidence: int = 0  # pages kept as evidence only (older than the article's last check)
     earlier_texts: int = 0  # of which: a text that differs from the article's current version
     failures: list[tuple[str, str]] = field(default_factory=list)
 
@@ -61,7 +61,7 @@ class Ingest:
         state = self.archive.url_state(url)
         if state is not None and state.article_id is not None:
             checked = self.archive.last_checked(state.article_id)
-            if checked is not None and at <= checked:
+            if checked is not None and at < checked:
                 self._evidence(url, state.article_id, pages)
                 return
         before = self._passed.counts.as_dict()

@@ -438,6 +438,15 @@ class Archive:
         ).fetchall()
         return [str(r[0]) for r in rows]
 
+    def warc_record_seen(self, record_id: str, warc_file: str) -> bool:
+        """Whether a record of that file was imported before."""
+        row = self.conn.execute("SELECT 1 FROM captures WHERE warc_record_id = ? AND warc_file = ? LIMIT 1", (record_id, warc_file)).fetchone()
+        return row is not None
+
+    def has_capture(self, url: str, sha256: str) -> bool:
+        """Whether the archive holds these bytes of that URL, from any source."""
+        return self.conn.execute("SELECT 1 FROM captures WHERE url = ? AND sha256 = ? LIMIT 1", (url, sha256)).fetchone() is not None
+
     def last_checked(self, article_id: int) -> datetime | None:
         """When the article was last checked (fetched live, or read from a web archive)."""
         row = self.conn.execute("SELECT coalesce(last_checked, first_seen) FROM articles WHERE id = ?", (article_id,)).fetchone()
