@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 import sqlite3
+import subprocess
+import threading
 import zipfile
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import httpx
+import pytest
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from series_archiver.demo.loopback import LoopbackTransport
 from series_archiver.demo.replica import ReplicaSite
 from series_archiver.demo.wayback_replica import HISTORY, default_captures
 from series_archiver.export import export_warc
@@ -145,3 +152,76 @@ def test_the_import_command(tmp_path: Path, replica: ReplicaSite) -> None:
     assert (again["new_articles"], again["new_versions"]) == (0, 0) and again["duplicates"] > 0
     missing = run_cli(replica, config, "import", str(tmp_path / "nope.warc"))
     assert missing.returncode == 1 and "nope.warc" in missing.stderr
+
+
+# --- a WARC written by Debian's wget ------------------------------------------------------------
+
+
+class _Proxy:
+    """An HTTP proxy on 127.0.0.1 that hands wget's requests for the real hosts to the replica (and refuses any other)."""
+
+    def __init__(self, site: ReplicaSite) -> None:
+        client = httpx.Client(transport=LoopbackTransport(site.origins))
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return
+
+            def do_GET(self) -> None:
+                try:
+                    headers = {k: v for k, v in self.headers.items() if k.lower() not in ("proxy-connection", "connection")}
+                    r = client.get(self.path, headers=headers)
+                    body, status, items = r.content, r.status_code, [(k, v) for k, v in r.headers.items()
+                                                                      if k.lower() not in ("content-length", "transfer-encoding", "connection", "content-encoding")]
+                except httpx.HTTPError:
+                    body, status, items = b"refused", 502, []
+                self.send_response(status)
+                for k, v in items:
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        self.address = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_a_warc_written_by_wget_gives_the_installments_a_crawl_gives(tmp_path: Path, replica: ReplicaSite, crawler: Crawler) -> None:
+    wget = shutil.which("wget")
+    if wget is None:
+        pytest.skip("Debian's wget is not installed (.ci/run installs it)")
+    manifest = replica.manifest
+    urls = [u.replace("https://", "http://") for u in manifest["list_pages"][:3]]
+    for inst in manifest["installments"]:
+        urls += [u.replace("https://", "http://") for u in inst["pages"]]
+    proxy = _Proxy(replica)
+    try:
+        env = {"PATH": "/usr/bin:/bin", "http_proxy": proxy.address, "no_proxy": ""}
+        subprocess.run(
+            [wget, "--quiet", "--warc-file", str(tmp_path / "wget"), "--no-warc-compression", "-e", "robots=off",
+             "-O", str(tmp_path / "pages.out"), *urls],
+            env=env, cwd=tmp_path, check=False, timeout=120,
+        )
+    finally:
+        proxy.close()
+    warc = tmp_path / "wget.warc"
+    assert warc.exists() and warc.stat().st_size > 0
+    target = crawler.settings.replace(archive__db=tmp_path / "from-wget.db")
+    result = run_import(target, [warc])
+    assert result.failed == 0, result.failures
+    assert result.new_articles == 4 and result.pages >= len(urls) - 1
+    crawler.crawl()
+
+    def texts(db: Path) -> list[tuple[Any, ...]]:
+        return rows(db, "SELECT a.installment, v.version, v.content_hash FROM versions v JOIN articles a ON a.id = v.article_id ORDER BY 1, 2")
+    assert texts(target.archive.db) == texts(crawler.settings.archive.db)
+    again = run_import(target, [warc])
+    assert (again.new_articles, again.new_versions) == (0, 0)
