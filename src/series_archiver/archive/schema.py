@@ -208,6 +208,7 @@ ALTER TABLE captures ADD COLUMN warc_file TEXT;
 ALTER TABLE captures ADD COLUMN warc_record_id TEXT;
 ALTER TABLE captures ADD COLUMN warc_offset INTEGER;
 CREATE INDEX IF NOT EXISTS idx_captures_memento ON captures(memento_url) WHERE memento_url IS NOT NULL;
+CREATE INDEX IF NOT EXISTS idx_captures_warc_record ON captures(warc_record_id) WHERE warc_record_id IS NOT NULL;
 """
 
 

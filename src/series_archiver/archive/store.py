@@ -373,11 +373,13 @@ class Archive:
             row = self.conn.execute(
                 "SELECT id FROM captures WHERE memento_url = ? AND sha256 = ? ORDER BY id DESC LIMIT 1", (origin.memento_url, sha)
             ).fetchone()
-        else:
+        elif origin.warc_record_id is not None:
             row = self.conn.execute(
-                "SELECT id FROM captures WHERE warc_record_id IS ? AND sha256 = ? AND source = ? ORDER BY id DESC LIMIT 1",
+                "SELECT id FROM captures WHERE warc_record_id = ? AND sha256 = ? AND source = ? ORDER BY id DESC LIMIT 1",
                 (origin.warc_record_id, sha, origin.source),
             ).fetchone()
+        else:
+            row = None
         if row is not None:
             return int(row[0]), False
         capture_id = self._insert(
