@@ -171,6 +171,88 @@ def fetch(config: Path | None, db: Path | None, urls: tuple[str, ...], as_json: 
     _report(result, as_json)
 
 
+@cli.command()
+@common_options
+@click.option("--series", help="Only this series (its name, as in the config).")
+@click.option("--since", help="Only captures made at or after this time: YYYY-MM-DD (UTC) or an ISO time with offset.")
+@click.option("--until", help="Only captures made up to this time: YYYY-MM-DD (to the end of that day, UTC) or an ISO time.")
+@click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
+@click.option("-v", "--verbose", count=True, help="Log each event (-vv for debug).")
+def backfill(
+    config: Path | None, db: Path | None, series: str | None, since: str | None, until: str | None, as_json: bool, verbose: int
+) -> None:
+    """Read older captures of the series from a web archive ([wayback]: the Wayback Machine or any CDX server).
+
+    Each capture goes through the same extraction, cleaning, dedupe and
+    version decision as a live fetch, dated by its Memento-Datetime, oldest
+    first; list pages captured then find installments removed since.
+
+    Example: series-archiver backfill --since 2025-12-15 --json
+    """
+    from datetime import timedelta
+
+    from . import backfill as backfilling
+
+    _setup_logging(verbose)
+    with errors_to_exit():
+        settings = _settings(config, db)
+        since_at = exporting.parse_since(since) if since is not None else None
+        until_at = None
+        if until is not None:
+            until_at = exporting.parse_since(until)
+            if len(until.strip()) == 10:  # a date: the whole of that day
+                until_at += timedelta(days=1, seconds=-1)
+        with progress_bar(enabled=not as_json and sys.stderr.isatty()) as progress:
+            result = backfilling.run_backfill(settings, series=series, since=since_at, until=until_at, progress=progress)
+    if as_json:
+        _echo_json(result.as_json())
+    else:
+        click.echo(
+            f"{result.cdx_queries} CDX queries, {result.captures_seen} captures seen, {result.captures_fetched} fetched: "
+            f"{result.new_articles} new articles, {result.new_versions} versions, {result.removals} removals, "
+            f"{result.evidence} kept as evidence ({result.earlier_texts} with an earlier text), {result.failed} failed"
+        )
+        for _url, why in result.failures:
+            click.echo(f"  failed: {why}", err=True)
+    if not result.ok:
+        sys.exit(1)
+
+
+@cli.command(name="import")
+@common_options
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
+@click.option("-v", "--verbose", count=True, help="Log each event (-vv for debug).")
+def import_(config: Path | None, db: Path | None, files: tuple[Path, ...], as_json: bool, verbose: int) -> None:
+    """Import WARC (.warc, .warc.gz) and WACZ files written by other crawlers, or by export --warc.
+
+    Response records, and revisits resolved to their payload, of allowed hosts
+    go through the same path as a live fetch, dated by WARC-Date, oldest
+    first; list pages in the file feed discovery. Importing a file again adds nothing.
+
+    Example: series-archiver import crawl-20251215.warc.gz collection.wacz --json
+    """
+    from . import importer
+
+    _setup_logging(verbose)
+    with errors_to_exit():
+        settings = _settings(config, db)
+        with progress_bar(enabled=not as_json and sys.stderr.isatty()) as progress:
+            result = importer.run_import(settings, list(files), progress=progress)
+    if as_json:
+        _echo_json(result.as_json())
+    else:
+        click.echo(
+            f"{result.records} records, {result.pages} pages: {result.new_articles} new articles, {result.new_versions} versions, "
+            f"{result.removals} removals, {result.duplicates} duplicates, {result.evidence} kept as evidence, "
+            f"{result.skipped} skipped, {result.failed} failed"
+        )
+        for _url, why in result.failures:
+            click.echo(f"  failed: {why}", err=True)
+    if not result.ok:
+        sys.exit(1)
+
+
 # --- formatting ---------------------------------------------------------------------
 
 
@@ -229,6 +311,21 @@ def print_article_table(rows: list[dict[str, Any]]) -> None:
     Console().print(table)
 
 
+def _provenance(c: dict[str, Any]) -> str:
+    """Where a capture came from, in words: nothing claims a live fetch that never happened."""
+    if c["source"] == "wayback":
+        return f"read from a web archive: {c.get('memento_url')}" + (f" (from {c['archive_src']})" if c.get("archive_src") else "")
+    if c["source"] == "warc":
+        return f"imported from {c.get('warc_file')} record {c.get('warc_record_id')}"
+    return "fetched live"
+
+
+def _provenance_lines(captures: list[dict[str, Any]]) -> list[str]:
+    if all(c["source"] == "live" for c in captures):
+        return []
+    return [f"capture {c['id']} ({c['fetched_at']}): {_provenance(c)}" for c in captures]
+
+
 def format_article(data: dict[str, Any]) -> str:
     lines = [
         data["title"],
@@ -236,6 +333,7 @@ def format_article(data: dict[str, Any]) -> str:
         f"published {data['published'] or 'unknown'} · byline {data['byline'] or 'none'} · "
         f"version {data['version']} of {data['versions']} captured {data['captured_at']}"
         + (f" (restores version {data['restores']})" if data["restores"] else ""),
+        *_provenance_lines(data.get("captures", [])),
         f"status {data['status']} · {data['url']}",
         "",
     ]
@@ -394,6 +492,11 @@ def print_history(result: history.ArticleHistory) -> None:
     console.print()
     for e in result.events:
         console.print(format_event(e))
+    archived = [c for c in result.captures if c.source != "live"]
+    if archived:
+        console.print(f"\n{len(result.captures)} captures, {len(archived)} not fetched live:")
+        for c in archived:
+            console.print(f"  capture {c.id} {c.fetched_at} {c.url}: {_provenance(c.as_json())}", markup=False)
 
 
 @cli.command()
@@ -489,7 +592,9 @@ def export_(config: Path | None, db: Path | None, warc_path: Path | None, jsonl_
             click.echo(
                 f"wrote {w.path}: {w.records} records (1 warcinfo, {w.requests} request, {w.responses} response, "
                 f"{w.revisits} revisit: {w.revisits_identical} identical-payload-digest, "
-                f"{w.revisits_not_modified} server-not-modified), {w.bytes:,} bytes"
+                f"{w.revisits_not_modified} server-not-modified"
+                + (f", {w.metadata} metadata: captures read from another archive" if w.metadata else "")
+                + f"), {w.bytes:,} bytes"
             )
         if jsonl_path is not None:
             j = exporting.export_jsonl(settings, jsonl_path, series=series, since=since_at)

@@ -20,6 +20,7 @@ import httpx
 from .archive import SCHEMA_VERSION, Archive
 from .errors import PassInterrupted, StoreError
 from .fetch import Fetcher
+from .history import CaptureInfo
 from .models import PassResult
 from .pipeline import Pipeline, ProgressFn, RecheckFn
 from .settings import Settings
@@ -189,6 +190,7 @@ def show_article(settings: Settings, article_id: int, version: int | None = None
             "captured_at": v["captured_at"],
             "url": v["url"],
             "urls": archive.article_urls(row.id),
+            "captures": [CaptureInfo.of(c).as_json() for c in archive.capture_provenance(row.id, json.loads(v["capture_ids"] or "[]"))],
         }
 
 

@@ -127,6 +127,33 @@ class UrlInfo:
 
 
 @dataclass(frozen=True)
+class CaptureInfo:
+    """One stored page of the article and where it came from: ``live``, ``wayback`` or ``warc``."""
+
+    id: int
+    source: str
+    fetched_at: str
+    url: str
+    memento_url: str | None = None
+    archive_src: str | None = None
+    warc_file: str | None = None
+    warc_record_id: str | None = None
+    warc_offset: int | None = None
+
+    @classmethod
+    def of(cls, row: dict[str, Any]) -> CaptureInfo:
+        return cls(**row)
+
+    def as_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"id": self.id, "source": self.source, "fetched_at": self.fetched_at, "url": self.url}
+        if self.source == "wayback":
+            out.update(memento_url=self.memento_url, archive_src=self.archive_src)
+        elif self.source == "warc":
+            out.update(warc_file=self.warc_file, warc_record_id=self.warc_record_id, warc_offset=self.warc_offset)
+        return out
+
+
+@dataclass(frozen=True)
 class ArticleHistory:
     """Everything ``log`` shows about one article."""
 
@@ -140,6 +167,7 @@ class ArticleHistory:
     urls: tuple[UrlInfo, ...]
     versions: tuple[VersionInfo, ...]
     events: tuple[HistoryEvent, ...]
+    captures: tuple[CaptureInfo, ...] = ()  # every stored page of the article, with its provenance
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -153,6 +181,7 @@ class ArticleHistory:
             "urls": [u.as_json() for u in self.urls],
             "versions": [v.as_json() for v in self.versions],
             "events": [e.as_json() for e in self.events],
+            "captures": [c.as_json() for c in self.captures],
         }
 
 
@@ -259,6 +288,7 @@ def read_history(archive: Archive, article_id: int) -> ArticleHistory:
         urls=urls,
         versions=tuple(versions),
         events=tuple(events),
+        captures=tuple(CaptureInfo.of(c) for c in archive.capture_provenance(article_id)),
     )
 
 

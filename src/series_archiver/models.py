@@ -29,6 +29,21 @@ class Attempt:
 
 
 @dataclass(frozen=True)
+class Provenance:
+    """Where a page came from when it was not fetched live: a web archive's memento, or a WARC record.
+
+    A live fetch has none (``captures.source`` is ``live``).
+    """
+
+    source: str  # "wayback" (any CDX server with playback) or "warc"
+    memento_url: str | None = None  # <playback_url><timestamp>id_/<url>, as requested
+    archive_src: str | None = None  # the archive's X-Archive-Src: the WARC it served the memento from
+    warc_file: str | None = None
+    warc_record_id: str | None = None
+    warc_offset: int | None = None
+
+
+@dataclass(frozen=True)
 class FetchedPage:
     """A successful response (or a 304) with everything WARC export needs."""
 
@@ -45,6 +60,7 @@ class FetchedPage:
     http_version: str = "HTTP/1.1"
     redirects: tuple[str, ...] = ()
     attempts: tuple[Attempt, ...] = ()
+    provenance: Provenance | None = None  # None: fetched live
 
     @property
     def not_modified(self) -> bool:

@@ -61,6 +61,7 @@ log = logging.getLogger("series_archiver")
 
 ProgressFn = Callable[[int, int, str], None]
 RecheckFn = Callable[[str, str | None], bool]
+PageFn = Callable[[str], FetchedPage]
 
 
 @dataclass(frozen=True)
@@ -167,6 +168,15 @@ class Pipeline:
             self.archive.finish_run(result.run_id, result.counts.as_dict(), result.counts.failures, status)
         return result
 
+    def record_capture(self, url: str, result: PassResult, *, at: datetime, fetch: PageFn, candidate: Candidate | None = None) -> None:
+        """Read ``url`` (and its further pages) with ``fetch`` and record it as captured ``at``.
+
+        For pages held by a web archive or a WARC file (``backfill``): the same
+        extraction, cleaning, dedupe and version decision as a live fetch, dated
+        by the capture's own time instead of now.
+        """
+        self._record(self._work(url, candidate, None, None, fetch=fetch), result, at=at)
+
     # --- discovery helpers -----------------------------------------------------------
 
     def _get_list_page(self, url: str, result: PassResult) -> FetchedPage:
@@ -220,19 +230,21 @@ class Pipeline:
             # started are dropped; fetches in flight end and are not recorded.
             pool.shutdown(wait=True, cancel_futures=True)
 
-    def _work(self, url: str, candidate: Candidate | None, etag: str | None, last_modified: str | None) -> _Work:
+    def _work(
+        self, url: str, candidate: Candidate | None, etag: str | None, last_modified: str | None, *, fetch: PageFn | None = None
+    ) -> _Work:
         """Runs in a worker thread: network and parsing only, no archive access."""
         pages: list[FetchedPage] = []
         attempts: list[Attempt] = []
         try:
-            first = self.fetcher.fetch(url, etag=etag, last_modified=last_modified)
+            first = fetch(url) if fetch else self.fetcher.fetch(url, etag=etag, last_modified=last_modified)
             pages.append(first)
             attempts.extend(first.attempts)
             if first.not_modified:
                 return _Work(url, candidate, tuple(pages), attempts=tuple(attempts))
             extracted = [extract(first.text, url, sites=self.settings.site_profiles)]
             for next_url in extracted[0].next_pages:
-                page = self.fetcher.fetch(next_url)
+                page = fetch(next_url) if fetch else self.fetcher.fetch(next_url)
                 pages.append(page)
                 attempts.extend(page.attempts)
                 extracted.append(extract(page.text, next_url, sites=self.settings.site_profiles))
@@ -265,13 +277,14 @@ class Pipeline:
 
     # --- recording (calling thread only) ---------------------------------------------
 
-    def _record(self, work: _Work, result: PassResult) -> None:
+    def _record(self, work: _Work, result: PassResult, *, at: datetime | None = None) -> None:
         """Record one URL in one transaction; what it counted joins the pass's result once committed.
 
         The recording writes into a tally of its own, so a failure half-way
-        (rolled back by SQLite) leaves neither rows nor counts behind.
+        (rolled back by SQLite) leaves neither rows nor counts behind. ``at``
+        dates it (a web archive's capture time); by default it is now.
         """
-        now = utcnow()
+        now = at if at is not None else utcnow()
         tally = PassResult(run_id=result.run_id, counts=PassCounts())
         self._fingerprint_changes = []
         try:

@@ -29,6 +29,7 @@ __all__ = [
     "DedupeSettings",
     "ScheduleSettings",
     "NotifySettings",
+    "WaybackSettings",
     "SeriesSettings",
     "Settings",
     "load_settings",
@@ -100,6 +101,17 @@ class NotifySettings:
 
 
 @dataclass(frozen=True)
+class WaybackSettings:
+    """A CDX server and its playback (the Internet Archive's by default, or any pywb), for ``backfill``."""
+
+    cdx_url: str = "https://web.archive.org/cdx/search/cdx"
+    playback_url: str = "https://web.archive.org/web/"
+    # The Internet Archive allows 30 CDX queries a minute and asks clients to stay at 80% of that.
+    cdx_requests_per_minute: float = 24.0
+    playback_requests_per_second: float = 8.0
+
+
+@dataclass(frozen=True)
 class SeriesSettings:
     name: str
     pattern: str
@@ -108,6 +120,8 @@ class SeriesSettings:
     urls: tuple[str, ...] = ()
     # Groups of hosts that serve the same article at the same path.
     mirrors: tuple[tuple[str, ...], ...] = ()
+    # URL prefixes whose every capture in a web archive ``backfill`` asks for (CDX matchType=prefix).
+    backfill_prefixes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -118,6 +132,7 @@ class Settings:
     dedupe: DedupeSettings = field(default_factory=DedupeSettings)
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
     notify: NotifySettings = field(default_factory=NotifySettings)
+    wayback: WaybackSettings = field(default_factory=WaybackSettings)
     series: tuple[SeriesSettings, ...] = ()
     # Site profiles written in config ([[sites]]), tried before the built-in ones.
     sites: tuple[Site, ...] = ()
@@ -149,6 +164,7 @@ _SECTIONS: dict[str, type] = {
     "dedupe": DedupeSettings,
     "schedule": ScheduleSettings,
     "notify": NotifySettings,
+    "wayback": WaybackSettings,
 }
 
 
@@ -225,7 +241,7 @@ def _build(data: dict[str, Any], source: str) -> Settings:
             re.compile(s.pattern)
         except re.error as exc:
             raise ConfigError(f"series[{i}].pattern", f"is not a valid regular expression ({exc})", source=source) from None
-        for url in (*s.start_urls, *s.urls):
+        for url in (*s.start_urls, *s.urls, *s.backfill_prefixes):
             if not re.match(r"https?://[^/\s]+", url):
                 raise ConfigError(f"series[{i}]", f"URL {url!r} must start with http:// or https://", source=source)
     sites = _sites(data.get("sites", []), source)
@@ -334,6 +350,10 @@ def _validate_ranges(s: Settings, source: str) -> None:
         (0 <= s.quality.max_shrink_ratio < 1, "quality.max_shrink_ratio", "must be at least 0 and below 1"),
         (s.quality.min_chars >= 0, "quality.min_chars", "must be 0 or more"),
         (s.archive.lock_timeout_seconds >= 0, "archive.lock_timeout_seconds", "must be 0 or more"),
+        (s.wayback.cdx_requests_per_minute > 0, "wayback.cdx_requests_per_minute", "must be more than 0"),
+        (s.wayback.playback_requests_per_second > 0, "wayback.playback_requests_per_second", "must be more than 0"),
+        (bool(re.match(r"https?://", s.wayback.cdx_url)), "wayback.cdx_url", "must be an http(s) URL"),
+        (bool(re.match(r"https?://", s.wayback.playback_url)), "wayback.playback_url", "must be an http(s) URL"),
     ]
     for ok, key, problem in checks:
         if not ok:

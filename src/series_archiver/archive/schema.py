@@ -194,6 +194,29 @@ def _step_2(conn: sqlite3.Connection) -> None:
         conn.execute("UPDATE versions SET derivation_id = (SELECT id FROM derivations WHERE digest = ?)", (RELEASE_0_1_0[0],))
 
 
+# --- step 3: capture provenance ------------------------------------------------------
+
+# Where each capture came from: fetched live, read from a web archive's
+# playback (the memento URL and the archive's X-Archive-Src), or imported
+# from a WARC file (its name, the record's id and offset). Rows written
+# before this step were all fetched live.
+V3_CAPTURE_PROVENANCE = """
+ALTER TABLE captures ADD COLUMN source TEXT NOT NULL DEFAULT 'live';
+ALTER TABLE captures ADD COLUMN memento_url TEXT;
+ALTER TABLE captures ADD COLUMN archive_src TEXT;
+ALTER TABLE captures ADD COLUMN warc_file TEXT;
+ALTER TABLE captures ADD COLUMN warc_record_id TEXT;
+ALTER TABLE captures ADD COLUMN warc_offset INTEGER;
+CREATE INDEX IF NOT EXISTS idx_captures_memento ON captures(memento_url) WHERE memento_url IS NOT NULL;
+CREATE INDEX IF NOT EXISTS idx_captures_warc_record ON captures(warc_record_id) WHERE warc_record_id IS NOT NULL;
+"""
+
+
+def _step_3(conn: sqlite3.Connection) -> None:
+    """Captures say where they came from (``source``: live, wayback, warc); existing rows are live."""
+    run_script(conn, V3_CAPTURE_PROVENANCE)
+
+
 @dataclass(frozen=True)
 class Step:
     number: int
@@ -204,6 +227,7 @@ class Step:
 STEPS: tuple[Step, ...] = (
     Step(1, "release_0_1_0", _step_1),
     Step(2, "derivations", _step_2),
+    Step(3, "capture_provenance", _step_3),
 )
 SCHEMA_VERSION = STEPS[-1].number
 

@@ -361,10 +361,25 @@ class Archive:
         Returns (capture id, True when a new row was written).
         """
         sha = hashlib.sha256(page.content).hexdigest()
-        row = self.conn.execute(
-            "SELECT id FROM captures WHERE url = ? AND sha256 = ? AND suspect_reason IS ? ORDER BY id DESC LIMIT 1",
-            (page.url, sha, suspect_reason),
-        ).fetchone()
+        origin = page.provenance
+        if origin is None:
+            # Only live captures stand for a live re-fetch of the same bytes: a
+            # memento or an imported record is evidence of another fetch.
+            row = self.conn.execute(
+                "SELECT id FROM captures WHERE url = ? AND sha256 = ? AND suspect_reason IS ? AND source = 'live' ORDER BY id DESC LIMIT 1",
+                (page.url, sha, suspect_reason),
+            ).fetchone()
+        elif origin.memento_url is not None:
+            row = self.conn.execute(
+                "SELECT id FROM captures WHERE memento_url = ? AND sha256 = ? ORDER BY id DESC LIMIT 1", (origin.memento_url, sha)
+            ).fetchone()
+        elif origin.warc_record_id is not None:
+            row = self.conn.execute(
+                "SELECT id FROM captures WHERE warc_record_id = ? AND sha256 = ? AND source = ? ORDER BY id DESC LIMIT 1",
+                (origin.warc_record_id, sha, origin.source),
+            ).fetchone()
+        else:
+            row = None
         if row is not None:
             return int(row[0]), False
         capture_id = self._insert(
@@ -385,9 +400,59 @@ class Archive:
                 "sha256": sha,
                 "suspect_reason": suspect_reason,
                 "raw_zlib": zlib.compress(page.content, 6),
+                "source": origin.source if origin else "live",
+                "memento_url": origin.memento_url if origin else None,
+                "archive_src": origin.archive_src if origin else None,
+                "warc_file": origin.warc_file if origin else None,
+                "warc_record_id": origin.warc_record_id if origin else None,
+                "warc_offset": origin.warc_offset if origin else None,
             },
         )
         return capture_id, True
+
+    def memento_seen(self, memento_url: str) -> bool:
+        """Whether a memento was already read (stored as a capture, or answered for good: a removal)."""
+        if self.conn.execute("SELECT 1 FROM captures WHERE memento_url = ? LIMIT 1", (memento_url,)).fetchone():
+            return True
+        row = self.conn.execute(
+            "SELECT 1 FROM fetch_log WHERE url = ? AND outcome NOT IN ('error', 'retry', 'truncated', 'too_large') LIMIT 1", (memento_url,)
+        ).fetchone()
+        return row is not None
+
+    def capture_provenance(self, article_id: int, capture_ids: Sequence[int] | None = None) -> list[dict[str, Any]]:
+        """Where each capture of the article came from, oldest first (or of ``capture_ids`` only, in that order)."""
+        columns = "id, source, fetched_at, coalesce(final_url, url) AS url, memento_url, archive_src, warc_file, warc_record_id, warc_offset"
+        if capture_ids is not None:
+            rows = [self._dicts(f"SELECT {columns} FROM captures WHERE id = ?", (cid,)) for cid in capture_ids]
+            return [r[0] for r in rows if r]
+        return self._dicts(
+            f"SELECT {columns} FROM captures WHERE article_id = ?1 "
+            "OR url IN (SELECT url FROM article_urls WHERE article_id = ?1) "
+            "OR id IN (SELECT j.value FROM versions v, json_each(v.capture_ids) j WHERE v.article_id = ?1) "
+            "ORDER BY fetched_at, id",
+            (article_id,),
+        )
+
+    def series_urls(self, series: str) -> list[str]:
+        """Every URL an article of ``series`` was seen at."""
+        rows = self.conn.execute(
+            "SELECT u.url FROM article_urls u JOIN articles a ON a.id = u.article_id WHERE a.series = ? ORDER BY a.id, u.url", (series,)
+        ).fetchall()
+        return [str(r[0]) for r in rows]
+
+    def warc_record_seen(self, record_id: str, warc_file: str) -> bool:
+        """Whether a record of that file was imported before."""
+        row = self.conn.execute("SELECT 1 FROM captures WHERE warc_record_id = ? AND warc_file = ? LIMIT 1", (record_id, warc_file)).fetchone()
+        return row is not None
+
+    def has_capture(self, url: str, sha256: str) -> bool:
+        """Whether the archive holds these bytes of that URL, from any source."""
+        return self.conn.execute("SELECT 1 FROM captures WHERE url = ? AND sha256 = ? LIMIT 1", (url, sha256)).fetchone() is not None
+
+    def last_checked(self, article_id: int) -> datetime | None:
+        """When the article was last checked (fetched live, or read from a web archive)."""
+        row = self.conn.execute("SELECT coalesce(last_checked, first_seen) FROM articles WHERE id = ?", (article_id,)).fetchone()
+        return datetime.fromisoformat(row[0]) if row and row[0] else None
 
     def capture_bytes(self, capture_id: int) -> bytes:
         row = self.conn.execute("SELECT raw_zlib FROM captures WHERE id = ?", (capture_id,)).fetchone()

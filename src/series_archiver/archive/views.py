@@ -141,6 +141,12 @@ class WarcCapture:
     request_headers: str | None  # JSON [[name, value], ...], as sent
     response_headers: str | None  # JSON [[name, value], ...], as received
     sha256: str
+    source: str = "live"  # live, wayback or warc: where the capture came from
+    memento_url: str | None = None
+    archive_src: str | None = None
+    warc_file: str | None = None
+    warc_record_id: str | None = None
+    warc_offset: int | None = None
 
     @property
     def target(self) -> str:
@@ -183,12 +189,13 @@ def captures_with_refetches(conn: sqlite3.Connection, series: str | None = None)
         params = (series,)
     cursor = conn.execute(
         "SELECT c.id, c.url, c.final_url, c.fetched_at, c.status, c.http_version, c.request_headers, "
-        "c.response_headers, c.sha256, f.id, f.url, f.requested_at, f.status, f.outcome "
+        "c.response_headers, c.sha256, c.source, c.memento_url, c.archive_src, c.warc_file, c.warc_record_id, c.warc_offset, "
+        "f.id, f.url, f.requested_at, f.status, f.outcome "
         f"FROM captures c LEFT JOIN fetch_log f ON f.capture_id = c.id {where} ORDER BY c.id, f.id",
         params,
     )
     for row in cursor:
-        yield WarcCapture(*row[:9]), (Refetch(*row[9:]) if row[9] is not None else None)
+        yield WarcCapture(*row[:15]), (Refetch(*row[15:]) if row[15] is not None else None)
 
 
 # --- versions (JSON Lines) ------------------------------------------------------------
@@ -261,6 +268,10 @@ class CaptureRef:
     url: str  # the final URL, after redirects
     fetched_at: str
     sha256: str
+    source: str = "live"  # live, wayback or warc
+    memento_url: str | None = None
+    warc_file: str | None = None
+    warc_record_id: str | None = None
 
 
 def capture_refs(conn: sqlite3.Connection, capture_ids: list[int]) -> list[CaptureRef]:
@@ -268,11 +279,12 @@ def capture_refs(conn: sqlite3.Connection, capture_ids: list[int]) -> list[Captu
     out = []
     for capture_id in capture_ids:
         found: tuple[Any, ...] | None = conn.execute(
-            "SELECT id, url, final_url, fetched_at, sha256 FROM captures WHERE id = ?", (capture_id,)
+            "SELECT id, url, final_url, fetched_at, sha256, source, memento_url, warc_file, warc_record_id FROM captures WHERE id = ?",
+            (capture_id,),
         ).fetchone()
         if found is not None:
-            cid, url, final_url, fetched_at, sha256 = found
-            out.append(CaptureRef(cid, final_url or url, fetched_at, sha256))
+            cid, url, final_url, fetched_at, sha256, source, memento_url, warc_file, warc_record_id = found
+            out.append(CaptureRef(cid, final_url or url, fetched_at, sha256, source, memento_url, warc_file, warc_record_id))
     return out
 
 

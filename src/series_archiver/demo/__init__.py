@@ -19,6 +19,7 @@ from .. import core
 from ..settings import Settings, load_settings
 from .loopback import LoopbackTransport
 from .replica import ReplicaSite
+from .wayback_replica import WaybackReplica
 
 __all__ = ["run_demo", "demo_settings", "replica_manifest"]
 
@@ -58,7 +59,7 @@ def run_demo(db: Path, *, fresh: bool = True, keep: bool = False, echo: Callable
         for path in db.parent.glob(db.name + "*"):
             path.unlink()
     db.parent.mkdir(parents=True, exist_ok=True)
-    with ReplicaSite() as site:
+    with ReplicaSite() as site, WaybackReplica() as wayback:
         echo("Serving the bundled replica of the site on 127.0.0.1:")
         for real, local in sorted(site.origins.items()):
             if real.startswith("https://"):
@@ -72,6 +73,7 @@ def run_demo(db: Path, *, fresh: bool = True, keep: bool = False, echo: Callable
             f"\nCrawled in {took:.1f}s: {c.found} found, {c.fetched} fetched, {c.new_articles} new articles, "
             f"{c.new_versions} versions, {c.unchanged} other renderings or unchanged, {c.failed} failed, {c.skipped} skipped (robots.txt)."
         )
+        backfilled = _backfill_step(settings, wayback, echo)
         echo(f"\nInstallments archived in {db}:")
         for row in core.list_articles(settings):
             number = f"{row['installment']:>2}" if row["installment"] is not None else " ?"
@@ -93,5 +95,28 @@ def run_demo(db: Path, *, fresh: bool = True, keep: bool = False, echo: Callable
                     time.sleep(3600)
             except KeyboardInterrupt:
                 pass
-    return 0 if result.ok else 1
+    return 0 if result.ok and backfilled else 1
+
+
+def _backfill_step(settings: Settings, wayback: WaybackReplica, echo: Callable[[str], None]) -> bool:
+    """Backfill from the bundled replica Wayback: what a web archive held before the archive began."""
+    from ..backfill import run_backfill
+
+    echo(f"\nBackfilling from a replica Wayback Machine (CDX API and playback) on {wayback.origin}:")
+    settings = settings.replace(
+        wayback__cdx_url=wayback.cdx_url,
+        wayback__playback_url=wayback.playback_url,
+        # The replica is this machine's: no need for the Internet Archive's pace.
+        wayback__cdx_requests_per_minute=6000.0,
+        wayback__playback_requests_per_second=100.0,
+    )
+    started = time.monotonic()
+    r = run_backfill(settings)
+    echo(
+        f"  {r.cdx_queries} CDX queries, {r.captures_seen} captures seen, {r.captures_fetched} read in {time.monotonic() - started:.1f}s: "
+        f"{r.new_articles} installment removed before the first crawl recovered with {r.new_versions} version and "
+        f"{r.removals} removal; {r.evidence} older captures kept as evidence ({r.earlier_texts} with an earlier text), "
+        f"{r.blocked} URL blocked by the archive, {r.failed} failed."
+    )
+    return r.ok
 

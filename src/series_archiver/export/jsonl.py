@@ -53,6 +53,10 @@ def _version_object(archive: Archive, v: views.ExportedVersion) -> dict[str, Any
             "fetched_at": c.fetched_at,
             "sha256": c.sha256,
             "warc_record_id": response_record_id(c.id, c.url, c.fetched_at, c.sha256),
+            "source": c.source,
+            # Where a capture not fetched live came from: the memento, or the imported file and its record.
+            **({"memento_url": c.memento_url} if c.source == "wayback" else {}),
+            **({"warc_file": c.warc_file, "source_warc_record_id": c.warc_record_id} if c.source == "warc" else {}),
         }
         for c in views.capture_refs(archive.conn, v.capture_ids)
     ]

@@ -3,8 +3,10 @@
 WARC (``export_warc``), written with warcio, one gzip member per record::
 
     warcinfo   one, first: the tool, its version, the export's filters and the configuration
-    request    one per stored capture, the request headers as sent
+    request    one per capture fetched live, the request headers as sent
     response   one per stored capture: WARC-Date = captures.fetched_at, the payload as stored
+    metadata   one per capture not fetched live (``captures.source`` wayback or warc), concurrent
+               to its response: where it came from (memento URL and X-Archive-Src, or file and record)
     revisit    one per later fetch-log row naming that capture (a re-fetch that got it again)
 
 Which fetch-log rows become which record: every row that names a capture
@@ -57,7 +59,7 @@ from ..archive import views
 from ..archive.store import Archive
 from ..settings import Settings
 from .jsonl import JsonlExport, export_jsonl
-from .record_ids import request_record_id, response_record_id, revisit_record_id
+from .record_ids import metadata_record_id, request_record_id, response_record_id, revisit_record_id
 from .snapshot import (
     check_series,
     output,
@@ -100,6 +102,7 @@ class WarcExport:
     revisits_identical: int
     revisits_not_modified: int
     bytes: int
+    metadata: int = 0  # one beside each response not fetched live (a web archive's memento, an imported record)
 
     @property
     def revisits(self) -> int:
@@ -107,7 +110,7 @@ class WarcExport:
 
     @property
     def records(self) -> int:
-        return 1 + self.requests + self.responses + self.revisits
+        return 1 + self.requests + self.responses + self.revisits + self.metadata
 
 
 def _warc_date(stored: str) -> str:
@@ -217,7 +220,7 @@ def _warcinfo_fields(settings: Settings, archive: Archive, series: str | None, s
 
 def export_warc(settings: Settings, path: Path, *, series: str | None = None, since: datetime | None = None) -> WarcExport:
     """Write the archive's captures and re-fetches to ``path`` as WARC 1.1 (gzip per record if it ends in .gz)."""
-    counts = {"request": 0, "response": 0, "identical": 0, "not_modified": 0}
+    counts = {"request": 0, "response": 0, "identical": 0, "not_modified": 0, "metadata": 0}
     with read_snapshot(settings.archive.db) as archive:
         check_series(archive, settings, series)
         with output(path) as fh:
@@ -233,17 +236,19 @@ def export_warc(settings: Settings, path: Path, *, series: str | None = None, si
                     current, digest = capture, ""
                     if since is None or stored_time(capture.fetched_at) >= since:
                         digest = _write_exchange(writer, archive, capture)
-                        counts["request"] += 1
+                        counts["request" if capture.source == "live" else "metadata"] += 1
                         counts["response"] += 1
                     continue
                 if refetch is None or (since is not None and stored_time(refetch.requested_at) < since):
                     continue
+                if capture.source != "live":
+                    continue  # reading a memento again is no re-fetch from the site: no revisit
                 if not digest:
                     digest = _payload_digest(trusted_payload(archive, capture.id))
                 profile = _write_revisit(writer, capture, refetch, digest)
                 counts["not_modified" if profile == REVISIT_NOT_MODIFIED else "identical"] += 1
             size = fh.tell()
-    return WarcExport(path, counts["request"], counts["response"], counts["identical"], counts["not_modified"], size)
+    return WarcExport(path, counts["request"], counts["response"], counts["identical"], counts["not_modified"], size, counts["metadata"])
 
 
 def _payload_digest(body: bytes) -> str:
@@ -269,6 +274,12 @@ def _write_exchange(writer: WARCWriter, archive: Archive, capture: views.WarcCap
         http_headers=http_headers,
         warc_headers_dict={"WARC-Record-ID": _response_id(capture), "WARC-Date": date},
     )
+    if capture.source != "live":
+        # Not fetched from the site by this tool: no request record (none was sent), and a
+        # metadata record beside the response says where the payload came from.
+        writer.write_record(response)
+        writer.write_record(_provenance_record(writer, capture))
+        return str(response.rec_headers.get_header("WARC-Payload-Digest"))
     request_headers = _ReceivedHeaders(
         f"{_request_line(capture.target)} {_protocol(capture.http_version)}",
         _pairs(capture.request_headers),
@@ -285,6 +296,32 @@ def _write_exchange(writer: WARCWriter, archive: Archive, capture: views.WarcCap
     )
     writer.write_request_response_pair(request, response)
     return str(response.rec_headers.get_header("WARC-Payload-Digest"))
+
+
+def _provenance_record(writer: WARCWriter, capture: views.WarcCapture) -> Any:
+    """A ``metadata`` record (application/warc-fields) concurrent to the response: its source and origin."""
+    fields = [("source", capture.source)]
+    if capture.source == "wayback":
+        fields += [("memento-url", capture.memento_url or ""), ("archive-src", capture.archive_src or "")]
+    else:
+        fields += [
+            ("warc-file", capture.warc_file or ""),
+            ("warc-record-id", capture.warc_record_id or ""),
+            ("warc-offset", "" if capture.warc_offset is None else str(capture.warc_offset)),
+        ]
+    body = "".join(f"{k}: {v}\r\n" for k, v in fields if v).encode("utf-8")
+    return writer.create_warc_record(
+        capture.target,
+        "metadata",
+        payload=io.BytesIO(body),
+        length=len(body),
+        warc_content_type="application/warc-fields",
+        warc_headers_dict={
+            "WARC-Record-ID": metadata_record_id(capture.id, capture.target, capture.fetched_at, capture.sha256),
+            "WARC-Date": _warc_date(capture.fetched_at),
+            "WARC-Concurrent-To": _response_id(capture),
+        },
+    )
 
 
 def _write_revisit(writer: WARCWriter, capture: views.WarcCapture, refetch: views.Refetch, digest: str) -> str:
