@@ -4,6 +4,11 @@ The public API is re-exported here; the modules behind it are private by
 convention (one per pipeline stage, see README "Code map").
 """
 
+# First of all: a daemon told to stop while it starts must not die of it (entry.py).
+from .entry import hold_stop_signals
+
+hold_stop_signals()
+
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
