@@ -45,6 +45,7 @@ class FetchedPage:
     http_version: str = "HTTP/1.1"
     redirects: tuple[str, ...] = ()
     attempts: tuple[Attempt, ...] = ()
+    replaced_bytes: int = 0  # damaged bytes that decoding read as U+FFFD (``content`` keeps them)
 
     @property
     def not_modified(self) -> bool:
