@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable, Sequence
 
 from .errors import ExtractError
+from .generic import GENERIC
 from .models import Article, Block, BlockKind, Extracted
 from .sites import SITES
 from .textfold import fold, normalize
@@ -95,9 +96,12 @@ def _clean(pages: Sequence[Extracted]) -> Article:
     captions: list[str] = [normalize(c) for page in pages for c in page.captions]
     bylines: list[str] = [first.byline] if first.byline else []
     kept: list[Block] = []
+    # The generic path (generic.py) removed furniture by structure and keeps the page's paragraphs
+    # as they are: no print-layout rejoining, no repeated-paragraph removal, no furniture words.
+    generic = first.profile == GENERIC
     for block in raw_blocks:
         text = normalize(block.text)
-        if not text or _is_furniture(text):
+        if not text or (not generic and _is_furniture(text)):
             continue
         if _is_caption(text):
             captions.append(text.lstrip("".join(_CAPTION_MARK)).strip())
@@ -108,7 +112,7 @@ def _clean(pages: Sequence[Extracted]) -> Article:
             continue
         kind: BlockKind = "heading" if block.kind == "heading" or _looks_like_heading(text) else "paragraph"
         kept.append(Block(kind, text))
-    blocks = _dedupe_blocks(_rejoin(kept))
+    blocks = kept if generic else _dedupe_blocks(_rejoin(kept))
     title = clean_title(first.title)
     return Article(
         url=first.url,
