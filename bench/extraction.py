@@ -171,30 +171,36 @@ def load_pages(root: Path = PAGES, limit: int | None = None) -> list[dict[str, A
     return pages[:limit] if limit else pages
 
 
-def measure(name: str, run: Extractor, pages: list[dict[str, Any]]) -> dict[str, Any]:
-    per_lang: dict[str, dict[str, list[float]]] = {}
-    worst: list[tuple[float, str]] = []
+def measure(runs: dict[str, Extractor], pages: list[dict[str, Any]]) -> dict[str, Any]:
+    """Every extractor on every page, page by page: a load that comes and goes on a shared machine
+    weighs on all of them alike."""
+    raw: dict[str, dict[str, dict[str, list[float]]]] = {name: {} for name in runs}
+    worst: dict[str, list[tuple[float, str]]] = {name: [] for name in runs}
     for entry in pages:
-        t0 = time.process_time()
-        text = run(entry["html"], entry["url"])
-        cpu = time.process_time() - t0
-        _, _, f1 = score(text, entry["truth_text"])
-        lang = per_lang.setdefault(entry["lang"], {"f1": [], "cpu": [], "empty": []})
-        lang["f1"].append(f1)
-        lang["cpu"].append(cpu)
-        lang["empty"].append(0.0 if _squeeze(text) else 1.0)
-        worst.append((f1, entry["id"]))
-    out: dict[str, Any] = {}
-    for lang, v in sorted(per_lang.items()):
-        out[lang] = {
-            "pages": len(v["f1"]),
-            "mean_f1": round(statistics.fmean(v["f1"]), 4),
-            "median_f1": round(statistics.median(v["f1"]), 4),
-            "empty": int(sum(v["empty"])),
-            "cpu_ms_per_page": round(1000 * statistics.fmean(v["cpu"]), 2),
-        }
-    out["worst"] = [{"id": i, "f1": round(f, 3)} for f, i in sorted(worst)[:5]]
-    return out
+        for name, run in runs.items():
+            t0 = time.process_time()
+            text = run(entry["html"], entry["url"])
+            cpu = time.process_time() - t0
+            _, _, f1 = score(text, entry["truth_text"])
+            lang = raw[name].setdefault(entry["lang"], {"f1": [], "cpu": [], "empty": []})
+            lang["f1"].append(f1)
+            lang["cpu"].append(cpu)
+            lang["empty"].append(0.0 if _squeeze(text) else 1.0)
+            worst[name].append((f1, entry["id"]))
+    results: dict[str, Any] = {}
+    for name, per_lang in raw.items():
+        out: dict[str, Any] = {}
+        for lang, v in sorted(per_lang.items()):
+            out[lang] = {
+                "pages": len(v["f1"]),
+                "mean_f1": round(statistics.fmean(v["f1"]), 4),
+                "median_f1": round(statistics.median(v["f1"]), 4),
+                "empty": int(sum(v["empty"])),
+                "cpu_ms_per_page": round(1000 * statistics.fmean(v["cpu"]), 2),
+            }
+        out["worst"] = [{"id": i, "f1": round(f, 3)} for f, i in sorted(worst[name])[:5]]
+        results[name] = out
+    return results
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -208,16 +214,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"no real pages at {args.pages}: nothing to measure (see the README of shared/real-pages)")
         return 1
     pages = load_pages(args.pages, args.limit)
-    results: dict[str, Any] = {}
+    runs: dict[str, Extractor] = {}
     for name in args.only or list(EXTRACTORS):
         factory, package = EXTRACTORS[name]
         try:
-            run = factory()
+            runs[name] = factory()
         except ImportError as exc:
             print(f"skipped {name}: {package} is not installed ({exc}); pip install -e '.[bench]' brings it")
             continue
-        run(pages[0]["html"], pages[0]["url"])  # warm-up: imports and caches are not a page's cost
-        results[name] = measure(name, run, pages)
+        runs[name](pages[0]["html"], pages[0]["url"])  # warm-up: imports and caches are not a page's cost
+    results = measure(runs, pages)
     print(f"{'extractor':<18} {'lang':<4} {'pages':>5} {'mean F1':>8} {'median':>7} {'empty':>5} {'CPU ms/page':>11}")
     for name, res in results.items():
         for lang in ("zh", "en"):

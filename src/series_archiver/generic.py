@@ -36,6 +36,8 @@ GENERIC = "generic"  # the profile name of everything this path reads (clean.py 
 _ENOUGH_CHARS = 250
 _ENOUGH_SHARE = 0.5
 
+_FAST = True
+_PRECISION = True
 _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 # Elements that are furniture wherever they stand.
 _FURNITURE_TAGS = ("nav", "aside", "footer", "form", "script", "style", "noscript", "iframe", "select", "button", "textarea", "header")
@@ -49,6 +51,9 @@ _CONTAINERS = frozenset({"div", "td", "article", "section", "main", "body", "fon
 _BLOCKS = frozenset({"p", "div", "td", "tr", "li", "br", "h1", "h2", "h3", "h4", "h5", "h6", "table", "blockquote", "pre", "dd", "dt"})
 _PUNCT = re.compile(r"[，。！？；、,.!?;]")
 _SPACE = re.compile(r"\s+")
+# Deeper than any real page. On such a tree each element object lxml frees walks up to the
+# root, so a reading that touches every element costs depth x elements: no density reading there.
+_TOO_DEEP = etree.XPath("boolean(/" + "/".join(["*"] * 200) + ")")
 
 
 @dataclass(frozen=True)
@@ -61,10 +66,11 @@ class GenericText:
 
 def read_generic(html: str, url: str, root: etree._Element | None) -> GenericText | None:
     """The article's blocks, or None when no reading finds any text."""
+    links = _link_texts(root) if root is not None else {}
     best: GenericText | None = None
     density: tuple[Block, ...] | None = None  # read only when a cheaper reading fell short
     for reader, recall in (("trafilatura-precision", False), ("trafilatura-recall", True)):
-        blocks = _trafilatura_blocks(html, url, recall)
+        blocks = _without_link_lines(_trafilatura_blocks(html, url, recall), links)
         if blocks and (best is None or _size(blocks) > _size(best.blocks)):
             best = GenericText(blocks, reader)
         if best is not None and _size(best.blocks) >= _ENOUGH_CHARS:
@@ -76,6 +82,34 @@ def read_generic(html: str, url: str, root: etree._Element | None) -> GenericTex
     if density and (best is None or _size(density) > _size(best.blocks)):
         return GenericText(density, "density")
     return best
+
+
+def _link_texts(root: etree._Element) -> dict[str, int]:
+    """The texts of the page's links (whitespace removed), each with its length."""
+    found: dict[str, int] = {}
+    for a in root.iter("a"):
+        text = _SPACE.sub("", "".join(a.itertext()))
+        if len(text) >= 2:
+            found[text] = len(text)
+    return found
+
+
+def _without_link_lines(blocks: tuple[Block, ...], links: dict[str, int]) -> tuple[Block, ...]:
+    """Blocks less than half made of the page's link texts: a line of links is navigation, not text.
+
+    trafilatura drops links' markup, so which words were links is read off the page itself.
+    """
+    if not links:
+        return blocks
+    kept: list[Block] = []
+    for block in blocks:
+        text = _SPACE.sub("", block.text)
+        if not text:
+            continue
+        linked = len(text) if text in links else sum(n for t, n in links.items() if n <= len(text) and t in text)
+        if linked * 2 <= len(text):
+            kept.append(block)
+    return tuple(kept)
 
 
 def _size(blocks: tuple[Block, ...]) -> int:
@@ -91,8 +125,8 @@ def _trafilatura_blocks(html: str, url: str, recall: bool) -> tuple[Block, ...]:
     doc = trafilatura.bare_extraction(
         html,
         url=url,
-        fast=True,
-        favor_precision=not recall,
+        fast=_FAST,
+        favor_precision=_PRECISION and not recall,
         favor_recall=recall,
         include_comments=False,
         include_tables=True,
@@ -112,10 +146,14 @@ def _structured(node: etree._Element, out: list[Block]) -> None:
     tag = node.tag
     if tag in ("list", "table", "row"):
         if tag == "row":
-            cells = [normalize(" ".join(c.itertext())) for c in node if c.tag == "cell"]
-            line = " ".join(c for c in cells if c)
-            if line:
-                out.append(Block("paragraph", line))
+            cells = [lines for lines in (_lines(c) for c in node if c.tag == "cell") if lines]
+            if len(cells) == 1:  # a layout table: the cell's lines are the page's lines
+                out.extend(Block("paragraph", line) for line in cells[0])
+                return
+            row = [" ".join(lines) for lines in cells]
+            # A row of one- and two-character cells is a widget (a calendar, a pager), not a table of the article.
+            if row and (len(row) < 3 or any(len(c) > 2 for c in row)):
+                out.append(Block("paragraph", " ".join(row)))
             return
         for child in node:
             _structured(child, out)
@@ -126,14 +164,23 @@ def _structured(node: etree._Element, out: list[Block]) -> None:
         out.append(Block(kind, line))
 
 
+# Elements of trafilatura's output tree that start a new line.
+_OUTPUT_BLOCKS = frozenset({"p", "head", "lb", "list", "item", "quote", "table", "row", "cell", "code"})
+
+
 def _lines(node: etree._Element) -> list[str]:
-    parts: list[str] = [node.text or ""]
-    for child in node:
-        if child.tag == "lb":
-            parts.append("\n")
+    """The text of ``node``, a line per <lb/> and per block inside it."""
+    parts: list[str] = []
+    walk = etree.iterwalk(node, events=("start", "end"))
+    for event, el in walk:
+        block = el is not node and el.tag in _OUTPUT_BLOCKS
+        if event == "start":
+            parts.append("\n" if block else "")
+            parts.append(el.text or "")
         else:
-            parts.append("".join(child.itertext()))
-        parts.append(child.tail or "")
+            parts.append("\n" if block else "")
+            if el is not node:
+                parts.append(el.tail or "")
     return [t for t in (normalize(x) for x in "".join(parts).split("\n")) if t]
 
 
@@ -148,10 +195,16 @@ def _is_furniture(el: etree._Element) -> bool:
 
 
 def _density_blocks(root: etree._Element) -> tuple[Block, ...]:
-    """Blocks of the container whose own text is richest in sentences and poorest in links."""
+    """Blocks of the container whose own text is richest in sentences and poorest in links.
+
+    Every walk is one pass over the tree, without recursion.
+    """
+    if _TOO_DEEP(root):
+        return ()
+    text_len, link_len, dead = _measure(root)
     scores: dict[etree._Element, float] = {}
     for el in root.iter("p", "td", "div", "pre", "font", "span", "dd", "article", "section"):
-        if _skipped(el):
+        if el in dead:
             continue
         text = _own_text(el)
         if len(text) < 20:
@@ -164,24 +217,45 @@ def _density_blocks(root: etree._Element) -> tuple[Block, ...]:
         grand = parent.getparent()
         if grand is not None:
             scores[grand] = scores.get(grand, 0.0) + score / 2
-    best: etree._Element | None = None
-    best_score = 0.0
-    ranked = sorted(((sc, el) for el, sc in scores.items() if el.tag in _CONTAINERS), key=lambda x: -x[0])[:8]
-    for score, el in ranked:
-        if el.tag not in _CONTAINERS:
+    ranked = sorted(((sc, -i, el) for i, (el, sc) in enumerate(scores.items()) if el.tag in _CONTAINERS), key=lambda x: x[:2], reverse=True)
+    adjusted = []
+    for score, order, el in ranked[:8]:
+        chars = text_len.get(el, 0)
+        adjusted.append((score * (1 - (link_len.get(el, 0) / chars if chars else 1)), order, el))
+    for score, _, el in sorted(adjusted, key=lambda x: x[:2], reverse=True):
+        lines = _container_lines(el, text_len, link_len)
+        if score > 0 and lines:
+            return tuple(Block("paragraph", line) for line in lines)
+    return ()
+
+
+def _measure(root: etree._Element) -> tuple[dict[etree._Element, int], dict[etree._Element, int], set[etree._Element]]:
+    """Per element: characters of text (whitespace aside) and of link text inside it; and the furniture, all of it."""
+    text_len: dict[etree._Element, int] = {}
+    link_len: dict[etree._Element, int] = {}
+    dead: set[etree._Element] = set()
+    stack: list[etree._Element] = []
+    links = 0  # open <a> elements
+    for event, el in etree.iterwalk(root, events=("start", "end")):
+        if event == "start":
+            if (stack and stack[-1] in dead) or _is_furniture(el):
+                dead.add(el)
+            stack.append(el)
+            if el.tag == "a":
+                links += 1
+            n = len(_SPACE.sub("", el.text or "")) if el.tag not in ("script", "style") else 0
+            text_len[el] = n
+            link_len[el] = n if links else 0
             continue
-        text_len = len(_SPACE.sub("", "".join(el.itertext())))
-        link_len = sum(len(_SPACE.sub("", "".join(a.itertext()))) for a in el.iter("a"))
-        adjusted = score * (1 - (link_len / text_len if text_len else 1))
-        if adjusted > best_score:
-            best, best_score = el, adjusted
-    if best is None:
-        return ()
-    return tuple(Block("paragraph", line) for line in _container_lines(best))
-
-
-def _skipped(el: etree._Element) -> bool:
-    return any(_is_furniture(a) for a in (el, *el.iterancestors()))
+        stack.pop()
+        if el.tag == "a":
+            links -= 1
+        tail = len(_SPACE.sub("", el.tail or ""))
+        parent = stack[-1] if stack else None
+        if parent is not None:
+            text_len[parent] += text_len[el] + tail
+            link_len[parent] += link_len[el] + (tail if links else 0)
+    return text_len, link_len, dead
 
 
 def _own_text(el: etree._Element) -> str:
@@ -194,38 +268,27 @@ def _own_text(el: etree._Element) -> str:
     return _SPACE.sub("", "".join(parts))
 
 
-def _container_lines(container: etree._Element) -> list[str]:
+def _container_lines(container: etree._Element, text_len: dict[etree._Element, int], link_len: dict[etree._Element, int]) -> list[str]:
     """The container's text, a line per block element or <br>, furniture and link-dense blocks dropped."""
     parts: list[str] = []
-
-    def walk(el: etree._Element) -> None:
-        if not isinstance(el.tag, str) or _is_furniture(el):
-            parts.append(el.tail or "") if isinstance(el.tag, str) else None
-            return
+    walk = etree.iterwalk(container, events=("start", "end", "comment"))
+    for event, el in walk:
+        if event == "comment":
+            parts.append(el.tail or "")
+            continue
         block = el.tag in _BLOCKS
-        if block:
-            parts.append("\n")
-            if _link_dense(el):
-                parts.append("\n" + (el.tail or ""))
-                return
-        parts.append(el.text or "")
-        for child in el:
-            walk(child)
-        if block:
-            parts.append("\n")
-        parts.append(el.tail or "")
-
-    parts.append(container.text or "")
-    for child in container:
-        walk(child)
+        if event == "start":
+            chars = text_len.get(el, 0)
+            if el is not container and (
+                _is_furniture(el) or (block and el.tag != "br" and chars and link_len.get(el, 0) * 2 > chars)
+            ):
+                walk.skip_subtree()
+                parts.append("\n")
+                continue
+            parts.append("\n" if block else "")
+            parts.append(el.text or "")
+        else:
+            parts.append("\n" if block else "")
+            if el is not container:
+                parts.append(el.tail or "")
     return [t for t in (normalize(x) for x in "".join(parts).split("\n")) if t]
-
-
-def _link_dense(el: etree._Element) -> bool:
-    if el.tag == "br":
-        return False
-    text_len = len(_SPACE.sub("", "".join(el.itertext())))
-    if text_len == 0:
-        return False
-    link_len = sum(len(_SPACE.sub("", "".join(a.itertext()))) for a in el.iter("a"))
-    return link_len / text_len > 0.5
