@@ -66,11 +66,11 @@ def test_tkww_epaper_page() -> None:
     assert [b.text for b in page.blocks] == ["電子版的正文，第一段。", "第二段。"]
 
 
-def test_unknown_markup_falls_back_to_trafilatura() -> None:
+def test_unknown_markup_takes_the_generic_path() -> None:
     body = "".join(f"<p>這是一段用來測試的示例文字，第{i}段，內容足夠長，讓抽取器認得它是正文。</p>" for i in range(12))
     html = f"<html><head><title>別處的文章</title></head><body><article><h1>別處的文章</h1>{body}</article></body></html>"
     page = extract(html, "http://127.0.0.1:1/other.html")
-    assert page.profile == "trafilatura"
+    assert page.profile == "generic"
     texts = [b.text for b in page.blocks]
     numbered = [t for t in texts if "第" in t and "段" in t]
     assert len(numbered) == 12

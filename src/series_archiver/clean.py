@@ -18,6 +18,7 @@ from collections.abc import Iterable, Sequence
 from typing import ClassVar
 
 from .errors import ExtractError
+from .generic import GENERIC
 from .models import Article, Block, BlockKind, Cleaning, Extracted
 from .sites import SITES
 from .textfold import fold, normalize
@@ -111,9 +112,12 @@ def _clean(pages: Sequence[Extracted]) -> Article:
     captions: list[str] = [normalize(c) for page in pages for c in page.captions]
     bylines: list[str] = [first.byline] if first.byline else []
     kept: list[Block] = []
+    # The generic path (generic.py) removed furniture by structure and keeps the page's paragraphs
+    # as they are: no print-layout rejoining, no repeated-paragraph removal, no furniture words.
+    generic = first.profile == GENERIC
     for block in raw_blocks:
         text = normalize(block.text)
-        if not text or _is_furniture(text, cleaning):
+        if not text or (not generic and _is_furniture(text, cleaning)):
             continue
         if "captions" in rules and marks.is_caption(text):
             captions.append(text.lstrip("".join(_CAPTION_MARK)).strip())

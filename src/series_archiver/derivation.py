@@ -31,7 +31,7 @@ from .sites import Site
 __all__ = ["Derivation", "current", "derive", "StoredPage"]
 
 # The modules whose code decides what text a page yields.
-_MODULES = ("extract.py", "clean.py", "textfold.py", "versions.py")
+_MODULES = ("extract.py", "generic.py", "clean.py", "textfold.py", "versions.py")
 _PACKAGES = ("sites",)
 # The libraries whose behaviour does too: trafilatura (pages no profile reads),
 # lxml and cssselect (parsing, selectors), OpenCC (folding), and the Unicode

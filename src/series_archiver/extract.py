@@ -3,8 +3,8 @@
 A site's article profile (sites/) is chosen by the page's markup, never by
 hostname alone, so the .com.hk mirror, a replica on 127.0.0.1 and a copy
 saved to disk all work. The page is read on lxml (htmltree.py). When no
-profile matches, trafilatura reads the page instead: the site's selectors
-drift, and a rough extraction beats a failure.
+profile matches, the generic path reads the page instead (generic.py):
+the site's selectors drift, and a rough extraction beats a failure.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from lxml import etree
 
 from . import htmltree
 from .errors import ExtractError
+from .generic import GENERIC, read_generic
 from .htmltree import Page
 from .models import Block, BlockKind, Extracted
 from .sites import SITES, Site, article_page_number, first_page_url, parse_site_time
@@ -47,7 +48,7 @@ def extract(html: str, url: str, *, sites: Sequence[Site] | None = None) -> Extr
             for site in SITES if sites is None else sites:
                 if site.claims(url) and page.select_one(site.article.detect) is not None:
                     return _extract_with_site(page, url, site)
-        return _extract_with_trafilatura(html, url, page)
+        return _extract_generic(html, url, page)
     except ExtractError:
         raise
     except Exception as exc:  # RecursionError included: deep markup is bad input, not a crash
@@ -230,31 +231,30 @@ def _next_pages(page: Page, url: str, site: Site) -> tuple[str, ...]:
     return tuple(pages[n] for n in sorted(pages))
 
 
-def _extract_with_trafilatura(html: str, url: str, page: Page | None) -> Extracted:
-    import trafilatura  # imported late: it is slow to import and only a fallback
-
-    raw = trafilatura.extract(
-        html,
-        url=url,
-        output_format="json",
-        with_metadata=True,
-        include_comments=False,
-        include_tables=False,
-        favor_precision=True,
-    )
-    if not raw:
-        raise ExtractError(url, "no known site profile matches the page and trafilatura found no article text")
-    data = json.loads(raw)
-    blocks = tuple(Block("paragraph", t) for t in (normalize(x) for x in (data.get("text") or "").split("\n")) if t)
-    if not blocks:
-        raise ExtractError(url, "no article text found on the page")
-    title = normalize(data.get("title") or ((page.title() if page is not None else None) or ""))
-    published = _site_time(data["date"]) if isinstance(data.get("date"), str) else None
-    return Extracted(
-        url=url,
-        profile="trafilatura",
-        title=title,
-        blocks=blocks,
-        published=published,
-        byline=normalize(data["author"]) if data.get("author") else None,
-    )
+def _extract_generic(html: str, url: str, page: Page | None) -> Extracted:
+    """A page no profile matches: the generic chain (generic.py), metadata off the page's own tree."""
+    found = read_generic(html, url, page.root if page is not None else None)
+    if found is None or not found.blocks:
+        raise ExtractError(
+            url, "no known site profile matches the page and no generic reading found article text; open it in a browser"
+        )
+    log.debug("generic path read %s with %s", url, found.reader)
+    published: datetime | None = None
+    byline: str | None = None
+    title = ""
+    if page is not None:
+        published = _json_ld_date(page)
+        if published is None:
+            for attrs in ({"property": "article:published_time"}, {"name": "publishdate"}, {"itemprop": "datePublished"}):
+                meta = page.find("meta", **attrs)
+                if meta is not None and meta.get("content"):
+                    published = _site_time(str(meta.get("content")))
+                    break
+        author = page.find("meta", name="author")
+        if author is not None and normalize(str(author.get("content") or "")):
+            byline = normalize(str(author.get("content")))
+        title = normalize(page.title() or "")
+        heading = page.find("h1")
+        if not title and heading is not None:
+            title = normalize(page.text(heading, " "))
+    return Extracted(url=url, profile=GENERIC, title=title, blocks=found.blocks, published=published, byline=byline)

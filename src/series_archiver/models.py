@@ -61,6 +61,7 @@ class FetchedPage:
     redirects: tuple[str, ...] = ()
     attempts: tuple[Attempt, ...] = ()
     provenance: Provenance | None = None  # None: fetched live
+    replaced_bytes: int = 0  # damaged bytes that decoding read as U+FFFD (``content`` keeps them)
 
     @property
     def not_modified(self) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 import pytest
@@ -139,3 +140,74 @@ def test_refuse_non_html_lets_html_and_undeclared_through() -> None:
     refuse_non_html(ARTICLE, httpx.Headers())
     with pytest.raises(NotHTML):
         refuse_non_html(ARTICLE, httpx.Headers({"Content-Type": "image/png"}))
+
+
+# -- damaged bytes ------------------------------------------------------------------------------------------
+
+DAMAGED = b"\xff"  # no GBK or Big5 character starts with 0xFF: one damaged byte in either
+
+
+def test_gbk_with_a_damaged_byte_is_read_with_replacement(site: LocalSite, make: Callable[..., Fetcher]) -> None:
+    body = page(SIMPLIFIED * 3).encode("gbk")
+    cut = body.index("改革".encode("gbk"))
+    body = body[:cut] + DAMAGED + body[cut:]  # declared nowhere, so detection cannot save it
+    url = site.route(ARTICLE, Reply(200, body, (("Content-Type", "text/html"),)))
+    got = make().fetch(url)
+    assert got.encoding == "gb18030"
+    assert got.replaced_bytes == 1
+    assert got.text == page(SIMPLIFIED * 3).replace("改革", "\ufffd改革", 1)
+    assert got.content == body  # the raw bytes stay as evidence
+
+
+def test_big5_with_a_damaged_byte_is_read_as_big5_hkscs(site: LocalSite, make: Callable[..., Fetcher]) -> None:
+    text = page("大公報記者報道：香港的市民在屋邨裡生活，他們說今年的經濟會好一些。中國企業堅持自主創新，以科技突破回應外部挑戰。" * 2)
+    body = text.encode("big5hkscs")
+    cut = body.index("經濟".encode("big5hkscs"))
+    body = body[:cut] + DAMAGED + body[cut:]
+    url = site.route(ARTICLE, Reply(200, body, (("Content-Type", "text/html"),)))
+    got = make().fetch(url)
+    # GB18030 also reads these bytes with one error, into rare characters: the common ones decide.
+    assert got.encoding == "big5hkscs"
+    assert got.replaced_bytes == 1
+    assert got.text == text.replace("經濟", "\ufffd經濟", 1)
+
+
+def test_declared_gb2312_with_damaged_bytes_keeps_its_codec(site: LocalSite, make: Callable[..., Fetcher]) -> None:
+    body = page(SIMPLIFIED * 4).encode("gbk")
+    body = body.replace("改革".encode("gbk"), "改".encode("gbk") + b"\xa1", 1)  # half a character
+    url = site.route(ARTICLE, Reply(200, body, (("Content-Type", "text/html; charset=gb2312"),)))
+    got = make().fetch(url)
+    assert got.encoding == "gb18030" and got.replaced_bytes >= 1
+    assert "朱镕基" in got.text and "\ufffd" in got.text
+
+
+def test_clean_pages_replace_nothing(site: LocalSite, make: Callable[..., Fetcher]) -> None:
+    url = site.route(ARTICLE, Reply(200, page(SIMPLIFIED).encode("gbk"), (("Content-Type", "text/html; charset=gbk"),)))
+    assert make().fetch(url).replaced_bytes == 0
+
+
+def test_too_much_damage_is_still_undecodable() -> None:
+    body = page(SIMPLIFIED * 3).encode("gbk")
+    body = b"".join(body[i : i + 7] + DAMAGED for i in range(0, len(body), 7))  # one byte in eight
+    with pytest.raises(UndecodableText):
+        decode_page(ARTICLE, httpx.Headers({"Content-Type": "text/html"}), body, len(body))
+
+
+def test_detection_answers_only_news_encodings() -> None:
+    # A GBK page with damage used to be detected as ptcp154 (Kazakh): never an exotic codec now.
+    body = page(SIMPLIFIED * 5).encode("gbk") + DAMAGED + "结束".encode("gbk")
+    got = decode_page(ARTICLE, httpx.Headers({"Content-Type": "text/html"}), body, len(body))
+    assert got.encoding == "gb18030" and got.replaced_bytes == 1
+
+
+def test_replaced_bytes_are_stored_with_the_capture(site: LocalSite, make: Callable[..., Fetcher], tmp_path: Path) -> None:
+    from series_archiver.archive import Archive
+
+    body = page(SIMPLIFIED * 3).encode("gbk") + DAMAGED
+    url = site.route(ARTICLE, Reply(200, body, (("Content-Type", "text/html"),)))
+    fetched = make().fetch(url)
+    with Archive(tmp_path / "a.db") as archive:
+        capture_id, _ = archive.add_capture(fetched, article_id=None)
+        row = archive.conn.execute("SELECT replaced_bytes FROM captures WHERE id = ?", (capture_id,)).fetchone()
+        assert row[0] == 1
+        assert archive.capture_bytes(capture_id) == body

@@ -224,10 +224,16 @@ class Step:
     apply: Callable[[sqlite3.Connection], None]
 
 
+def _step_4(conn: sqlite3.Connection) -> None:
+    """How many damaged bytes decoding replaced in each capture; 0 for every earlier one (they decoded strictly)."""
+    conn.execute("ALTER TABLE captures ADD COLUMN replaced_bytes INTEGER NOT NULL DEFAULT 0")
+
+
 STEPS: tuple[Step, ...] = (
     Step(1, "release_0_1_0", _step_1),
     Step(2, "derivations", _step_2),
     Step(3, "capture_provenance", _step_3),
+    Step(4, "captures_replaced_bytes", _step_4),
 )
 SCHEMA_VERSION = STEPS[-1].number
 

@@ -393,6 +393,7 @@ class Archive:
                 "http_version": page.http_version,
                 "content_type": page.content_type,
                 "encoding": page.encoding,
+                "replaced_bytes": page.replaced_bytes,
                 "request_headers": json.dumps(page.request_headers, ensure_ascii=False),
                 "response_headers": json.dumps(page.response_headers, ensure_ascii=False),
                 "redirects": json.dumps(page.redirects),

@@ -241,7 +241,9 @@ class Fetcher:
             except FetchError as exc:
                 reply = replace(reply, error=exc)
             else:
-                reply = replace(reply, text=page.text, encoding=page.encoding, content_type=page.content_type)
+                reply = replace(
+                    reply, text=page.text, encoding=page.encoding, content_type=page.content_type, replaced_bytes=page.replaced_bytes
+                )
         record = {
             "started_at": started_at,
             "status": reply.status or None,
@@ -300,6 +302,7 @@ class Fetcher:
             http_version=reply.http_version,
             redirects=tuple(redirects),
             attempts=tuple(attempts.items),
+            replaced_bytes=reply.replaced_bytes,
         )
 
 

@@ -39,6 +39,7 @@ class Reply:
     text: str = ""
     encoding: str = ""
     content_type: str = ""
+    replaced_bytes: int = 0
 
     @classmethod
     def none(cls, url: str, host: str, error: FetchError) -> Reply:
