@@ -42,20 +42,20 @@ def old_db(tmp_path: Path) -> Path:
 
 def rows(db: Path, table: str) -> list[tuple[Any, ...]]:
     """Every row of a table with the columns 0.1.0 had, in id order."""
+    v1_columns = [r[1] for r in _read(FIXTURE, f"PRAGMA table_info({table})")]
+    return _read(db, f"SELECT {', '.join(v1_columns)} FROM {table} ORDER BY rowid")
+
+
+def _read(db: Path, sql: str) -> list[tuple[Any, ...]]:
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
-        v1_columns = [r[1] for r in sqlite3.connect(f"file:{FIXTURE}?mode=ro", uri=True).execute(f"PRAGMA table_info({table})")]
-        return conn.execute(f"SELECT {', '.join(v1_columns)} FROM {table} ORDER BY rowid").fetchall()
+        return conn.execute(sql).fetchall()
     finally:
         conn.close()
 
 
 def user_version(db: Path) -> int:
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    try:
-        return int(conn.execute("PRAGMA user_version").fetchone()[0])
-    finally:
-        conn.close()
+    return int(_read(db, "PRAGMA user_version")[0][0])
 
 
 def test_the_fixture_is_what_0_1_0_wrote() -> None:

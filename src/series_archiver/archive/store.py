@@ -40,7 +40,7 @@ from ..osutil import pid_alive
 from .lock import holder_info, read_holder, writer_lock
 from .migrations import backup, migrate, pending_steps, schema_version
 from .schema import SCHEMA_VERSION
-from .search import create_search_schema, register_functions, search_ready
+from .search import create_search_schema, fold_document, register_functions, search_ready
 from .views import installment_order
 
 __all__ = ["Archive", "UrlState", "ArticleRow", "utcnow", "iso", "SCHEMA_VERSION", "holder_info", "read_holder"]
@@ -631,9 +631,9 @@ class Archive:
 
     def derivation_id(self, digest: str, components: str, now: datetime) -> int:
         """The id of a derivation (derivation.py), recorded the first time it is used."""
-        row = self.conn.execute("SELECT id FROM derivations WHERE digest = ?", (digest,)).fetchone()
-        if row is not None:
-            return int(row[0])
+        known = self.find_derivation(digest)
+        if known is not None:
+            return known
         return self._insert("derivations", {"digest": digest, "components": components, "first_used": iso(now)})
 
     def find_derivation(self, digest: str) -> int | None:
@@ -681,13 +681,26 @@ class Archive:
             yield _stored_version(dict(zip(names, values, strict=True)))
 
     def refold_search_index(self) -> int:
-        """Fold every version's search text again with the running code's folding; the rows changed."""
-        cur = self.conn.execute(
-            "UPDATE search_text SET folded = (SELECT sa_fold_document(v.title, v.byline, v.text, v.captions) "
-            "FROM versions v WHERE v.id = search_text.version_id) "
-            "WHERE folded IS NOT (SELECT sa_fold_document(v.title, v.byline, v.text, v.captions) FROM versions v WHERE v.id = search_text.version_id)"
-        )
-        return cur.rowcount
+        """Fold every version's search text again with the running code's folding; the rows changed.
+
+        Folded here, once per version, a batch at a time (memory stays flat),
+        and written only where the folding changed it.
+        """
+        changed, after = 0, -1
+        while True:
+            batch = self.conn.execute(
+                "SELECT s.version_id, s.folded, v.title, v.byline, v.text, v.captions FROM search_text s "
+                "JOIN versions v ON v.id = s.version_id WHERE s.version_id > ? ORDER BY s.version_id LIMIT 500",
+                (after,),
+            ).fetchall()
+            if not batch:
+                return changed
+            for version_id, folded, title, byline, text, captions in batch:
+                now_folded = fold_document(title, byline, text, captions)
+                if now_folded != folded:
+                    self.conn.execute("UPDATE search_text SET folded = ? WHERE version_id = ?", (now_folded, version_id))
+                    changed += 1
+            after = batch[-1][0]
 
     def version_blocks(self, version_id: int) -> list[tuple[str, str]]:
         """(kind, text) of each block of a version, in order."""
