@@ -22,6 +22,8 @@ __all__ = [
     "ARTICLE_HISTORY_SQL",
     "INSTALLMENTS_SQL",
     "INSTALLMENT_ORDER",
+    "ARCHIVE_TABLES",
+    "is_archive",
     "FEED_SQL",
     "FeedEvent",
     "feed_events",
@@ -88,6 +90,14 @@ def make_query_only(conn: sqlite3.Connection) -> None:
 def table_names(conn: sqlite3.Connection) -> set[str]:
     """The tables the database holds (an archive made before search lacks some)."""
     return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+
+# The tables that make a database a series-archiver archive, for Datasette and browse alike.
+ARCHIVE_TABLES = frozenset({"articles", "versions"})
+
+
+def is_archive(tables: set[str]) -> bool:
+    return tables >= ARCHIVE_TABLES
 
 
 def series_names(conn: sqlite3.Connection) -> list[str]:

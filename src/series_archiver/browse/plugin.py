@@ -41,7 +41,7 @@ from datasette import hookimpl
 from datasette.utils import tilde_encode
 
 from ..archive.search import register_functions
-from ..archive.views import article_exists, feed_events, make_query_only, table_names
+from ..archive.views import article_exists, feed_events, is_archive, make_query_only, table_names
 
 __all__ = [
     "safe_diff_html",
@@ -180,7 +180,7 @@ def _is_archive(path: str, _stamp: int) -> bool:
     try:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
-            return {"articles", "versions"} <= set(table_names(conn))
+            return is_archive(table_names(conn))
         finally:
             conn.close()
     except sqlite3.Error:

@@ -112,13 +112,13 @@ def _read_archive(db: Path) -> tuple[list[str], set[str]]:
         conn = sqlite3.connect(f"file:{db.resolve()}?mode=ro", uri=True)
         try:
             tables = views.table_names(conn)
-            series = views.series_names(conn) if "articles" in tables else []
+            series = views.series_names(conn) if views.is_archive(tables) else []
         finally:
             conn.close()
     except sqlite3.DatabaseError as exc:
         raise StoreError(str(db), f"is not a series-archiver database or is damaged ({exc})") from exc
-    if "articles" not in tables:
-        raise StoreError(str(db), "is not a series-archiver archive (no articles table); run `series-archiver crawl` first")
+    if not views.is_archive(tables):
+        raise StoreError(str(db), "is not a series-archiver archive (no articles and versions tables); run `series-archiver crawl` first")
     return series, tables
 
 
