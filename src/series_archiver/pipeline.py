@@ -562,11 +562,13 @@ class Pipeline:
         if current is None:  # an article without a version cannot be made by this code; keep the page
             result.counts.unchanged += 1
             return "unchanged"
-        known = Current(current.version, Reading.of(current.title, current.text), self._cached_rederivation(current))
+        known = Current(current.version, Reading.of(current.title, current.text))
         outcome = decide(reading, known, url_key=state.content_hash, is_primary=state.is_primary)
         if isinstance(outcome, Rederive):
-            known = dataclasses.replace(known, rederived=self._rederive(current, now))
-            outcome = decide(reading, known, url_key=state.content_hash, is_primary=state.is_primary)
+            # Only now is the current version's reading by the running code needed: kept from
+            # an earlier pass, or read again from its stored pages.
+            rederived = self._cached_rederivation(current) or self._rederive(current, now)
+            outcome = decide(reading, dataclasses.replace(known, rederived=rederived), url_key=state.content_hash, is_primary=state.is_primary)
         if isinstance(outcome, Unchanged):
             if outcome.why == "rederived":
                 log.info("unchanged once read by this release's code (a re-derivation, not an edit): %s", work.url)
