@@ -178,9 +178,6 @@ class Archive:
         processes opening one old archive upgrade it once.
         """
         try:
-            # WAL: readers (Datasette, list, show) never block the writer, nor it them.
-            if str(self.conn.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
-                self.conn.execute("PRAGMA journal_mode = WAL")
             self.conn.execute("PRAGMA synchronous = NORMAL")
             self.conn.execute("PRAGMA foreign_keys = ON")
             register_functions(self.conn)
@@ -188,16 +185,28 @@ class Archive:
             self._refuse_newer(version)
             if version < SCHEMA_VERSION and not auto_upgrade:
                 return  # the caller upgrades (``series-archiver upgrade``), choosing where the backup goes
-            if version < SCHEMA_VERSION:
+            if version < SCHEMA_VERSION or not self._in_wal_mode() or not search_ready(self.conn):
+                # Every change of the file itself, the journal mode included (it needs
+                # the database to itself), is made under the writer lock.
                 with self.writer_lock(lock_timeout, command="upgrade"):
-                    self.upgrade(backup_to=self.backup_path() if backup_before_upgrade else None)
-            elif not search_ready(self.conn):
-                # The search index is derived data: an archive whose index was
-                # dropped (or predates it) is indexed again, in one transaction.
-                with self.writer_lock(lock_timeout, command="index"), self.transaction():
-                    create_search_schema(self.conn)
+                    self._use_wal()
+                    if schema_version(self.conn) < SCHEMA_VERSION:
+                        self.upgrade(backup_to=self.backup_path() if backup_before_upgrade else None)
+                    elif not search_ready(self.conn):
+                        # The search index is derived data: an archive whose index was
+                        # dropped (or predates it) is indexed again, in one transaction.
+                        with self.transaction():
+                            create_search_schema(self.conn)
         except sqlite3.DatabaseError as exc:
             raise StoreError(str(self.path), f"is not a series-archiver database or is damaged ({exc})") from exc
+
+    def _in_wal_mode(self) -> bool:
+        return str(self.conn.execute("PRAGMA journal_mode").fetchone()[0]).lower() == "wal"
+
+    def _use_wal(self) -> None:
+        """WAL: readers (Datasette, list, show) never block the writer, nor it them."""
+        if not self._in_wal_mode():
+            self.conn.execute("PRAGMA journal_mode = WAL")
 
     def upgrade(self, *, backup_to: Path | None = None) -> list[str]:
         """Run the schema steps this archive lacks (the caller holds the writer lock); their names.
@@ -206,6 +215,7 @@ class Archive:
         """
         if not self.holds_writer_lock:
             raise StoreError(str(self.path), "an upgrade needs the writer lock (a bug: please report it)")
+        self._use_wal()
         if not pending_steps(self.conn):
             return []  # another process upgraded it while this one waited for the lock
         if backup_to is not None and schema_version(self.conn) > 0:
