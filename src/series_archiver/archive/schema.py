@@ -15,7 +15,7 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .search import create_search_schema
+from .search import create_bigram_index, create_search_schema
 from .sqlscript import run_script
 
 __all__ = ["SCHEMA_VERSION", "STEPS", "Step"]
@@ -229,11 +229,20 @@ def _step_4(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE captures ADD COLUMN replaced_bytes INTEGER NOT NULL DEFAULT 0")
 
 
+# --- step 8: the two-character search index -----------------------------------------
+
+
+def _step_8(conn: sqlite3.Connection) -> None:
+    """Index every pair of neighbouring folded characters (``search_bigrams``), so two-character words need no scan."""
+    create_bigram_index(conn)
+
+
 STEPS: tuple[Step, ...] = (
     Step(1, "release_0_1_0", _step_1),
     Step(2, "derivations", _step_2),
     Step(3, "capture_provenance", _step_3),
     Step(4, "captures_replaced_bytes", _step_4),
+    Step(8, "search_bigrams", _step_8),
 )
 SCHEMA_VERSION = STEPS[-1].number
 

@@ -13,15 +13,22 @@ So search works on folded text:
   pipeline writes versions as before and never thinks about search.
 * ``search_fts`` is an FTS5 trigram index over ``search_text.folded``: it
   answers the query terms of three characters or more without a scan.
-* Shorter terms are matched by a substring test on the folded column
-  (``sa_match``, a scan: 2,000 versions take about 25 ms).
+* ``search_bigrams`` (schema step 8) answers the shorter ones: a contentless
+  FTS5 index of every pair of neighbouring folded characters of a line, and
+  of each line's last character, each pair spelt as one ASCII token (the code
+  points in hex, ``_bigram_token``) since no stock tokenizer splits Chinese
+  into pairs. A two-character term is one token; a single character is a
+  prefix query (the pairs it starts, or the line it ends). It keeps no
+  positions (``detail=none``): it only narrows the versions to look at.
+* Either index only narrows: ``sa_match`` (a substring test on the folded
+  column) decides, so the answer is the scan's, faster.
 * The query is folded the same way, term by term (terms are split on spaces),
   and each term also stands for its Taiwan/mainland vocabulary variant
   (OpenCC ``s2twp``/``tw2sp``), so 芯片 finds 晶片 and 华为 finds 華為.
   Every term must occur in the same version.
 
 The SQL functions the triggers and the query need (``sa_fold_document``,
-``sa_match``, ``sa_fts_query``, ``sa_snippet``) are Python functions that
+``sa_match``, ``sa_fts_query``, ``sa_bigrams``, ``sa_bigram_query``, ``sa_snippet``) are Python functions that
 ``register_functions`` adds to a connection: ``create_search_schema`` does it
 for the archive's writer, the Datasette plugin for Datasette's readers. A
 connection without them can read everything but cannot insert versions.
@@ -44,6 +51,9 @@ from .views import INSTALLMENT_ORDER
 __all__ = [
     "SEARCH_SQL",
     "create_search_schema",
+    "create_bigram_index",
+    "ensure_search_index",
+    "bigram_tokens",
     "register_functions",
     "fold_document",
     "query_terms",
@@ -104,21 +114,49 @@ _BACKFILL = (
 # The trigram tokenizer arrived in SQLite 3.34; older ones search by scan only.
 _HAS_TRIGRAM = sqlite3.sqlite_version_info >= (3, 34, 0)
 
+# The two-character index (schema step 8). Contentless, so it costs only the
+# index itself; a row is removed by handing FTS5 the tokens it was given,
+# which ``sa_bigrams`` computes again from the old folded text (it depends on
+# the characters alone, never on a release's folding: keep it so).
+_BIGRAM_SCHEMA = """
+CREATE VIRTUAL TABLE IF NOT EXISTS search_bigrams USING fts5(
+    grams, content='', detail='none', columnsize=0, tokenize='ascii'
+);
+CREATE TRIGGER IF NOT EXISTS search_text_bigrams_insert AFTER INSERT ON search_text BEGIN
+    INSERT INTO search_bigrams (rowid, grams) VALUES (new.version_id, sa_bigrams(new.folded));
+END;
+CREATE TRIGGER IF NOT EXISTS search_text_bigrams_delete AFTER DELETE ON search_text BEGIN
+    INSERT INTO search_bigrams (search_bigrams, rowid, grams) VALUES ('delete', old.version_id, sa_bigrams(old.folded));
+END;
+CREATE TRIGGER IF NOT EXISTS search_text_bigrams_update AFTER UPDATE ON search_text BEGIN
+    INSERT INTO search_bigrams (search_bigrams, rowid, grams) VALUES ('delete', old.version_id, sa_bigrams(old.folded));
+    INSERT INTO search_bigrams (rowid, grams) VALUES (new.version_id, sa_bigrams(new.folded));
+END;
+"""
+# A contentless table cannot say which rows it holds, so it is filled from
+# search_text in the transaction that creates it: it exists only whole.
+_BIGRAM_BACKFILL = "INSERT INTO search_bigrams (rowid, grams) SELECT version_id, sa_bigrams(folded) FROM search_text"
+
 # The search, as Datasette's canned query runs it (``:q`` is what the reader
-# typed). The FTS branch runs only when some term has three folded characters
-# or more (``sa_fts_query`` is NULL otherwise); ``sa_match`` then checks every
-# term, short ones included. Articles come in installment order, each with the
-# versions that match and a snippet of the latest of them.
-_HITS_FTS = """
+# typed). When every term has three folded characters or more, the trigram
+# index answers (``sa_bigram_query`` is NULL); otherwise the two-character
+# index answers the shorter terms and the trigram index, if any, the longer.
+# ``sa_match`` then checks every term in the folded text. An empty query
+# matches nothing (both NULL) and reads nothing. Articles come in installment
+# order, each with the versions that match and a snippet of the latest of them.
+_IN_TRIGRAMS = "s.version_id IN (SELECT rowid FROM search_fts WHERE search_fts MATCH coalesce(sa_fts_query(:q), '\"\"'))"
+_IN_BIGRAMS = "s.version_id IN (SELECT rowid FROM search_bigrams WHERE search_bigrams MATCH coalesce(sa_bigram_query(:q), 'x'))"
+_HITS_INDEXED = f"""
     SELECT s.article_id, s.version FROM search_text AS s
-    WHERE sa_fts_query(:q) IS NOT NULL
-      AND s.version_id IN (SELECT rowid FROM search_fts WHERE search_fts MATCH coalesce(sa_fts_query(:q), '""'))
+    WHERE sa_bigram_query(:q) IS NULL AND sa_fts_query(:q) IS NOT NULL
+      AND {_IN_TRIGRAMS}
       AND sa_match(s.folded, :q)
     UNION ALL
     SELECT s.article_id, s.version FROM search_text AS s
-    WHERE sa_fts_query(:q) IS NULL AND sa_match(s.folded, :q)"""
-_HITS_SCAN = """
-    SELECT s.article_id, s.version FROM search_text AS s WHERE sa_match(s.folded, :q)"""
+    WHERE sa_bigram_query(:q) IS NOT NULL
+      AND {_IN_BIGRAMS}
+      AND (sa_fts_query(:q) IS NULL OR {_IN_TRIGRAMS})
+      AND sa_match(s.folded, :q)"""
 _SEARCH_TEMPLATE = """WITH hits AS ({hits}
 ),
 per_article AS (
@@ -142,7 +180,7 @@ JOIN articles AS a ON a.id = p.article_id
 JOIN versions AS v ON v.article_id = p.article_id AND v.version = p.latest_match
 ORDER BY {order}"""
 
-SEARCH_SQL = _SEARCH_TEMPLATE.format(hits=_HITS_FTS if _HAS_TRIGRAM else _HITS_SCAN, order=INSTALLMENT_ORDER)
+SEARCH_SQL = _SEARCH_TEMPLATE.format(hits=_HITS_INDEXED, order=INSTALLMENT_ORDER)
 
 
 # --- the SQL functions ---------------------------------------------------------
@@ -195,13 +233,62 @@ def _fts_phrase(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
 
 
+def _trigram_term(variants: Sequence[str]) -> bool:
+    """Whether the trigram index can answer a term: every variant has three characters or more."""
+    return _HAS_TRIGRAM and all(len(v) >= 3 for v in variants)
+
+
 @lru_cache(maxsize=256)
 def _fts_query(query: str | None) -> str | None:
     """An FTS5 expression for the terms the trigram index can answer, or None."""
     groups = [
         "(" + " OR ".join(_fts_phrase(v) for v in variants) + ")"
         for variants in query_terms(query or "")
-        if all(len(v) >= 3 for v in variants)
+        if _trigram_term(variants)
+    ]
+    return " AND ".join(groups) or None
+
+
+def _bigram_token(pair: str) -> str:
+    """One token of ``search_bigrams``: each character's code point as six hex digits; a lone one ends in ``x``."""
+    return "".join(f"{ord(c):06x}" for c in pair) + ("x" if len(pair) == 1 else "")
+
+
+def bigram_tokens(folded: str | None) -> str:
+    """What ``search_bigrams`` indexes for a folded text (``sa_bigrams``).
+
+    Every pair of neighbouring characters within a line, and each line's
+    last character alone, so that every one- or two-character substring of
+    a line is found: a pair as its token, a character as the prefix of the
+    tokens it starts. Each token once, in order of first occurrence.
+    """
+    tokens: dict[str, None] = {}
+    for line in (folded or "").split("\n"):
+        for i in range(len(line) - 1):
+            tokens[_bigram_token(line[i : i + 2])] = None
+        if line:
+            tokens[_bigram_token(line[-1])] = None
+    return " ".join(tokens)
+
+
+def _bigram_variant(variant: str) -> str:
+    if len(variant) == 1:
+        return f"{ord(variant):06x}*"
+    pairs = dict.fromkeys(_bigram_token(variant[i : i + 2]) for i in range(len(variant) - 1))
+    return "(" + " AND ".join(pairs) + ")"
+
+
+@lru_cache(maxsize=256)
+def _bigram_query(query: str | None) -> str | None:
+    """An FTS5 expression over ``search_bigrams`` for the terms the trigram index cannot answer, or None.
+
+    A term of three characters or more stands here (beside a shorter one)
+    as all its pairs: more versions than hold it, which ``sa_match`` sorts out.
+    """
+    groups = [
+        "(" + " OR ".join(_bigram_variant(v) for v in variants) + ")"
+        for variants in query_terms(query or "")
+        if not _trigram_term(variants)
     ]
     return " AND ".join(groups) or None
 
@@ -267,6 +354,8 @@ def register_functions(conn: sqlite3.Connection) -> None:
     conn.create_function("sa_fold_document", 4, fold_document, deterministic=True)
     conn.create_function("sa_match", 2, _match, deterministic=True)
     conn.create_function("sa_fts_query", 1, _fts_query, deterministic=True)
+    conn.create_function("sa_bigrams", 1, bigram_tokens, deterministic=True)
+    conn.create_function("sa_bigram_query", 1, _bigram_query, deterministic=True)
     conn.create_function("sa_snippet", 4, snippet_html, deterministic=True)
 
 
@@ -275,10 +364,12 @@ def register_functions(conn: sqlite3.Connection) -> None:
 
 def search_ready(conn: sqlite3.Connection) -> bool:
     """Whether the search tables and triggers exist and every version is indexed (reads only)."""
-    script = _SCHEMA + (_FTS_SCHEMA if _HAS_TRIGRAM else "")
+    script = _SCHEMA + (_FTS_SCHEMA if _HAS_TRIGRAM else "") + _BIGRAM_SCHEMA
     wanted = set(re.findall(r"CREATE (?:TABLE|INDEX|TRIGGER|VIRTUAL TABLE) IF NOT EXISTS (\w+)", script))
     present = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
-    return wanted <= present and conn.execute(_UNINDEXED).fetchone() is None
+    if not wanted <= present:
+        return False
+    return conn.execute(_UNINDEXED).fetchone() is None
 
 
 def create_search_schema(conn: sqlite3.Connection) -> None:
@@ -291,6 +382,27 @@ def create_search_schema(conn: sqlite3.Connection) -> None:
     run_script(conn, _SCHEMA + (_FTS_SCHEMA if _HAS_TRIGRAM else ""))
     if conn.execute(_UNINDEXED).fetchone() is not None:
         conn.execute(_BACKFILL)
+
+
+def create_bigram_index(conn: sqlite3.Connection) -> None:
+    """Create the two-character index and fill it from ``search_text``: schema step 8 (schema.py)."""
+    register_functions(conn)
+    new = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'search_bigrams'").fetchone() is None
+    run_script(conn, _BIGRAM_SCHEMA)
+    if new:
+        conn.execute(_BIGRAM_BACKFILL)
+
+
+def ensure_search_index(conn: sqlite3.Connection) -> None:
+    """Make the search index whole again where a part is missing (it is derived data).
+
+    The two-character index is built again from scratch: with a trigger on
+    ``search_text`` gone, it may have missed rows, and a contentless table
+    cannot be asked which.
+    """
+    conn.execute("DROP TABLE IF EXISTS search_bigrams")
+    create_search_schema(conn)
+    create_bigram_index(conn)
 
 
 # --- querying ------------------------------------------------------------------

@@ -40,7 +40,7 @@ from ..osutil import pid_alive
 from .lock import holder_info, read_holder, writer_lock
 from .migrations import backup, migrate, pending_steps, schema_version
 from .schema import SCHEMA_VERSION
-from .search import create_search_schema, fold_document, register_functions, search_ready
+from .search import ensure_search_index, fold_document, register_functions, search_ready
 from .views import installment_order
 
 __all__ = ["Archive", "UrlState", "ArticleRow", "utcnow", "iso", "SCHEMA_VERSION", "holder_info", "read_holder"]
@@ -196,7 +196,7 @@ class Archive:
                         # The search index is derived data: an archive whose index was
                         # dropped (or predates it) is indexed again, in one transaction.
                         with self.transaction():
-                            create_search_schema(self.conn)
+                            ensure_search_index(self.conn)
         except sqlite3.DatabaseError as exc:
             raise StoreError(str(self.path), f"is not a series-archiver database or is damaged ({exc})") from exc
 

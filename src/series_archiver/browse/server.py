@@ -128,8 +128,8 @@ def metadata(db: Path, *, name: str | None = None) -> dict[str, Any]:
     series, tables = _read_archive(db)
     name = name or database_name(db)
     queries = copy.deepcopy(CANNED_QUERIES)
-    if "search_text" not in tables:
-        # An archive made before search: the next crawl builds the index.
+    if "search_text" not in tables or "search_bigrams" not in tables:
+        # An archive made before search (or its two-character index): the next crawl builds the index.
         del queries["search"]
     title = "".join(f"「{s}」" for s in series) + " archive" if series else "series-archiver archive"
     route = tilde_encode(name)
