@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/run.py            # 1,000 installments, about a minute on 2 idle cores
     .venv/bin/python bench/run.py --quick    # 200 installments, a smoke test
+    .venv/bin/python bench/run.py --scale    # large archives and histories (bench/scale.py), about an hour
 
 It writes a synthetic series (bench/sitegen.py) into bench/work/ (kept between
 runs, rewritten when its parameters change), serves it on 127.0.0.1 with the
@@ -507,7 +508,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", type=Path, default=None, metavar="DIR",
                         help="write cProfiles of the cold crawl and the no-change pass (all threads) into DIR")
     parser.add_argument("--out", type=Path, default=None, help="results file (default bench/results.json; --quick: bench/work/results-quick.json)")
+    parser.add_argument("--scale", action="store_true",
+                        help="the figures at scale instead (bench/scale.py): search at 1,000,000 versions, import of a 10,000-page WARC, "
+                             "100 furniture-only passes, cold-crawl CPU; written under \"scale\" in the results file")
+    parser.add_argument("--furniture-passes", type=int, default=None, help="--scale: furniture-only passes (default 100)")
     args = parser.parse_args(argv)
+    if args.scale:
+        return main_scale(args.out or RESULTS, args.profile, args.furniture_passes)
     articles = args.articles or (200 if args.quick else 1000)
     out_path = args.out or (WORK / "results-quick.json" if args.quick or articles != 1000 else RESULTS)
 
@@ -534,6 +541,38 @@ def main(argv: list[str] | None = None) -> int:
           f"{m['nproc']} × {m['cpu']}, Python {m['python']}; {report['runtime_seconds']:.0f} s in all\n")
     print(table(results, f))
     print(f"\nwritten to {out_path}")
+    for p in problems:
+        print(f"PROBLEM: {p}")
+    return 1 if problems else 0
+
+
+def main_scale(out_path: Path, profile: Path | None, passes: int | None, *, work: Path = WORK, small: bool = False) -> int:
+    """``--scale``: every figure of bench/scale.py, added to the results file under ``scale``."""
+    from bench import scale
+
+    def log(message: str) -> None:
+        print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+    started = time.perf_counter()
+    figures = scale.scale(work, log, profile=profile, small=small, passes=passes)
+    report: dict[str, Any] = json.loads(out_path.read_text(encoding="utf-8")) if out_path.exists() else {}
+    report["scale"] = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "targets": scale.SCALE_TARGETS,
+        "runtime_seconds": round(time.perf_counter() - started, 1),
+        "figures": figures,
+    }
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    out_path.write_text(json.dumps(report, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    m = report["scale"]["machine"]
+    print(f"\nseries-archiver benchmark at scale; {m['nproc']} × {m['cpu']}, Python {m['python']}; "
+          f"{report['scale']['runtime_seconds']:.0f} s in all\n")
+    print(scale.scale_table(figures))
+    print(f"\nwritten to {out_path} (under \"scale\")")
+    problems = figures.get("crawl", {}).get("problems", [])
+    if figures.get("furniture", {}).get("versions_made"):
+        problems.append(f"furniture-only passes made {figures['furniture']['versions_made']} versions")
     for p in problems:
         print(f"PROBLEM: {p}")
     return 1 if problems else 0

@@ -17,7 +17,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from bench import run, sitegen  # noqa: E402
+from bench import run, scale, sitegen  # noqa: E402
 from series_archiver.demo.replica import ReplicaSite  # noqa: E402
 from series_archiver.discovery import match_series  # noqa: E402
 from series_archiver.settings import load_settings  # noqa: E402
@@ -99,3 +99,24 @@ def test_the_results_file_of_a_run_is_valid_json() -> None:
     report = json.loads(results.read_text(encoding="utf-8"))
     assert {"machine", "figures", "targets", "details"} <= set(report)
     assert set(report["figures"]["met"]) == set(run.TARGETS) | {"nochange_versions_written", "edit_exact"}
+
+
+def test_the_scale_figures_on_small_numbers(tmp_path: Path) -> None:
+    """``bench/run.py --scale`` end to end at tiny sizes: each figure's machinery runs and its checks hold."""
+    out = tmp_path / "results.json"
+    assert run.main_scale(out, tmp_path / "prof", 2, work=tmp_path / "work", small=True) == 0
+    figures = json.loads(out.read_text(encoding="utf-8"))["scale"]["figures"]
+    search = figures["search"]
+    for size in ("200", "400"):
+        at = search["sizes"][size]
+        assert at["versions"] == int(size) and at["per_table"]["search_bigrams"] > 0
+        # Every name looked up belongs to an article of the archive: each query finds its versions.
+        assert all(q["versions"] >= scale.VERSIONS_PER_ARTICLE for kind in ("two", "three") for q in at["queries"][kind])
+    imported = figures["import"]
+    for size, result in imported["sizes"].items():
+        assert result["counts"]["new_articles"] == int(size) and result["counts"]["failed"] == 0
+        assert result["peak_rss_kb"] > 0
+    assert any("cumulative" in line or "ncalls" in line for line in imported["profile"])
+    furniture = figures["furniture"]
+    assert furniture["versions_made"] == 0, "a change of furniture alone is never a version"
+    assert len(furniture["sizes"]) == 3 and furniture["sizes"][-1] >= furniture["sizes"][0]

@@ -161,7 +161,7 @@ def assert_index_matches_text(conn: sqlite3.Connection) -> None:
         found = {r[0] for r in conn.execute("SELECT rowid FROM search_bigrams WHERE search_bigrams MATCH ?", (token,))}
         assert found == holders[token], token
     # And a token no version yields finds nothing.
-    assert not conn.execute("SELECT rowid FROM search_bigrams WHERE search_bigrams MATCH '00fffd00fffd'").fetchall()
+    assert not conn.execute("SELECT rowid FROM search_bigrams WHERE search_bigrams MATCH '0000fffd0000fffd'").fetchall()
 
 
 def test_two_character_queries_read_the_index_not_every_version(replica_db: Path) -> None:
@@ -294,7 +294,7 @@ def test_the_folded_document_is_what_the_index_is_built_from(replica_db: Path) -
         tokens = bigram_tokens(folded).split()
         for line in folded.split("\n"):
             for i, char in enumerate(line):
-                assert any(t.startswith(f"{ord(char):06x}") for t in tokens)
+                assert any(t.startswith(f"{ord(char):08x}") for t in tokens)
                 if i + 1 < len(line):
-                    assert f"{ord(char):06x}{ord(line[i + 1]):06x}" in tokens
+                    assert f"{ord(char):08x}{ord(line[i + 1]):08x}" in tokens
     conn.close()

@@ -16,7 +16,7 @@ So search works on folded text:
 * ``search_bigrams`` (schema step 8) answers the shorter ones: a contentless
   FTS5 index of every pair of neighbouring folded characters of a line, and
   of each line's last character, each pair spelt as one ASCII token (the code
-  points in hex, ``_bigram_token``) since no stock tokenizer splits Chinese
+  points in hex, ``bigram_tokens``) since no stock tokenizer splits Chinese
   into pairs. A two-character term is one token; a single character is a
   prefix query (the pairs it starts, or the line it ends). It keeps no
   positions (``detail=none``): it only narrows the versions to look at.
@@ -249,32 +249,34 @@ def _fts_query(query: str | None) -> str | None:
     return " AND ".join(groups) or None
 
 
-def _bigram_token(pair: str) -> str:
-    """One token of ``search_bigrams``: each character's code point as six hex digits; a lone one ends in ``x``."""
-    return "".join(f"{ord(c):06x}" for c in pair) + ("x" if len(pair) == 1 else "")
+def _hex(text: str) -> str:
+    """Each character's code point as eight hex digits (UTF-32): a pair of characters is 16 digits of it."""
+    return text.encode("utf-32-be").hex()
 
 
 def bigram_tokens(folded: str | None) -> str:
     """What ``search_bigrams`` indexes for a folded text (``sa_bigrams``).
 
     Every pair of neighbouring characters within a line, and each line's
-    last character alone, so that every one- or two-character substring of
-    a line is found: a pair as its token, a character as the prefix of the
-    tokens it starts. Each token once, in order of first occurrence.
+    last character alone (its eight digits and ``x``), so that every one- or
+    two-character substring of a line is found: a pair as its token, a
+    character as the prefix of the tokens it starts. Each token once, in
+    order of first occurrence.
     """
     tokens: dict[str, None] = {}
     for line in (folded or "").split("\n"):
-        for i in range(len(line) - 1):
-            tokens[_bigram_token(line[i : i + 2])] = None
         if line:
-            tokens[_bigram_token(line[-1])] = None
+            digits = _hex(line)
+            tokens.update(dict.fromkeys(digits[i : i + 16] for i in range(0, len(digits) - 8, 8)))
+            tokens[digits[-8:] + "x"] = None
     return " ".join(tokens)
 
 
 def _bigram_variant(variant: str) -> str:
+    digits = _hex(variant)
     if len(variant) == 1:
-        return f"{ord(variant):06x}*"
-    pairs = dict.fromkeys(_bigram_token(variant[i : i + 2]) for i in range(len(variant) - 1))
+        return digits + "*"
+    pairs = dict.fromkeys(digits[i : i + 16] for i in range(0, len(digits) - 8, 8))
     return "(" + " AND ".join(pairs) + ")"
 
 

@@ -1,0 +1,566 @@
+"""The benchmark at scale (``python bench/run.py --scale``): large archives, long histories, big WARCs.
+
+Each figure is one function returning a dict with its ``measured`` value,
+its ``target`` and whether it was ``met``:
+
+* ``furniture_figures``: what re-fetches that change only a page's furniture
+  (an ad-slot script in ``<head>``, outside the article) cost in archive size,
+  per re-fetch and after 100 such passes over 1,000 installments, through the
+  real crawler against the loopback replica (bench/child.py). If
+  ``bench/storage.py`` provides ``scale_figures(work, log)``, its figures are
+  taken instead (it measures the storage of captures as deltas).
+* ``search_figures``: the median time of two- and three-character queries at
+  100,000 and 1,000,000 versions.
+* ``import_figures``: ``series-archiver import`` of a 10,000-page WARC, as a
+  subprocess: pages per second and peak RSS, and peak RSS at 2,500 and 5,000
+  pages to show it stays flat.
+* ``crawl_figures``: cold-crawl CPU per page and the no-change pass, from
+  bench/run.py's own measurement (``run.bench``).
+
+How the search archives are built: not by HTTP (a million versions through the
+replica would take hours) but through the archive package's own writer,
+``Archive.create_article`` and ``Archive.add_version``, the calls the pipeline
+makes, so the triggers fold every version and fill both search indexes as a
+crawl would. The texts are sitegen's sentences, each article with its own
+invented firm and person (names of random characters, so a name is about as
+rare as in a real paper), ten versions an article, each a one-paragraph edit
+of the one before. The archives are kept in bench/work/ (gitignored), named by
+their parameters: the 1,000,000 one is built once by extending a copy of the
+100,000 one, and reused by later runs.
+"""
+
+from __future__ import annotations
+
+import cProfile
+import io
+import json
+import os
+import pstats
+import random
+import re
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+BENCH = Path(__file__).resolve().parent
+REPO = BENCH.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from bench import sitegen  # noqa: E402
+
+Log = Callable[[str], None]
+
+SCALE_TARGETS = {
+    "furniture_refetch_bytes": 1024.0,  # archive growth per furniture-only re-fetch, at most
+    "furniture_passes_growth": 1.2,  # size after 100 furniture-only passes / after the first crawl, at most
+    "search_ms": 100.0,  # median query at 1,000,000 versions, under
+    "import_pages_per_second": 300.0,  # at least
+    "import_rss_mb": 300.0,  # peak, under
+    "import_rss_growth": 1.2,  # peak at 10,000 pages / at 2,500, under ("flat")
+    "cold_cpu_ms_per_page": 5.0,  # at most
+    "nochange_time_fraction": 0.10,  # of the cold crawl's time, at most
+}
+
+# Bump when the generated archive changes shape, so cached archives are built again.
+SEARCH_FORMAT = 1
+VERSIONS_PER_ARTICLE = 10
+PARAGRAPHS = 4
+# Characters of invented given names and firm names (common in names; any would do).
+NAME_CHARS = (
+    "安柏波博才辰澄川春丹德東棟帆方飛芬楓福剛歌庚廣貴海涵翰豪浩和赫鴻華輝慧佳嘉建江傑金錦晉京晶靜久娟君凱康柯可蘭朗樂"
+    "禮立麗蓮良林玲凌龍露倫梅敏明鳴寧鵬平琪啟謙強喬琴青清晴秋泉榮瑞潤森善盛詩石書舒帥順思松素濤騰天婷彤偉維文武希熙霞"
+    "翔曉欣新星興雪雅彥燕陽耀怡逸毅穎永勇友宇雨玉元源遠月悅雲澤振正志智中舟洲竹卓子宗"
+)
+
+
+# --- search at scale ---------------------------------------------------------------
+
+
+_FIRM, _PERSON = "\x01", "\x02"
+
+
+@lru_cache(maxsize=1)
+def _paragraph_pool(seed: int, size: int = 20_000) -> tuple[str, ...]:
+    """Paragraphs of sitegen's sentences with the firm and person left as marks: a million paragraphs cost a lookup each."""
+    rng = random.Random(f"pool:{seed}")
+    return tuple("".join(sitegen._sentence(rng, _FIRM, _PERSON) for _ in range(rng.randint(3, 5))) for _ in range(size))
+
+
+def _paragraph(rng: random.Random, firm: str, person: str, seed: int = 15) -> str:
+    return rng.choice(_paragraph_pool(seed)).replace(_FIRM, firm).replace(_PERSON, person)
+
+
+def _entities(rng: random.Random) -> tuple[str, str, str]:
+    """An article's firm, person and the person's given name (two characters)."""
+    given = rng.choice(NAME_CHARS) + rng.choice(NAME_CHARS)
+    firm = rng.choice(NAME_CHARS) + rng.choice(NAME_CHARS) + rng.choice(sitegen.FIRM_TAILS)
+    return firm, rng.choice(sitegen.SURNAMES) + given, given
+
+
+def _article_rng(seed: int, number: int) -> random.Random:
+    return random.Random(f"scale:{seed}:{number}")
+
+
+def build_search_archive(db: Path, versions: int, *, seed: int = 15, log: Log = print, batch: int = 5000) -> dict[str, Any]:
+    """Write articles of ``VERSIONS_PER_ARTICLE`` versions into ``db`` until it holds ``versions``; the build's figures.
+
+    An archive already holding some of them (a copy of a smaller one) is extended.
+    """
+    from series_archiver.archive import Archive
+    from series_archiver.models import Article, Block
+
+    started = time.perf_counter()
+    articles = -(-versions // VERSIONS_PER_ARTICLE)
+    with Archive(db) as archive:
+        have = archive.conn.execute("SELECT count(*) FROM articles").fetchone()[0]
+        base = datetime(2025, 1, 1, tzinfo=UTC)
+        derivation = archive.derivation_id("bench-scale", json.dumps({"bench": SEARCH_FORMAT}), base)
+        number = have
+        while number < articles:
+            with archive.transaction():
+                for _ in range(max(1, batch // VERSIONS_PER_ARTICLE)):
+                    number += 1
+                    if number > articles:
+                        break
+                    rng = _article_rng(seed, number)
+                    firm, person, _ = _entities(rng)
+                    paragraphs = [_paragraph(rng, firm, person, seed) for _ in range(PARAGRAPHS)]
+                    url = f"https://www.takungpao.com/news/232108/scale/{number}.html"
+                    title = f"{sitegen.SERIES}｜{firm}{rng.choice(sitegen.HEADLINE_A)} {person}：{rng.choice(sitegen.QUOTES)[:8]}"
+                    when = base + timedelta(minutes=number)
+                    byline, captions = f"大公報記者 {person}", (f"{firm}的{rng.choice(sitegen.FACILITIES)}。",)
+
+                    def article(paragraphs: list[str], title: str = title, url: str = url, byline: str = byline,
+                                captions: tuple[str, ...] = captions) -> Article:
+                        return Article(url=url, profile="takungpao", title=title, blocks=tuple(Block("paragraph", p) for p in paragraphs),
+                                       byline=byline, captions=captions)
+
+                    article_id = archive.create_article(series=sitegen.SERIES, installment=number, label=None, article=article(paragraphs), url=url, now=when)
+                    for k in range(VERSIONS_PER_ARTICLE):
+                        if k:
+                            paragraphs = list(paragraphs)
+                            paragraphs[rng.randrange(PARAGRAPHS)] = _paragraph(rng, firm, person, seed)
+                        archive.add_version(article_id, article(paragraphs=paragraphs), content_hash=f"{number}:{k}",
+                                            captured_at=when + timedelta(days=k), url=url, capture_ids=[], derivation_id=derivation)
+            if number % 10_000 < batch // VERSIONS_PER_ARTICLE:
+                log(f"  {number * VERSIONS_PER_ARTICLE:,} versions ({time.perf_counter() - started:.0f} s)")
+    return {"versions": articles * VERSIONS_PER_ARTICLE, "articles": articles, "seconds": time.perf_counter() - started,
+            "articles_added": articles - have}
+
+
+def search_queries(seed: int, articles: int, count: int = 25) -> dict[str, list[str]]:
+    """What a reader looks up: the given name (two characters) and full name (three) of people in the archive.
+
+    Drawn from articles of the whole archive (of ``articles``), the same draws at every size that holds them.
+    """
+    rng = random.Random(f"queries:{seed}")
+    two, three = [], []
+    for _ in range(count):
+        _firm, person, given = _entities(_article_rng(seed, rng.randint(1, articles)))
+        two.append(given)
+        three.append(person)
+    # Words that occur in a large part of the archive, reported beside (no target: every match is an article to list).
+    common = ["科技", "企業", "研發投入"]
+    return {"two": two, "three": three, "common": common}
+
+
+def time_queries(db: Path, queries: list[str], *, runs: int = 3, profile: Path | None = None) -> list[dict[str, Any]]:
+    """Each query through ``search.search`` on a read-only connection, as Datasette runs it: best of ``runs``, ms."""
+    from series_archiver.archive.search import search
+
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    out = []
+    try:
+        for q in queries:
+            times, rows = [], []
+            for _ in range(runs):
+                started = time.perf_counter()
+                rows = search(conn, q)
+                times.append((time.perf_counter() - started) * 1000)
+            versions = sum(len(str(r["versions_matching"]).split(", ")) for r in rows)
+            out.append({"query": q, "ms": min(times), "articles": len(rows), "versions": versions})
+        if profile:
+            # Once more under the profiler, apart from the timed runs (it slows what it watches).
+            profiler = cProfile.Profile()
+            profiler.enable()
+            for q in queries:
+                search(conn, q)
+            profiler.disable()
+            profile.parent.mkdir(parents=True, exist_ok=True)
+            profiler.dump_stats(str(profile))
+    finally:
+        conn.close()
+    return out
+
+
+def search_figures(work: Path, log: Log, *, sizes: tuple[int, ...] = (100_000, 1_000_000), seed: int = 15,
+                   profile: Path | None = None, queries: int = 25) -> dict[str, Any]:
+    """Median two- and three-character query times at each size; growth from the first size to the last."""
+    work.mkdir(parents=True, exist_ok=True)
+    out: dict[str, Any] = {"sizes": {}}
+    previous: Path | None = None
+    for size in sizes:
+        db = work / f"scale-search-{size}-s{seed}-f{SEARCH_FORMAT}.db"
+        info_path = db.with_suffix(".json")
+        info = json.loads(info_path.read_text()) if info_path.exists() and db.exists() else None
+        if info is None and db.exists():
+            # A build that was stopped: its batches were committed, so it goes on from there.
+            log(f"search archive of {size:,} versions: resuming the build of {db.name} (its build time counts from here) …")
+            built = build_search_archive(db, size, seed=seed, log=log)
+            info = {**built, "build_seconds": None, "bytes": _checkpointed_size(db)}
+            info_path.write_text(json.dumps(info, indent=1) + "\n")
+        elif info is None:
+            if previous is not None:
+                log(f"search archive of {size:,} versions: extending a copy of {previous.name} …")
+                shutil.copy(previous, db)
+                carried = json.loads(previous.with_suffix(".json").read_text())["build_seconds"] or 0.0
+            else:
+                log(f"search archive of {size:,} versions: building …")
+                carried = 0.0
+            built = build_search_archive(db, size, seed=seed, log=log)
+            info = {**built, "build_seconds": carried + built["seconds"], "bytes": _checkpointed_size(db)}
+            info_path.write_text(json.dumps(info, indent=1) + "\n")
+        else:
+            log(f"search archive of {size:,} versions: cached ({info['bytes'] / 2**30:.2f} GB)")
+        info["per_table"] = _per_index_bytes(db)
+        qs = search_queries(seed, sizes[0] // VERSIONS_PER_ARTICLE, queries)
+        log(f"  timing {sum(len(v) for v in qs.values())} queries at {size:,} versions …")
+        timed = {kind: time_queries(db, q, profile=(profile / f"search-{size}-{kind}.prof") if profile else None) for kind, q in qs.items()}
+        info["queries"] = timed
+        info["median_ms"] = {kind: statistics.median(t["ms"] for t in timed[kind]) for kind in ("two", "three")}
+        info["median_hits"] = {kind: statistics.median(t["versions"] for t in timed[kind]) for kind in ("two", "three")}
+        out["sizes"][str(size)] = info
+        previous = db
+    first, last = out["sizes"][str(sizes[0])], out["sizes"][str(sizes[-1])]
+    out["growth"] = {kind: last["median_ms"][kind] / max(first["median_ms"][kind], 1e-6) for kind in ("two", "three")}
+    out["met"] = {kind: last["median_ms"][kind] < SCALE_TARGETS["search_ms"] for kind in ("two", "three")}
+    return out
+
+
+def _checkpointed_size(db: Path) -> int:
+    with sqlite3.connect(db) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return db.stat().st_size
+
+
+def _per_index_bytes(db: Path) -> dict[str, int]:
+    """Bytes of the versions, search_text and the two FTS indexes (shadow tables counted with their index)."""
+    out: dict[str, int] = {}
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        try:
+            rows = conn.execute("SELECT name, sum(pgsize) FROM dbstat GROUP BY name").fetchall()
+        except sqlite3.OperationalError:
+            return out
+    for name, size in rows:
+        for owner in ("search_fts", "search_bigrams", "search_text", "versions"):
+            if name == owner or name.startswith(owner + "_") or name == f"idx_{owner}_article":
+                out[owner] = out.get(owner, 0) + int(size)
+                break
+    return out
+
+
+# --- import ---------------------------------------------------------------------------
+
+
+def write_warc(site_dir: Path, manifest: dict[str, Any], path: Path, pages: int) -> dict[str, int]:
+    """A warcio-written WARC of the newest ``pages`` installments and the list pages naming them."""
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    wanted: list[str] = []
+    lists: list[str] = []
+    article_urls = {a["url"] for a in manifest["articles"]}
+    for url in manifest["list_pages"]:
+        if len(wanted) >= pages:
+            break
+        html = _site_file(site_dir, url).read_text(encoding="utf-8")
+        lists.append(url)
+        wanted += [u for u in dict.fromkeys(re.findall(r'href="([^"]+)"', html)) if u in article_urls][: pages - len(wanted)]
+    when = datetime(2025, 12, 20, tzinfo=UTC)
+    tmp = path.with_name(path.name + ".part")
+    with tmp.open("wb") as fh:
+        writer = WARCWriter(fh, gzip=True, warc_version="1.1")
+        writer.write_record(writer.create_warcinfo_record(path.name, {"software": "bench/scale.py", "format": "WARC File Format 1.1"}))
+        for i, url in enumerate(lists + wanted):
+            body = _site_file(site_dir, url).read_bytes()
+            http = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(body)))],
+                                    protocol="HTTP/1.1")
+            date = (when + timedelta(seconds=i)).strftime("%Y-%m-%dT%H:%M:%SZ")
+            writer.write_record(writer.create_warc_record(url, "response", payload=io.BytesIO(body), length=len(body),
+                                                          http_headers=http, warc_headers_dict={"WARC-Date": date}))
+    tmp.replace(path)
+    return {"articles": len(wanted), "list_pages": len(lists), "bytes": path.stat().st_size}
+
+
+def _site_file(site_dir: Path, url: str) -> Path:
+    host, _, rest = url.split("://", 1)[1].partition("/")
+    return site_dir / host / rest
+
+
+def run_import(warc: Path, db: Path, *, profile: Path | None = None) -> dict[str, Any]:
+    """``series-archiver import`` in a subprocess with no network (``unshare -n`` where it can): time, peak RSS, counts."""
+    for p in db.parent.glob(db.name + "*"):
+        p.unlink()
+    config = db.with_suffix(".toml")
+    config.write_text(f'[archive]\ndb = {json.dumps(str(db))}\n', encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src") + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    command = [sys.executable, *(["-m", "cProfile", "-o", str(profile)] if profile else []), "-m", "series_archiver",
+               "import", "--config", str(config), "--json", str(warc)]
+    if shutil.which("unshare") and subprocess.run(["unshare", "-n", "true"], capture_output=True, check=False).returncode == 0:
+        command = ["unshare", "-n", *command]  # an import never fetches: make sure of it
+    started = time.perf_counter()
+    out_path, err_path = db.with_suffix(".out"), db.with_suffix(".err")
+    with out_path.open("wb") as out, err_path.open("wb") as err:
+        proc = subprocess.Popen(command, stdout=out, stderr=err, env=env, cwd=REPO)
+    samples: list[tuple[float, int]] = []
+    status_path = Path(f"/proc/{proc.pid}/status")
+    while True:
+        # wait4 gives this one child's own peak RSS (RUSAGE_CHILDREN would be the peak of all so far).
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            break
+        rss = _vm_rss_kb(status_path)
+        if rss:
+            samples.append((round(time.perf_counter() - started, 2), rss))
+        time.sleep(0.25)
+    seconds = time.perf_counter() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise RuntimeError(f"series-archiver import {warc.name} failed (exit {proc.returncode}):\n{err_path.read_text()[-3000:]}")
+    counts = json.loads(out_path.read_text())
+    return {"seconds": seconds, "counts": counts, "pages_per_second": counts["pages"] / seconds,
+            "peak_rss_kb": int(usage.ru_maxrss), "cpu_seconds": usage.ru_utime + usage.ru_stime,
+            "rss_samples_kb": samples[:: max(1, len(samples) // 40)]}
+
+
+def _vm_rss_kb(status: Path) -> int:
+    """VmRSS of the import's process now (``unshare`` execs it: same pid), for the curve over time."""
+    try:
+        text = status.read_text()
+    except OSError:
+        return 0
+    return int(m.group(1)) if (m := re.search(r"VmRSS:\s+(\d+)", text)) else 0
+
+
+def import_figures(work: Path, log: Log, *, sizes: tuple[int, ...] = (2_500, 5_000, 10_000), profile: Path | None = None) -> dict[str, Any]:
+    """Import WARCs of each size into empty archives; pages/s and peak RSS of the largest, RSS at each."""
+    site_dir = work / f"site-{sizes[-1]}"
+    started = time.perf_counter()
+    manifest = sitegen.ensure_site(site_dir, sizes[-1])
+    log(f"site of {sizes[-1]:,} installments ready ({time.perf_counter() - started:.0f} s)")
+    out: dict[str, Any] = {"sizes": {}}
+    for size in sizes:
+        warc = work / f"import-{size}-f{sitegen.FORMAT}.warc.gz"
+        if not warc.exists():
+            log(f"writing a WARC of {size:,} installments …")
+            info = write_warc(site_dir, manifest, warc, size)
+        else:
+            info = {"bytes": warc.stat().st_size}
+        log(f"series-archiver import of {warc.name} …")
+        result = run_import(warc, work / f"import-{size}.db")
+        result["warc"] = info
+        result["peak_rss_mb"] = result["peak_rss_kb"] / 1024
+        log(f"  {result['counts']['pages']} pages in {result['seconds']:.1f} s = {result['pages_per_second']:.0f} pages/s, "
+            f"peak RSS {result['peak_rss_mb']:.0f} MB")
+        out["sizes"][str(size)] = result
+    if profile:
+        # A run of its own: the profiler slows what it watches, so the figures above come from runs without it.
+        log(f"series-archiver import of {sizes[0]:,} installments again, under cProfile …")
+        run_import(work / f"import-{sizes[0]}-f{sitegen.FORMAT}.warc.gz", work / "import-profiled.db", profile=profile / "import.prof")
+        out["profile"] = profile_summary(profile / "import.prof", top=25)
+    largest, smallest = out["sizes"][str(sizes[-1])], out["sizes"][str(sizes[0])]
+    out["pages_per_second"] = largest["pages_per_second"]
+    out["peak_rss_mb"] = largest["peak_rss_mb"]
+    out["rss_growth"] = largest["peak_rss_mb"] / max(smallest["peak_rss_mb"], 1e-6)
+    out["met"] = {
+        "import_pages_per_second": out["pages_per_second"] >= SCALE_TARGETS["import_pages_per_second"],
+        "import_rss_mb": out["peak_rss_mb"] < SCALE_TARGETS["import_rss_mb"],
+        "import_rss_growth": out["rss_growth"] < SCALE_TARGETS["import_rss_growth"],
+    }
+    return out
+
+
+# --- storage: furniture-only re-fetches ------------------------------------------------------
+
+
+_FURNITURE_AT = "var tkp_ad_slots = ["
+
+
+def furniture_figures(work: Path, log: Log, *, articles: int = 1000, passes: int = 100, workers: int = 4) -> dict[str, Any]:
+    """Crawl ``articles`` installments, then ``passes`` passes each after every page's furniture changed.
+
+    The change is a new ad-render token in the page's ``<head>`` script,
+    what a live page's furniture does between two fetches; the article is
+    untouched, so no pass may make a version. Sizes are the archive file's
+    after a WAL checkpoint.
+    """
+    storage = _storage_module()
+    if storage is not None:
+        log("bench/storage.py found: its storage figures are used")
+        result: dict[str, Any] = storage.scale_figures(work, log)
+        return result
+    from bench import run
+    from series_archiver.demo.replica import ReplicaSite
+
+    site_dir = work / f"site-{articles}"
+    manifest = sitegen.ensure_site(site_dir, articles)
+    db = run.fresh_db(work / f"furniture-{articles}.db")
+    urls = [a["url"] for a in manifest["articles"]]
+    originals = {u: _site_file(site_dir, u).read_text(encoding="utf-8") for u in urls}
+    sizes: list[int] = []
+    passes_out: list[dict[str, Any]] = []
+    with ReplicaSite(site_dir) as site:
+        origins = dict(site.origins)
+        spec = run.crawl_spec(manifest, origins, db, workers)
+        log(f"furniture: cold crawl of {articles} installments …")
+        cold = run.run_child(spec)
+        sizes.append(run.archive_size(db)["bytes"])
+        for k in range(1, passes + 1):
+            for u in urls:
+                site.set_page(u, originals[u].replace(_FURNITURE_AT, f'var tkp_ad_render = "r{k:04d}";\n{_FURNITURE_AT}', 1))
+            again = run.run_child(spec)
+            sizes.append(run.archive_size(db)["bytes"])
+            passes_out.append({"seconds": round(again["seconds"], 2), "fetched": again["counts"]["fetched"],
+                               "new_versions": again["counts"]["new_versions"], "bytes": sizes[-1]})
+            if k == 1 or k % 10 == 0:
+                log(f"  pass {k}/{passes}: {sizes[-1] / 2**20:.1f} MB, +{(sizes[-1] - sizes[-2]) / articles:,.0f} bytes a page")
+    per_refetch = (sizes[1] - sizes[0]) / articles
+    growth = sizes[-1] / sizes[0]
+    return {
+        "articles": articles,
+        "passes": passes,
+        "cold_seconds": cold["seconds"],
+        "sizes": sizes,
+        "per_refetch_bytes": per_refetch,
+        "per_refetch_bytes_mean": (sizes[-1] - sizes[0]) / (articles * passes),
+        "growth": growth,
+        "versions_made": sum(p["new_versions"] for p in passes_out),
+        "passes_detail": passes_out,
+        "per_table_after": run.archive_size(db)["per_table"],
+        "met": {"furniture_refetch_bytes": per_refetch <= SCALE_TARGETS["furniture_refetch_bytes"],
+                "furniture_passes_growth": growth <= SCALE_TARGETS["furniture_passes_growth"]},
+    }
+
+
+def _storage_module() -> Any:
+    try:
+        from bench import storage  # type: ignore[attr-defined]  # written by the storage work, if merged
+    except ImportError:
+        return None
+    return storage if hasattr(storage, "scale_figures") else None
+
+
+# --- crawl: from bench/run.py -----------------------------------------------------------------
+
+
+def crawl_figures(work: Path, log: Log, *, articles: int = 1000, workers: int = 4, repeat: int = 2) -> dict[str, Any]:
+    """Cold-crawl CPU per page and the no-change pass's share of the cold crawl, as bench/run.py measures them."""
+    from bench import run
+
+    results, problems = run.bench(articles, workers, repeat, None, log)
+    f = run.figures(results)
+    return {
+        "cold_cpu_ms_per_page": f["cold_cpu_ms_per_page"],
+        "cold_pages_per_second": f["cold_pages_per_second"],
+        "nochange_time_fraction": f["nochange_time_fraction"],
+        "nochange_cpu_fraction": f["nochange_cpu_fraction"],
+        "nochange_seconds": f["nochange_seconds"],
+        "cold_seconds": f["cold_seconds"],
+        "problems": problems,
+        "met": {"cold_cpu_ms_per_page": f["cold_cpu_ms_per_page"] <= SCALE_TARGETS["cold_cpu_ms_per_page"],
+                "nochange_time_fraction": f["nochange_time_fraction"] <= SCALE_TARGETS["nochange_time_fraction"]},
+    }
+
+
+# --- the run -------------------------------------------------------------------------------------
+
+
+def profile_summary(path: Path, top: int = 12) -> list[str]:
+    """The functions with the most cumulative time in a cProfile dump, as lines."""
+    stream = io.StringIO()
+    pstats.Stats(str(path), stream=stream).sort_stats("cumulative").print_stats(top)
+    return [line for line in stream.getvalue().splitlines() if line.strip()][-top - 1 :]
+
+
+def scale(work: Path, log: Log, *, profile: Path | None = None, small: bool = False, passes: int | None = None) -> dict[str, Any]:
+    """Every scale figure. ``small``: tiny sizes, for the smoke test (the code, not the figures)."""
+    figures: dict[str, Any] = {}
+    timings: dict[str, float] = {}
+
+    def timed(name: str, fn: Callable[[], dict[str, Any]]) -> None:
+        started = time.perf_counter()
+        figures[name] = fn()
+        timings[name] = round(time.perf_counter() - started, 1)
+        log(f"{name}: done in {timings[name]:.0f} s")
+
+    if small:
+        timed("search", lambda: search_figures(work, log, sizes=(200, 400), queries=5, profile=profile))
+        timed("import", lambda: import_figures(work, log, sizes=(20, 40), profile=profile))
+        timed("furniture", lambda: furniture_figures(work, log, articles=20, passes=passes or 2, workers=2))
+    else:
+        timed("search", lambda: search_figures(work, log, profile=profile))
+        timed("import", lambda: import_figures(work, log, profile=profile))
+        timed("furniture", lambda: furniture_figures(work, log, passes=passes or 100))
+        timed("crawl", lambda: crawl_figures(work, log))
+    figures["seconds"] = timings
+    return figures
+
+
+def _minutes(seconds: float | None) -> str:
+    return "? min (the build was resumed)" if seconds is None else f"{seconds / 60:.0f} min"
+
+
+def scale_table(s: dict[str, Any]) -> str:
+    """The scale figures as the README's Markdown table."""
+    rows: list[tuple[str, str, str, bool | None]] = []
+    t = SCALE_TARGETS
+    if "furniture" in s:
+        f = s["furniture"]
+        rows.append(("a re-fetch that changes only furniture: archive growth", f"{f['per_refetch_bytes']:,.0f} bytes "
+                     f"(mean over {f['passes']} passes {f['per_refetch_bytes_mean']:,.0f})", f"≤ {t['furniture_refetch_bytes'] / 1024:.0f} KB",
+                     f["met"]["furniture_refetch_bytes"]))
+        rows.append((f"the {f['articles']:,}-installment archive after {f['passes']} furniture-only passes / after the first crawl",
+                     f"{f['growth']:.2f}× ({f['sizes'][0] / 2**20:,.1f} MB → {f['sizes'][-1] / 2**20:,.1f} MB; {f['versions_made']} versions made)",
+                     f"≤ {t['furniture_passes_growth']}×", f["met"]["furniture_passes_growth"]))
+    if "search" in s:
+        sz = s["search"]["sizes"]
+        first, last = next(iter(sz)), list(sz)[-1]
+        for kind, word in (("two", "two-character"), ("three", "three-character")):
+            rows.append((f"median {word} query at {int(last):,} versions",
+                         f"{sz[last]['median_ms'][kind]:.1f} ms ({sz[first]['median_ms'][kind]:.1f} ms at {int(first):,}: "
+                         f"{s['search']['growth'][kind]:.2f}×; median {sz[last]['median_hits'][kind]:.0f} versions matching)",
+                         f"< {t['search_ms']:.0f} ms", s["search"]["met"][kind]))
+        common = ", ".join(f"{q['query']} {q['ms']:.0f} ms ({q['versions']:,} versions)" for q in sz[last]["queries"]["common"])
+        rows.append((f"words in much of the archive, at {int(last):,} versions", common, "", None))
+        rows.append((f"search archive of {int(last):,} versions: size, build", f"{sz[last]['bytes'] / 2**30:.2f} GB "
+                     f"(search_fts {sz[last]['per_table'].get('search_fts', 0) / 2**30:.2f}, search_bigrams "
+                     f"{sz[last]['per_table'].get('search_bigrams', 0) / 2**30:.2f}); built in {_minutes(sz[last]['build_seconds'])}", "", None))
+    if "import" in s:
+        i = s["import"]
+        per = ", ".join(f"{int(k):,}: {v['peak_rss_mb']:.0f} MB" for k, v in i["sizes"].items())
+        last = list(i["sizes"])[-1]
+        rows.append((f"`import` of a {int(last):,}-page WARC: pages/s", f"{i['pages_per_second']:.0f} pages/s "
+                     f"({i['sizes'][last]['seconds']:.0f} s)", f"≥ {t['import_pages_per_second']:.0f}", i["met"]["import_pages_per_second"]))
+        rows.append(("`import`: peak RSS, and as the file grows", f"{i['peak_rss_mb']:.0f} MB ({per}; {i['rss_growth']:.2f}×)",
+                     f"< {t['import_rss_mb']:.0f} MB, flat (< {t['import_rss_growth']}×)",
+                     i["met"]["import_rss_mb"] and i["met"]["import_rss_growth"]))
+    if "crawl" in s:
+        c = s["crawl"]
+        rows.append(("cold-crawl CPU per page", f"{c['cold_cpu_ms_per_page']:.1f} ms", f"≤ {t['cold_cpu_ms_per_page']:.0f} ms",
+                     c["met"]["cold_cpu_ms_per_page"]))
+        rows.append(("the no-change pass / the cold crawl's time", f"{c['nochange_time_fraction']:.1%} (by CPU {c['nochange_cpu_fraction']:.1%})",
+                     f"≤ {t['nochange_time_fraction']:.0%}", c["met"]["nochange_time_fraction"]))
+    lines = ["| figure | measured | target | met |", "| --- | --- | --- | --- |"]
+    for name, measured, target, met in rows:
+        lines.append(f"| {name} | {measured} | {target} | {'' if met is None else ('yes' if met else '**no**')} |")
+    return "\n".join(lines)
+
