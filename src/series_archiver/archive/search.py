@@ -280,12 +280,12 @@ def _bigram_variant(variant: str) -> str:
     return "(" + " AND ".join(pairs) + ")"
 
 
-@lru_cache(maxsize=256)
 def _bigram_query(query: str | None) -> str | None:
     """An FTS5 expression over ``search_bigrams`` for the terms the trigram index cannot answer, or None.
 
     A term of three characters or more stands here (beside a shorter one)
     as all its pairs: more versions than hold it, which ``sa_match`` sorts out.
+    Not cached: it is cheap, and only ``query_terms`` should hold a folding.
     """
     groups = [
         "(" + " OR ".join(_bigram_variant(v) for v in variants) + ")"
