@@ -431,7 +431,7 @@ def furniture_figures(work: Path, log: Log, *, articles: int = 1000, passes: int
             sizes.append(run.archive_size(db)["bytes"])
             passes_out.append({"seconds": round(again["seconds"], 2), "fetched": again["counts"]["fetched"],
                                "new_versions": again["counts"]["new_versions"], "bytes": sizes[-1]})
-            if k == 1 or k % 10 == 0:
+            if k <= 3 or k % 10 == 0:
                 log(f"  pass {k}/{passes}: {sizes[-1] / 2**20:.1f} MB, +{(sizes[-1] - sizes[-2]) / articles:,.0f} bytes a page")
     per_refetch = (sizes[1] - sizes[0]) / articles
     growth = sizes[-1] / sizes[0]
