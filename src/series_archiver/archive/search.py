@@ -111,7 +111,7 @@ _BACKFILL = (
     "WHERE id NOT IN (SELECT version_id FROM search_text)"
 )
 
-# The trigram tokenizer arrived in SQLite 3.34; older ones search by scan only.
+# The trigram tokenizer arrived in SQLite 3.34; older ones search by the pairs alone.
 _HAS_TRIGRAM = sqlite3.sqlite_version_info >= (3, 34, 0)
 
 # The two-character index (schema step 8). Contentless, so it costs only the
@@ -180,7 +180,12 @@ JOIN articles AS a ON a.id = p.article_id
 JOIN versions AS v ON v.article_id = p.article_id AND v.version = p.latest_match
 ORDER BY {order}"""
 
-SEARCH_SQL = _SEARCH_TEMPLATE.format(hits=_HITS_INDEXED, order=INSTALLMENT_ORDER)
+# Without the trigram tokenizer there is no search_fts: the pairs answer every term.
+_HITS_BIGRAMS_ONLY = f"""
+    SELECT s.article_id, s.version FROM search_text AS s
+    WHERE sa_bigram_query(:q) IS NOT NULL AND {_IN_BIGRAMS} AND sa_match(s.folded, :q)"""
+
+SEARCH_SQL = _SEARCH_TEMPLATE.format(hits=_HITS_INDEXED if _HAS_TRIGRAM else _HITS_BIGRAMS_ONLY, order=INSTALLMENT_ORDER)
 
 
 # --- the SQL functions ---------------------------------------------------------
