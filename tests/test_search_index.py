@@ -298,3 +298,19 @@ def test_the_folded_document_is_what_the_index_is_built_from(replica_db: Path) -
                 if i + 1 < len(line):
                     assert f"{ord(char):08x}{ord(line[i + 1]):08x}" in tokens
     conn.close()
+
+
+def test_without_the_trigram_tokenizer_the_pairs_answer_every_term(replica_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SQLite before 3.34 has no trigram tokenizer: the query then names no search_fts and loses nothing."""
+    from series_archiver.archive import search as search_module
+
+    monkeypatch.setattr(search_module, "_HAS_TRIGRAM", False)
+    sql = search_module._SEARCH_TEMPLATE.format(hits=search_module._HITS_BIGRAMS_ONLY, order=INSTALLMENT_ORDER)
+    assert "search_fts" not in sql
+    conn = sqlite3.connect(f"file:{replica_db}?mode=ro", uri=True)
+    register_functions(conn)
+    for q in queries_from(conn, random.Random(34), 60):
+        cur = conn.execute(sql, {"q": q})
+        names = [d[0] for d in cur.description]
+        assert [dict(zip(names, row, strict=True)) for row in cur.fetchall()] == scan_search(conn, q), q
+    conn.close()
