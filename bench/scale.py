@@ -71,7 +71,7 @@ SCALE_TARGETS = {
 }
 
 # Bump when the generated archive changes shape, so cached archives are built again.
-SEARCH_FORMAT = 1
+SEARCH_FORMAT = 2
 VERSIONS_PER_ARTICLE = 10
 PARAGRAPHS = 4
 # Characters of invented given names and firm names (common in names; any would do).

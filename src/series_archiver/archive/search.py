@@ -19,7 +19,9 @@ So search works on folded text:
   points in hex, ``bigram_tokens``) since no stock tokenizer splits Chinese
   into pairs. A two-character term is one token; a single character is a
   prefix query (the pairs it starts, or the line it ends). It keeps no
-  positions (``detail=none``): it only narrows the versions to look at.
+  positions (``detail=none``): it only narrows the versions to look at. (It
+  keeps each row's size, FTS5's default, since a contentless table without
+  it cannot be scanned, and ``SELECT count(*)`` would fail.)
 * Either index only narrows: ``sa_match`` (a substring test on the folded
   column) decides, so the answer is the scan's, faster.
 * The query is folded the same way, term by term (terms are split on spaces),
@@ -120,7 +122,7 @@ _HAS_TRIGRAM = sqlite3.sqlite_version_info >= (3, 34, 0)
 # the characters alone, never on a release's folding: keep it so).
 _BIGRAM_SCHEMA = """
 CREATE VIRTUAL TABLE IF NOT EXISTS search_bigrams USING fts5(
-    grams, content='', detail='none', columnsize=0, tokenize='ascii'
+    grams, content='', detail='none', tokenize='ascii'
 );
 CREATE TRIGGER IF NOT EXISTS search_text_bigrams_insert AFTER INSERT ON search_text BEGIN
     INSERT INTO search_bigrams (rowid, grams) VALUES (new.version_id, sa_bigrams(new.folded));
