@@ -259,7 +259,6 @@ CREATE TABLE witnesses (
 );
 CREATE INDEX idx_witnesses_status ON witnesses(status, next_try_at);
 CREATE INDEX idx_witnesses_article ON witnesses(article_id, id);
-CREATE INDEX idx_witnesses_submitted ON witnesses(submitted_at) WHERE submitted_at IS NOT NULL;
 """
 
 

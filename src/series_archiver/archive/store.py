@@ -892,9 +892,19 @@ class Archive:
         """Witnesses submitted whose job has not finished, oldest first."""
         return self._witness_rows("WHERE status = 'pending' ORDER BY id", ())
 
-    def witness_submissions_since(self, since: datetime) -> list[datetime]:
-        """When captures were last asked for, since ``since`` (the rate limit's minute)."""
-        rows = self.conn.execute("SELECT submitted_at FROM witnesses WHERE submitted_at >= ?", (iso(since),)).fetchall()
+    def witness_submissions_since(self, endpoint: str, since: datetime) -> list[datetime]:
+        """When captures were asked of ``endpoint`` since ``since`` (the rate limit's minute), from the fetch log.
+
+        Every submission is a fetch-log row at ``<endpoint>/save/<url>`` (status
+        requests are ``<endpoint>/save/status/…``): the log, not the witnesses'
+        own columns, since a capture asked again would overwrite its time.
+        The URL range keeps to the index on ``fetch_log(url)``.
+        """
+        prefix = endpoint.rstrip("/") + "/save/"
+        rows = self.conn.execute(
+            "SELECT requested_at FROM fetch_log WHERE url >= ? AND url < ? AND substr(url, ?, 7) != 'status/' AND requested_at >= ?",
+            (prefix, prefix[:-1] + "0", len(prefix) + 1, iso(since)),
+        ).fetchall()
         return [datetime.fromisoformat(r[0]) for r in rows]
 
     def update_witness(self, witness_id: int, **fields: Any) -> None:

@@ -124,14 +124,16 @@ def next_submit_at(recent: Sequence[datetime], now: datetime, per_minute: float)
     ``recent`` are the submission times of the last minute (any order).
 
     >>> t = datetime(2025, 12, 19, tzinfo=UTC)
-    >>> next_submit_at([t, t + timedelta(seconds=10)], t + timedelta(seconds=20), 2) == t + timedelta(seconds=60)
+    >>> next_submit_at([t, t + timedelta(seconds=10)], t + timedelta(seconds=20), 2) == t + timedelta(seconds=61)
     True
     """
-    window = sorted(r for r in recent if r > now - timedelta(seconds=60))
+    # Times are stored to the second: a minute of 61 s keeps the true minute whatever was cut off.
+    minute = timedelta(seconds=61)
+    window = sorted(r for r in recent if r > now - minute)
     allowed = max(1, int(per_minute))
     if len(window) < allowed:
         return now
-    return window[len(window) - allowed] + timedelta(seconds=60)
+    return window[len(window) - allowed] + minute
 
 
 def not_archived_within(requested_at: datetime, now: datetime, cap_seconds: int) -> int:

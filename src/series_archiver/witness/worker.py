@@ -33,7 +33,7 @@ from ..archive import Archive
 from ..archive.store import WitnessRow
 from ..models import Attempt
 from ..settings import Settings
-from .client import JobState, Refused, SpnClient, Submitted, UserStatus
+from .client import JobState, Refused, SpnClient, Submitted
 from .policy import archived_url, backoff_seconds, is_transient, next_submit_at, not_archived_within, parse_timestamp
 
 __all__ = ["WitnessReport", "WitnessWorker", "POLL_INTERVAL_SECONDS"]
@@ -131,29 +131,17 @@ class WitnessWorker:
 
     def _submit_due(self, client: SpnClient, report: WitnessReport) -> None:
         due = self.archive.due_witnesses(self._clock())
-        if not due:
+        if not due or self._left() <= 0:
             return
-        answer, attempt = client.user_status(timeout=self._timeout())
-        self._log([attempt])
-        available: int | None = None
-        if isinstance(answer, Refused):
-            if answer.status_ext == "auth":
-                self._stop(report, "auth", answer.message)
-                return
-            if answer.status_ext == "rate-limited":
-                self._stop(report, "held_off", answer.message)
-                return
-        elif isinstance(answer, UserStatus):
-            available = answer.available
-        if available is not None and available <= 0:
-            report.stopped = "session_limit"
+        available = self._available(client, report)
+        if report.stopped != "done":
             return
         for row in due:
             if self._left() <= 0:
                 report.stopped = "budget"
                 return
             now = self._clock()
-            at = next_submit_at(self.archive.witness_submissions_since(now - timedelta(seconds=60)), now, self.w.per_minute)
+            at = next_submit_at(self.archive.witness_submissions_since(self.w.endpoint, now - timedelta(seconds=61)), now, self.w.per_minute)
             wait = (at - now).total_seconds()
             if wait > 0:
                 if wait >= self._left():
@@ -164,9 +152,24 @@ class WitnessWorker:
                 return
             if available is not None:
                 available -= 1
-                if available <= 0:
-                    report.stopped = "session_limit"
-                    return
+                if available <= 0:  # as counted here; the service may have finished some meanwhile
+                    available = self._available(client, report)
+                    if report.stopped != "done":
+                        return
+
+    def _available(self, client: SpnClient, report: WitnessReport) -> int | None:
+        """Capture sessions free (``/save/status/user``), None when not said; sets ``report.stopped`` when none."""
+        answer, attempt = client.user_status(timeout=self._timeout())
+        self._log([attempt])
+        if isinstance(answer, Refused):
+            if answer.status_ext == "auth":
+                self._stop(report, "auth", answer.message)
+            elif answer.status_ext == "rate-limited":
+                self._stop(report, "held_off", answer.message)
+            return None
+        if answer.available is not None and answer.available <= 0:
+            report.stopped = "session_limit"
+        return answer.available
 
     def _submit(self, client: SpnClient, row: WitnessRow, report: WitnessReport) -> bool:
         """Ask for one capture; False when no further one should be asked this pass."""
@@ -196,7 +199,10 @@ class WitnessWorker:
             return False
         # A refusal of this capture (the account's session limit, the page blocked, …): a fact of the witness.
         self._failed(row, now, answer.status_ext, answer.message, [attempt], report)
-        return answer.status_ext != "error:user-session-limit"
+        if answer.status_ext == "error:user-session-limit":
+            report.stopped = "session_limit"  # every further capture would be refused the same way
+            return False
+        return True
 
     # --- asking after a job -----------------------------------------------------------------
 
