@@ -20,6 +20,7 @@ import pytest
 
 from series_archiver import core
 from series_archiver.archive import Archive
+from series_archiver.browse.server import database_name
 from series_archiver.demo.loopback import LoopbackTransport
 from series_archiver.demo.replica import ReplicaSite
 from series_archiver.demo.spn_replica import SpnReplica
@@ -161,6 +162,17 @@ def test_a_removal_is_witnessed_with_capture_all_so_the_404_is_captured(replica:
     back = rows(crawler.settings)[-1]
     assert back[:3] == ("back", A1, "success")
     assert "capture_all" not in [r.form for r in spn.submissions() if r.form["url"] == A1][-1]
+
+    # Datasette shows them, newest first, with where each capture is.
+    from .test_browse import Client
+
+    client = Client(crawler.settings.archive.db)
+    try:
+        shown = client.rows(f"/{database_name(crawler.settings.archive.db)}/witnesses")
+    finally:
+        client.close()
+    assert [(w["kind"], w["status"], w["archived_url"]) for w in shown[:2]] == [("back", "success", back[6]), ("gone", "success", gone[6])]
+    assert len(shown) == 6
 
 
 def test_a_page_gone_without_capture_all_is_a_permanent_not_found(replica: ReplicaSite, spn: SpnReplica, settings: Settings) -> None:

@@ -119,7 +119,7 @@ def crawl(
     with open_pipeline(settings, command=kind, progress=progress, transport=transport, stop=stop) as pipeline:
         result = pipeline.crawl(recheck=recheck, kind=kind)
         if stop is None or not stop.is_set():
-            witness_after_pass(settings, pipeline.archive, run_id=result.run_id)
+            witness_after_pass(settings, pipeline.archive, run_id=result.run_id, stop=stop)
         return result
 
 
@@ -133,14 +133,14 @@ def fetch(
         return result
 
 
-def witness_after_pass(settings: Settings, archive: Archive, *, run_id: int | None) -> None:
+def witness_after_pass(settings: Settings, archive: Archive, *, run_id: int | None, stop: threading.Event | None = None) -> None:
     """Work the witness queue within its budget, under the pass's lock; its trouble never fails the pass."""
     if not settings.witness.save_page_now:
         return
     from .witness import WitnessWorker
 
     try:
-        report = WitnessWorker(settings, archive, run_id=run_id).run()
+        report = WitnessWorker(settings, archive, run_id=run_id, stop=stop).run()
     except StoreError:
         raise
     except Exception:  # a bug in the witness code: the pass itself went well and is recorded

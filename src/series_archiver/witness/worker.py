@@ -21,6 +21,7 @@ answers, by ``if_not_archived_within``).
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -91,6 +92,7 @@ class WitnessWorker:
         clock: Callable[[], datetime] = _utcnow,
         sleep: Callable[[float], None] = time.sleep,
         transport: httpx.BaseTransport | None = None,
+        stop: threading.Event | None = None,
     ) -> None:
         self.settings = settings
         self.w = settings.witness
@@ -98,7 +100,9 @@ class WitnessWorker:
         self.run_id = run_id
         self.budget = self.w.budget_seconds if budget_seconds is None else budget_seconds
         self._clock = clock
-        self._sleep = sleep
+        # The daemon's SIGTERM ends the pass's waits at once, and with them the pass.
+        self._stop_event = stop
+        self._sleep = sleep if stop is None else stop.wait
         self._transport = transport
         self._deadline = clock()
 
@@ -279,6 +283,8 @@ class WitnessWorker:
         log.warning("witness pass stopped: %s", message)
 
     def _left(self) -> float:
+        if self._stop_event is not None and self._stop_event.is_set():
+            return 0.0
         return (self._deadline - self._clock()).total_seconds()
 
     def _timeout(self) -> float:
