@@ -33,7 +33,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import StoreError
 from ..models import Article, Attempt, FetchedPage, StoredPage, StoredVersion
@@ -43,6 +43,9 @@ from .migrations import backup, migrate, pending_steps, schema_version
 from .schema import SCHEMA_VERSION
 from .search import create_search_schema, fold_document, register_functions, search_ready
 from .views import installment_order
+
+if TYPE_CHECKING:
+    from ..witness.policy import WitnessRequest
 
 __all__ = ["Archive", "UrlState", "ArticleRow", "WitnessRow", "utcnow", "iso", "SCHEMA_VERSION", "holder_info", "read_holder"]
 
@@ -845,7 +848,7 @@ class Archive:
 
     # --- witnesses: captures asked of Save Page Now (witness/) ------------------------------
 
-    def queue_witnesses(self, requests: Iterable[Any], now: datetime) -> list[int]:
+    def queue_witnesses(self, requests: Iterable[WitnessRequest], now: datetime) -> list[int]:
         """Queue a capture per ``witness.policy.WitnessRequest``, in the caller's transaction (the event's own).
 
         Each row names the version it witnesses (new article, new version,
