@@ -336,6 +336,11 @@ def test_an_expired_job_is_requested_again_after_the_hour(replica: ReplicaSite, 
     assert again.requested_again == 4 and again.submitted == 4 and again.succeeded == 4
     assert len(spn.submissions()) == 8
     assert [r[2] for r in rows(on)] == ["success"] * 4
+    # The captures the lost jobs made (after the changes were seen) are the witnesses: no new ones.
+    assert len(spn.captured()) == 4
+    asked_again = [r.form for r in spn.submissions()[4:]]
+    assert all(int(f["if_not_archived_within"]) > 3600 for f in asked_again)
+    assert sorted(r[6] for r in rows(on)) == sorted(f"{spn.url}/web/{ts}/{url}" for url, ts, _ in spn.captured())
 
 
 def test_wrong_keys_stop_the_pass_naming_the_config_keys(replica: ReplicaSite, settings: Settings) -> None:

@@ -111,6 +111,7 @@ class WitnessRow:
     attempts: int
     submitted_at: datetime | None
     job_id: str | None
+    status_ext: str | None = None
 
 
 # Columns the witness pass may set (witness/worker.py); nothing else is written to a witness.
@@ -922,12 +923,12 @@ class Archive:
 
     def _witness_rows(self, where: str, params: tuple[Any, ...]) -> list[WitnessRow]:
         rows = self.conn.execute(
-            "SELECT id, article_id, kind, url, capture_all, requested_at, status, attempts, submitted_at, job_id FROM witnesses " + where,
+            "SELECT id, article_id, kind, url, capture_all, requested_at, status, attempts, submitted_at, job_id, status_ext FROM witnesses " + where,
             params,
         ).fetchall()
         return [
             WitnessRow(r[0], r[1], r[2], r[3], bool(r[4]), datetime.fromisoformat(r[5]), r[6], r[7],
-                       datetime.fromisoformat(r[8]) if r[8] else None, r[9])
+                       datetime.fromisoformat(r[8]) if r[8] else None, r[9], r[10])
             for r in rows
         ]
 

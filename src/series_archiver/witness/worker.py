@@ -14,8 +14,8 @@ transient refusal is asked again after a backoff (``witness.policy``); a
 permanent one is recorded with its ``status_ext`` and message; a 429 holds
 off every submission for its ``Retry-After``; a job the service no longer
 knows is asked for again once ``resubmit_after_seconds`` have passed since
-it was submitted (the capture it made, if any, is then what the service
-answers, by ``if_not_archived_within``).
+it was submitted, accepting any capture made since the change was seen (so
+the capture the lost job made, if any, is what the service answers).
 """
 
 from __future__ import annotations
@@ -43,6 +43,8 @@ log = logging.getLogger("series_archiver")
 
 # How long between two questions about the same jobs inside a pass.
 POLL_INTERVAL_SECONDS = 1.0
+# status_ext of a witness asked again because the service no longer knew its job.
+JOB_NOT_FOUND = "job-not-found"
 
 
 def _utcnow() -> datetime:
@@ -178,7 +180,12 @@ class WitnessWorker:
     def _submit(self, client: SpnClient, row: WitnessRow, report: WitnessReport) -> bool:
         """Ask for one capture; False when no further one should be asked this pass."""
         now = self._clock()
-        within = not_archived_within(row.requested_at, now, self.w.not_archived_within_seconds)
+        cap = self.w.not_archived_within_seconds
+        if row.status_ext == JOB_NOT_FOUND:
+            # Asked again because the job's status was lost: the capture it made, if any, is made
+            # after the change was seen, so it stands, however long ago that was.
+            cap = max(cap, int((now - row.requested_at).total_seconds()))
+        within = not_archived_within(row.requested_at, now, cap)
         answer, attempt = client.submit(row.url, capture_all=row.capture_all, within_seconds=within, timeout=self._timeout())
         if isinstance(answer, Submitted):
             with self.archive.transaction():
@@ -223,7 +230,7 @@ class WitnessWorker:
             with self.archive.transaction():
                 self._log([attempt], row)
                 self.archive.update_witness(
-                    row.id, status="queued", job_id=None, next_try_at=now, status_ext="job-not-found",
+                    row.id, status="queued", job_id=None, next_try_at=now, status_ext=JOB_NOT_FOUND,
                     error=f"job {row.job_id} was not found {self._ago(now, row.submitted_at)} after it was asked for; asked again",
                 )
             report.requested_again += 1
