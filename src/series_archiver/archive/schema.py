@@ -229,11 +229,50 @@ def _step_4(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE captures ADD COLUMN replaced_bytes INTEGER NOT NULL DEFAULT 0")
 
 
+# --- step 5: witnesses ---------------------------------------------------------------
+
+# A capture asked of a third party (Save Page Now 2) for each new version,
+# removal and return, so someone other than this archive saw it: which
+# version or change it witnesses, the job, and what came of it. The queue is
+# kept here so a capture asked for is never lost between passes.
+V5_WITNESSES = """
+CREATE TABLE witnesses (
+    id INTEGER PRIMARY KEY,
+    article_id INTEGER NOT NULL REFERENCES articles(id),
+    version_id INTEGER REFERENCES versions(id),
+    change_id INTEGER REFERENCES changes(id),
+    kind TEXT NOT NULL,
+    url TEXT NOT NULL,
+    service TEXT NOT NULL DEFAULT 'spn2',
+    capture_all INTEGER NOT NULL DEFAULT 0,
+    requested_at TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'queued',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_try_at TEXT,
+    submitted_at TEXT,
+    job_id TEXT,
+    status_ext TEXT,
+    error TEXT,
+    archived_url TEXT,
+    archived_at TEXT,
+    finished_at TEXT
+);
+CREATE INDEX idx_witnesses_status ON witnesses(status, next_try_at);
+CREATE INDEX idx_witnesses_article ON witnesses(article_id, id);
+"""
+
+
+def _step_5(conn: sqlite3.Connection) -> None:
+    """The queue and record of witness captures (Save Page Now 2); empty in an earlier archive."""
+    run_script(conn, V5_WITNESSES)
+
+
 STEPS: tuple[Step, ...] = (
     Step(1, "release_0_1_0", _step_1),
     Step(2, "derivations", _step_2),
     Step(3, "capture_provenance", _step_3),
     Step(4, "captures_replaced_bytes", _step_4),
+    Step(5, "witnesses", _step_5),
 )
 SCHEMA_VERSION = STEPS[-1].number
 

@@ -45,6 +45,8 @@ __all__ = [
     "stored_payload",
     "stored_payloads",
     "table_names",
+    "WITNESSES_SQL",
+    "witness_rows",
 ]
 
 
@@ -422,3 +424,51 @@ def feed_events(conn: sqlite3.Connection, *, article_id: int | None = None, limi
 
 def article_exists(conn: sqlite3.Connection, article_id: int) -> bool:
     return conn.execute("SELECT 1 FROM articles WHERE id = ?", (article_id,)).fetchone() is not None
+
+
+# --- witnesses: captures asked of Save Page Now ----------------------------------------
+
+WITNESSES_SQL = """SELECT
+    w.requested_at,
+    w.kind,
+    a.installment,
+    a.title,
+    v.version,
+    w.status,
+    w.archived_url,
+    w.archived_at,
+    w.status_ext,
+    w.error,
+    w.url,
+    w.article_id,
+    w.change_id
+FROM witnesses AS w
+JOIN articles AS a ON a.id = w.article_id
+LEFT JOIN versions AS v ON v.id = w.version_id
+ORDER BY w.requested_at DESC, w.id DESC
+LIMIT 500"""
+
+_WITNESS_COLUMNS = (
+    "w.id, w.kind, w.service, w.url, w.requested_at, w.archived_at, w.archived_url, w.status, w.status_ext, w.error, "
+    "w.attempts, w.capture_all, w.change_id, v.version"
+)
+
+
+def witness_rows(conn: sqlite3.Connection, article_id: int, *, version_id: int | None = None) -> list[dict[str, Any]]:
+    """The article's witnesses, oldest first; with ``version_id``, those of that version and of the article's removals.
+
+    An archive of an earlier schema has none (its readers may open it as it is).
+    """
+    if "witnesses" not in table_names(conn):
+        return []
+    where = "w.article_id = ?"
+    params: tuple[Any, ...] = (article_id,)
+    if version_id is not None:
+        where += " AND (w.version_id = ? AND w.kind IN ('new_article', 'new_version', 'restored') OR w.kind = 'gone')"
+        params += (version_id,)
+    cur = conn.execute(
+        f"SELECT {_WITNESS_COLUMNS} FROM witnesses AS w LEFT JOIN versions AS v ON v.id = w.version_id WHERE {where} ORDER BY w.id",
+        params,
+    )
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]

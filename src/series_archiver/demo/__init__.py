@@ -19,6 +19,7 @@ from .. import core
 from ..settings import Settings, load_settings
 from .loopback import LoopbackTransport
 from .replica import ReplicaSite
+from .spn_replica import SpnReplica
 from .wayback_replica import WaybackReplica
 
 __all__ = ["run_demo", "demo_settings", "replica_manifest"]
@@ -59,12 +60,20 @@ def run_demo(db: Path, *, fresh: bool = True, keep: bool = False, echo: Callable
         for path in db.parent.glob(db.name + "*"):
             path.unlink()
     db.parent.mkdir(parents=True, exist_ok=True)
-    with ReplicaSite() as site, WaybackReplica() as wayback:
+    with (
+        ReplicaSite() as site,
+        WaybackReplica() as wayback,
+        SpnReplica(site_transport=LoopbackTransport(site.origins), polls_pending=0) as spn,
+    ):
         echo("Serving the bundled replica of the site on 127.0.0.1:")
         for real, local in sorted(site.origins.items()):
             if real.startswith("https://"):
                 echo(f"  {real:<32} -> {local}")
-        settings = demo_settings(db)
+        echo(f"  and a replica Save Page Now 2 at {spn.url}, which witnesses each new version")
+        # Witnesses asked of the replica Save Page Now, with its keys (never the Internet Archive's).
+        settings = demo_settings(db).replace(
+            witness__save_page_now=True, witness__endpoint=spn.url, witness__access_key=spn.access_key, witness__secret_key=spn.secret_key
+        )
         started = time.monotonic()
         result = core.crawl(settings, transport=LoopbackTransport(site.origins))
         took = time.monotonic() - started
@@ -81,6 +90,8 @@ def run_demo(db: Path, *, fresh: bool = True, keep: bool = False, echo: Callable
             echo(f"  #{row['id']:<3} {row['series']} {number} {label:<4} {row['title']}  ({len(row['urls'])} URLs, {row['versions']} version)")
             for url in row["urls"]:
                 echo(f"          {url}")
+            for w in core.show_article(settings, row["id"])["witnesses"]:
+                echo(f"          witnessed ({w['kind']}): {w['archived_url'] or w['status']}")
         echo(
             "\nNext:\n"
             f"  series-archiver list --db {db}\n"
