@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
-import zlib
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 from typing import Any
 

@@ -15,22 +15,25 @@ still needs a compressor for the first capture; zstd is one library for both.
 Codecs (``captures.codec``):
 
 * ``zstd``: a whole capture, zstd level 19, no dictionary (``chain`` 0);
-* ``zstd-delta``: zstd with the bytes of ``base_capture_id`` (an earlier
-  capture of the same URL) as dictionary; ``chain`` is the number of deltas
-  from the nearest whole capture, at most ``DELTA_CHAIN - 1``, so any capture
-  is rebuilt from at most ``DELTA_CHAIN`` frames;
+* ``zstd-delta``: zstd with the bytes of ``base_capture_id`` as dictionary:
+  the last whole capture of the same URL. ``chain`` counts the captures of the
+  URL since that whole one (1, 2, …);
 * ``zlib``: a whole capture as release 0.1 stored them (schema step 6
   converts those; still read, so a half-understood row never blocks a reader).
 
-The request and response headers (JSON) are stored the same way, in
-``captures.headers``, against the base capture's headers: on a re-fetch only the
-``Date`` and validators change, and kept as text they alone came to 700 bytes.
-Every frame carries zstd's checksum, so damaged headers are found as surely as
-a damaged page (whose SHA-256 is recorded besides).
+Every delta is against a whole capture, never against another delta, so any
+capture is rebuilt from at most two frames, whatever the order it is read in
+(an export reads captures by id, all URLs interleaved). A new whole capture
+is stored after ``DELTA_CHAIN - 1`` deltas on one (so one damaged whole frame
+spoils at most that many captures after it), or sooner when the page has
+drifted from it: a delta larger than a quarter of the whole frame. Why not
+deltas against the previous capture, a whole one every N: with N = 16 the
+whole frames (7 KB each, against ~200 bytes a delta) were two thirds of what a
+furniture-only re-fetch cost, and a larger N makes a read walk N frames.
 
-``CaptureChains`` rebuilds captures through their chains and remembers the last
-one rebuilt per URL, so a writer adding captures in turn and an export reading
-them in order decompress each frame once.
+``CaptureChains`` rebuilds captures through their chains and remembers the
+last whole capture rebuilt per URL, so a writer adding captures in turn and
+``verify`` reading them chain by chain decompress each frame once.
 """
 
 from __future__ import annotations
@@ -57,12 +60,14 @@ __all__ = [
     "headers_json",
 ]
 
-# A whole capture every DELTA_CHAIN captures of a URL: rebuilding one reads at
-# most this many frames (one whole, the rest deltas of ~100 bytes each), and a
-# damaged frame spoils at most the DELTA_CHAIN - 1 captures after it.
-DELTA_CHAIN = 16
-# Level 19 for whole captures (7 KB where zlib gave 8 KB; ~20 ms, once every
-# DELTA_CHAIN fetches); 9 for deltas (as small as 19 within 15 bytes, 20× faster).
+# A whole capture at least every DELTA_CHAIN captures of a URL: a damaged
+# whole frame spoils at most the DELTA_CHAIN - 1 deltas on it, and a whole
+# frame (~7 KB) costs each of them ~110 bytes.
+DELTA_CHAIN = 64
+# A delta larger than this part of its base's whole frame: store a new whole one.
+DRIFT = 0.25
+# Level 19 for whole captures (7 KB where zlib gave 8 KB; ~20 ms, rarely);
+# 9 for deltas (as small as 19 within 15 bytes, 20× faster).
 WHOLE_LEVEL = 19
 DELTA_LEVEL = 9
 # How many URLs' last rebuilt capture a CaptureChains keeps (~50 KB each).
@@ -118,21 +123,21 @@ def _compressor(level: int, base: bytes | None) -> zstandard.ZstdCompressor:
     return zstandard.ZstdCompressor(level=level, dict_data=dictionary, write_checksum=True, write_content_size=True, write_dict_id=False)
 
 
-def encode(body: bytes, headers: bytes, base: Rebuilt | None, base_chain: int) -> Encoded:
-    """The frames to store for a capture: a delta against ``base`` (the URL's previous capture), or whole.
+def encode(body: bytes, headers: bytes, base: Rebuilt | None, base_chain: int, base_size: int = 0) -> Encoded:
+    """The frames to store for a capture: a delta against ``base``, or whole.
 
-    Whole when there is no base, or when the base is already ``DELTA_CHAIN - 1`` deltas deep.
+    ``base``: the URL's last whole capture, rebuilt; ``base_chain``: the
+    ``chain`` of the URL's latest capture (how many captures since ``base``);
+    ``base_size``: the length of ``base``'s stored frame. Whole when there is
+    no base, after ``DELTA_CHAIN - 1`` deltas, or when the delta would be
+    larger than ``DRIFT`` of ``base_size``.
     """
-    if base is None or base_chain + 1 >= DELTA_CHAIN:
-        c = _compressor(WHOLE_LEVEL, None)
-        return Encoded("zstd", None, 0, c.compress(body), c.compress(headers))
-    return Encoded(
-        "zstd-delta",
-        base.capture_id,
-        base_chain + 1,
-        _compressor(DELTA_LEVEL, base.body).compress(body),
-        _compressor(DELTA_LEVEL, base.headers).compress(headers),
-    )
+    if base is not None and base_chain + 1 < DELTA_CHAIN:
+        raw = _compressor(DELTA_LEVEL, base.body).compress(body)
+        if not base_size or len(raw) <= DRIFT * base_size:
+            return Encoded("zstd-delta", base.capture_id, base_chain + 1, raw, _compressor(DELTA_LEVEL, base.headers).compress(headers))
+    c = _compressor(WHOLE_LEVEL, None)
+    return Encoded("zstd", None, 0, c.compress(body), c.compress(headers))
 
 
 def encode_headers(headers: bytes, base_headers: bytes | None) -> bytes:
@@ -164,6 +169,7 @@ def decode(codec: str, frame: bytes | None, base: bytes | None) -> bytes:
 # --- rebuilding through the chains ------------------------------------------------------
 
 _ROW = "SELECT id, url, sha256, codec, base_capture_id, raw, headers FROM captures"
+_META = "SELECT id, url, fetched_at, sha256, size FROM captures"
 # An archive before schema step 6 (read by ``rederive --dry-run`` before it is upgraded).
 _ROW_BEFORE_STEP_6 = "SELECT id, url, sha256, 'zlib', NULL, raw_zlib, NULL FROM captures"
 
@@ -196,7 +202,7 @@ class StoredPayload:
 
 
 class CaptureChains:
-    """Rebuilds captures through their delta chains, remembering the last one rebuilt per URL.
+    """Rebuilds captures through their delta chains, remembering the last whole capture rebuilt per URL.
 
     One per connection; ``forget()`` after a rolled-back transaction (a row id
     may be given again to other bytes).
@@ -229,7 +235,15 @@ class CaptureChains:
         return _Row(*row) if row is not None else None
 
     def rebuild(self, capture_id: int) -> Rebuilt:
-        """The capture's bytes and headers; raises UnreadableCapture naming the capture that failed."""
+        """The capture's bytes and headers; raises UnreadableCapture naming it (and the base that failed, if another)."""
+        try:
+            return self._rebuild(capture_id)
+        except UnreadableCapture as exc:
+            if exc.capture_id == capture_id:
+                raise
+            raise UnreadableCapture(capture_id, f"its base capture {exc.capture_id} cannot be rebuilt ({exc.detail})") from None
+
+    def _rebuild(self, capture_id: int) -> Rebuilt:
         row = self._row(capture_id)
         if row is None:
             raise UnreadableCapture(capture_id, "does not exist")
@@ -272,18 +286,14 @@ class CaptureChains:
             except ValueError as exc:
                 raise UnreadableCapture(row.id, f"headers: {exc}") from None
         rebuilt = Rebuilt(row.id, row.url, row.sha256, body, headers)
-        self.remember(rebuilt)
+        if row.codec != "zstd-delta":
+            self.remember(rebuilt)  # a base for the URL's deltas; a delta is no one's base
         return rebuilt
 
     def payload(self, capture_id: int) -> StoredPayload | None:
         """The capture as stored, rebuilt (or why not); None when there is no such capture."""
-        meta = self.conn.execute("SELECT id, url, fetched_at, sha256, size FROM captures WHERE id = ?", (capture_id,)).fetchone()
-        if meta is None:
-            return None
-        try:
-            return StoredPayload(*meta, self.rebuild(capture_id).body)
-        except UnreadableCapture as exc:
-            return StoredPayload(*meta, None, exc.detail)
+        meta = self.conn.execute(f"{_META} WHERE id = ?", (capture_id,)).fetchone()
+        return None if meta is None else self._payload(meta)
 
     def payloads(self) -> Iterator[StoredPayload]:
         """Every capture, rebuilt, chain by chain (URL, then id): each frame is decompressed once.
@@ -292,11 +302,12 @@ class CaptureChains:
         """
         urls = [r[0] for r in self.conn.execute("SELECT DISTINCT url FROM captures ORDER BY url")]
         for url in urls:
-            metas = self.conn.execute(
-                "SELECT id, url, fetched_at, sha256, size FROM captures WHERE url = ? ORDER BY id", (url,)
-            ).fetchall()
-            for meta in metas:
-                try:
-                    yield StoredPayload(*meta, self.rebuild(meta[0]).body)
-                except UnreadableCapture as exc:
-                    yield StoredPayload(*meta, None, exc.detail)
+            for meta in self.conn.execute(f"{_META} WHERE url = ? ORDER BY id", (url,)).fetchall():
+                yield self._payload(meta)
+
+    def _payload(self, meta: tuple[int, str, str, str, int]) -> StoredPayload:
+        capture_id, url, fetched_at, sha256, size = meta
+        try:
+            return StoredPayload(capture_id, url, fetched_at, sha256, size, self.rebuild(capture_id).body)
+        except UnreadableCapture as exc:
+            return StoredPayload(capture_id, url, fetched_at, sha256, size, None, exc.detail)

@@ -247,7 +247,7 @@ def _step_6(conn: sqlite3.Connection) -> None:
     """Every capture's bytes and headers stored again as zstd, each a delta against its URL's capture before it.
 
     URL by URL, oldest first, as ``Archive.add_capture`` would have stored
-    them. A page whose zlib bytes cannot be read (damaged before the upgrade)
+    them (a delta against the URL's last whole capture). A page whose zlib bytes cannot be read (damaged before the upgrade)
     is left as it was (``zlib``) for ``verify`` to report, and the next capture
     of its URL starts a new chain. The space the old blobs held is free pages
     until a VACUUM (``Archive.upgrade`` runs one after this step).
@@ -256,7 +256,7 @@ def _step_6(conn: sqlite3.Connection) -> None:
     urls = [r[0] for r in conn.execute("SELECT DISTINCT url FROM captures ORDER BY url")]
     for url in urls:
         base: capture_codec.Rebuilt | None = None
-        chain = 0
+        chain = base_size = 0
         rows = conn.execute(
             "SELECT id, sha256, raw, request_headers, response_headers FROM captures WHERE url = ? ORDER BY id", (url,)
         ).fetchall()
@@ -266,14 +266,16 @@ def _step_6(conn: sqlite3.Connection) -> None:
                 body = capture_codec.decode("zlib", raw, None)
             except ValueError:
                 conn.execute("UPDATE captures SET headers = ? WHERE id = ?", (capture_codec.encode_headers(headers, None), capture_id))
-                base, chain = None, 0
+                base, chain, base_size = None, 0, 0
                 continue
-            encoded = capture_codec.encode(body, headers, base, chain)
+            encoded = capture_codec.encode(body, headers, base, chain, base_size)
             conn.execute(
                 "UPDATE captures SET codec = ?, base_capture_id = ?, chain = ?, raw = ?, headers = ? WHERE id = ?",
                 (encoded.codec, encoded.base_capture_id, encoded.chain, encoded.raw, encoded.headers, capture_id),
             )
-            base, chain = capture_codec.Rebuilt(capture_id, url, sha256, body, headers), encoded.chain
+            chain = encoded.chain
+            if encoded.codec == "zstd":
+                base, base_size = capture_codec.Rebuilt(capture_id, url, sha256, body, headers), len(encoded.raw)
     conn.execute("ALTER TABLE captures DROP COLUMN request_headers")
     conn.execute("ALTER TABLE captures DROP COLUMN response_headers")
 

@@ -421,8 +421,8 @@ class Archive:
         if row is not None:
             return int(row[0]), False
         headers = headers_json(page.request_headers, page.response_headers)
-        base, base_chain = self._delta_base(page.url)
-        stored = encode(page.content, headers, base, base_chain)
+        base, base_chain, base_size = self._delta_base(page.url)
+        stored = encode(page.content, headers, base, base_chain, base_size)
         capture_id = self._insert(
             "captures",
             {
@@ -452,23 +452,30 @@ class Archive:
                 "warc_offset": origin.warc_offset if origin else None,
             },
         )
-        self.chains.remember(Rebuilt(capture_id, page.url, sha, page.content, headers))
+        if stored.codec != "zstd-delta":
+            self.chains.remember(Rebuilt(capture_id, page.url, sha, page.content, headers))
         return capture_id, True
 
-    def _delta_base(self, url: str) -> tuple[Rebuilt | None, int]:
-        """The URL's latest capture, rebuilt, and its chain depth: what the next capture is a delta against.
+    def _delta_base(self, url: str) -> tuple[Rebuilt | None, int, int]:
+        """What the URL's next capture is a delta against: its last whole capture, rebuilt, with the
+        latest capture's ``chain`` and the whole one's stored length (captures.py).
 
-        (None, 0) when the URL has no capture yet, or its latest cannot be
-        rebuilt (``verify`` reports that one): the new capture is then stored whole.
+        (None, 0, 0) when the URL has no capture yet, or its whole capture cannot
+        be rebuilt (``verify`` reports it): the new capture is then stored whole.
         """
-        row = self.conn.execute("SELECT id, chain FROM captures WHERE url = ? ORDER BY id DESC LIMIT 1", (url,)).fetchone()
+        row = self.conn.execute(
+            "SELECT c.chain, b.id, length(b.raw) FROM captures c "
+            "JOIN captures b ON b.id = CASE WHEN c.codec = 'zstd-delta' THEN c.base_capture_id ELSE c.id END "
+            "WHERE c.url = ? ORDER BY c.id DESC LIMIT 1",
+            (url,),
+        ).fetchone()
         if row is None:
-            return None, 0
+            return None, 0, 0
         try:
-            return self.chains.rebuild(int(row[0])), int(row[1])
+            return self.chains.rebuild(int(row[1])), int(row[0]), int(row[2] or 0)
         except UnreadableCapture as exc:
             log.warning("%s: %s; the next capture of %s is stored whole", self.path, exc, url)
-            return None, 0
+            return None, 0, 0
 
     def memento_seen(self, memento_url: str) -> bool:
         """Whether a memento was already read (stored as a capture, or answered for good: a removal)."""
