@@ -99,7 +99,10 @@ def _crawl(manifest: dict[str, Any], origins: dict[str, str], db: Path) -> dict[
 
 
 def _capture_rows(db: Path) -> dict[str, Any]:
+    """Stored bytes of the capture rows by codec (none before schema step 6: run against an older release to compare)."""
     with sqlite3.connect(db) as conn:
+        if "codec" not in {r[1] for r in conn.execute("PRAGMA table_info(captures)")}:
+            return {}
         rows = conn.execute(
             "SELECT codec, count(*), avg(length(raw)), avg(length(headers)), avg(size) FROM captures GROUP BY codec ORDER BY codec"
         ).fetchall()

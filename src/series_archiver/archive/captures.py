@@ -212,10 +212,14 @@ class CaptureChains:
         self.conn = conn
         self.cache_urls = cache_urls
         self._last: OrderedDict[str, Rebuilt] = OrderedDict()
+        # The capture rebuilt last, whatever its kind: an export reads a
+        # capture's headers, then its payload.
+        self._recent: Rebuilt | None = None
         self._select: str | None = None
 
     def forget(self) -> None:
         self._last.clear()
+        self._recent = None
 
     def remember(self, rebuilt: Rebuilt) -> None:
         self._last[rebuilt.url] = rebuilt
@@ -224,8 +228,10 @@ class CaptureChains:
             self._last.popitem(last=False)
 
     def _cached(self, capture_id: int, url: str, sha256: str) -> Rebuilt | None:
-        hit = self._last.get(url)
-        return hit if hit is not None and hit.capture_id == capture_id and hit.sha256 == sha256 else None
+        for hit in (self._recent, self._last.get(url)):
+            if hit is not None and hit.capture_id == capture_id and hit.sha256 == sha256:
+                return hit
+        return None
 
     def _row(self, capture_id: int) -> _Row | None:
         if self._select is None:
@@ -269,6 +275,7 @@ class CaptureChains:
         for step in reversed(pending):
             base = self._apply(step, base)
         assert base is not None
+        self._recent = base
         return base
 
     def _apply(self, row: _Row, base: Rebuilt | None) -> Rebuilt:
