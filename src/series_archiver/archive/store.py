@@ -133,8 +133,9 @@ class Archive:
                 raise StoreError(str(self.path), f"cannot open the archive ({exc}); check the path in archive.db or --db") from exc
         conn.execute("PRAGMA busy_timeout = 30000")
         self.conn = conn
-        # Rebuilds captures through their delta chains; the last one per URL is
-        # kept, so the next capture of a URL is encoded without reading it back.
+        # Rebuilds captures through their delta chains; the last whole capture
+        # per URL is kept, so the next capture of a URL is encoded against it
+        # without reading it back.
         self.chains = CaptureChains(conn)
         try:
             if readonly:
