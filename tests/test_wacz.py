@@ -358,3 +358,25 @@ def test_a_wacz_made_by_py_wacz_from_a_warcio_warc_gives_what_the_warc_gives(tmp
     assert (packed.new_articles, packed.new_versions, packed.removals) == (direct.new_articles, direct.new_versions, direct.removals)
     assert versions(from_wacz.archive.db) == versions(from_warc.archive.db)
     assert (run_import(from_wacz, [tmp_path / "other.wacz"]).new_versions) == 0
+
+
+def test_py_wacz_repackages_the_export_with_its_pages_as_the_readme_says_for_signing(
+    crawler: Crawler, tmp_path: Path, offline: Offline
+) -> None:
+    """README, "Signing": ``wacz create -p`` (with ``--signing-url`` there) keeps the export's pages."""
+    _require("wacz")
+    crawler.crawl()
+    wacz = export_wacz(crawler.settings, tmp_path / "series.wacz")
+    with zipfile.ZipFile(wacz.path) as z:
+        z.extractall(tmp_path / "unpacked", ["archive/series.warc.gz", "pages/pages.jsonl"])
+    unpacked = tmp_path / "unpacked"
+    made = offline.run("wacz", "create", "-o", str(tmp_path / "signed.wacz"), "archive/series.warc.gz",
+                       "-p", "pages/pages.jsonl", cwd=unpacked)
+    assert made.returncode == 0, made.stdout + made.stderr
+    assert offline.run("wacz", "validate", "-f", str(tmp_path / "signed.wacz"), cwd=tmp_path).returncode == 0
+
+    def pages(path: Path) -> list[tuple[str, str, str]]:
+        lines = [json.loads(x) for x in _read(path, "pages/pages.jsonl").decode("utf-8").splitlines()[1:]]
+        return sorted((p["url"], p["ts"], p["title"]) for p in lines)
+    assert len(pages(wacz.path)) == wacz.pages == 4
+    assert pages(tmp_path / "signed.wacz") == pages(wacz.path)
