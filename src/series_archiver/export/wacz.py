@@ -27,7 +27,7 @@ by reading it back: the index points at the bytes as written. Pages are listed
 for versions whose page's response record is in that WARC, so a crawl writing
 meanwhile (the WARC is read in one snapshot, the pages in another) never gives
 a page without its record. Everything streams but the index, held and sorted
-in memory (about 300 bytes a record).
+in memory (about 300 bytes a record); pages.jsonl is written to a temporary file too.
 """
 
 from __future__ import annotations
@@ -87,22 +87,23 @@ def export_wacz(settings: Settings, path: Path, *, series: str | None = None, si
         warc_path = Path(tmp) / Path(member).name
         warc = export_warc(settings, warc_path, series=series, since=since)
         entries, responses = _index_warc(warc_path, Path(member).name)
-        pages = list(_pages(settings, series, since, responses))
+        pages_path = Path(tmp) / "pages.jsonl"
+        count, first = _write_pages(pages_path, _pages(settings, series, since, responses))
         with zipfile.ZipFile(fh, "w", allowZip64=True) as wacz:
             package = _Package(wacz, created)
             package.add_file(member, warc_path)
             cdx, idx = _compressed_index(entries)
             package.add_bytes("indexes/index.cdx.gz", cdx, compress=False)
             package.add_bytes("indexes/index.idx", idx)
-            package.add_bytes("pages/pages.jsonl", _pages_jsonl(pages))
-            datapackage = _datapackage(package.resources, created, series, pages)
+            package.add_file("pages/pages.jsonl", pages_path, compress=True)
+            datapackage = _datapackage(package.resources, created, series, first)
             package.add_bytes("datapackage.json", datapackage, listed=False)
             digest = {"path": "datapackage.json", "hash": "sha256:" + hashlib.sha256(datapackage).hexdigest()}
             package.add_bytes("datapackage-digest.json", _json_bytes(digest), listed=False)
         size = fh.tell()
     inside = WarcExport(Path(member), warc.requests, warc.responses, warc.revisits_identical,
                         warc.revisits_not_modified, warc.bytes, warc.metadata)
-    return WaczExport(path, inside, len(pages), len(entries), size)
+    return WaczExport(path, inside, count, len(entries), size)
 
 
 def _warc_name(path: Path) -> str:
@@ -219,9 +220,21 @@ def _pages(settings: Settings, series: str | None, since: datetime | None, respo
             }
 
 
-def _pages_jsonl(pages: Iterable[dict[str, Any]]) -> bytes:
+def _write_pages(path: Path, pages: Iterable[dict[str, Any]]) -> tuple[int, dict[str, Any] | None]:
+    """pages.jsonl, a line at a time (the texts are most of it); returns how many pages, and the first."""
     header = {"format": PAGES_FORMAT, "id": "pages", "title": "Archived versions", "hasText": True}
-    return b"".join(json.dumps(line, ensure_ascii=False).encode("utf-8") + b"\n" for line in [header, *pages])
+    count, first = 0, None
+    with path.open("wb") as fh:
+        fh.write(_json_line(header))
+        for page in pages:
+            fh.write(_json_line(page))
+            count += 1
+            first = first or page
+    return count, first
+
+
+def _json_line(data: dict[str, Any]) -> bytes:
+    return json.dumps(data, ensure_ascii=False).encode("utf-8") + b"\n"
 
 
 # --- the package ------------------------------------------------------------------------------
@@ -235,11 +248,11 @@ class _Package:
         self.stamp = created.timetuple()[:6]
         self.resources: list[dict[str, Any]] = []
 
-    def add_file(self, name: str, source: Path) -> None:
-        """A file copied in as it is (a WARC is compressed already: the spec asks for ZIP_STORED)."""
+    def add_file(self, name: str, source: Path, *, compress: bool = False) -> None:
+        """A file copied in, a chunk at a time; stored as it is unless ``compress`` (a WARC is compressed already: ZIP_STORED)."""
         info = zipfile.ZipInfo.from_file(source, name)
         info.date_time = self.stamp
-        info.compress_type = zipfile.ZIP_STORED
+        info.compress_type = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
         digest, size = hashlib.sha256(), 0
         with source.open("rb") as src, self.wacz.open(info, "w") as dst:
             while chunk := src.read(_CHUNK):
@@ -260,7 +273,7 @@ class _Package:
         self.resources.append({"name": Path(name).name.lower(), "path": name, "hash": f"sha256:{sha256}", "bytes": size})
 
 
-def _datapackage(resources: list[dict[str, Any]], created: datetime, series: str | None, pages: list[dict[str, Any]]) -> bytes:
+def _datapackage(resources: list[dict[str, Any]], created: datetime, series: str | None, first: dict[str, Any] | None) -> bytes:
     from .. import __version__  # here, not at the top: __init__ imports this package
 
     package: dict[str, Any] = {
@@ -276,8 +289,8 @@ def _datapackage(resources: list[dict[str, Any]], created: datetime, series: str
         "software": f"series-archiver/{__version__} (warcio/{package_version('warcio')})",
         "resources": resources,
     }
-    if pages:
-        package["mainPageUrl"], package["mainPageDate"] = pages[0]["url"], pages[0]["ts"]
+    if first is not None:
+        package["mainPageUrl"], package["mainPageDate"] = first["url"], first["ts"]
     return _json_bytes(package)
 
 
