@@ -37,7 +37,7 @@ from series_archiver.export.snapshot import read_snapshot, trusted_payload
 from series_archiver.export.wacz import cdxj_lines
 from series_archiver.importer import run_import
 
-from .conftest import Crawler
+from .conftest import REPO, Crawler
 from .test_crash import run_cli, write_config
 from .test_import import _Proxy, rows, versions, write_other_crawlers_warc
 
@@ -52,6 +52,25 @@ def _require(module: str) -> None:
         pytest.skip(f"{module} is not installed; `pip install -e '.[test]'` installs it")
 
 
+PYWB = "pywb>=2.10,<2.11"
+
+
+def _pywb_python() -> str:
+    """The Python of pywb's own venv: ``.venv-pywb`` beside the repository's ``.venv``, or ``$SA_PYWB_VENV``.
+
+    pywb is kept out of the project's venv: it requires brotlipy, whose ``brotli``
+    package shadows the Brotli that fetch/body.py decodes with (it has no
+    ``Decompressor.process``), so installing the two together breaks the fetcher.
+    """
+    venv = Path(os.environ.get("SA_PYWB_VENV") or REPO / ".venv-pywb")
+    if not (venv / "bin" / "wayback").exists():
+        how = f"python3 -m venv {venv} && {venv}/bin/pip install '{PYWB}' (.ci/run does)"
+        if os.environ.get("SA_REQUIRE_PYWB"):
+            pytest.fail(f"pywb is missing from {venv} but SA_REQUIRE_PYWB is set; {how}")
+        pytest.skip(f"pywb is not installed in {venv}; {how}")
+    return str(venv / "bin" / "python")
+
+
 class Offline:
     """Runs tools as processes that may reach 127.0.0.0/8 only, logging any other attempt."""
 
@@ -63,14 +82,15 @@ class Offline:
         self.env["TLDEXTRACT_CACHE"] = str(tmp_path / "tldextract-cache")
         self.env["PYTHONUNBUFFERED"] = "1"
 
-    def argv(self, *args: str) -> list[str]:
-        return [sys.executable, str(OFFLINE), str(self.log), *args]
+    def argv(self, args: tuple[str, ...], python: str | None) -> list[str]:
+        return [python or sys.executable, str(OFFLINE), str(self.log), *args]
 
-    def run(self, *args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(self.argv(*args), cwd=cwd, env=self.env, capture_output=True, text=True, timeout=timeout, check=False)
+    def run(self, *args: str, cwd: Path, python: str | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        """A tool of this venv (or of the venv of ``python``) run to its end."""
+        return subprocess.run(self.argv(args, python), cwd=cwd, env=self.env, capture_output=True, text=True, timeout=timeout, check=False)
 
-    def start(self, *args: str, cwd: Path) -> subprocess.Popen[str]:
-        return subprocess.Popen(self.argv(*args), cwd=cwd, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    def start(self, *args: str, cwd: Path, python: str | None = None) -> subprocess.Popen[str]:
+        return subprocess.Popen(self.argv(args, python), cwd=cwd, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
     def attempts(self) -> list[str]:
         return self.log.read_text(encoding="utf-8").splitlines() if self.log.exists() else []
@@ -119,10 +139,10 @@ def _free_port() -> int:
 
 
 @contextmanager
-def _wayback(offline: Offline, root: Path) -> Iterator[str]:
+def _wayback(offline: Offline, root: Path, python: str) -> Iterator[str]:
     """pywb's ``wayback`` on a free 127.0.0.1 port, serving the collections under ``root``; yields its origin."""
     port = _free_port()
-    proc = offline.start("wayback", "-p", str(port), "-b", "127.0.0.1", cwd=root)
+    proc = offline.start("wayback", "-p", str(port), "-b", "127.0.0.1", cwd=root, python=python)
     origin = f"http://127.0.0.1:{port}"
     try:
         with httpx.Client(trust_env=False, timeout=10) as client:
@@ -154,7 +174,7 @@ def test_export_wacz_is_valid_for_py_wacz_indexed_as_cdxj_indexer_does_and_repla
     crawler: Crawler, replica: ReplicaSite, tmp_path: Path, offline: Offline
 ) -> None:
     _require("wacz")
-    _require("pywb")
+    pywb = _pywb_python()
     crawler.crawl()
     time.sleep(1.1)  # the edit's capture then has a WARC timestamp (to the second) of its own to replay by
     replica.edit(A1, "1萬億元", "1.2萬億元")
@@ -218,14 +238,14 @@ def test_export_wacz_is_valid_for_py_wacz_indexed_as_cdxj_indexer_does_and_repla
     # pywb replays each version of ① from the WACZ (added with its own index), byte for byte.
     root = tmp_path / "pywb"
     root.mkdir()
-    assert offline.run("wb-manager", "init", "coll", cwd=root).returncode == 0
-    added = offline.run("wb-manager", "add", "--unpack-wacz", "coll", str(wacz), cwd=root)
+    assert offline.run("wb-manager", "init", "coll", cwd=root, python=pywb).returncode == 0
+    added = offline.run("wb-manager", "add", "--unpack-wacz", "coll", str(wacz), cwd=root, python=pywb)
     assert added.returncode == 0, added.stderr
     a1 = [(p, cid) for (aid, version, _t, _x, cid, url, _f) in stored for p in [by_version[(aid, version)]] if url == A1]
     assert len(a1) == 2
     with read_snapshot(db) as archive:
         expected = {cid: trusted_payload(archive, cid) for _p, cid in a1}
-    with _wayback(offline, root) as origin, httpx.Client(trust_env=False, timeout=30) as client:
+    with _wayback(offline, root, pywb) as origin, httpx.Client(trust_env=False, timeout=30) as client:
         for page, cid in a1:
             r = client.get(f"{origin}/coll/{iso_date_to_timestamp(page['ts'])}id_/{page['url']}")
             assert r.status_code == 200, r.text[:500]
