@@ -76,7 +76,9 @@ class Offline:
 
     def __init__(self, tmp_path: Path) -> None:
         self.log = tmp_path / "network-attempts.log"
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("SERIES_ARCHIVER_")}
+        # No proxy from the caller's environment: pywb's requests to its own CDX server stay on 127.0.0.1.
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("SERIES_ARCHIVER_") and not k.lower().endswith("_proxy")}
+        self.env["no_proxy"] = "*"
         # tldextract (under surt and pywb) keeps its public suffix list in a cache of its own: here,
         # not in ~/.cache; were it asked, the fetch would be refused and its bundled copy used.
         self.env["TLDEXTRACT_CACHE"] = str(tmp_path / "tldextract-cache")
@@ -89,8 +91,12 @@ class Offline:
         """A tool of this venv (or of the venv of ``python``) run to its end."""
         return subprocess.run(self.argv(args, python), cwd=cwd, env=self.env, capture_output=True, text=True, timeout=timeout, check=False)
 
-    def start(self, *args: str, cwd: Path, python: str | None = None) -> subprocess.Popen[str]:
-        return subprocess.Popen(self.argv(args, python), cwd=cwd, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    def start(self, *args: str, cwd: Path, python: str | None = None) -> tuple[subprocess.Popen[bytes], Path]:
+        """A server started; its output goes to a file (a pipe nobody reads would fill and stall it)."""
+        out = self.log.with_name(f"{args[0]}.out")
+        with out.open("wb") as fh:
+            proc = subprocess.Popen(self.argv(args, python), cwd=cwd, env=self.env, stdout=fh, stderr=subprocess.STDOUT)
+        return proc, out
 
     def attempts(self) -> list[str]:
         return self.log.read_text(encoding="utf-8").splitlines() if self.log.exists() else []
@@ -142,13 +148,14 @@ def _free_port() -> int:
 def _wayback(offline: Offline, root: Path, python: str) -> Iterator[str]:
     """pywb's ``wayback`` on a free 127.0.0.1 port, serving the collections under ``root``; yields its origin."""
     port = _free_port()
-    proc = offline.start("wayback", "-p", str(port), "-b", "127.0.0.1", cwd=root, python=python)
+    proc, out = offline.start("wayback", "-p", str(port), "-b", "127.0.0.1", cwd=root, python=python)
     origin = f"http://127.0.0.1:{port}"
     try:
+        deadline = time.monotonic() + 120  # a bound on a start-up that hangs, not a speed check
         with httpx.Client(trust_env=False, timeout=10) as client:
-            for _ in range(300):
+            while time.monotonic() < deadline:
                 if proc.poll() is not None:
-                    raise AssertionError(f"wayback stopped: {proc.stdout.read() if proc.stdout else ''}")
+                    raise AssertionError(f"wayback stopped: {out.read_text(errors='replace')}")
                 try:
                     client.get(origin + "/")
                     break
