@@ -88,7 +88,7 @@ def run_demo(db: Path, *, fresh: bool = True, keep: bool = False, echo: Callable
             f"  series-archiver show 1 --db {db}\n"
             f"  series-archiver browse --db {db}   # browse in Datasette, with search and diffs\n"
             f"  datasette {db}                     # or plain Datasette\n"
-            f"  open {wacz} in ReplayWeb.page (https://replayweb.page), or: series-archiver import {wacz}"
+            f"  open {wacz} in ReplayWeb.page (https://replayweb.page), or into another archive: series-archiver import {wacz} --db other.db"
         )
         if keep:
             echo("\nThe replica keeps running; press Ctrl-C to stop.")
@@ -121,7 +121,6 @@ def _backfill_step(settings: Settings, wayback: WaybackReplica, echo: Callable[[
         f"{r.blocked} URL blocked by the archive, {r.failed} failed."
     )
     return r.ok
-
 
 
 def _wacz_step(settings: Settings, path: Path, echo: Callable[[str], None]) -> Path:
