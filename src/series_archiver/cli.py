@@ -612,21 +612,24 @@ def status(config: Path | None, db: Path | None, as_json: bool) -> None:
               help="Write a WARC 1.1 file (one gzip member per record when the name ends in .gz).")
 @click.option("--jsonl", "jsonl_path", type=click.Path(path_type=Path, dir_okay=False),
               help="Write one JSON object per version (article, version, text).")
+@click.option("--wacz", "wacz_path", type=click.Path(path_type=Path, dir_okay=False),
+              help="Write a WACZ 1.1.1 package: the WARC, its CDXJ index and one page per version (for ReplayWeb.page, pywb).")
 @click.option("--series", help="Only this series (its name, as in list).")
 @click.option("--since", help="Only what was fetched at or after this time: YYYY-MM-DD (UTC) or an ISO time with offset.")
 def export_(config: Path | None, db: Path | None, warc_path: Path | None, jsonl_path: Path | None,
-            series: str | None, since: str | None) -> None:
-    """Export the archive: WARC 1.1 for web-archive tools, JSON Lines for analysis.
+            wacz_path: Path | None, series: str | None, since: str | None) -> None:
+    """Export the archive: WARC 1.1 or WACZ for web-archive tools, JSON Lines for analysis.
 
     The WARC holds a request and a response record per stored capture and a
     revisit record per re-fetch that found the same bytes; it passes
     `warcio check`. A revisit exported with --since refers to its response in
-    an earlier export by record id.
+    an earlier export by record id. A WACZ packages that WARC with its index
+    and a page per version; ReplayWeb.page opens it as it is.
 
     Example: series-archiver export --warc series.warc.gz --since 2025-12-01
     """
-    if warc_path is None and jsonl_path is None:
-        raise click.UsageError("give --warc FILE.warc.gz or --jsonl FILE (or both)")
+    if warc_path is None and jsonl_path is None and wacz_path is None:
+        raise click.UsageError("give --warc FILE.warc.gz, --wacz FILE.wacz or --jsonl FILE (or more than one)")
     with errors_to_exit():
         settings = _settings(config, db)
         since_at = exporting.parse_since(since) if since is not None else None
@@ -638,6 +641,12 @@ def export_(config: Path | None, db: Path | None, warc_path: Path | None, jsonl_
                 f"{w.revisits_not_modified} server-not-modified"
                 + (f", {w.metadata} metadata: captures read from another archive" if w.metadata else "")
                 + f"), {w.bytes:,} bytes"
+            )
+        if wacz_path is not None:
+            z = exporting.export_wacz(settings, wacz_path, series=series, since=since_at)
+            click.echo(
+                f"wrote {z.path}: {z.pages} pages (one per version), {z.warc.records} WARC records in {z.warc.path}, "
+                f"{z.index_lines} index lines, {z.bytes:,} bytes"
             )
         if jsonl_path is not None:
             j = exporting.export_jsonl(settings, jsonl_path, series=series, since=since_at)

@@ -83,6 +83,7 @@ def run_demo(db: Path, *, fresh: bool = True, keep: bool = False, echo: Callable
             f"{c.new_versions} versions, {c.unchanged} other renderings or unchanged, {c.failed} failed, {c.skipped} skipped (robots.txt)."
         )
         backfilled = _backfill_step(settings, wayback, echo)
+        wacz = _wacz_step(settings, db.with_suffix(".wacz"), echo)
         echo(f"\nInstallments archived in {db}:")
         for row in core.list_articles(settings):
             number = f"{row['installment']:>2}" if row["installment"] is not None else " ?"
@@ -97,7 +98,8 @@ def run_demo(db: Path, *, fresh: bool = True, keep: bool = False, echo: Callable
             f"  series-archiver list --db {db}\n"
             f"  series-archiver show 1 --db {db}\n"
             f"  series-archiver browse --db {db}   # browse in Datasette, with search and diffs\n"
-            f"  datasette {db}                     # or plain Datasette"
+            f"  datasette {db}                     # or plain Datasette\n"
+            f"  open {wacz} in ReplayWeb.page (https://replayweb.page), or into another archive: series-archiver import {wacz} --db other.db"
         )
         if keep:
             echo("\nThe replica keeps running; press Ctrl-C to stop.")
@@ -131,3 +133,11 @@ def _backfill_step(settings: Settings, wayback: WaybackReplica, echo: Callable[[
     )
     return r.ok
 
+
+def _wacz_step(settings: Settings, path: Path, echo: Callable[[str], None]) -> Path:
+    """The demo archive as a WACZ package beside it: what ReplayWeb.page, pywb and ``import`` read."""
+    from ..export import export_wacz
+
+    z = export_wacz(settings, path)
+    echo(f"\nWrote {z.path}: the archive as a WACZ, {z.pages} pages (one per version), {z.warc.records} WARC records, {z.bytes:,} bytes.")
+    return z.path
