@@ -23,10 +23,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+import zstandard
 from warcio.archiveiterator import ArchiveIterator  # type: ignore[import-untyped]
 
 from series_archiver import __version__, core
-from series_archiver.archive import views
+from series_archiver.archive import Archive, views
 from series_archiver.demo import demo_settings
 from series_archiver.demo.loopback import LoopbackTransport
 from series_archiver.demo.replica import ReplicaSite
@@ -231,11 +232,13 @@ def test_records_match_the_fetch_log_one_for_one(archived: Archived, warc: tuple
 def test_each_response_holds_the_stored_bytes_with_honest_headers(archived: Archived, warc: tuple[Path, list[Record]]) -> None:
     _, records = warc
     responses = {r.headers["WARC-Record-ID"]: r for r in records if r.type == "response"}
-    captures = rows(archived.db, "SELECT id, url, final_url, fetched_at, sha256, size, raw_zlib, response_headers FROM captures")
+    captures = rows(archived.db, "SELECT id, url, final_url, fetched_at, sha256, size FROM captures")
     assert len(responses) == len(captures)
+    with Archive(archived.db, readonly=True) as archive:
+        stored = {c["id"]: archive.rebuilt_capture(c["id"]) for c in captures}
     for c in captures:
         r = responses[response_record_id(c["id"], c["final_url"], c["fetched_at"], c["sha256"])]
-        body = zlib.decompress(c["raw_zlib"])
+        body = stored[c["id"]].body
         assert r.payload == body
         assert hashlib.sha256(r.payload).hexdigest() == c["sha256"]
         assert r.headers["WARC-Payload-Digest"] == sha1_b32(body)
@@ -243,7 +246,7 @@ def test_each_response_holds_the_stored_bytes_with_honest_headers(archived: Arch
         assert r.headers["WARC-Target-URI"] == c["final_url"]
         assert r.digest_ok is True  # block and payload digests recomputed by warcio
         assert r.status == "200"
-        received = {k.lower(): v for k, v in json.loads(c["response_headers"])}
+        received = {k.lower(): v for k, v in json.loads(stored[c["id"]].response_headers())}
         http = {k.lower(): v for k, v in r.http}
         # The replica gzips pages; the record holds them decoded and says so.
         assert received["content-encoding"] == "gzip"
@@ -467,15 +470,21 @@ def test_verify_passes_then_detects_a_flipped_byte(archived: Archived, tmp_path:
     report = verify_archive(settings)
     assert report.ok and report.checked == rows(db, "SELECT count(*) FROM captures")[0][0]
 
-    target = rows(db, "SELECT id, url, raw_zlib, sha256 FROM captures ORDER BY id LIMIT 1 OFFSET 2")[0]
-    flipped = bytearray(target["raw_zlib"])
+    # Two captures no other capture is a delta against (test_storage.py damages a base).
+    last_of_chain = "SELECT id, url, raw FROM captures WHERE id NOT IN (SELECT base_capture_id FROM captures WHERE base_capture_id IS NOT NULL) ORDER BY id"
+    target, other = rows(db, last_of_chain)[1:3]
+    flipped = bytearray(target["raw"])
     flipped[len(flipped) // 2] ^= 0x04
-    body = bytearray(zlib.decompress(target["raw_zlib"]))
+    with Archive(db, readonly=True) as archive:
+        body = bytearray(archive.capture_bytes(other["id"]))
     body[len(body) // 2] ^= 0x01
-    second = rows(db, "SELECT id FROM captures ORDER BY id LIMIT 1 OFFSET 4")[0][0]
+    second = other["id"]
     with sqlite3.connect(db) as conn:
-        conn.execute("UPDATE captures SET raw_zlib = ? WHERE id = ?", (bytes(flipped), target["id"]))
-        conn.execute("UPDATE captures SET raw_zlib = ? WHERE id = ?", (zlib.compress(bytes(body)), second))
+        conn.execute("UPDATE captures SET raw = ? WHERE id = ?", (bytes(flipped), target["id"]))
+        conn.execute(
+            "UPDATE captures SET codec = 'zstd', base_capture_id = NULL, chain = 0, raw = ? WHERE id = ?",
+            (zstandard.ZstdCompressor().compress(bytes(body)), second),
+        )
 
     report = verify_archive(settings)
     assert not report.ok
@@ -499,16 +508,15 @@ def test_the_payload_check_returns_the_bytes_or_what_is_wrong() -> None:
     body = "星河芯".encode() * 10
 
     def stored(raw: bytes | None, sha256: str = hashlib.sha256(body).hexdigest(), size: int = len(body)) -> views.StoredPayload:
-        return views.StoredPayload(7, "https://example.test/a", "2025-12-15T00:00:00+00:00", sha256, size, raw)
+        return views.StoredPayload(7, "https://example.test/a", "2025-12-15T00:00:00+00:00", sha256, size, raw, None if raw else "zstd: bad frame")
 
-    assert checked_body(stored(zlib.compress(body))) == body
-    broken = checked_body(stored(b"not zlib"))
-    assert isinstance(broken, CaptureProblem) and broken.kind == "undecompressable" and broken.detail.startswith("zlib:")
-    assert isinstance(missing := checked_body(stored(None)), CaptureProblem) and missing.kind == "undecompressable"
-    wrong = checked_body(stored(zlib.compress(body + b"!")))
+    assert checked_body(stored(body)) == body
+    broken = checked_body(stored(None))
+    assert isinstance(broken, CaptureProblem) and broken.kind == "undecompressable" and broken.detail == "zstd: bad frame"
+    wrong = checked_body(stored(body + b"!"))
     assert isinstance(wrong, CaptureProblem) and wrong.kind == "mismatch"
     assert wrong.actual_sha256 == hashlib.sha256(body + b"!").hexdigest() != wrong.stored_sha256
-    short = checked_body(stored(zlib.compress(body), size=len(body) - 1))
+    short = checked_body(stored(body, size=len(body) - 1))
     assert isinstance(short, CaptureProblem) and short.kind == "mismatch" and short.actual_sha256 == short.stored_sha256
     assert f"number {len(body)}, not the {len(body) - 1} recorded" in short.detail
 

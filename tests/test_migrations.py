@@ -7,10 +7,12 @@ Every test works on a copy; the fixture is never opened in place.
 
 from __future__ import annotations
 
+import json
 import shutil
 import sqlite3
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -40,10 +42,40 @@ def old_db(tmp_path: Path) -> Path:
     return db
 
 
+# Columns of 0.1.0 that later steps store in another form: the bytes and headers
+# as zstd deltas (step 6), the paragraphs, headings and blocks as a layout over
+# the text (step 7). ``as_in_0_1_0`` reads them back in 0.1.0's form.
+CONVERTED = {"captures": {"raw_zlib", "request_headers", "response_headers"}, "versions": {"paragraphs", "headings", "blocks"}}
+
+
 def rows(db: Path, table: str) -> list[tuple[Any, ...]]:
-    """Every row of a table with the columns 0.1.0 had, in id order."""
-    v1_columns = [r[1] for r in _read(FIXTURE, f"PRAGMA table_info({table})")]
+    """Every row of a table with the columns 0.1.0 had and a later release kept as they were, in id order."""
+    v1_columns = [r[1] for r in _read(FIXTURE, f"PRAGMA table_info({table})") if r[1] not in CONVERTED.get(table, ())]
     return _read(db, f"SELECT {', '.join(v1_columns)} FROM {table} ORDER BY rowid")
+
+
+def as_in_0_1_0(db: Path) -> dict[str, list[tuple[Any, ...]]]:
+    """The converted columns as 0.1.0 stored them (the bytes uncompressed), read through the archive's accessors."""
+    if user_version(db) == 1:
+        captures = [(i, zlib.decompress(raw), req, resp) for i, raw, req, resp in _read(db, "SELECT id, raw_zlib, request_headers, response_headers FROM captures ORDER BY id")]
+        versions = _read(db, "SELECT id, paragraphs, headings, blocks FROM versions ORDER BY id")
+        return {"captures": captures, "versions": versions}
+    with Archive(db, readonly=True) as archive:
+        captures = []
+        for (capture_id,) in archive.conn.execute("SELECT id FROM captures ORDER BY id").fetchall():
+            rebuilt = archive.rebuilt_capture(capture_id)
+            captures.append((capture_id, rebuilt.body, rebuilt.request_headers(), rebuilt.response_headers()))
+        versions = []
+        for version_id, article_id, number in archive.conn.execute("SELECT id, article_id, version FROM versions ORDER BY id").fetchall():
+            v = archive.version_row(article_id, number)
+            assert v is not None
+            versions.append((
+                version_id,
+                json.dumps(v["paragraphs"], ensure_ascii=False),
+                json.dumps(v["headings"], ensure_ascii=False),
+                json.dumps([list(b) for b in v["blocks"]], ensure_ascii=False),
+            ))
+    return {"captures": captures, "versions": versions}
 
 
 def _read(db: Path, sql: str) -> list[tuple[Any, ...]]:
@@ -77,6 +109,10 @@ def test_a_writer_upgrades_an_archive_of_0_1_0_in_place_and_keeps_every_row(old_
     assert derivations == [("release:0.1.0",)] and marked == 0, "each version of 0.1.0 is marked as read by 0.1.0"
     for table in V1_TABLES:
         assert rows(old_db, table) == before[table], f"{table} changed in the upgrade"
+    # What steps 6 and 7 stored in another form reads back as 0.1.0 wrote it, byte for byte.
+    assert as_in_0_1_0(old_db) == as_in_0_1_0(FIXTURE)
+    codecs = _read(old_db, "SELECT codec, count(*), max(chain) FROM captures GROUP BY codec ORDER BY codec")
+    assert [c for c, _, _ in codecs] == ["zstd", "zstd-delta"], "every capture was converted, the re-fetches to deltas"
     # The texts and the SHA-256 of every raw page are those of 0.1.0, byte for byte.
     backup = old_db.with_name("series.db.schema-1.backup")
     assert backup.exists() and user_version(backup) == 1, "the archive as it was is kept beside it"

@@ -9,7 +9,6 @@ back, must change nothing.
 
 from __future__ import annotations
 
-import json
 import re
 import sqlite3
 from collections.abc import Callable
@@ -18,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from series_archiver.archive import Archive
+from series_archiver.archive.layout import decode_layout, encode_layout
 from series_archiver.archive.search import register_functions
 from series_archiver.demo.replica import ReplicaSite
 from series_archiver.diff import diff_texts
@@ -152,12 +152,12 @@ def test_rederive_realign_fixes_an_archive_whose_versions_kept_each_renderings(c
     _, edited, _ = latest(settings)
     with sqlite3.connect(settings.archive.db) as conn:
         register_functions(conn)  # the search index's triggers fold the text
-        v2_id, blocks_json = conn.execute("SELECT id, blocks FROM versions WHERE article_id = ? AND version = 2", (article_id,)).fetchone()
-        blocks = [[kind, to_simplified(text) if i < 8 else text] for i, (kind, text) in enumerate(json.loads(blocks_json))]
+        v2_id, stored_text, layout = conn.execute(
+            "SELECT id, text, layout FROM versions WHERE article_id = ? AND version = 2", (article_id,)
+        ).fetchone()
+        blocks = [(kind, to_simplified(text) if i < 8 else text) for i, (kind, text) in enumerate(decode_layout(stored_text, layout))]
         text = "\n".join(t for _, t in blocks)
-        conn.execute(
-            "UPDATE versions SET text = ?, blocks = ? WHERE id = ?", (text, json.dumps(blocks, ensure_ascii=False), v2_id)
-        )
+        conn.execute("UPDATE versions SET text = ?, layout = ? WHERE id = ?", (text, encode_layout(text, blocks), v2_id))
         conn.execute("UPDATE changes SET chars_added = 241, chars_removed = 241 WHERE article_id = ? AND to_version = 2", (article_id,))
     dry = realign_archive(settings, dry_run=True)
     assert dry.versions_realigned == 1 and latest(settings)[1] == text, "a dry run changes nothing"

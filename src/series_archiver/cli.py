@@ -334,6 +334,7 @@ def format_article(data: dict[str, Any]) -> str:
         f"version {data['version']} of {data['versions']} captured {data['captured_at']}"
         + (f" (restores version {data['restores']})" if data["restores"] else ""),
         *_provenance_lines(data.get("captures", [])),
+        *(f"witness {format_witness(w)}" for w in data.get("witnesses", [])),
         f"status {data['status']} · {data['url']}",
         "",
     ]
@@ -447,6 +448,35 @@ def log(config: Path | None, db: Path | None, article_id: int, as_json: bool) ->
     print_history(result)
 
 
+@cli.command()
+@common_options
+@click.option("--json", "as_json", is_flag=True, help="Print what the pass did as JSON.")
+@click.option("--budget", type=click.FloatRange(min=0), help="Seconds to spend at most (default witness.budget_seconds).")
+@click.option("-v", "--verbose", count=True, help="Log each capture asked for and each answer.")
+def witness(config: Path | None, db: Path | None, as_json: bool, budget: float | None, verbose: int) -> None:
+    """Work the witness queue once: ask Save Page Now for the captures due, and after the jobs pending.
+
+    Crawl, fetch and daemon passes do this by themselves when witness.save_page_now is true.
+
+    Example: series-archiver witness --budget 60 --json
+    """
+    _setup_logging(verbose)
+    with errors_to_exit():
+        report = core.witness(_settings(config, db), budget=budget)
+    if as_json:
+        _echo_json(report.as_json())
+    else:
+        click.echo(
+            f"{report.submitted} asked, {report.succeeded} captured, {report.failed} failed, {report.retried} to ask again, "
+            f"{report.requested_again} requested again; left: {report.queued} queued, {report.pending} pending"
+            + ("" if report.stopped == "done" else f" (stopped: {report.stopped})")
+        )
+        for message in report.errors:
+            click.echo(f"Error: {message}", err=True)
+    if report.stopped == "auth":
+        sys.exit(1)
+
+
 def print_version_diff(result: history.VersionDiff) -> None:
     console = Console(highlight=False, soft_wrap=True)
     d = result.diff
@@ -497,6 +527,19 @@ def print_history(result: history.ArticleHistory) -> None:
         console.print(f"\n{len(result.captures)} captures, {len(archived)} not fetched live:")
         for c in archived:
             console.print(f"  capture {c.id} {c.fetched_at} {c.url}: {_provenance(c.as_json())}", markup=False)
+    if result.witnesses:
+        console.print(f"\n{len(result.witnesses)} witness capture{'s' if len(result.witnesses) != 1 else ''} (Save Page Now):")
+        for w in result.witnesses:
+            console.print(f"  {format_witness(w.as_json())}", markup=False)
+
+
+def format_witness(w: dict[str, Any]) -> str:
+    """One witness in words: what it is for, and where the capture is or why there is none."""
+    of = w["kind"] + (f" v{w['version']}" if w.get("version") else "")
+    if w["status"] == "success":
+        return f"{w['requested_at']}  {of}: {w['archived_url']} (captured {w['archived_at']})"
+    why = f": {w['status_ext']} {w['error']}" if w.get("error") else ""
+    return f"{w['requested_at']}  {of}: {w['status']}{why}"
 
 
 @cli.command()
@@ -569,21 +612,24 @@ def status(config: Path | None, db: Path | None, as_json: bool) -> None:
               help="Write a WARC 1.1 file (one gzip member per record when the name ends in .gz).")
 @click.option("--jsonl", "jsonl_path", type=click.Path(path_type=Path, dir_okay=False),
               help="Write one JSON object per version (article, version, text).")
+@click.option("--wacz", "wacz_path", type=click.Path(path_type=Path, dir_okay=False),
+              help="Write a WACZ 1.1.1 package: the WARC, its CDXJ index and one page per version (for ReplayWeb.page, pywb).")
 @click.option("--series", help="Only this series (its name, as in list).")
 @click.option("--since", help="Only what was fetched at or after this time: YYYY-MM-DD (UTC) or an ISO time with offset.")
 def export_(config: Path | None, db: Path | None, warc_path: Path | None, jsonl_path: Path | None,
-            series: str | None, since: str | None) -> None:
-    """Export the archive: WARC 1.1 for web-archive tools, JSON Lines for analysis.
+            wacz_path: Path | None, series: str | None, since: str | None) -> None:
+    """Export the archive: WARC 1.1 or WACZ for web-archive tools, JSON Lines for analysis.
 
     The WARC holds a request and a response record per stored capture and a
     revisit record per re-fetch that found the same bytes; it passes
     `warcio check`. A revisit exported with --since refers to its response in
-    an earlier export by record id.
+    an earlier export by record id. A WACZ packages that WARC with its index
+    and a page per version; ReplayWeb.page opens it as it is.
 
     Example: series-archiver export --warc series.warc.gz --since 2025-12-01
     """
-    if warc_path is None and jsonl_path is None:
-        raise click.UsageError("give --warc FILE.warc.gz or --jsonl FILE (or both)")
+    if warc_path is None and jsonl_path is None and wacz_path is None:
+        raise click.UsageError("give --warc FILE.warc.gz, --wacz FILE.wacz or --jsonl FILE (or more than one)")
     with errors_to_exit():
         settings = _settings(config, db)
         since_at = exporting.parse_since(since) if since is not None else None
@@ -595,6 +641,12 @@ def export_(config: Path | None, db: Path | None, warc_path: Path | None, jsonl_
                 f"{w.revisits_not_modified} server-not-modified"
                 + (f", {w.metadata} metadata: captures read from another archive" if w.metadata else "")
                 + f"), {w.bytes:,} bytes"
+            )
+        if wacz_path is not None:
+            z = exporting.export_wacz(settings, wacz_path, series=series, since=since_at)
+            click.echo(
+                f"wrote {z.path}: {z.pages} pages (one per version), {z.warc.records} WARC records in {z.warc.path}, "
+                f"{z.index_lines} index lines, {z.bytes:,} bytes"
             )
         if jsonl_path is not None:
             j = exporting.export_jsonl(settings, jsonl_path, series=series, since=since_at)

@@ -20,7 +20,7 @@ import httpx
 from .archive import SCHEMA_VERSION, Archive
 from .errors import PassInterrupted, StoreError
 from .fetch import Fetcher
-from .history import CaptureInfo
+from .history import CaptureInfo, read_witnesses
 from .models import PassResult
 from .pipeline import Pipeline, ProgressFn, RecheckFn
 from .settings import Settings
@@ -117,7 +117,10 @@ def crawl(
     ``stop`` makes the pass end early, see ``open_pipeline``.
     """
     with open_pipeline(settings, command=kind, progress=progress, transport=transport, stop=stop) as pipeline:
-        return pipeline.crawl(recheck=recheck, kind=kind)
+        result = pipeline.crawl(recheck=recheck, kind=kind)
+        if stop is None or not stop.is_set():
+            witness_after_pass(settings, pipeline.archive, run_id=result.run_id, stop=stop)
+        return result
 
 
 def fetch(
@@ -125,7 +128,41 @@ def fetch(
 ) -> PassResult:
     """Archive the given URLs now."""
     with open_pipeline(settings, command="fetch", progress=progress, transport=transport) as pipeline:
-        return pipeline.fetch_urls(urls)
+        result = pipeline.fetch_urls(urls)
+        witness_after_pass(settings, pipeline.archive, run_id=result.run_id)
+        return result
+
+
+def witness_after_pass(settings: Settings, archive: Archive, *, run_id: int | None, stop: threading.Event | None = None) -> None:
+    """Work the witness queue within its budget, under the pass's lock; its trouble never fails the pass."""
+    if not settings.witness.save_page_now:
+        return
+    from .witness import WitnessWorker
+
+    try:
+        report = WitnessWorker(settings, archive, run_id=run_id, stop=stop).run()
+    except StoreError:
+        raise
+    except Exception:  # a bug in the witness code: the pass itself went well and is recorded
+        log.error("the witness pass failed; witnesses stay queued for the next pass", exc_info=True)
+        return
+    if report.submitted or report.succeeded or report.failed:
+        log.info("witnesses: %s asked, %s captured, %s failed, %s queued, %s pending", report.submitted, report.succeeded, report.failed, report.queued, report.pending)
+
+
+def witness(settings: Settings, *, budget: float | None = None, transport: httpx.BaseTransport | None = None) -> Any:
+    """Work the witness queue once (``series-archiver witness``), under the writer lock; a ``WitnessReport``."""
+    from .errors import ConfigError
+    from .witness import WitnessWorker
+
+    if not settings.witness.save_page_now:
+        raise ConfigError("witness.save_page_now", "is false; set it to true in [witness] to ask Save Page Now for witnesses")
+    archive = open_writer(settings)
+    try:
+        with archive.writer_lock(settings.archive.lock_timeout_seconds, command="witness"):
+            return WitnessWorker(settings, archive, budget_seconds=budget, transport=transport).run()
+    finally:
+        archive.close()
 
 
 def _reader(settings: Settings) -> Archive:
@@ -179,10 +216,10 @@ def show_article(settings: Settings, article_id: int, version: int | None = None
             "title": v["title"],
             "published": v["published"],
             "byline": v["byline"],
-            "paragraphs": json.loads(v["paragraphs"]),
-            "headings": json.loads(v["headings"]),
+            "paragraphs": v["paragraphs"],
+            "headings": v["headings"],
             "captions": json.loads(v["captions"]),
-            "blocks": [{"kind": k, "text": t} for k, t in json.loads(v["blocks"])],
+            "blocks": [{"kind": k, "text": t} for k, t in v["blocks"]],
             "text": v["text"],
             "version": v["version"],
             "versions": row.versions,
@@ -191,6 +228,7 @@ def show_article(settings: Settings, article_id: int, version: int | None = None
             "url": v["url"],
             "urls": archive.article_urls(row.id),
             "captures": [CaptureInfo.of(c).as_json() for c in archive.capture_provenance(row.id, json.loads(v["capture_ids"] or "[]"))],
+            "witnesses": [w.as_json() for w in read_witnesses(archive, row.id, version_id=v["id"])],
         }
 
 

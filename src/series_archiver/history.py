@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from .archive import views
 from .archive.store import Archive
 from .diff import TextDiff, diff_texts
 from .errors import NotArchived
@@ -154,6 +155,48 @@ class CaptureInfo:
 
 
 @dataclass(frozen=True)
+class WitnessInfo:
+    """A capture asked of Save Page Now for a version or change, and what came of it."""
+
+    kind: str  # new_article, new_version, restored, gone, back
+    version: int | None
+    service: str
+    url: str
+    requested_at: str
+    status: str  # queued, pending, success, error
+    archived_url: str | None = None
+    archived_at: str | None = None
+    status_ext: str | None = None
+    error: str | None = None
+
+    @classmethod
+    def of(cls, row: dict[str, Any]) -> WitnessInfo:
+        return cls(
+            row["kind"], row["version"], row["service"], row["url"], row["requested_at"], row["status"],
+            row["archived_url"], row["archived_at"], row["status_ext"], row["error"],
+        )
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "version": self.version,
+            "service": self.service,
+            "url": self.url,
+            "requested_at": self.requested_at,
+            "archived_at": self.archived_at,
+            "archived_url": self.archived_url,
+            "status": self.status,
+            "status_ext": self.status_ext,
+            "error": self.error,
+        }
+
+
+def read_witnesses(archive: Archive, article_id: int, *, version_id: int | None = None) -> tuple[WitnessInfo, ...]:
+    """The article's witnesses (with ``version_id``: that version's and the removals'), oldest first."""
+    return tuple(WitnessInfo.of(r) for r in views.witness_rows(archive.conn, article_id, version_id=version_id))
+
+
+@dataclass(frozen=True)
 class ArticleHistory:
     """Everything ``log`` shows about one article."""
 
@@ -168,6 +211,7 @@ class ArticleHistory:
     versions: tuple[VersionInfo, ...]
     events: tuple[HistoryEvent, ...]
     captures: tuple[CaptureInfo, ...] = ()  # every stored page of the article, with its provenance
+    witnesses: tuple[WitnessInfo, ...] = ()  # captures asked of Save Page Now, oldest first
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -182,6 +226,7 @@ class ArticleHistory:
             "versions": [v.as_json() for v in self.versions],
             "events": [e.as_json() for e in self.events],
             "captures": [c.as_json() for c in self.captures],
+            "witnesses": [w.as_json() for w in self.witnesses],
         }
 
 
@@ -289,6 +334,7 @@ def read_history(archive: Archive, article_id: int) -> ArticleHistory:
         versions=tuple(versions),
         events=tuple(events),
         captures=tuple(CaptureInfo.of(c) for c in archive.capture_provenance(article_id)),
+        witnesses=read_witnesses(archive, article_id),
     )
 
 

@@ -54,6 +54,7 @@ from .models import Article, Attempt, Candidate, Event, FetchedPage, PassCounts,
 from .settings import Settings
 from .sites import first_page_url, url_rank, url_role
 from .versions import Current, NewVersion, Reading, Rederive, SecondaryChanged, Unchanged, check_quality, decide, restored_version
+from .witness import witness_requests
 
 __all__ = ["Pipeline", "ProgressFn", "RecheckFn"]
 
@@ -296,6 +297,10 @@ class Pipeline:
                 else:
                     assert work.article is not None and work.reading is not None
                     self._record_article(work, work.article, work.reading, tally, now)
+                if at is None and self.settings.witness.save_page_now:
+                    # With the event's own rows, so no committed event misses its witness. Pages read
+                    # from a web archive or a file (``at``) are past news: a capture now shows today.
+                    self.archive.queue_witnesses(witness_requests(tally.events), now)
         except sqlite3.IntegrityError as exc:
             self._record_bug(work, result, now, exc)
             return

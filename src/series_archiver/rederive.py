@@ -87,6 +87,11 @@ def rederive_archive(
     try:
         with nullcontext() if dry_run else archive.writer_lock(settings.archive.lock_timeout_seconds, command="rederive"):
             versions = list(archive.all_versions())
+            derivation_id = None
+            if not dry_run and versions:
+                # The running derivation is one row, looked up (or added) once for the whole pass.
+                with archive.transaction():
+                    derivation_id = archive.derivation_id(running.digest, running.as_json(), utcnow())
             for done, version in enumerate(versions, 1):
                 try:
                     article = derivation.derive(archive.stored_pages(version.capture_ids), sites=settings.site_profiles)
@@ -104,8 +109,8 @@ def rederive_archive(
                             version.article_id, version.version, "changed", diff.chars_added, diff.chars_removed, diff.summary()
                         )
                     )
-                if not dry_run:
-                    _record(archive, version.id, reading, running)
+                if derivation_id is not None:
+                    _record(archive, version.id, reading, derivation_id)
                 if progress:
                     progress(done, len(versions))
             refolded = 0
@@ -189,8 +194,8 @@ def realign_archive(settings: Settings, *, dry_run: bool = False) -> RealignRepo
     return RealignReport(str(settings.archive.db), dry_run, checked, realigned, recomputed)
 
 
-def _record(archive: Archive, version_id: int, reading: Reading, running: derivation.Derivation) -> None:
-    now = utcnow()
+def _record(archive: Archive, version_id: int, reading: Reading, derivation_id: int) -> None:
     with archive.transaction():
-        derivation_id = archive.derivation_id(running.digest, running.as_json(), now)
-        archive.add_rederivation(version_id, derivation_id, title=reading.title, text=reading.text, content_hash=reading.key, now=now)
+        archive.add_rederivation(
+            version_id, derivation_id, title=reading.title, text=reading.text, content_hash=reading.key, now=utcnow()
+        )

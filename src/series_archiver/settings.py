@@ -8,10 +8,12 @@ argument; nothing reads configuration from a global. Every problem is a
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 import tomllib
 import types
 import typing
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -30,6 +32,7 @@ __all__ = [
     "ScheduleSettings",
     "NotifySettings",
     "WaybackSettings",
+    "WitnessSettings",
     "SeriesSettings",
     "Settings",
     "load_settings",
@@ -112,6 +115,64 @@ class WaybackSettings:
 
 
 @dataclass(frozen=True)
+class WitnessSettings:
+    """Witness captures: each new version, removal and return asked of Save Page Now 2 (witness/)."""
+
+    save_page_now: bool = False
+    endpoint: str = "https://web.archive.org"
+    # From [witness] or, read here once, SERIES_ARCHIVER_SPN_ACCESS / SERIES_ARCHIVER_SPN_SECRET.
+    access_key: str = field(default="", repr=False)
+    secret_key: str = field(default="", repr=False)
+    # 0: by the keys, 6 a minute with them and 3 without (SPN2 allows 7 and 3: one is kept spare).
+    captures_per_minute: float = 0.0
+    # The longest an earlier capture may be old and still stand for a new one ("1h", "30m", "90s").
+    if_not_archived_within: str = "1h"
+    budget_seconds: float = 5.0
+    backoff_base_seconds: float = 300.0
+    backoff_max_seconds: float = 21600.0
+    max_attempts: int = 8
+    # The status of a job is kept about an hour: one not found after this is requested again.
+    resubmit_after_seconds: float = 3600.0
+
+    @property
+    def has_keys(self) -> bool:
+        return bool(self.access_key and self.secret_key)
+
+    @property
+    def per_minute(self) -> float:
+        """The captures a minute asked for at most."""
+        if self.captures_per_minute > 0:
+            return self.captures_per_minute
+        return 6.0 if self.has_keys else 3.0
+
+    @property
+    def not_archived_within_seconds(self) -> int:
+        seconds = parse_duration(self.if_not_archived_within)
+        assert seconds is not None  # checked when the settings were built
+        return seconds
+
+
+def parse_duration(text: str) -> int | None:
+    """Seconds in "1h", "30m", "3d 5h 20m", "90s" or "120" (SPN2's own forms); None when unreadable.
+
+    >>> parse_duration("1h"), parse_duration("3d 5h 20m"), parse_duration("120"), parse_duration("soon")
+    (3600, 278400, 120, None)
+    """
+    text = text.strip()
+    if text.isdigit():
+        return int(text)
+    parts = re.findall(r"(\d+)\s*([dhms])", text)
+    if not parts or re.sub(r"\d+\s*[dhms]", "", text).strip():
+        return None
+    unit = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+    return sum(int(n) * unit[u] for n, u in parts)
+
+
+# Keys of Save Page Now, read from the environment in one place (load_settings).
+SPN_ENV = {"witness.access_key": "SERIES_ARCHIVER_SPN_ACCESS", "witness.secret_key": "SERIES_ARCHIVER_SPN_SECRET"}
+
+
+@dataclass(frozen=True)
 class SeriesSettings:
     name: str
     pattern: str
@@ -133,6 +194,7 @@ class Settings:
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
     notify: NotifySettings = field(default_factory=NotifySettings)
     wayback: WaybackSettings = field(default_factory=WaybackSettings)
+    witness: WitnessSettings = field(default_factory=WitnessSettings)
     series: tuple[SeriesSettings, ...] = ()
     # Site profiles written in config ([[sites]]), tried before the built-in ones.
     sites: tuple[Site, ...] = ()
@@ -165,6 +227,7 @@ _SECTIONS: dict[str, type] = {
     "schedule": ScheduleSettings,
     "notify": NotifySettings,
     "wayback": WaybackSettings,
+    "witness": WitnessSettings,
 }
 
 
@@ -187,11 +250,13 @@ def load_settings(
     *,
     db: Path | None = None,
     overrides: dict[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> Settings:
-    """Build the settings: defaults, then ``path`` (if given), then flags.
+    """Build the settings: defaults, then ``path`` (if given), then the environment, then flags.
 
     ``overrides`` maps dotted keys ("fetch.delay_seconds") to values, for flags
-    and tests.
+    and tests. ``env`` (default: the process's) may hold the Save Page Now keys
+    (``SPN_ENV``), so they need not be written in a file.
     """
     data = tomllib.loads(default_config_text())
     source = "<defaults>"
@@ -204,6 +269,11 @@ def load_settings(
                 data[key] = value  # a user's list replaces the default one
             elif isinstance(value, dict):
                 data[key] = {**data[key], **value}
+    environ = os.environ if env is None else env
+    for dotted, variable in SPN_ENV.items():
+        if environ.get(variable):
+            section, _, key = dotted.partition(".")
+            data[section][key] = environ[variable]
     for dotted, value in (overrides or {}).items():
         section, _, key = dotted.partition(".")
         if section not in _SECTIONS or not key:
@@ -355,9 +425,27 @@ def _validate_ranges(s: Settings, source: str) -> None:
         (bool(re.match(r"https?://", s.wayback.cdx_url)), "wayback.cdx_url", "must be an http(s) URL"),
         (bool(re.match(r"https?://", s.wayback.playback_url)), "wayback.playback_url", "must be an http(s) URL"),
     ]
+    checks += _witness_checks(s.witness)
     for ok, key, problem in checks:
         if not ok:
             raise ConfigError(key, problem, source=source)
     for i, s_ in enumerate(s.series):
         if s_.max_pages < 1:
             raise ConfigError(f"series[{i}].max_pages", "must be 1 or more", source=source)
+
+
+def _witness_checks(w: WitnessSettings) -> list[tuple[bool, str, str]]:
+    env_access, env_secret = SPN_ENV["witness.access_key"], SPN_ENV["witness.secret_key"]
+    return [
+        (bool(re.match(r"https?://[^/\s]+", w.endpoint)), "witness.endpoint", "must be an http(s) URL such as https://web.archive.org"),
+        (w.captures_per_minute >= 0, "witness.captures_per_minute", "must be 0 (6 with keys, 3 without) or more"),
+        (parse_duration(w.if_not_archived_within) is not None, "witness.if_not_archived_within",
+         f"must be a time such as \"1h\", \"30m\", \"3d 5h\" or a number of seconds, not {w.if_not_archived_within!r}"),
+        (w.budget_seconds >= 0, "witness.budget_seconds", "must be 0 or more"),
+        (w.backoff_base_seconds > 0, "witness.backoff_base_seconds", "must be more than 0"),
+        (w.backoff_max_seconds >= w.backoff_base_seconds, "witness.backoff_max_seconds", "must be at least witness.backoff_base_seconds"),
+        (w.max_attempts >= 1, "witness.max_attempts", "must be 1 or more"),
+        (w.resubmit_after_seconds > 0, "witness.resubmit_after_seconds", "must be more than 0"),
+        (bool(w.secret_key) or not w.access_key, "witness.secret_key", f"is empty while witness.access_key is set: give both (or {env_secret}) or neither"),
+        (bool(w.access_key) or not w.secret_key, "witness.access_key", f"is empty while witness.secret_key is set: give both (or {env_access}) or neither"),
+    ]

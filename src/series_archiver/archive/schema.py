@@ -11,10 +11,13 @@ what a reader checks before it reads.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from . import captures as capture_codec
+from .layout import encode_layout
 from .search import create_bigram_index, create_search_schema
 from .sqlscript import run_script
 
@@ -229,6 +232,111 @@ def _step_4(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE captures ADD COLUMN replaced_bytes INTEGER NOT NULL DEFAULT 0")
 
 
+# --- step 5: witnesses ---------------------------------------------------------------
+
+# A capture asked of a third party (Save Page Now 2) for each new version,
+# removal and return, so someone other than this archive saw it: which
+# version or change it witnesses, the job, and what came of it. The queue is
+# kept here so a capture asked for is never lost between passes.
+V5_WITNESSES = """
+CREATE TABLE witnesses (
+    id INTEGER PRIMARY KEY,
+    article_id INTEGER NOT NULL REFERENCES articles(id),
+    version_id INTEGER REFERENCES versions(id),
+    change_id INTEGER REFERENCES changes(id),
+    kind TEXT NOT NULL,
+    url TEXT NOT NULL,
+    service TEXT NOT NULL DEFAULT 'spn2',
+    capture_all INTEGER NOT NULL DEFAULT 0,
+    requested_at TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'queued',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_try_at TEXT,
+    submitted_at TEXT,
+    job_id TEXT,
+    status_ext TEXT,
+    error TEXT,
+    archived_url TEXT,
+    archived_at TEXT,
+    finished_at TEXT
+);
+CREATE INDEX idx_witnesses_status ON witnesses(status, next_try_at);
+CREATE INDEX idx_witnesses_article ON witnesses(article_id, id);
+"""
+
+
+def _step_5(conn: sqlite3.Connection) -> None:
+    """The queue and record of witness captures (Save Page Now 2); empty in an earlier archive."""
+    run_script(conn, V5_WITNESSES)
+
+
+# --- step 6: captures as zstd deltas (captures.py) -------------------------------------------
+
+V6_CAPTURE_DELTAS = """
+ALTER TABLE captures RENAME COLUMN raw_zlib TO raw;
+ALTER TABLE captures ADD COLUMN codec TEXT NOT NULL DEFAULT 'zlib';
+ALTER TABLE captures ADD COLUMN base_capture_id INTEGER REFERENCES captures(id);
+ALTER TABLE captures ADD COLUMN chain INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE captures ADD COLUMN headers BLOB;
+"""
+
+
+def _step_6(conn: sqlite3.Connection) -> None:
+    """Every capture's bytes and headers stored again as zstd, each a delta against its URL's capture before it.
+
+    URL by URL, oldest first, as ``Archive.add_capture`` would have stored
+    them (a delta against the URL's last whole capture). A page whose zlib bytes cannot be read (damaged before the upgrade)
+    is left as it was (``zlib``) for ``verify`` to report, and the next capture
+    of its URL starts a new chain. The space the old blobs held is free pages
+    until a VACUUM (``Archive.upgrade`` runs one after this step).
+    """
+    run_script(conn, V6_CAPTURE_DELTAS)
+    urls = [r[0] for r in conn.execute("SELECT DISTINCT url FROM captures ORDER BY url")]
+    for url in urls:
+        base: capture_codec.Rebuilt | None = None
+        chain = base_size = 0
+        rows = conn.execute(
+            "SELECT id, sha256, raw, request_headers, response_headers FROM captures WHERE url = ? ORDER BY id", (url,)
+        ).fetchall()
+        for capture_id, sha256, raw, request, response in rows:
+            headers = capture_codec.headers_json(json.loads(request or "[]"), json.loads(response or "[]"))
+            try:
+                body = capture_codec.decode("zlib", raw, None)
+            except ValueError:
+                conn.execute("UPDATE captures SET headers = ? WHERE id = ?", (capture_codec.encode_headers(headers, None), capture_id))
+                base, chain, base_size = None, 0, 0
+                continue
+            encoded = capture_codec.encode(body, headers, base, chain, base_size)
+            conn.execute(
+                "UPDATE captures SET codec = ?, base_capture_id = ?, chain = ?, raw = ?, headers = ? WHERE id = ?",
+                (encoded.codec, encoded.base_capture_id, encoded.chain, encoded.raw, encoded.headers, capture_id),
+            )
+            chain = encoded.chain
+            if encoded.codec == "zstd":
+                base, base_size = capture_codec.Rebuilt(capture_id, url, sha256, body, headers), len(encoded.raw)
+    conn.execute("ALTER TABLE captures DROP COLUMN request_headers")
+    conn.execute("ALTER TABLE captures DROP COLUMN response_headers")
+
+
+# --- step 7: each version's text stored once (layout.py) ------------------------------------
+
+
+def _step_7(conn: sqlite3.Connection) -> None:
+    """``versions.layout`` (each block's kind and length over ``text``) replaces the paragraphs, headings and blocks JSON."""
+    conn.execute("ALTER TABLE versions ADD COLUMN layout TEXT NOT NULL DEFAULT ''")
+    after = -1
+    while True:
+        batch = conn.execute("SELECT id, text, blocks FROM versions WHERE id > ? ORDER BY id LIMIT 500", (after,)).fetchall()
+        if not batch:
+            break
+        for version_id, text, blocks in batch:
+            layout = encode_layout(text, [(str(k), str(t)) for k, t in json.loads(blocks)])
+            conn.execute("UPDATE versions SET layout = ? WHERE id = ?", (layout, version_id))
+        after = batch[-1][0]
+    for column in ("paragraphs", "headings", "blocks"):
+        conn.execute(f"ALTER TABLE versions DROP COLUMN {column}")
+
+
 # --- step 8: the two-character search index -----------------------------------------
 
 
@@ -242,6 +350,9 @@ STEPS: tuple[Step, ...] = (
     Step(2, "derivations", _step_2),
     Step(3, "capture_provenance", _step_3),
     Step(4, "captures_replaced_bytes", _step_4),
+    Step(5, "witnesses", _step_5),
+    Step(6, "capture_deltas", _step_6),
+    Step(7, "version_text_once", _step_7),
     Step(8, "search_bigrams", _step_8),
 )
 SCHEMA_VERSION = STEPS[-1].number

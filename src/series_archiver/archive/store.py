@@ -6,10 +6,11 @@ Datasette metadata)::
     articles       one row per installment, however many URLs reach it
     article_urls   every URL an article was seen at, with its HTTP validators
     versions       one row per distinct text or title of an article
-    captures       raw responses as received (zlib), with headers and SHA-256
+    captures       raw responses as received (zstd, deltas: captures.py), with headers and SHA-256
     fetch_log      one row per HTTP attempt, whatever came of it
     changes        one row per pair of consecutive versions, with the diff
     runs           one row per crawl pass
+    witnesses      one row per capture asked of Save Page Now for a version or change
 
 Why raw SQL for writes: sqlite-utils wraps each insert in ``with conn:``,
 which commits, and a version must be written together with its capture, its
@@ -26,26 +27,34 @@ import logging
 import os
 import socket
 import sqlite3
-import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import StoreError
 from ..models import Article, Attempt, FetchedPage, StoredPage, StoredVersion
 from ..osutil import pid_alive
+from .captures import CaptureChains, Rebuilt, UnreadableCapture, encode, headers_json
+from .layout import decode_layout, encode_layout, headings, paragraphs
 from .lock import holder_info, read_holder, writer_lock
 from .migrations import backup, migrate, pending_steps, schema_version
 from .schema import SCHEMA_VERSION
 from .search import ensure_search_index, fold_document, register_functions, search_ready
 from .views import installment_order
 
-__all__ = ["Archive", "UrlState", "ArticleRow", "utcnow", "iso", "SCHEMA_VERSION", "holder_info", "read_holder"]
+if TYPE_CHECKING:
+    from ..witness.policy import WitnessRequest
+
+__all__ = ["Archive", "UrlState", "ArticleRow", "WitnessRow", "utcnow", "iso", "SCHEMA_VERSION", "holder_info", "read_holder"]
 
 log = logging.getLogger("series_archiver")
+
+# An upgrade from below this schema step rewrote every capture (step 6: zstd
+# deltas) or version (step 7: the text stored once) and VACUUMs after it.
+RECLAIMING_STEP = 7
 
 
 def utcnow() -> datetime:
@@ -93,6 +102,29 @@ class ArticleRow:
 
 
 
+@dataclass(frozen=True)
+class WitnessRow:
+    """A capture asked (or to ask) of Save Page Now, as the witness pass reads it."""
+
+    id: int
+    article_id: int
+    kind: str
+    url: str
+    capture_all: bool
+    requested_at: datetime
+    status: str
+    attempts: int
+    submitted_at: datetime | None
+    job_id: str | None
+    status_ext: str | None = None
+
+
+# Columns the witness pass may set (witness/worker.py); nothing else is written to a witness.
+_WITNESS_COLUMNS = frozenset(
+    {"status", "attempts", "next_try_at", "submitted_at", "job_id", "status_ext", "error", "archived_url", "archived_at", "finished_at"}
+)
+
+
 class Archive:
     """The archive database. One writer at a time (see ``writer_lock``).
 
@@ -128,6 +160,10 @@ class Archive:
                 raise StoreError(str(self.path), f"cannot open the archive ({exc}); check the path in archive.db or --db") from exc
         conn.execute("PRAGMA busy_timeout = 30000")
         self.conn = conn
+        # Rebuilds captures through their delta chains; the last whole capture
+        # per URL is kept, so the next capture of a URL is encoded against it
+        # without reading it back.
+        self.chains = CaptureChains(conn)
         try:
             if readonly:
                 self._check_readable(accept_older)
@@ -232,10 +268,27 @@ class Archive:
                 f"upgrading from schema {before} to {SCHEMA_VERSION} failed at schema {schema_version(self.conn)} ({exc}); "
                 "nothing of the failed step was kept; check the disk and run again",
             ) from exc
+        if before and before < RECLAIMING_STEP:
+            self._reclaim_space()
         if before:
             kept = f"; the archive as it was is in {backup_to}" if backup_to is not None else ""
             log.warning("%s: upgraded from schema %s to %s (%s)%s", self.path, before, SCHEMA_VERSION, ", ".join(applied), kept)
         return applied
+
+    def _reclaim_space(self) -> None:
+        """VACUUM once after the steps that rewrite every capture and version (6, 7).
+
+        They leave the old zlib blobs and JSON columns as free pages: the file
+        would not shrink until a VACUUM, which needs the database to itself
+        (the writer lock is held; a reader in the middle of a read makes it
+        wait, then give up). One that cannot run is no failed upgrade: the
+        space is reused by later writes, and ``sqlite3 series.db VACUUM`` can
+        be run by hand.
+        """
+        try:
+            self.conn.execute("VACUUM")
+        except sqlite3.OperationalError as exc:
+            log.warning("%s: upgraded, but the space it freed is not reclaimed yet (VACUUM: %s); run `sqlite3 %s VACUUM` when no reader is open", self.path, exc, self.path)
 
     def backup_path(self) -> Path:
         """Where an upgrade copies the archive first: ``series.db.schema-1.backup`` (a number added if taken)."""
@@ -268,6 +321,9 @@ class Archive:
             yield self.conn
             self.conn.execute("COMMIT")
         except BaseException:
+            # A capture remembered in the rolled-back transaction is gone, and
+            # its row id may be given to other bytes next.
+            self.chains.forget()
             # SQLite may have rolled back already (disk full, I/O error): a second
             # ROLLBACK would raise and hide the error that matters.
             if self.conn.in_transaction:
@@ -392,6 +448,9 @@ class Archive:
             row = None
         if row is not None:
             return int(row[0]), False
+        headers = headers_json(page.request_headers, page.response_headers)
+        base, base_chain, base_size = self._delta_base(page.url)
+        stored = encode(page.content, headers, base, base_chain, base_size)
         capture_id = self._insert(
             "captures",
             {
@@ -404,13 +463,15 @@ class Archive:
                 "content_type": page.content_type,
                 "encoding": page.encoding,
                 "replaced_bytes": page.replaced_bytes,
-                "request_headers": json.dumps(page.request_headers, ensure_ascii=False),
-                "response_headers": json.dumps(page.response_headers, ensure_ascii=False),
                 "redirects": json.dumps(page.redirects),
                 "size": len(page.content),
                 "sha256": sha,
                 "suspect_reason": suspect_reason,
-                "raw_zlib": zlib.compress(page.content, 6),
+                "codec": stored.codec,
+                "base_capture_id": stored.base_capture_id,
+                "chain": stored.chain,
+                "raw": stored.raw,
+                "headers": stored.headers,
                 "source": origin.source if origin else "live",
                 "memento_url": origin.memento_url if origin else None,
                 "archive_src": origin.archive_src if origin else None,
@@ -419,7 +480,30 @@ class Archive:
                 "warc_offset": origin.warc_offset if origin else None,
             },
         )
+        if stored.codec != "zstd-delta":
+            self.chains.remember(Rebuilt(capture_id, page.url, sha, page.content, headers))
         return capture_id, True
+
+    def _delta_base(self, url: str) -> tuple[Rebuilt | None, int, int]:
+        """What the URL's next capture is a delta against: its last whole capture, rebuilt, with the
+        latest capture's ``chain`` and the whole one's stored length (captures.py).
+
+        (None, 0, 0) when the URL has no capture yet, or its whole capture cannot
+        be rebuilt (``verify`` reports it): the new capture is then stored whole.
+        """
+        row = self.conn.execute(
+            "SELECT c.chain, b.id, length(b.raw) FROM captures c "
+            "JOIN captures b ON b.id = CASE WHEN c.codec = 'zstd-delta' THEN c.base_capture_id ELSE c.id END "
+            "WHERE c.url = ? ORDER BY c.id DESC LIMIT 1",
+            (url,),
+        ).fetchone()
+        if row is None:
+            return None, 0, 0
+        try:
+            return self.chains.rebuild(int(row[1])), int(row[0]), int(row[2] or 0)
+        except UnreadableCapture as exc:
+            log.warning("%s: %s; the next capture of %s is stored whole", self.path, exc, url)
+            return None, 0, 0
 
     def memento_seen(self, memento_url: str) -> bool:
         """Whether a memento was already read (stored as a capture, or answered for good: a removal)."""
@@ -466,10 +550,15 @@ class Archive:
         return datetime.fromisoformat(row[0]) if row and row[0] else None
 
     def capture_bytes(self, capture_id: int) -> bytes:
-        row = self.conn.execute("SELECT raw_zlib FROM captures WHERE id = ?", (capture_id,)).fetchone()
-        if row is None:
-            raise StoreError(str(self.path), f"capture {capture_id} does not exist")
-        return zlib.decompress(row[0])
+        """A capture's raw bytes, rebuilt through its delta chain (not checked against its SHA-256: ``verify`` does)."""
+        return self.rebuilt_capture(capture_id).body
+
+    def rebuilt_capture(self, capture_id: int) -> Rebuilt:
+        """A capture's bytes and headers, rebuilt through its delta chain."""
+        try:
+            return self.chains.rebuild(capture_id)
+        except UnreadableCapture as exc:
+            raise StoreError(str(self.path), f"{exc}; run `series-archiver verify`") from None
 
     # --- URLs ---------------------------------------------------------------------------
 
@@ -564,7 +653,11 @@ class Archive:
         return [ArticleRow(*r) for r in rows]
 
     def version_row(self, article_id: int, version: int | None = None) -> dict[str, Any] | None:
-        """A version as a dict of its columns; the current one when ``version`` is None."""
+        """A version as a dict of its columns; the current one when ``version`` is None.
+
+        With its ``blocks`` ((kind, text) pairs), ``paragraphs`` and ``headings``
+        (lists) read from ``layout`` over ``text`` (layout.py).
+        """
         if version is None:
             cur = self.conn.execute("SELECT * FROM versions WHERE article_id = ? ORDER BY version DESC LIMIT 1", (article_id,))
         else:
@@ -572,7 +665,10 @@ class Archive:
         row = cur.fetchone()
         if row is None:
             return None
-        return dict(zip([d[0] for d in cur.description], row, strict=True))
+        fields = dict(zip([d[0] for d in cur.description], row, strict=True))
+        blocks = decode_layout(fields["text"], fields["layout"])
+        fields.update(blocks=blocks, paragraphs=paragraphs(blocks), headings=headings(blocks))
+        return fields
 
     def current_version(self, article_id: int) -> StoredVersion | None:
         row = self.version_row(article_id)
@@ -609,10 +705,8 @@ class Archive:
                 "published": iso(article.published),
                 "byline": article.byline,
                 "text": article.text,
-                "paragraphs": json.dumps(list(article.paragraphs), ensure_ascii=False),
-                "headings": json.dumps(list(article.headings), ensure_ascii=False),
                 "captions": json.dumps(list(article.captions), ensure_ascii=False),
-                "blocks": json.dumps([[b.kind, b.text] for b in article.blocks], ensure_ascii=False),
+                "layout": encode_layout(article.text, [(b.kind, b.text) for b in article.blocks]),
                 "chars": len(article.text),
                 "url": url,
                 "capture_id": capture_ids[0] if capture_ids else None,
@@ -654,10 +748,10 @@ class Archive:
         """The raw pages a version was read from, in the order given."""
         pages = []
         for capture_id in capture_ids:
-            row = self.conn.execute("SELECT url, raw_zlib, encoding FROM captures WHERE id = ?", (capture_id,)).fetchone()
+            row = self.conn.execute("SELECT url, encoding FROM captures WHERE id = ?", (capture_id,)).fetchone()
             if row is None:
                 raise StoreError(str(self.path), f"capture {capture_id} does not exist; run `series-archiver verify`")
-            pages.append(StoredPage(row[0], zlib.decompress(row[1]), row[2] or "utf-8"))
+            pages.append(StoredPage(row[0], self.capture_bytes(capture_id), row[1] or "utf-8"))
         return pages
 
     def rederivation(self, version_id: int, derivation_id: int) -> tuple[str, str] | None:
@@ -714,8 +808,8 @@ class Archive:
 
     def version_blocks(self, version_id: int) -> list[tuple[str, str]]:
         """(kind, text) of each block of a version, in order."""
-        row = self.conn.execute("SELECT blocks FROM versions WHERE id = ?", (version_id,)).fetchone()
-        return [(kind, text) for kind, text in json.loads(row[0])] if row else []
+        row = self.conn.execute("SELECT text, layout FROM versions WHERE id = ?", (version_id,)).fetchone()
+        return decode_layout(row[0], row[1]) if row else []
 
     def replace_version_text(self, version: StoredVersion, title: str, blocks: Sequence[tuple[str, str]]) -> None:
         """Store another rendering of the same content for a version (``rederive --realign``); its hash stays."""
@@ -727,9 +821,7 @@ class Archive:
             {
                 "title": title,
                 "text": text,
-                "paragraphs": json.dumps([t for k, t in blocks if k == "paragraph"], ensure_ascii=False),
-                "headings": json.dumps([t for k, t in blocks if k == "heading"], ensure_ascii=False),
-                "blocks": json.dumps([[k, t] for k, t in blocks], ensure_ascii=False),
+                "layout": encode_layout(text, blocks),
                 "chars": len(text),
             },
         )
@@ -819,6 +911,91 @@ class Archive:
 
     def integrity_ok(self) -> bool:
         return bool(self.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok")
+
+    # --- witnesses: captures asked of Save Page Now (witness/) ------------------------------
+
+    def queue_witnesses(self, requests: Iterable[WitnessRequest], now: datetime) -> list[int]:
+        """Queue a capture per ``witness.policy.WitnessRequest``, in the caller's transaction (the event's own).
+
+        Each row names the version it witnesses (new article, new version,
+        restore: that version; a removal or return: the version current then)
+        and the ``changes`` row of an edit, restore, removal or return, read
+        here, where they were just written.
+        """
+        ids = []
+        change_kind = {"new_version": "edit", "restored": "restore", "gone": "gone", "back": "back"}
+        for r in requests:
+            version = r.version
+            if version is None:
+                row = self.conn.execute("SELECT current_version FROM articles WHERE id = ?", (r.article_id,)).fetchone()
+                version = row[0] if row else None
+            found = self.conn.execute("SELECT id FROM versions WHERE article_id = ? AND version = ?", (r.article_id, version)).fetchone()
+            change = None
+            if r.kind in change_kind:
+                change = self.conn.execute(
+                    "SELECT max(id) FROM changes WHERE article_id = ? AND kind = ?", (r.article_id, change_kind[r.kind])
+                ).fetchone()
+            ids.append(
+                self._insert(
+                    "witnesses",
+                    {
+                        "article_id": r.article_id,
+                        "version_id": found[0] if found else None,
+                        "change_id": change[0] if change else None,
+                        "kind": r.kind,
+                        "url": r.url,
+                        "capture_all": int(r.capture_all),
+                        "requested_at": iso(now),
+                        "status": "queued",
+                        "next_try_at": iso(now),
+                    },
+                )
+            )
+        return ids
+
+    def due_witnesses(self, now: datetime, limit: int = 100) -> list[WitnessRow]:
+        """Witnesses queued and due, oldest first."""
+        return self._witness_rows("WHERE status = 'queued' AND (next_try_at IS NULL OR next_try_at <= ?) ORDER BY id LIMIT ?", (iso(now), limit))
+
+    def pending_witnesses(self) -> list[WitnessRow]:
+        """Witnesses submitted whose job has not finished, oldest first."""
+        return self._witness_rows("WHERE status = 'pending' ORDER BY id", ())
+
+    def witness_submissions_since(self, endpoint: str, since: datetime) -> list[datetime]:
+        """When captures were asked of ``endpoint`` since ``since`` (the rate limit's minute), from the fetch log.
+
+        Every submission is a fetch-log row at ``<endpoint>/save/<url>`` (status
+        requests are ``<endpoint>/save/status/…``): the log, not the witnesses'
+        own columns, since a capture asked again would overwrite its time.
+        The URL range keeps to the index on ``fetch_log(url)``.
+        """
+        prefix = endpoint.rstrip("/") + "/save/"
+        rows = self.conn.execute(
+            "SELECT requested_at FROM fetch_log WHERE url >= ? AND url < ? AND substr(url, ?, 7) != 'status/' AND requested_at >= ?",
+            (prefix, prefix[:-1] + "0", len(prefix) + 1, iso(since)),
+        ).fetchall()
+        return [datetime.fromisoformat(r[0]) for r in rows]
+
+    def update_witness(self, witness_id: int, **fields: Any) -> None:
+        unknown = set(fields) - _WITNESS_COLUMNS
+        if unknown:
+            raise ValueError(f"not a witness column the pass sets: {sorted(unknown)}")
+        self._update("witnesses", "id", witness_id, {k: iso(v) if isinstance(v, datetime) else v for k, v in fields.items()})
+
+    def witness_counts(self) -> dict[str, int]:
+        """How many witnesses are in each status."""
+        return {str(k): int(n) for k, n in self.conn.execute("SELECT status, count(*) FROM witnesses GROUP BY status").fetchall()}
+
+    def _witness_rows(self, where: str, params: tuple[Any, ...]) -> list[WitnessRow]:
+        rows = self.conn.execute(
+            "SELECT id, article_id, kind, url, capture_all, requested_at, status, attempts, submitted_at, job_id, status_ext FROM witnesses " + where,
+            params,
+        ).fetchall()
+        return [
+            WitnessRow(r[0], r[1], r[2], r[3], bool(r[4]), datetime.fromisoformat(r[5]), r[6], r[7],
+                       datetime.fromisoformat(r[8]) if r[8] else None, r[9], r[10])
+            for r in rows
+        ]
 
 
 def _stored_version(row: dict[str, Any]) -> StoredVersion:

@@ -15,8 +15,11 @@ import json
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
+
+from .captures import CaptureChains, StoredPayload, UnreadableCapture
+from .layout import decode_layout, headings, paragraphs
 
 __all__ = [
     "ARTICLE_HISTORY_SQL",
@@ -45,6 +48,8 @@ __all__ = [
     "stored_payload",
     "stored_payloads",
     "table_names",
+    "WITNESSES_SQL",
+    "witness_rows",
 ]
 
 
@@ -106,33 +111,19 @@ def series_names(conn: sqlite3.Connection) -> list[str]:
 
 
 # --- stored payloads (verify, and export before it writes one) ----------------------
+# Captures are stored as zstd deltas (captures.py): these rebuild them through
+# their chains. Pass the connection's ``CaptureChains`` (``Archive.chains``) so
+# captures read one after another share what was rebuilt.
 
 
-@dataclass(frozen=True)
-class StoredPayload:
-    """A capture's stored bytes, zlib-compressed, with the SHA-256 and size recorded beside them."""
-
-    capture_id: int
-    url: str
-    fetched_at: str
-    sha256: str
-    size: int
-    raw_zlib: bytes | None
+def stored_payload(conn: sqlite3.Connection, capture_id: int, chains: CaptureChains | None = None) -> StoredPayload | None:
+    """One capture's payload, rebuilt (or why it cannot be); None when there is no such capture."""
+    return (chains or CaptureChains(conn)).payload(capture_id)
 
 
-_PAYLOAD_COLUMNS = "id, url, fetched_at, sha256, size, raw_zlib"
-
-
-def stored_payload(conn: sqlite3.Connection, capture_id: int) -> StoredPayload | None:
-    """One capture's payload as stored; None when there is no such capture."""
-    row = conn.execute(f"SELECT {_PAYLOAD_COLUMNS} FROM captures WHERE id = ?", (capture_id,)).fetchone()
-    return StoredPayload(*row) if row is not None else None
-
-
-def stored_payloads(conn: sqlite3.Connection) -> Iterator[StoredPayload]:
-    """Every capture's payload, by id, one row at a time (memory stays flat)."""
-    for row in conn.execute(f"SELECT {_PAYLOAD_COLUMNS} FROM captures ORDER BY id"):
-        yield StoredPayload(*row)
+def stored_payloads(conn: sqlite3.Connection, chains: CaptureChains | None = None) -> Iterator[StoredPayload]:
+    """Every capture's payload, chain by chain (URL, then id), so each stored frame is decompressed once."""
+    yield from (chains or CaptureChains(conn)).payloads()
 
 
 # --- captures and re-fetches (WARC) --------------------------------------------------
@@ -183,11 +174,16 @@ _ARTICLE_OF_CAPTURE = """coalesce(
     (SELECT g.article_id FROM fetch_log g WHERE g.capture_id = c.id AND g.article_id IS NOT NULL ORDER BY g.id LIMIT 1))"""
 
 
-def captures_with_refetches(conn: sqlite3.Connection, series: str | None = None) -> Iterator[tuple[WarcCapture, Refetch | None]]:
+def captures_with_refetches(
+    conn: sqlite3.Connection, series: str | None = None, chains: CaptureChains | None = None
+) -> Iterator[tuple[WarcCapture, Refetch | None]]:
     """Every capture (of ``series``, or all) with each fetch-log row naming it, capture by capture, rows in order.
 
-    A capture no row names comes once, with None.
+    A capture no row names comes once, with None. Its headers are rebuilt with
+    its bytes (``captures.headers``, a delta like them); a capture that cannot
+    be rebuilt comes without headers, and reading its payload says why.
     """
+    chains = chains or CaptureChains(conn)
     where = ""
     params: tuple[str, ...] = ()
     if series is not None:
@@ -198,14 +194,23 @@ def captures_with_refetches(conn: sqlite3.Connection, series: str | None = None)
         )
         params = (series,)
     cursor = conn.execute(
-        "SELECT c.id, c.url, c.final_url, c.fetched_at, c.status, c.http_version, c.request_headers, "
-        "c.response_headers, c.sha256, c.source, c.memento_url, c.archive_src, c.warc_file, c.warc_record_id, c.warc_offset, "
+        "SELECT c.id, c.url, c.final_url, c.fetched_at, c.status, c.http_version, NULL, "
+        "NULL, c.sha256, c.source, c.memento_url, c.archive_src, c.warc_file, c.warc_record_id, c.warc_offset, "
         "f.id, f.url, f.requested_at, f.status, f.outcome "
         f"FROM captures c LEFT JOIN fetch_log f ON f.capture_id = c.id {where} ORDER BY c.id, f.id",
         params,
     )
+    current: WarcCapture | None = None
     for row in cursor:
-        yield WarcCapture(*row[:15]), (Refetch(*row[15:]) if row[15] is not None else None)
+        if current is None or current.id != row[0]:
+            current = WarcCapture(*row[:15])
+            try:
+                rebuilt = chains.rebuild(current.id)
+            except UnreadableCapture:
+                pass
+            else:
+                current = replace(current, request_headers=rebuilt.request_headers(), response_headers=rebuilt.response_headers())
+        yield current, (Refetch(*row[15:]) if row[15] is not None else None)
 
 
 # --- versions (JSON Lines) ------------------------------------------------------------
@@ -249,7 +254,7 @@ _EXPORTED_VERSIONS = f"""
 SELECT a.id AS article_id, a.series, a.installment, a.label, a.title AS article_title, a.url AS article_url,
        a.status, a.first_seen, a.last_checked, a.last_changed, a.gone_at, a.versions,
        v.version, v.captured_at, v.title, v.published, v.byline, v.url, v.restores, v.content_hash, v.chars,
-       v.text, v.paragraphs, v.headings, v.captions, v.blocks, v.capture_ids
+       v.text, v.layout, v.captions, v.capture_ids
 FROM versions v JOIN articles a ON a.id = v.article_id
 WHERE (?1 IS NULL OR a.series = ?1) AND (?2 IS NULL OR julianday(v.captured_at) >= julianday(?2))
 ORDER BY {INSTALLMENT_ORDER}, v.version
@@ -262,10 +267,9 @@ def exported_versions(conn: sqlite3.Connection, series: str | None = None, since
     names = [d[0] for d in cursor.description]
     for row in cursor:
         fields = dict(zip(names, row, strict=True))
-        fields["paragraphs"] = json.loads(fields["paragraphs"])
-        fields["headings"] = json.loads(fields["headings"])
+        blocks = decode_layout(fields["text"], fields.pop("layout"))
+        fields.update(blocks=blocks, paragraphs=paragraphs(blocks), headings=headings(blocks))
         fields["captions"] = json.loads(fields["captions"])
-        fields["blocks"] = [(str(k), str(t)) for k, t in json.loads(fields["blocks"])]
         fields["capture_ids"] = [int(i) for i in json.loads(fields["capture_ids"] or "[]")]
         yield ExportedVersion(**fields)
 
@@ -422,3 +426,51 @@ def feed_events(conn: sqlite3.Connection, *, article_id: int | None = None, limi
 
 def article_exists(conn: sqlite3.Connection, article_id: int) -> bool:
     return conn.execute("SELECT 1 FROM articles WHERE id = ?", (article_id,)).fetchone() is not None
+
+
+# --- witnesses: captures asked of Save Page Now ----------------------------------------
+
+WITNESSES_SQL = """SELECT
+    w.requested_at,
+    w.kind,
+    a.installment,
+    a.title,
+    v.version,
+    w.status,
+    w.archived_url,
+    w.archived_at,
+    w.status_ext,
+    w.error,
+    w.url,
+    w.article_id,
+    w.change_id
+FROM witnesses AS w
+JOIN articles AS a ON a.id = w.article_id
+LEFT JOIN versions AS v ON v.id = w.version_id
+ORDER BY w.requested_at DESC, w.id DESC
+LIMIT 500"""
+
+_WITNESS_COLUMNS = (
+    "w.id, w.kind, w.service, w.url, w.requested_at, w.archived_at, w.archived_url, w.status, w.status_ext, w.error, "
+    "w.attempts, w.capture_all, w.change_id, v.version"
+)
+
+
+def witness_rows(conn: sqlite3.Connection, article_id: int, *, version_id: int | None = None) -> list[dict[str, Any]]:
+    """The article's witnesses, oldest first; with ``version_id``, those of that version and of the article's removals.
+
+    An archive of an earlier schema has none (its readers may open it as it is).
+    """
+    if "witnesses" not in table_names(conn):
+        return []
+    where = "w.article_id = ?"
+    params: tuple[Any, ...] = (article_id,)
+    if version_id is not None:
+        where += " AND (w.version_id = ? AND w.kind IN ('new_article', 'new_version', 'restored') OR w.kind = 'gone')"
+        params += (version_id,)
+    cur = conn.execute(
+        f"SELECT {_WITNESS_COLUMNS} FROM witnesses AS w LEFT JOIN versions AS v ON v.id = w.version_id WHERE {where} ORDER BY w.id",
+        params,
+    )
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]

@@ -86,6 +86,13 @@ CANNED_QUERIES: dict[str, dict[str, Any]] = {
         "sql": views.ARTICLE_HISTORY_SQL,
         "hide_sql": True,
     },
+    "witnesses": {
+        "title": "Witness captures (Save Page Now)",
+        "description": "Each new article, new version, removal and return asked of the Internet Archive's "
+        "Save Page Now, newest first: where the capture is (archived_url), when it was made, or why there is none.",
+        "sql": views.WITNESSES_SQL,
+        "hide_sql": True,
+    },
 }
 
 _SETTINGS = {
@@ -131,6 +138,8 @@ def metadata(db: Path, *, name: str | None = None) -> dict[str, Any]:
     if "search_text" not in tables or "search_bigrams" not in tables:
         # An archive made before search (or its two-character index): the next crawl builds the index.
         del queries["search"]
+    if "witnesses" not in tables:
+        del queries["witnesses"]  # an archive of an earlier schema, read as it is
     title = "".join(f"「{s}」" for s in series) + " archive" if series else "series-archiver archive"
     route = tilde_encode(name)
     links = [

@@ -19,6 +19,7 @@ from .. import core
 from ..settings import Settings, load_settings
 from .loopback import LoopbackTransport
 from .replica import ReplicaSite
+from .spn_replica import SpnReplica
 from .wayback_replica import WaybackReplica
 
 __all__ = ["run_demo", "demo_settings", "replica_manifest"]
@@ -59,12 +60,20 @@ def run_demo(db: Path, *, fresh: bool = True, keep: bool = False, echo: Callable
         for path in db.parent.glob(db.name + "*"):
             path.unlink()
     db.parent.mkdir(parents=True, exist_ok=True)
-    with ReplicaSite() as site, WaybackReplica() as wayback:
+    with (
+        ReplicaSite() as site,
+        WaybackReplica() as wayback,
+        SpnReplica(site_transport=LoopbackTransport(site.origins), polls_pending=0) as spn,
+    ):
         echo("Serving the bundled replica of the site on 127.0.0.1:")
         for real, local in sorted(site.origins.items()):
             if real.startswith("https://"):
                 echo(f"  {real:<32} -> {local}")
-        settings = demo_settings(db)
+        echo(f"  and a replica Save Page Now 2 at {spn.url}, which witnesses each new version")
+        # Witnesses asked of the replica Save Page Now, with its keys (never the Internet Archive's).
+        settings = demo_settings(db).replace(
+            witness__save_page_now=True, witness__endpoint=spn.url, witness__access_key=spn.access_key, witness__secret_key=spn.secret_key
+        )
         started = time.monotonic()
         result = core.crawl(settings, transport=LoopbackTransport(site.origins))
         took = time.monotonic() - started
@@ -74,6 +83,7 @@ def run_demo(db: Path, *, fresh: bool = True, keep: bool = False, echo: Callable
             f"{c.new_versions} versions, {c.unchanged} other renderings or unchanged, {c.failed} failed, {c.skipped} skipped (robots.txt)."
         )
         backfilled = _backfill_step(settings, wayback, echo)
+        wacz = _wacz_step(settings, db.with_suffix(".wacz"), echo)
         echo(f"\nInstallments archived in {db}:")
         for row in core.list_articles(settings):
             number = f"{row['installment']:>2}" if row["installment"] is not None else " ?"
@@ -81,12 +91,15 @@ def run_demo(db: Path, *, fresh: bool = True, keep: bool = False, echo: Callable
             echo(f"  #{row['id']:<3} {row['series']} {number} {label:<4} {row['title']}  ({len(row['urls'])} URLs, {row['versions']} version)")
             for url in row["urls"]:
                 echo(f"          {url}")
+            for w in core.show_article(settings, row["id"])["witnesses"]:
+                echo(f"          witnessed ({w['kind']}): {w['archived_url'] or w['status']}")
         echo(
             "\nNext:\n"
             f"  series-archiver list --db {db}\n"
             f"  series-archiver show 1 --db {db}\n"
             f"  series-archiver browse --db {db}   # browse in Datasette, with search and diffs\n"
-            f"  datasette {db}                     # or plain Datasette"
+            f"  datasette {db}                     # or plain Datasette\n"
+            f"  open {wacz} in ReplayWeb.page (https://replayweb.page), or into another archive: series-archiver import {wacz} --db other.db"
         )
         if keep:
             echo("\nThe replica keeps running; press Ctrl-C to stop.")
@@ -120,3 +133,11 @@ def _backfill_step(settings: Settings, wayback: WaybackReplica, echo: Callable[[
     )
     return r.ok
 
+
+def _wacz_step(settings: Settings, path: Path, echo: Callable[[str], None]) -> Path:
+    """The demo archive as a WACZ package beside it: what ReplayWeb.page, pywb and ``import`` read."""
+    from ..export import export_wacz
+
+    z = export_wacz(settings, path)
+    echo(f"\nWrote {z.path}: the archive as a WACZ, {z.pages} pages (one per version), {z.warc.records} WARC records, {z.bytes:,} bytes.")
+    return z.path

@@ -4,8 +4,8 @@
   transaction, so an export is consistent while a crawl keeps writing.
 * ``parse_since`` and ``check_series``: the ``--since`` and ``--series`` filters.
 * ``output(path)``: written to ``path.part``, renamed to ``path`` once complete.
-* ``checked_body`` and ``trusted_payload``: a capture's bytes decompressed,
-  their SHA-256 and size recomputed. ``verify`` reports a capture that fails
+* ``checked_body`` and ``trusted_payload``: a capture's bytes rebuilt through
+  its delta chain (``archive/captures.py``), their SHA-256 and size recomputed. ``verify`` reports a capture that fails
   (``CaptureProblem``); an export refuses it, so a file never carries damaged
   bytes unnoticed.
 """
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -133,10 +132,9 @@ def checked_body(stored: views.StoredPayload) -> bytes | CaptureProblem:
     def problem(kind: str, detail: str, actual: str | None = None) -> CaptureProblem:
         return CaptureProblem(stored.capture_id, stored.url, stored.fetched_at, kind, detail, stored.sha256, actual)
 
-    try:
-        body = zlib.decompress(stored.raw_zlib if stored.raw_zlib is not None else b"")
-    except zlib.error as exc:
-        return problem("undecompressable", f"zlib: {exc}")
+    body = stored.body
+    if body is None:
+        return problem("undecompressable", stored.error or "no bytes stored")
     actual = hashlib.sha256(body).hexdigest()
     if actual != stored.sha256:
         return problem(
@@ -153,7 +151,7 @@ def checked_body(stored: views.StoredPayload) -> bytes | CaptureProblem:
 
 def trusted_payload(archive: Archive, capture_id: int) -> bytes:
     """The capture's stored bytes, checked; a capture that fails the check is refused with a StoreError."""
-    stored = views.stored_payload(archive.conn, capture_id)
+    stored = views.stored_payload(archive.conn, capture_id, archive.chains)
     if stored is None:
         raise StoreError(str(archive.path), f"capture {capture_id} does not exist")
     body = checked_body(stored)

@@ -230,7 +230,7 @@ def export_warc(settings: Settings, path: Path, *, series: str | None = None, si
             )
             current: views.WarcCapture | None = None
             digest = ""
-            for capture, refetch in views.captures_with_refetches(archive.conn, series):
+            for capture, refetch in views.captures_with_refetches(archive.conn, series, archive.chains):
                 if current is None or capture.id != current.id:
                     # The first row naming a capture is the fetch that stored it.
                     current, digest = capture, ""
