@@ -71,6 +71,7 @@ class ImportResult:
     failed: int = 0
     removals: int = 0
     evidence: int = 0
+    earlier_versions: int = 0  # versions placed before their article's last check, in time order (in new_versions too)
     failures: list[tuple[str, str]] = field(default_factory=list)
 
     @property
@@ -81,7 +82,7 @@ class ImportResult:
         return {
             "records": self.records, "pages": self.pages, "new_articles": self.new_articles, "new_versions": self.new_versions,
             "duplicates": self.duplicates, "skipped": self.skipped, "failed": self.failed,
-            "removals": self.removals, "evidence": self.evidence, "failures": [list(f) for f in self.failures],
+            "removals": self.removals, "evidence": self.evidence, "earlier_versions": self.earlier_versions, "failures": [list(f) for f in self.failures],
         }
 
 
@@ -247,6 +248,7 @@ def import_files(settings: Settings, archive: Archive, paths: Sequence[Path], *,
         if ingest is not None:
             c = ingest.counts
             result.new_articles, result.new_versions, result.removals, result.evidence = c.new_articles, c.new_versions, c.removals, c.evidence
+            result.earlier_versions = c.earlier_versions
             result.failed += c.failed
             result.failures.extend(c.failures)
         counts = {

@@ -658,6 +658,10 @@ class Pipeline:
             ]
         return self._fingerprints
 
+    def forget_fingerprints(self) -> None:
+        """An article's current text changed outside a recording (ingest's time order): read them again when next needed."""
+        self._fingerprints = None
+
     def _add_fingerprint(self, article_id: int, match: SeriesMatch, article: Article) -> None:
         fp = fingerprint(article_id, match.series, match.installment, article.title, article.text, self.settings.dedupe)
         self._fingerprint_changes.append(lambda: self._known().append(fp))
