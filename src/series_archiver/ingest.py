@@ -53,9 +53,10 @@ log = logging.getLogger("series_archiver")
 
 PageSource = Callable[[str], FetchedPage]
 
-# Fetch-log outcomes of a read of the primary URL that found the text then in force, or any text at all.
+# Fetch-log outcomes of a read of the primary URL: one that made a version (its capture is that version's),
+# one that found the text then in force.
+_MADE = ("new_article", "new_version", "restored")
 _UNCHANGED = ("unchanged", "not_modified")
-_ANSWERED = ("new_article", "new_version", "restored", "unchanged", "not_modified")
 _RESTORES = re.compile(r"^restores version \d+: ")
 
 
@@ -162,8 +163,7 @@ class Ingest:
             self._write_evidence(fetched, article_id, suspect=reason)
             log.warning("an older capture that looks broken, kept as evidence only: %s: %s", url, reason)
             return
-        checks = self.archive.primary_checks(article_id, _UNCHANGED)
-        placed = place_text(spans, marks, at, lambda span: self._same(reading, article_id, by_id[span.ref], at), checks)
+        placed = place_text(spans, marks, at, lambda span: self._same(reading, article_id, by_id[span.ref], at), self._sightings(article_id, rows))
         if isinstance(placed, Evidence):
             self._write_evidence(fetched, article_id)
             log.info("an older capture of #%s (%s) kept as evidence: %s", article_id, at.isoformat(), placed.why)
@@ -201,7 +201,8 @@ class Ingest:
                 placed: Evidence | Removal = Evidence("a secondary URL's removal does not remove the article")
             else:
                 rows = self.archive.timeline_versions(article_id, self._running_derivation())
-                placed = place_removal(self._spans(rows), self._marks(article_id), at, self.archive.primary_checks(article_id, _ANSWERED))
+                live = [t for t, _capture, _outcome in self.archive.primary_reads(article_id, (*_MADE, *_UNCHANGED))]
+                placed = place_removal(self._spans(rows), self._marks(article_id), at, live)
             if isinstance(placed, Evidence):
                 self.archive.log_attempts(exc.attempts, run_id=self.run_id, final_outcome="evidence", article_id=article_id)
                 self.counts.evidence += 1
@@ -331,6 +332,20 @@ class Ingest:
 
     def _spans(self, rows: Sequence[dict[str, Any]]) -> list[Span]:
         return [Span(int(r["id"]), datetime.fromisoformat(r["captured_at"]), _reading(r)) for r in rows]
+
+    def _sightings(self, article_id: int, rows: Sequence[dict[str, Any]]) -> list[tuple[datetime, int | None]]:
+        """Each read of the primary URL with the version it read (None: the one in force then)."""
+        made_by: dict[int, int] = {}
+        for r in rows:  # by number: a return names the pages of the version it repeats, which made them
+            for capture in json.loads(r["capture_ids"]):
+                made_by.setdefault(int(capture), int(r["id"]))
+        out: list[tuple[datetime, int | None]] = []
+        for at, capture_id, outcome in self.archive.primary_reads(article_id, (*_MADE, *_UNCHANGED)):
+            if outcome in _UNCHANGED:
+                out.append((at, None))
+            elif capture_id in made_by:
+                out.append((at, made_by[capture_id]))
+        return out
 
     def _marks(self, article_id: int) -> list[Mark]:
         return [

@@ -136,14 +136,20 @@ def _after(spans: Sequence[Span], at: datetime) -> Span | None:
 
 
 def place_text(
-    spans: Sequence[Span], marks: Sequence[Mark], at: datetime, same: Callable[[Span], bool], checks: Sequence[datetime] = ()
+    spans: Sequence[Span],
+    marks: Sequence[Mark],
+    at: datetime,
+    same: Callable[[Span], bool],
+    sightings: Sequence[tuple[datetime, int | None]] = (),
 ) -> Evidence | Earlier | Insert:
     """Where a page of the article read at ``at`` goes.
 
     ``same(span)``: whether the page's text is that version's (the caller
     decides it as the version decision does: folded keys, re-derivations, an
-    empty diff). ``checks``: times the primary URL was read and found
-    unchanged, i.e. holding the text in force then.
+    empty diff). ``sightings``: reads of the primary URL, each (when, the
+    version it read), the version None when it is the one in force then (a
+    read that found the text unchanged); a read that made a version names it,
+    since that version may begin earlier now.
     """
     if not spans:
         return Insert(previous=None)
@@ -156,7 +162,8 @@ def place_text(
     # A check after the capture that still read the text in force before it: that text came back.
     returned = None
     if before is not None:
-        returned = min((c for c in checks if c > at and (after is None or c < after.at)), default=None)
+        seen = (t for t, ref in sightings if t > at and (after is None or t < after.at) and ref in (None, before.ref))
+        returned = min(seen, default=None)
     if returned is None and after is not None and same(after):
         return Earlier(after.ref)
     return Insert(previous=before.ref if before else None, returns_at=returned)

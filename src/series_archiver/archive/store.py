@@ -1000,10 +1000,11 @@ class Archive:
     # --- time order: an article's history rewritten for an older capture (timeline.py, ingest.py) ---
 
     def timeline_versions(self, article_id: int, derivation_id: int | None) -> list[dict[str, Any]]:
-        """The article's versions by number: id, version, captured_at, restores, the stored title and text,
-        and (``rederived_title``, ``rederived_text``) as ``derivation_id`` read them, where recorded."""
+        """The article's versions by number: id, version, captured_at, restores, the stored title and text, capture_ids
+        (JSON), and (``rederived_title``, ``rederived_text``) as ``derivation_id`` read them, where recorded."""
         return self._dicts(
-            "SELECT v.id, v.version, v.captured_at, v.restores, v.title, v.text, r.title AS rederived_title, r.text AS rederived_text "
+            "SELECT v.id, v.version, v.captured_at, v.restores, v.title, v.text, v.capture_ids, "
+            "r.title AS rederived_title, r.text AS rederived_text "
             "FROM versions v LEFT JOIN rederivations r ON r.version_id = v.id AND r.derivation_id = ? "
             "WHERE v.article_id = ? ORDER BY v.version",
             (derivation_id, article_id),
@@ -1017,22 +1018,22 @@ class Archive:
             (article_id,),
         )
 
-    def primary_checks(self, article_id: int, outcomes: Sequence[str]) -> list[datetime]:
-        """When the article's primary URL (or a further page of it) was read with one of ``outcomes``.
+    def primary_reads(self, article_id: int, outcomes: Sequence[str]) -> list[tuple[datetime, int | None, str]]:
+        """(when, capture_id, outcome) of each read of the article's primary URL (or a further page of it) with one of ``outcomes``.
 
         A page read from a web archive is dated by its capture, not by the
         request to the web archive; mirrors and e-paper copies are left out
-        (versions follow the primary URL).
+        (versions follow the primary URL). Oldest first.
         """
         marks = ", ".join("?" for _ in outcomes)
         rows = self.conn.execute(
-            "SELECT CASE WHEN c.source IS NOT NULL AND c.source != 'live' THEN c.fetched_at ELSE f.requested_at END "
+            "SELECT CASE WHEN c.source IS NOT NULL AND c.source != 'live' THEN c.fetched_at ELSE f.requested_at END, f.capture_id, f.outcome "
             "FROM fetch_log f LEFT JOIN captures c ON c.id = f.capture_id "
             f"WHERE f.article_id = ? AND f.outcome IN ({marks}) "
             "AND f.url NOT IN (SELECT url FROM article_urls WHERE article_id = ? AND is_primary = 0)",
             (article_id, *outcomes, article_id),
         ).fetchall()
-        return sorted(datetime.fromisoformat(r[0]) for r in rows if r[0])
+        return sorted((datetime.fromisoformat(r[0]), r[1], r[2]) for r in rows if r[0])
 
     def rewrite_history(
         self,
