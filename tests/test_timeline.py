@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
-from series_archiver.timeline import Earlier, Evidence, Insert, Mark, Removal, Span, in_force, in_removal, place_removal, place_text, recompute
+from series_archiver.timeline import (
+    Earlier,
+    Evidence,
+    Insert,
+    Mark,
+    Removal,
+    Span,
+    in_force,
+    in_removal,
+    place_removal,
+    place_text,
+    recompute,
+)
 from series_archiver.versions import Reading
 
 TEXT_A = Reading.of("港珠澳大橋通車五周年", "車流量逐年上升，\n跨境貨運更見便利。")
@@ -16,7 +29,7 @@ def day(d: int, hour: int = 0) -> datetime:
     return datetime(2025, 11, d, hour, tzinfo=UTC)
 
 
-def same_as(reading: Reading):  # noqa: ANN201 - a predicate for place_text
+def same_as(reading: Reading) -> Callable[[Span], bool]:
     return lambda span: span.reading.key == reading.key
 
 

@@ -48,12 +48,12 @@ def served(replica: ReplicaSite, url: str) -> bytes:
         return client.get(url).content
 
 
-def write_warc(path: Path, captures: list[tuple[str, datetime, bytes]]) -> None:
-    """A response record per (url, WARC-Date, body), in the order given."""
+def write_warc(path: Path, captures: list[tuple[str, datetime, bytes]], *, status: str = "200 OK") -> None:
+    """A response record per (url, WARC-Date, body), in the order given; an empty body: a 404."""
     with path.open("wb") as fh:
         writer = WARCWriter(fh, gzip=True, warc_version="1.1")
         for url, at, body in captures:
-            headers = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(body)))], protocol="HTTP/1.1")
+            headers = StatusAndHeaders(status if body else "404 Not Found", [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(body)))], protocol="HTTP/1.1")
             date = at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
             writer.write_record(
                 writer.create_warc_record(url, "response", payload=io.BytesIO(body), length=len(body), http_headers=headers, warc_headers_dict={"WARC-Date": date})
@@ -213,3 +213,33 @@ def test_an_older_text_between_two_reads_of_one_version_is_followed_by_a_restore
     before = counts(db)[0][1:]
     crawler.crawl()
     assert counts(db)[0][1:] == before
+
+
+def test_a_removal_seen_in_an_older_capture_is_gone_then_back_at_the_next_read(tmp_path: Path, replica: ReplicaSite, crawler: Crawler) -> None:
+    page = served(replica, A1)
+    first = tmp_path / "first.warc.gz"
+    write_warc(first, [(A1, datetime(2025, 12, 1, tzinfo=UTC), page)])
+    assert run_import(crawler.settings, [first]).new_articles >= 1
+    crawler.crawl()  # ① unchanged now: a read of version 1
+    db = crawler.settings.archive.db
+    a1 = article_of(db, A1)
+    read_at = rows(db, "SELECT min(requested_at) FROM fetch_log WHERE url = ? AND outcome IN ('unchanged', 'not_modified')", A1)[0][0]
+    later = tmp_path / "later.warc.gz"
+    write_warc(later, [(A1, datetime(2025, 12, 3, tzinfo=UTC), page.replace(TODAY.encode(), OLDEST.encode())), (A1, datetime(2025, 12, 5, tzinfo=UTC), b"")])
+    result = run_import(crawler.settings, [later])
+    assert result.failed == 0, result.failures
+    assert (result.new_versions, result.earlier_versions, result.removals) == (2, 2, 1)
+    got = history(db, a1)
+    assert [(v, at, r) for _id, v, at, r, _t in got] == [
+        (1, "2025-12-01T00:00:00+00:00", None), (2, "2025-12-03T00:00:00+00:00", None), (3, read_at, 1)
+    ]
+    in_time_order(db, a1)
+    marks = rows(db, "SELECT kind, from_version, to_version, changed_at FROM changes WHERE article_id = ? AND kind IN ('gone', 'back') ORDER BY changed_at", a1)
+    assert marks == [("gone", 2, 2, "2025-12-05T00:00:00+00:00"), ("back", 2, 2, read_at)]
+    assert rows(db, "SELECT status, gone_at FROM articles WHERE id = ?", a1) == [("live", None)]
+    config = write_config(tmp_path, replica)
+    log = json.loads(run_cli(replica, config, "log", str(a1), "--json").stdout)
+    assert [e["kind"] for e in log["events"]] == ["first", "edit", "gone", "back", "restore"]
+    # The same removal again adds nothing.
+    before = counts(db)
+    assert run_import(crawler.settings, [later]).removals == 0 and counts(db) == before

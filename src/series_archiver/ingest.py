@@ -163,7 +163,16 @@ class Ingest:
             self._write_evidence(fetched, article_id, suspect=reason)
             log.warning("an older capture that looks broken, kept as evidence only: %s: %s", url, reason)
             return
-        placed = place_text(spans, marks, at, lambda span: self._same(reading, article_id, by_id[span.ref], at), self._sightings(article_id, rows))
+        judged: dict[int, bool] = {}
+
+        def same(span: Span) -> bool:
+            if span.ref not in judged:
+                judged[span.ref] = self._same(reading, article_id, by_id[span.ref], at)
+            return judged[span.ref]
+
+        # The fetch log's reads of the article matter only for a text other than the one in force then.
+        reads = self._sightings(article_id, rows) if then is not None and not same(then) else []
+        placed = place_text(spans, marks, at, same, reads)
         if isinstance(placed, Evidence):
             self._write_evidence(fetched, article_id)
             log.info("an older capture of #%s (%s) kept as evidence: %s", article_id, at.isoformat(), placed.why)
