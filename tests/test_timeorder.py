@@ -17,13 +17,16 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from series_archiver.archive import Archive
 from series_archiver.archive.views import ARTICLE_HISTORY_SQL
 from series_archiver.demo.loopback import LoopbackTransport
 from series_archiver.demo.replica import ReplicaSite
 from series_archiver.demo.wayback_replica import HISTORY
+from series_archiver.errors import StoreError
 from series_archiver.importer import run_import
 
 from .conftest import Crawler
@@ -243,3 +246,32 @@ def test_a_removal_seen_in_an_older_capture_is_gone_then_back_at_the_next_read(t
     # The same removal again adds nothing.
     before = counts(db)
     assert run_import(crawler.settings, [later]).removals == 0 and counts(db) == before
+
+
+def test_a_failure_while_rewriting_leaves_the_old_history_whole(
+    tmp_path: Path, replica: ReplicaSite, crawler: Crawler, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    crawler.crawl()
+    db = crawler.settings.archive.db
+    a1 = article_of(db, A1)
+    snapshot = "SELECT id, version, captured_at, restores, content_hash FROM versions ORDER BY id"
+    before = (rows(db, snapshot), rows(db, "SELECT * FROM changes ORDER BY id"), rows(db, "SELECT * FROM articles ORDER BY id"), counts(db))
+    real = Archive.rewrite_history
+
+    def half_then_fail(self: Archive, *args: Any, **kwargs: Any) -> None:
+        real(self, *args, **kwargs)  # every row rewritten, then the process "dies" before COMMIT
+        raise RuntimeError("killed while rewriting")
+
+    monkeypatch.setattr(Archive, "rewrite_history", half_then_fail)
+    warc = tmp_path / "older.warc.gz"
+    write_warc(warc, [(A1, datetime(2025, 12, 1, tzinfo=UTC), served(replica, A1).replace(TODAY.encode(), OLDEST.encode()))])
+    result = run_import(crawler.settings, [warc])
+    assert result.failed == 1 and (result.new_versions, result.earlier_versions) == (0, 0)
+    assert "nothing of it was stored" in result.failures[0][1]
+    assert (rows(db, snapshot), rows(db, "SELECT * FROM changes ORDER BY id"), rows(db, "SELECT * FROM articles ORDER BY id"), counts(db)) == before
+    with Archive(db) as archive, pytest.raises(StoreError, match=r"inside Archive\.transaction"):
+        real(archive, a1, [], [], {})
+    # The same file once the fault is gone: the earlier version is placed.
+    monkeypatch.setattr(Archive, "rewrite_history", real)
+    assert run_import(crawler.settings, [warc]).earlier_versions == 1
+    in_time_order(db, a1)

@@ -26,9 +26,11 @@ rewritten history, or nothing. ``IngestCounts`` adds up what came of it.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import re
+import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -40,7 +42,7 @@ from .archive.store import ArticleRow, iso
 from .clean import clean
 from .derivation import derive
 from .diff import diff_texts, render_html
-from .errors import ExtractError, FetchError, GoneError
+from .errors import ArchiverError, ExtractError, FetchError, GoneError, StoreError
 from .extract import extract
 from .models import Article, Block, Candidate, FetchedPage, PassCounts, PassResult, document_text
 from .pipeline import Pipeline, _with_text
@@ -138,8 +140,29 @@ class Ingest:
         except ExtractError as exc:
             self._evidence(fetched, state.article_id, suspect=f"no article text could be read: {exc.message}")
             return
-        with self.archive.transaction():
-            self._place(url, state, at, fetched, article)
+        self._guarded(url, lambda: self._place(url, state, at, fetched, article))
+
+    def _guarded(self, url: str, write: Callable[[], None]) -> None:
+        """Run ``write`` in one transaction; a bug rolls it back (counts too), is logged, and the pass goes on, as live."""
+        counts = dataclasses.replace(self.counts, failures=list(self.counts.failures))
+        try:
+            with self.archive.transaction():
+                write()
+        except sqlite3.Error as exc:
+            if not isinstance(exc, sqlite3.IntegrityError):
+                # The archive itself cannot be written (disk full, I/O error): no point going on.
+                raise StoreError(str(self.archive.path), f"cannot record {url} ({exc}); check the disk, then run again") from exc
+            self._bug(url, exc, counts)
+        except ArchiverError:
+            raise
+        except Exception as exc:
+            self._bug(url, exc, counts)
+
+    def _bug(self, url: str, exc: Exception, counts: IngestCounts) -> None:
+        log.error("could not place the older capture of %s", url, exc_info=True)
+        self.counts = counts
+        self.counts.failed += 1
+        self.counts.failures.append((url, f"{url}: recording failed ({type(exc).__name__}: {exc}); nothing of it was stored (a bug, please report it)"))
 
     def _place(self, url: str, state: UrlState, at: datetime, fetched: Sequence[FetchedPage], article: Article) -> None:
         assert state.article_id is not None
@@ -204,31 +227,34 @@ class Ingest:
     def _removal(self, url: str, state: UrlState, at: datetime, exc: GoneError) -> None:
         """A removal seen in an older capture: a ``gone`` then and a ``back`` at the next sighting, between versions."""
         assert state.article_id is not None
+        self._guarded(url, lambda: self._place_removal(state, at, exc))
+
+    def _place_removal(self, state: UrlState, at: datetime, exc: GoneError) -> None:
+        assert state.article_id is not None
         article_id = state.article_id
-        with self.archive.transaction():
-            if not state.is_primary:
-                placed: Evidence | Removal = Evidence("a secondary URL's removal does not remove the article")
-            else:
-                rows = self.archive.timeline_versions(article_id, self._running_derivation())
-                live = [t for t, _capture, _outcome in self.archive.primary_reads(article_id, (*_MADE, *_UNCHANGED))]
-                placed = place_removal(self._spans(rows), self._marks(article_id), at, live)
-            if isinstance(placed, Evidence):
-                self.archive.log_attempts(exc.attempts, run_id=self.run_id, final_outcome="evidence", article_id=article_id)
-                self.counts.evidence += 1
-                log.info("a removal seen in an older capture, kept in the log as evidence (%s): %s", placed.why, exc)
-                return
-            self.archive.log_attempts(exc.attempts, run_id=self.run_id, final_outcome="gone", article_id=article_id)
-            before = self.archive.article(article_id)
-            assert before is not None
-            if placed.moves is not None:
-                self._rewrite(before, moved_marks={placed.moves: (at, exc.summary)})
-            else:
-                added = [Mark(None, at, "gone", exc.summary)]
-                if placed.back_at is not None:
-                    added.append(Mark(None, placed.back_at, "back", "the article is online again"))
-                self._rewrite(before, new_marks=added)
-            self.counts.removals += 1
-            log.info("a removal of #%s seen in a capture of %s placed in time order: %s", article_id, at.isoformat(), exc.message)
+        if not state.is_primary:
+            placed: Evidence | Removal = Evidence("a secondary URL's removal does not remove the article")
+        else:
+            rows = self.archive.timeline_versions(article_id, self._running_derivation())
+            live = [t for t, _capture, _outcome in self.archive.primary_reads(article_id, (*_MADE, *_UNCHANGED))]
+            placed = place_removal(self._spans(rows), self._marks(article_id), at, live)
+        if isinstance(placed, Evidence):
+            self.archive.log_attempts(exc.attempts, run_id=self.run_id, final_outcome="evidence", article_id=article_id)
+            self.counts.evidence += 1
+            log.info("a removal seen in an older capture, kept in the log as evidence (%s): %s", placed.why, exc)
+            return
+        self.archive.log_attempts(exc.attempts, run_id=self.run_id, final_outcome="gone", article_id=article_id)
+        before = self.archive.article(article_id)
+        assert before is not None
+        if placed.moves is not None:
+            self._rewrite(before, moved_marks={placed.moves: (at, exc.summary)})
+        else:
+            added = [Mark(None, at, "gone", exc.summary)]
+            if placed.back_at is not None:
+                added.append(Mark(None, placed.back_at, "back", "the article is online again"))
+            self._rewrite(before, new_marks=added)
+        self.counts.removals += 1
+        log.info("a removal of #%s seen in a capture of %s placed in time order: %s", article_id, at.isoformat(), exc.message)
 
     # --- writing -------------------------------------------------------------------------
 
