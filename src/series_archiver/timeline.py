@@ -5,13 +5,13 @@ next version. A capture from another archive (``backfill``, ``import``) may be
 older than what the archive already holds; this module says where it goes:
 
 * ``place_text``: a page read at ``at`` is **evidence** when its text is the
-  version in force then (or it falls inside a recorded removal, or its URL's
-  article has no version yet at that time and the page says the same as the
-  first one: then that version began **earlier**); it is the **same text as
-  the next version**, seen earlier, when nothing in between saw the text in
-  force: that version begins at the capture; otherwise it is a **new version**
-  at ``at``, and when a later check (before the next version) still read the
-  text that was in force before it, that text **returns** then, as a restore.
+  version in force then, or when it falls inside a recorded removal; it holds
+  the text of the **next version, seen earlier**, when no read in between saw
+  the text in force: that version begins at the capture (the earliest capture
+  of a text is when its version began, the first version's included);
+  otherwise it is a **new version** at ``at``, and when a later read (before
+  the next version) still found the text in force before it, that text
+  **returns** then, as a restore.
 * ``place_removal``: a 404, 410 or takedown seen at ``at`` between versions is
   a ``gone`` mark then, closed by a ``back`` at the next live evidence; the
   same removal recorded later (no live evidence in between) moves earlier.
