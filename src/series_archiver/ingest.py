@@ -27,6 +27,7 @@ rewritten history, or nothing. ``IngestCounts`` adds up what came of it.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import logging
 import re
@@ -394,7 +395,7 @@ class Ingest:
         stored = _stored(row)
         if reading.key == stored.key:
             return True
-        rederived = Reading.of(row["rederived_title"], row["rederived_text"]) if row["rederived_title"] is not None else self._rederive(article_id, row, now)
+        rederived = _folded(row["rederived_title"], row["rederived_text"]) if row["rederived_title"] is not None else self._rederive(article_id, row, now)
         if rederived is not None and rederived.key == reading.key:
             return True
         base = in_rendering(stored, rederived or stored)
@@ -420,13 +421,19 @@ class Ingest:
         return self.archive.derivation_id(running.digest, running.as_json(), now)
 
 
+@functools.lru_cache(maxsize=4096)
+def _folded(title: str, text: str) -> Reading:
+    """``Reading.of``, once per text: an article's history is read again for every older page placed (folding is the cost)."""
+    return Reading.of(title, text)
+
+
 def _stored(row: dict[str, Any]) -> Reading:
-    return Reading.of(row["title"], row["text"])
+    return _folded(row["title"], row["text"])
 
 
 def _reading(row: dict[str, Any]) -> Reading:
     """The version as the running code reads it where recorded, else as stored (as ``Archive.original_versions``)."""
     if row.get("rederived_title") is not None:
-        return Reading.of(row["rederived_title"], row["rederived_text"])
+        return _folded(row["rederived_title"], row["rederived_text"])
     return _stored(row)
 
