@@ -26,7 +26,7 @@ from .clean import clean
 from .errors import ExtractError, FetchError, GoneError
 from .extract import extract
 from .models import Candidate, FetchedPage, PassCounts, PassResult
-from .pipeline import Pipeline
+from .pipeline import Pipeline, PreparedCapture
 from .versions import Reading
 
 __all__ = ["Ingest", "IngestCounts", "PageSource"]
@@ -57,7 +57,8 @@ class Ingest:
         self.counts = IngestCounts()
         self._passed = PassResult(run_id=run_id, counts=PassCounts())
 
-    def record(self, url: str, at: datetime, pages: PageSource, candidate: Candidate | None = None) -> None:
+    def record(self, url: str, at: datetime, pages: PageSource, candidate: Candidate | None = None, *, prepared: PreparedCapture | None = None) -> None:
+        """``prepared``: ``Pipeline.read_capture`` of ``url`` done ahead (import's reader threads), used unless the page is evidence."""
         state = self.archive.url_state(url)
         if state is not None and state.article_id is not None:
             checked = self.archive.last_checked(state.article_id)
@@ -66,7 +67,7 @@ class Ingest:
                 return
         before = self._passed.counts.as_dict()
         failures_before = len(self._passed.counts.failures)
-        self.pipeline.record_capture(url, self._passed, at=at, fetch=pages, candidate=candidate)
+        self.pipeline.record_capture(url, self._passed, at=at, fetch=pages, candidate=candidate, prepared=prepared)
         after = self._passed.counts.as_dict()
         self.counts.new_articles += after["new_articles"] - before["new_articles"]
         self.counts.new_versions += after["new_versions"] - before["new_versions"]

@@ -55,7 +55,7 @@ from .settings import Settings
 from .sites import first_page_url, url_rank, url_role
 from .versions import Current, NewVersion, Reading, Rederive, SecondaryChanged, Unchanged, check_quality, decide, restored_version
 
-__all__ = ["Pipeline", "ProgressFn", "RecheckFn"]
+__all__ = ["Pipeline", "PreparedCapture", "ProgressFn", "RecheckFn"]
 
 log = logging.getLogger("series_archiver")
 
@@ -75,6 +75,10 @@ class _Work:
     reading: Reading | None = None  # the article's text folded once, in the worker thread
     error: Exception | None = None
     attempts: tuple[Attempt, ...] = ()
+
+
+# What Pipeline.read_capture hands back to record_capture: opaque to callers.
+PreparedCapture = _Work
 
 
 class Pipeline:
@@ -168,14 +172,25 @@ class Pipeline:
             self.archive.finish_run(result.run_id, result.counts.as_dict(), result.counts.failures, status)
         return result
 
-    def record_capture(self, url: str, result: PassResult, *, at: datetime, fetch: PageFn, candidate: Candidate | None = None) -> None:
+    def record_capture(
+        self, url: str, result: PassResult, *, at: datetime, fetch: PageFn, candidate: Candidate | None = None, prepared: PreparedCapture | None = None
+    ) -> None:
         """Read ``url`` (and its further pages) with ``fetch`` and record it as captured ``at``.
 
         For pages held by a web archive or a WARC file (``backfill``): the same
         extraction, cleaning, dedupe and version decision as a live fetch, dated
-        by the capture's own time instead of now.
+        by the capture's own time instead of now. ``prepared``: what
+        ``read_capture`` already read of ``url`` (in another thread).
         """
-        self._record(self._work(url, candidate, None, None, fetch=fetch), result, at=at)
+        if prepared is not None and prepared.url == url:
+            work = dataclasses.replace(prepared, candidate=candidate)
+        else:
+            work = self._work(url, candidate, None, None, fetch=fetch)
+        self._record(work, result, at=at)
+
+    def read_capture(self, url: str, fetch: PageFn) -> PreparedCapture:
+        """The reading half of ``record_capture`` (pages, extraction, cleaning), safe in any thread: no archive access."""
+        return self._work(url, None, None, None, fetch=fetch)
 
     # --- discovery helpers -----------------------------------------------------------
 

@@ -20,6 +20,7 @@ import threading
 import unicodedata
 import zlib
 from collections.abc import Set
+from functools import lru_cache
 from typing import Literal
 
 import opencc
@@ -136,6 +137,18 @@ def fold(text: str) -> str:
     >>> fold("華為　「１萬億」") == fold('华为"1萬億"')
     True
     """
+    if len(text) <= _FOLD_CACHE_CHARS:
+        return _fold_cached(text)
+    return _fold(text)
+
+
+# One paragraph is folded several times per page (clean's repeated-block check,
+# the search index's document, dedupe), so lines are remembered; a whole
+# article's text is not (it is folded once, and would crowd the lines out).
+_FOLD_CACHE_CHARS = 2_000
+
+
+def _fold(text: str) -> str:
     # The common cases by regex first; full NFKC (slow) only if anything is left
     # for it, such as circled digits ① or ligatures. Zero-width characters go
     # in this first pass so they cannot split a sequence NFKC would compose.
@@ -147,6 +160,9 @@ def fold(text: str) -> str:
     if "--" in text or ".." in text:
         text = _RUNS.sub(_collapse_run, text)
     return text
+
+
+_fold_cached = lru_cache(maxsize=8_192)(_fold)
 
 
 def fold_key(text: str) -> str:
