@@ -43,7 +43,7 @@ from datetime import datetime
 from . import derivation
 from .archive import Archive, UrlState, utcnow
 from .clean import clean
-from .dedupe import Fingerprint, find_duplicate, fingerprint
+from .dedupe import KnownArticles, find_duplicate, fingerprint
 from .derivation import derive
 from .diff import render_html
 from .discovery import discover, match_series
@@ -100,7 +100,7 @@ class Pipeline:
         # Once set (the daemon's SIGTERM), the pass ends with PassInterrupted
         # before the next list page or after the URL being recorded.
         self.stop = stop
-        self._fingerprints: list[Fingerprint] | None = None
+        self._fingerprints: KnownArticles | None = None
         # Applied once the URL's transaction has committed (see _record).
         self._fingerprint_changes: list[Callable[[], None]] = []
 
@@ -528,7 +528,8 @@ class Pipeline:
         self, work: _Work, article: Article, reading: Reading, match: SeriesMatch, capture_ids: list[int], result: PassResult, now: datetime
     ) -> tuple[int, str]:
         """A URL seen for the first time: another rendering of a known article, or a new one."""
-        duplicate = find_duplicate(reading.folded_text, match.series, match.installment, self._known(), self.settings.dedupe)
+        known = self._known().candidates(match.series, match.installment)
+        duplicate = find_duplicate(reading.folded_text, match.series, match.installment, known, self.settings.dedupe)
         if duplicate is not None:
             article_id, score = duplicate
             # Another rendering of an archived article: a new URL, never a new version.
@@ -660,12 +661,12 @@ class Pipeline:
 
     # --- dedupe fingerprints, loaded once per pipeline ----------------------------------
 
-    def _known(self) -> list[Fingerprint]:
+    def _known(self) -> KnownArticles:
         if self._fingerprints is None:
-            self._fingerprints = [
+            self._fingerprints = KnownArticles(
                 fingerprint(aid, series, inst, title, text, self.settings.dedupe)
                 for aid, series, inst, title, text in self.archive.fingerprint_rows()
-            ]
+            )
         return self._fingerprints
 
     def _add_fingerprint(self, article_id: int, match: SeriesMatch, article: Article) -> None:
@@ -678,10 +679,9 @@ class Pipeline:
     def _replace_fingerprint_now(self, article_id: int, article: Article) -> None:
         if self._fingerprints is None:
             return  # not loaded yet: _known() will read this version from the archive
-        known = self._fingerprints
-        for i, fp in enumerate(known):
-            if fp.article_id == article_id:
-                known[i] = fingerprint(article_id, fp.series, fp.installment, article.title, article.text, self.settings.dedupe)
+        self._fingerprints.replace(
+            article_id, lambda fp: fingerprint(article_id, fp.series, fp.installment, article.title, article.text, self.settings.dedupe)
+        )
 
 
 def _with_text(article: Article, text: Reading) -> Article:

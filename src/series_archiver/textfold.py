@@ -138,7 +138,7 @@ def fold(text: str) -> str:
     True
     """
     if len(text) <= _FOLD_CACHE_CHARS:
-        return _fold_cached(text)
+        return _fold_cached(text, _converter)
     return _fold(text)
 
 
@@ -162,7 +162,11 @@ def _fold(text: str) -> str:
     return text
 
 
-_fold_cached = lru_cache(maxsize=8_192)(_fold)
+@lru_cache(maxsize=8_192)
+def _fold_cached(text: str, converter: object) -> str:
+    # The converter in use is part of the key: a fold by other OpenCC
+    # dictionaries (a test's, a later release's in one process) is another fold.
+    return _fold(text)
 
 
 def fold_key(text: str) -> str:

@@ -229,11 +229,26 @@ def _step_4(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE captures ADD COLUMN replaced_bytes INTEGER NOT NULL DEFAULT 0")
 
 
+# An installment's articles are looked up by series and number for every new
+# article (its label, installment_label / label_installment): without an index
+# each lookup read the whole table, and an import of N pages took N² row reads.
+V10_INDEXES = """
+CREATE INDEX IF NOT EXISTS idx_articles_installment ON articles(series, installment);
+"""
+
+
+def _step_10(conn: sqlite3.Connection) -> None:
+    """Indexes only: the lookups that grew with the archive."""
+    run_script(conn, V10_INDEXES)
+
+
 STEPS: tuple[Step, ...] = (
     Step(1, "release_0_1_0", _step_1),
     Step(2, "derivations", _step_2),
     Step(3, "capture_provenance", _step_3),
     Step(4, "captures_replaced_bytes", _step_4),
+    # 5–9: the other schema changes of this release (their own branches); 10: indexes only.
+    Step(10, "lookup_indexes", _step_10),
 )
 SCHEMA_VERSION = STEPS[-1].number
 
