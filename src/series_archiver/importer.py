@@ -20,6 +20,12 @@ file again, or an export of this very archive) is a ``duplicate``: nothing is
 added. Every capture imported records its ``warc_file``, ``warc_record_id`` and
 ``warc_offset`` (``captures.source`` = ``warc``). A WACZ is a zip: each WARC
 under ``archive/`` is copied out to a temporary file and imported.
+
+Speed: reader threads read and extract records ahead of the writing thread,
+and records are written ``IMPORT_BATCH`` to a SQLite transaction
+(``Archive.batch``), each record a savepoint of its own, so a failure of one
+record still undoes that record alone; a crash loses at most the batch, and
+importing the file again redoes it (its records' captures are not there).
 """
 
 from __future__ import annotations
@@ -121,7 +127,8 @@ class _WarcFile:
 
     def index(self) -> None:
         with self.path.open("rb") as fh:
-            it = ArchiveIterator(fh)
+            # The index needs the WARC headers alone: the HTTP headers are parsed when the record is read.
+            it = ArchiveIterator(fh, no_record_parse=True)
             for record in it:
                 self.records += 1
                 h = record.rec_headers
