@@ -300,14 +300,10 @@ def _import_one(
     result.skipped += warc.passed_over
     candidates: dict[str, Candidate] = {}
     ordered = sorted(warc.entries, key=lambda e: (e.date, e.offset))
-    # Reader threads read and extract the records ahead of the writing thread
-    # (SQLite and zlib let go of the GIL), a bounded number at a time so memory
-    # stays flat; records are recorded in order, as before. An article found
-    # already archived (the same bytes) was read for nothing: the price of
-    # reading ahead. Records go in batches, one SQLite transaction each
-    # (Archive.batch): each record's writes are still all-or-nothing (a
-    # savepoint), and a crash loses at most the batch, which importing the
-    # file again redoes.
+    # Reader threads work while this thread is in SQLite or zlib (which let go
+    # of the GIL), a bounded number of records ahead so memory stays flat;
+    # records are recorded in order, as before. A page whose bytes turn out
+    # to be archived already was extracted for nothing: the price of reading ahead.
     pool = ThreadPoolExecutor(max_workers=IMPORT_READERS, thread_name_prefix="import")
     try:
         ahead: deque[tuple[int, _Entry, Future[_Read] | None]] = deque()
