@@ -36,6 +36,12 @@ __all__ = [
     "convert",
 ]
 
+# One paragraph is normalized and folded several times per page (extraction,
+# cleaning, its repeated-block check, the search index's document, dedupe), so
+# results for lines are remembered; a whole article's text is not (it is done
+# once, and would crowd the lines out).
+_LINE_CHARS = 1_000  # at most ~8 MB of text a cache, however long the pages
+
 # --- normalize ------------------------------------------------------------
 
 _ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"
@@ -64,10 +70,19 @@ def normalize(text: str) -> str:
 
     Line breaks ("\\n", the block separator) are kept; each line is stripped.
     """
+    if len(text) <= _LINE_CHARS:
+        return _normalize_cached(text)
+    return _normalize(text)
+
+
+def _normalize(text: str) -> str:
     text = _NORMALIZE_RE.sub(_normalize_char, text.replace("\r\n", "\n"))
     text = unicodedata.normalize("NFC", text)
     text = _SPACE_RUN.sub(" ", text)
     return _SPACE_AROUND_NEWLINE.sub("\n", text).strip()
+
+
+_normalize_cached = lru_cache(maxsize=4_096)(_normalize)
 
 
 # --- fold -----------------------------------------------------------------
@@ -137,15 +152,9 @@ def fold(text: str) -> str:
     >>> fold("華為　「１萬億」") == fold('华为"1萬億"')
     True
     """
-    if len(text) <= _FOLD_CACHE_CHARS:
+    if len(text) <= _LINE_CHARS:
         return _fold_cached(text, _converter)
     return _fold(text)
-
-
-# One paragraph is folded several times per page (clean's repeated-block check,
-# the search index's document, dedupe), so lines are remembered; a whole
-# article's text is not (it is folded once, and would crowd the lines out).
-_FOLD_CACHE_CHARS = 2_000
 
 
 def _fold(text: str) -> str:
@@ -162,7 +171,7 @@ def _fold(text: str) -> str:
     return text
 
 
-@lru_cache(maxsize=8_192)
+@lru_cache(maxsize=4_096)
 def _fold_cached(text: str, converter: object) -> str:
     # The converter in use is part of the key: a fold by other OpenCC
     # dictionaries (a test's, a later release's in one process) is another fold.
