@@ -40,7 +40,7 @@ __all__ = [
 # cleaning, its repeated-block check, the search index's document, dedupe), so
 # results for lines are remembered; a whole article's text is not (it is done
 # once, and would crowd the lines out).
-_LINE_CHARS = 1_000  # at most ~8 MB of text a cache, however long the pages
+_LINE_CHARS = 1_000  # a cache then holds at most ~16 MB, however long the pages
 
 # --- normalize ------------------------------------------------------------
 
