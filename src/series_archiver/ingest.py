@@ -46,7 +46,7 @@ from .diff import diff_texts, render_html
 from .errors import ArchiverError, ExtractError, FetchError, GoneError, StoreError
 from .extract import extract
 from .models import Article, Block, Candidate, FetchedPage, PassCounts, PassResult, document_text
-from .pipeline import Pipeline, _with_text
+from .pipeline import Pipeline, PreparedCapture, _with_text
 from .timeline import Earlier, Evidence, Insert, Mark, Removal, Span, in_force, place_removal, place_text, recompute
 from .versions import Reading, check_quality, in_rendering
 
@@ -85,7 +85,10 @@ class Ingest:
         self.counts = IngestCounts()
         self._passed = PassResult(run_id=run_id, counts=PassCounts())
 
-    def record(self, url: str, at: datetime, pages: PageSource, candidate: Candidate | None = None) -> None:
+    def record(
+        self, url: str, at: datetime, pages: PageSource, candidate: Candidate | None = None, *, prepared: PreparedCapture | None = None
+    ) -> None:
+        """``prepared``: ``Pipeline.read_capture`` of ``url`` done ahead (import's reader threads), used unless the page is older."""
         state = self.archive.url_state(url)
         if state is not None and state.article_id is not None:
             checked = self.archive.last_checked(state.article_id)
@@ -94,7 +97,7 @@ class Ingest:
                 return
         before = self._passed.counts.as_dict()
         failures_before = len(self._passed.counts.failures)
-        self.pipeline.record_capture(url, self._passed, at=at, fetch=pages, candidate=candidate)
+        self.pipeline.record_capture(url, self._passed, at=at, fetch=pages, candidate=candidate, prepared=prepared)
         after = self._passed.counts.as_dict()
         self.counts.new_articles += after["new_articles"] - before["new_articles"]
         self.counts.new_versions += after["new_versions"] - before["new_versions"]

@@ -337,6 +337,21 @@ def _step_7(conn: sqlite3.Connection) -> None:
         conn.execute(f"ALTER TABLE versions DROP COLUMN {column}")
 
 
+# --- step 8: lookup indexes ------------------------------------------------------
+
+# An installment's articles are looked up by series and number for every new
+# article (its label, installment_label / label_installment): without an index
+# each lookup read the whole table, and an import of N pages took N² row reads.
+V8_INDEXES = """
+CREATE INDEX IF NOT EXISTS idx_articles_installment ON articles(series, installment);
+"""
+
+
+def _step_8(conn: sqlite3.Connection) -> None:
+    """Indexes only: the lookups that grew with the archive."""
+    run_script(conn, V8_INDEXES)
+
+
 STEPS: tuple[Step, ...] = (
     Step(1, "release_0_1_0", _step_1),
     Step(2, "derivations", _step_2),
@@ -345,6 +360,7 @@ STEPS: tuple[Step, ...] = (
     Step(5, "witnesses", _step_5),
     Step(6, "capture_deltas", _step_6),
     Step(7, "version_text_once", _step_7),
+    Step(8, "lookup_indexes", _step_8),
 )
 SCHEMA_VERSION = STEPS[-1].number
 
