@@ -91,16 +91,18 @@ def test_backfill_before_the_first_crawl_recovers_the_earlier_text_as_version_1_
     assert rows(db, "SELECT count(*) FROM captures WHERE source = 'live'")[0][0] > 0
 
 
-def test_backfill_after_a_crawl_recovers_the_removed_installment_and_keeps_older_texts_as_evidence(
+def test_backfill_after_a_crawl_recovers_the_removed_installment_and_places_older_texts_in_time_order(
     crawler: Crawler, wayback: WaybackReplica
 ) -> None:
     crawler.crawl()
     settings = pointed(crawler.settings, wayback)
     db = settings.archive.db
-    before = rows(db, "SELECT article_id, version, captured_at, content_hash FROM versions ORDER BY id")
+    a1 = article_id(db, A1)
+    crawled = rows(db, "SELECT id, content_hash FROM versions WHERE article_id = ?", a1)
+    last_checked = rows(db, "SELECT last_checked FROM articles WHERE id = ?", a1)
     result = run_backfill(settings)
     assert result.failed == 0, result.failures
-    assert (result.new_articles, result.new_versions, result.removals) == (1, 1, 1)
+    assert (result.new_articles, result.new_versions, result.removals, result.earlier_versions) == (1, 2, 1, 1)
     assert result.earlier_texts == 1 and result.evidence >= 2
     # ⑤: removed before the first crawl; its article, version and removal at the captures' times.
     a5 = article_id(db, REMOVED)
@@ -109,14 +111,22 @@ def test_backfill_after_a_crawl_recovers_the_removed_installment_and_keeps_older
     assert rows(db, "SELECT kind, changed_at, summary FROM changes WHERE article_id = ?", a5) == [
         ("gone", "2025-12-20T04:00:00+00:00", "HTTP 404 Not Found")
     ]
-    # The versions the crawl made are untouched; ①'s earlier text is a capture, not a version.
-    assert rows(db, "SELECT article_id, version, captured_at, content_hash FROM versions WHERE article_id != ? ORDER BY id", a5) == before
-    a1 = article_id(db, A1)
-    evidence = rows(db, "SELECT c.id, c.fetched_at, c.source FROM captures c WHERE c.url = ? AND c.source = 'wayback' ORDER BY c.fetched_at", A1)
-    assert [e[1] for e in evidence][:1] == ["2025-12-15T01:10:00+00:00"]
-    outcomes = {r[0] for r in rows(db, "SELECT outcome FROM fetch_log WHERE capture_id = ?", evidence[0][0])}
-    assert outcomes == {"evidence"}
-    assert rows(db, "SELECT versions FROM articles WHERE id = ?", a1) == [(1,)]
+    # ①'s earlier text (15 December) is version 1; the crawl's text, captured on 16 December already, version 2,
+    # the same row as before (its id kept), begun at that capture.
+    got = rows(db, "SELECT id, version, captured_at, text FROM versions WHERE article_id = ? ORDER BY version", a1)
+    assert [(v, at) for _id, v, at, _t in got] == [(1, "2025-12-15T01:10:00+00:00"), (2, "2025-12-16T02:00:00+00:00")]
+    assert HISTORY["earlier_text"]["old"] in got[0][3] and got[1][0] == crawled[0][0]
+    assert rows(db, "SELECT kind, from_version, to_version, changed_at FROM changes WHERE article_id = ?", a1) == [
+        ("edit", 1, 2, "2025-12-16T02:00:00+00:00")
+    ]
+    assert rows(db, "SELECT versions, current_version, first_seen, last_checked FROM articles WHERE id = ?", a1) == [
+        (2, 2, "2025-12-15T01:10:00+00:00", last_checked[0][0])
+    ]
+    # The capture that made version 1 came from the web archive; the 16 December one is evidence of version 2.
+    earlier = rows(db, "SELECT c.id, c.source FROM versions v JOIN captures c ON c.id = v.capture_id WHERE v.article_id = ? AND v.version = 1", a1)
+    assert earlier[0][1] == "wayback"
+    outcomes = {r[0] for r in rows(db, "SELECT outcome FROM fetch_log WHERE capture_id = ?", earlier[0][0])}
+    assert outcomes == {"new_version"}
 
 
 def _config(tmp_path: Path, site: ReplicaSite, wayback: WaybackReplica) -> Path:
@@ -143,7 +153,8 @@ def test_the_backfill_command_then_log_show_and_the_exports_say_where_each_captu
     assert proc.returncode == 0, proc.stderr
     counts = json.loads(proc.stdout)
     assert set(counts) >= JSON_KEYS
-    assert (counts["new_articles"], counts["new_versions"], counts["removals"], counts["failed"]) == (1, 1, 1, 0)
+    assert (counts["new_articles"], counts["new_versions"], counts["removals"], counts["failed"]) == (1, 2, 1, 0)
+    assert counts["earlier_versions"] == 1
     assert counts["cdx_queries"] > 0 and counts["captures_fetched"] > 0 and counts["captures_seen"] >= counts["new_versions"]
     # Every request to the web archive is in the fetch log.
     cdx_paths = [p for p, _ in wayback.requests if p.startswith("/cdx/")]
@@ -184,7 +195,9 @@ def test_the_backfill_command_then_log_show_and_the_exports_say_where_each_captu
     versions = [json.loads(line) for line in jsonl.read_text(encoding="utf-8").splitlines()]
     v5 = next(v for v in versions if v["article_id"] == a5)
     assert v5["captures"][0]["source"] == "wayback" and v5["captures"][0]["memento_url"].endswith(f"id_/{REMOVED}")
-    assert all(c["source"] == "live" for v in versions if v["article_id"] != a5 for c in v["captures"])
+    # ①'s version 1 is the web archive's earlier text; every other version was read live.
+    assert [c["source"] for v in versions if v["article_id"] == a1 for c in v["captures"]] == ["wayback", "live"]
+    assert all(c["source"] == "live" for v in versions if v["article_id"] not in (a1, a5) for c in v["captures"])
 
     again = json.loads(run_cli(replica, config, "backfill", "--json").stdout)
     assert (again["new_articles"], again["new_versions"], again["removals"]) == (0, 0, 0)

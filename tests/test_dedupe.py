@@ -59,3 +59,28 @@ def test_nothing_is_shingled_when_no_article_could_match(monkeypatch: pytest.Mon
     assert calls == []  # neither the new article nor any of the 49 known ones
     assert find_duplicate(fold(TEXT), "系列", 5, known, SETTINGS) is None
     assert len(calls) == 2  # the new article and installment 5
+
+
+def test_known_articles_hand_find_duplicate_the_same_candidates_in_the_same_order() -> None:
+    from series_archiver.dedupe import KnownArticles
+
+    # Ties between equal texts go to the earlier article: the order must be the archive's.
+    fps = [
+        fingerprint(1, "系列", 2, "", OTHER, SETTINGS),
+        fingerprint(2, "系列", None, "", TEXT, SETTINGS),
+        fingerprint(3, "其他", 1, "", TEXT, SETTINGS),
+        fingerprint(4, "系列", 1, "", TEXT, SETTINGS),
+        fingerprint(5, "系列", 1, "", TEXT, SETTINGS),
+        fingerprint(6, "系列", None, "", OTHER, SETTINGS),
+    ]
+    known = KnownArticles(fps)
+    folded = fold(TEXT)
+    for series, installment in (("系列", 1), ("系列", 2), ("系列", None), ("其他", 1), ("其他", None), ("無", 1)):
+        expected = [fp for fp in fps if fp.series == series and (installment is None or fp.installment in (None, installment))]
+        assert list(known.candidates(series, installment)) == expected
+        assert find_duplicate(folded, series, installment, known.candidates(series, installment), SETTINGS) == find_duplicate(
+            folded, series, installment, fps, SETTINGS
+        )
+    known.replace(4, lambda fp: fingerprint(4, fp.series, fp.installment, "", OTHER, SETTINGS))
+    assert [fp.article_id for fp in known.candidates("系列", 1)] == [2, 4, 5, 6] and len(known) == 6
+    assert find_duplicate(folded, "系列", 1, known.candidates("系列", 1), SETTINGS) == (2, 1.0)

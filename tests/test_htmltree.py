@@ -110,3 +110,27 @@ def test_empty_and_wordless_pages() -> None:
         extract("", URL)
     with pytest.raises(ExtractError):
         extract("just words", URL)
+
+
+@pytest.mark.parametrize(
+    ("selector", "element_only"),
+    [
+        ("p", True), ("p.x, span#y, *", True), ("p:not(.x), li:first-child, [data-a='b c|d/e']", True),
+        ("div p", False), ("div > p", False), ("p, div p", False), ("p + span", False),
+    ],
+)
+def test_within_an_element_a_selector_finds_what_it_finds_in_the_whole_page(selector: str, element_only: bool) -> None:
+    # A selector that tests the element alone is run from the element given (sites.base.Selector.element_only);
+    # one with a combinator is run on the whole page: either way, the same matches inside it.
+    tree = htmltree.parse(
+        "<p class='x'>0</p><div class='a'><p>1</p><li><p class='x'>2</p></li><template><p>t</p></template>"
+        "<span id='y'>3</span><p data-a='b c|d/e'>4</p><p>5</p><span>6</span></div><div><p>7</p></div>"
+    )
+    assert tree is not None
+    sel = css(selector)
+    assert sel.element_only is element_only
+    div = tree.select_one(css("div.a"))
+    assert div is not None
+    inside = [e for e in sel.xpath(tree.root) if any(a is div for a in e.iterancestors())]
+    expected = [e for e in inside if not any(a.tag == "template" for a in e.iterancestors())]
+    assert tree.select(sel, within=div) == expected and expected

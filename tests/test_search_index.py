@@ -34,7 +34,7 @@ REPO = Path(__file__).resolve().parents[1]
 FIXTURE = REPO / "tests" / "fixtures" / "archive-0.1.0.db"
 ARTICLE_1 = "https://www.takungpao.com/news/232108/2025/1215/1050001.html"
 
-# The search before step 8: a scan of every version's folded text.
+# The search before step 9: a scan of every version's folded text.
 SCAN_SQL = f"""WITH hits AS (
     SELECT s.article_id, s.version FROM search_text AS s WHERE sa_match(s.folded, :q)
 ),

@@ -212,7 +212,7 @@ def test_the_0_1_0_fixture_upgrades_to_deltas_and_layouts_verifies_and_shrinks(t
         codecs = dict(conn.execute("SELECT codec, count(*) FROM captures GROUP BY codec").fetchall())
         assert set(codecs) == {"zstd", "zstd-delta"} and sum(codecs.values()) == 11
         assert conn.execute("PRAGMA freelist_count").fetchone()[0] == 0, "the upgrade VACUUMs the freed pages away"
-        # Schema step 8 adds an index the fixture never had (search_bigrams): its pages are new data, not storage.
+        # Schema step 9 adds an index the fixture never had (search_bigrams): its pages are new data, not storage.
         bigram_pages = conn.execute("SELECT count(*) FROM dbstat WHERE name LIKE 'search_bigrams%'").fetchone()[0]
         assert conn.execute("PRAGMA page_count").fetchone()[0] - bigram_pages < pages_before
         layouts = conn.execute("SELECT id, text, layout, captions FROM versions ORDER BY id").fetchall()

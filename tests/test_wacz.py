@@ -318,11 +318,11 @@ def test_the_demo_writes_a_wacz_that_imports_into_an_empty_archive(tmp_path: Pat
     articles = "SELECT installment, label, url FROM articles ORDER BY installment, url"
     assert rows(empty.archive.db, articles) == rows(db, articles)
     hashes = "SELECT a.installment, v.content_hash, v.text FROM versions v JOIN articles a ON a.id = v.article_id"
+    # The demo backfills after its crawl; ①'s older text from the replica Wayback is placed in time order
+    # there (ingest.py), as the import, reading captures in WARC-Date order, places it: both hold it as a version.
     source, imported = set(rows(db, hashes)), set(rows(empty.archive.db, hashes))
-    assert source <= imported
-    # The demo backfills after its crawl, so ①'s older text from the replica Wayback is evidence there;
-    # an import reads captures in WARC-Date order, and that text is ①'s first version.
-    assert all(inst == 1 and HISTORY["earlier_text"]["old"] in text for inst, _h, text in imported - source)
+    assert source == imported
+    assert any(inst == 1 and HISTORY["earlier_text"]["old"] in text for inst, _h, text in source)
     again = run_import(empty, [wacz])
     assert (again.new_articles, again.new_versions) == (0, 0) and again.duplicates > 0
 

@@ -18,10 +18,10 @@ day, and installments removed before the archive began. ``backfill``:
    decision, dated by its ``Memento-Datetime`` (``Pipeline.record_capture``).
 
 A capture older than its article's last check (a live crawl, or a later
-capture already read) is **evidence**: kept as a capture with its provenance,
-logged ``evidence``, never a version, since versions are made in time order
-and recomputing them for an older text is not done here. Running backfill
-again reads nothing already read (a memento already stored or answered).
+capture already read) is placed in the article's history in time order
+(``ingest.py``, ``timeline.py``): an earlier version when its text differs
+from the version in force then, else evidence. Running backfill again reads
+nothing already read (a memento already stored or answered).
 """
 
 from __future__ import annotations
@@ -69,7 +69,8 @@ class BackfillResult:
     removals: int = 0
     failed: int = 0
     evidence: int = 0  # captures kept as evidence only (older than the article's last check)
-    earlier_texts: int = 0  # of which: a text that differs from the article's current version
+    earlier_texts: int = 0  # pages older than their article's last check whose text differs from its current version
+    earlier_versions: int = 0  # versions placed before the article's last check, in time order (in new_versions too)
     already_read: int = 0  # mementos read by an earlier backfill: not asked again
     blocked: int = 0  # CDX queries the archive refuses (an excluded URL)
     failures: list[tuple[str, str]] = field(default_factory=list)
@@ -89,6 +90,7 @@ class BackfillResult:
             "failed": self.failed,
             "evidence": self.evidence,
             "earlier_texts": self.earlier_texts,
+            "earlier_versions": self.earlier_versions,
             "already_read": self.already_read,
             "blocked": self.blocked,
             "failures": [list(f) for f in self.failures],
@@ -282,6 +284,7 @@ def backfill(
             c = job.ingest.counts
             result.new_articles, result.new_versions, result.removals = c.new_articles, c.new_versions, c.removals
             result.failed, result.evidence, result.earlier_texts, result.failures = c.failed, c.evidence, c.earlier_texts, c.failures
+            result.earlier_versions = c.earlier_versions
         counts = {
             "found": result.captures_seen, "fetched": result.captures_fetched, "new_articles": result.new_articles,
             "new_versions": result.new_versions, "unchanged": result.evidence, "failed": result.failed, "gone": result.removals,

@@ -209,8 +209,8 @@ def backfill(
     else:
         click.echo(
             f"{result.cdx_queries} CDX queries, {result.captures_seen} captures seen, {result.captures_fetched} fetched: "
-            f"{result.new_articles} new articles, {result.new_versions} versions, {result.removals} removals, "
-            f"{result.evidence} kept as evidence ({result.earlier_texts} with an earlier text), {result.failed} failed"
+            f"{result.new_articles} new articles, {result.new_versions} versions ({result.earlier_versions} earlier, placed in time order), "
+            f"{result.removals} removals, {result.evidence} kept as evidence, {result.failed} failed"
         )
         for _url, why in result.failures:
             click.echo(f"  failed: {why}", err=True)
@@ -243,7 +243,8 @@ def import_(config: Path | None, db: Path | None, files: tuple[Path, ...], as_js
         _echo_json(result.as_json())
     else:
         click.echo(
-            f"{result.records} records, {result.pages} pages: {result.new_articles} new articles, {result.new_versions} versions, "
+            f"{result.records} records, {result.pages} pages: {result.new_articles} new articles, "
+            f"{result.new_versions} versions ({result.earlier_versions} earlier, placed in time order), "
             f"{result.removals} removals, {result.duplicates} duplicates, {result.evidence} kept as evidence, "
             f"{result.skipped} skipped, {result.failed} failed"
         )

@@ -10,15 +10,16 @@ must agree: two installments that share an editor's note stay two articles.
 
 from __future__ import annotations
 
+import heapq
 from array import array
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 
 from .settings import DedupeSettings
 from .textfold import fold, shingles, similarity
 
-__all__ = ["Fingerprint", "fingerprint", "find_duplicate"]
+__all__ = ["Fingerprint", "KnownArticles", "fingerprint", "find_duplicate"]
 
 # Shingles are CRC-32s: four bytes each.
 _TYPECODE = next(code for code in ("I", "L") if array(code).itemsize == 4)
@@ -79,3 +80,49 @@ def find_duplicate(
         if score >= settings.similarity and (best is None or score > best[1]):
             best = (fp.article_id, score)
     return best
+
+
+class KnownArticles:
+    """The archived articles' fingerprints in archive order, found by series and installment.
+
+    ``find_duplicate`` passes over every article of another series or
+    installment; on an archive of thousands of articles that loop was the
+    cost, per new article. ``candidates`` hands it only those it would not pass
+    over, in the same order, so it finds the same article.
+    """
+
+    def __init__(self, fingerprints: Iterable[Fingerprint] = ()) -> None:
+        self._all: list[Fingerprint] = []
+        self._by_series: dict[str, list[int]] = {}  # positions in _all
+        self._by_installment: dict[tuple[str, int | None], list[int]] = {}
+        for fp in fingerprints:
+            self.append(fp)
+
+    def __iter__(self) -> Iterator[Fingerprint]:
+        return iter(self._all)
+
+    def __len__(self) -> int:
+        return len(self._all)
+
+    def append(self, fp: Fingerprint) -> None:
+        position = len(self._all)
+        self._all.append(fp)
+        self._by_series.setdefault(fp.series, []).append(position)
+        self._by_installment.setdefault((fp.series, fp.installment), []).append(position)
+
+    def replace(self, article_id: int, new: Callable[[Fingerprint], Fingerprint]) -> None:
+        """Replace the article's fingerprint by ``new(old)``, which keeps its series and installment."""
+        for i, fp in enumerate(self._all):
+            if fp.article_id == article_id:
+                replacement = new(fp)
+                if (replacement.series, replacement.installment) != (fp.series, fp.installment):
+                    raise ValueError(f"article #{article_id}: a new fingerprint must keep its series and installment")
+                self._all[i] = replacement
+
+    def candidates(self, series: str, installment: int | None) -> Iterator[Fingerprint]:
+        """The fingerprints ``find_duplicate`` compares an article of ``series`` and ``installment`` with, in order."""
+        if installment is None:
+            positions: Iterable[int] = self._by_series.get(series, ())
+        else:
+            positions = heapq.merge(self._by_installment.get((series, installment), ()), self._by_installment.get((series, None), ()))
+        return (self._all[i] for i in positions)

@@ -20,7 +20,7 @@ import json
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from importlib import metadata, resources
 
 from .clean import clean
@@ -45,11 +45,16 @@ class Derivation:
 
     components: Mapping[str, str]
 
-    @property
+    # Both are asked for every version recorded; the running derivation never changes.
+    @cached_property
     def digest(self) -> str:
         return hashlib.sha256(self.as_json().encode()).hexdigest()[:16]
 
     def as_json(self) -> str:
+        return self._json
+
+    @cached_property
+    def _json(self) -> str:
         return json.dumps(dict(sorted(self.components.items())), ensure_ascii=False)
 
 

@@ -34,6 +34,9 @@ _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "兩": 2, "三":
 _LABEL = re.compile(r"([\u3400-\u9fff]{1,4}篇)")
 
 
+# A list page's links mostly repeat from page to page (navigation, ranking): their
+# forms are remembered rather than folded again on every page and every pass.
+@lru_cache(maxsize=4096)
 def _match_form(text: str) -> str:
     """Script- and width-folded, spaceless: the form series patterns are matched on.
 

@@ -316,8 +316,10 @@ def read_history(archive: Archive, article_id: int) -> ArticleHistory:
         events.append(
             HistoryEvent(s["fetched_at"], "suspect", version=current, summary=s["suspect_reason"], url=s["url"], capture_id=s["id"])
         )
-    # Stable: within one second, version 1 comes first, then changes in the order they were made.
-    events.sort(key=lambda e: e.at)
+    # Within one second, by the version current after the event (numbers follow time; ids do not once an
+    # older capture was placed, ingest.py): a return before the text it came back with, a version before
+    # its removal. Otherwise stable: version 1 first, then changes in the order they were made.
+    events.sort(key=lambda e: (e.at, e.version or 0, e.kind in ("gone", "back")))
     urls = tuple(
         UrlInfo(u["url"], u["role"], bool(u["is_primary"]), u["status"], u["last_status"], u["gone_at"])
         for u in archive.url_rows(article_id)

@@ -92,13 +92,16 @@ class Page:
     def select(self, selector: Selector, within: etree._Element | None = None) -> list[etree._Element]:
         """Elements matching ``selector`` in the whole document (inside ``within`` only, if given), in document order."""
         found = []
-        for el in selector.xpath(self.root):
-            if not isinstance(el, etree._Element) or el in self._dead:
+        # Inside ``within`` only: a selector that tests the element alone is run from
+        # ``within`` (its matches there, and ``within`` itself, dropped below).
+        local = within is not None and selector.element_only
+        for el in selector.xpath(within if local else self.root):
+            if not isinstance(el, etree._Element) or el in self._dead or (local and el is within):
                 continue
             ancestors = list(el.iterancestors())
             if any(a.tag == "template" for a in ancestors):
                 continue
-            if within is not None and not any(a is within for a in ancestors):
+            if within is not None and not local and not any(a is within for a in ancestors):
                 continue
             found.append(el)
         return found

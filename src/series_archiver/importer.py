@@ -20,6 +20,12 @@ file again, or an export of this very archive) is a ``duplicate``: nothing is
 added. Every capture imported records its ``warc_file``, ``warc_record_id`` and
 ``warc_offset`` (``captures.source`` = ``warc``). A WACZ is a zip: each WARC
 under ``archive/`` is copied out to a temporary file and imported.
+
+Speed: reader threads read and extract records ahead of the writing thread,
+and records are written ``IMPORT_BATCH`` to a SQLite transaction
+(``Archive.batch``), each record a savepoint of its own, so a failure of one
+record still undoes that record alone; a crash loses at most the batch, and
+importing the file again redoes it (its records' captures are not there).
 """
 
 from __future__ import annotations
@@ -29,7 +35,9 @@ import logging
 import shutil
 import tempfile
 import zipfile
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -46,7 +54,7 @@ from .fetch import Fetcher
 from .fetch.charset import decode_page
 from .ingest import Ingest
 from .models import Candidate, FetchedPage, Provenance
-from .pipeline import Pipeline
+from .pipeline import Pipeline, PreparedCapture
 from .settings import Settings
 from .sites import first_page_url, is_article_url, is_takedown_redirect
 
@@ -57,6 +65,8 @@ log = logging.getLogger("series_archiver")
 ImportProgress = Callable[[int, int, str], None]
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 MAX_REDIRECTS = 10
+IMPORT_BATCH = 64  # records per SQLite transaction
+IMPORT_READERS = 2  # threads reading and extracting records ahead of the writer
 
 
 @dataclass
@@ -71,6 +81,7 @@ class ImportResult:
     failed: int = 0
     removals: int = 0
     evidence: int = 0
+    earlier_versions: int = 0  # versions placed before their article's last check, in time order (in new_versions too)
     failures: list[tuple[str, str]] = field(default_factory=list)
 
     @property
@@ -81,7 +92,7 @@ class ImportResult:
         return {
             "records": self.records, "pages": self.pages, "new_articles": self.new_articles, "new_versions": self.new_versions,
             "duplicates": self.duplicates, "skipped": self.skipped, "failed": self.failed,
-            "removals": self.removals, "evidence": self.evidence, "failures": [list(f) for f in self.failures],
+            "removals": self.removals, "evidence": self.evidence, "earlier_versions": self.earlier_versions, "failures": [list(f) for f in self.failures],
         }
 
 
@@ -117,7 +128,8 @@ class _WarcFile:
 
     def index(self) -> None:
         with self.path.open("rb") as fh:
-            it = ArchiveIterator(fh)
+            # The index needs the WARC headers alone: the HTTP headers are parsed when the record is read.
+            it = ArchiveIterator(fh, no_record_parse=True)
             for record in it:
                 self.records += 1
                 h = record.rec_headers
@@ -247,6 +259,7 @@ def import_files(settings: Settings, archive: Archive, paths: Sequence[Path], *,
         if ingest is not None:
             c = ingest.counts
             result.new_articles, result.new_versions, result.removals, result.evidence = c.new_articles, c.new_versions, c.removals, c.evidence
+            result.earlier_versions = c.earlier_versions
             result.failed += c.failed
             result.failures.extend(c.failures)
         counts = {
@@ -258,58 +271,129 @@ def import_files(settings: Settings, archive: Archive, paths: Sequence[Path], *,
     return result
 
 
-def _import_one(settings: Settings, archive: Archive, ingest: Ingest, warc: _WarcFile, result: ImportResult, progress: ImportProgress | None) -> None:
+@dataclass(frozen=True)
+class _Read:
+    """What a reader thread brings back for one record: its page (or why not), and its article read, if it starts one."""
+
+    pages: _RecordPages
+    page: FetchedPage | None = None
+    error: FetchError | None = None
+    prepared: PreparedCapture | None = None
+
+
+def _read(pipeline: Pipeline, warc: _WarcFile, entry: _Entry, settings: Settings) -> _Read:
+    """Runs in a reader thread: the WARC file and parsing only, no archive access."""
+    pages = _RecordPages(warc, entry, settings)
+    url = entry.uri
+    try:
+        page = pages(url)
+    except FetchError as exc:
+        return _Read(pages, error=exc)
+    if not is_article_url(url):
+        return _Read(pages, page)  # a list page: discovery reads it in the writing thread
+    return _Read(pages, page, prepared=pipeline.read_capture(url, _Cached(page, pages)))
+
+
+def _import_one(
+    settings: Settings, archive: Archive, ingest: Ingest, warc: _WarcFile, result: ImportResult, progress: ImportProgress | None
+) -> None:
     warc.index()
     result.records += warc.records
     result.skipped += warc.passed_over
     candidates: dict[str, Candidate] = {}
     ordered = sorted(warc.entries, key=lambda e: (e.date, e.offset))
-    for i, entry in enumerate(ordered, 1):
-        if progress:
-            progress(i, len(ordered), entry.uri)
-        host = httpx.URL(entry.uri).host
-        if not settings.fetch.host_allowed(host):
+    # Reader threads work while this thread is in SQLite or zlib (which let go
+    # of the GIL), a bounded number of records ahead so memory stays flat;
+    # records are recorded in order, as before. A page whose bytes turn out
+    # to be archived already was extracted for nothing: the price of reading ahead.
+    pool = ThreadPoolExecutor(max_workers=IMPORT_READERS, thread_name_prefix="import")
+    try:
+        ahead: deque[tuple[int, _Entry, Future[_Read] | None]] = deque()
+        queue = iter(enumerate(ordered, 1))
+        done = 0
+        while done < len(ordered):
+            with archive.batch():
+                for _ in range(IMPORT_BATCH):
+                    while len(ahead) < 2 * IMPORT_READERS + 2:
+                        nxt = next(queue, None)
+                        if nxt is None:
+                            break
+                        i, entry = nxt
+                        ahead.append((i, entry, _submit(pool, ingest.pipeline, settings, archive, warc, entry)))
+                    if not ahead:
+                        break
+                    i, entry, future = ahead.popleft()
+                    if progress:
+                        progress(i, len(ordered), entry.uri)
+                    _import_entry(settings, archive, ingest, warc, entry, candidates, result, future.result() if future else None)
+                    done += 1
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _submit(pool: ThreadPoolExecutor, pipeline: Pipeline, settings: Settings, archive: Archive, warc: _WarcFile, entry: _Entry) -> Future[_Read] | None:
+    """Read the record ahead, unless it will be passed over without being read."""
+    if not settings.fetch.host_allowed(httpx.URL(entry.uri).host) or archive.warc_record_seen(entry.record_id, warc.name):
+        return None
+    if is_article_url(entry.uri) and first_page_url(entry.uri) != entry.uri:
+        return None  # a further page: read with its first page
+    return pool.submit(_read, pipeline, warc, entry, settings)
+
+
+def _import_entry(
+    settings: Settings,
+    archive: Archive,
+    ingest: Ingest,
+    warc: _WarcFile,
+    entry: _Entry,
+    candidates: dict[str, Candidate],
+    result: ImportResult,
+    read: _Read | None,
+) -> None:
+    host = httpx.URL(entry.uri).host
+    if not settings.fetch.host_allowed(host):
+        result.skipped += 1
+        return
+    if archive.warc_record_seen(entry.record_id, warc.name):
+        result.duplicates += 1
+        return
+    url = entry.uri
+    if not is_article_url(url) or first_page_url(url) != url:
+        # A list page (discovery), or a further page of an article (read with its first page).
+        if is_article_url(url):
+            return
+        if read is None or read.page is None:
             result.skipped += 1
-            continue
-        if archive.warc_record_seen(entry.record_id, warc.name):
-            result.duplicates += 1
-            continue
-        pages = _RecordPages(warc, entry, settings)
-        url = entry.uri
-        if not is_article_url(url) or first_page_url(url) != url:
-            # A list page (discovery), or a further page of an article (read with its first page).
-            if is_article_url(url):
-                continue
-            try:
-                page = pages(url)
-            except FetchError:
-                result.skipped += 1
-                continue
-            result.pages += 1
-            for series in settings.series:
-                for c in find_candidates(page, series, settings.fetch):
-                    candidates.setdefault(c.url, c)
-            continue
-        try:
-            page = pages(url)
-        except GoneError:
-            state = archive.url_state(url)
-            if state is not None and state.article_id is not None:
-                ingest.record(url, entry.date, pages, candidates.get(url))  # a removal, as live
-            else:
-                result.skipped += 1  # gone before it was ever archived: nothing to record
-            continue
-        except FetchError as exc:
-            if isinstance(exc, HTTPStatusError) and exc.status == 0:
-                ingest.fail(url, exc)
-            else:
-                result.skipped += 1  # not a page (an image, a script): nothing to read
-            continue
+            return
+        page = read.page
         result.pages += 1
-        if archive.has_capture(url, hashlib.sha256(page.content).hexdigest()):
-            result.duplicates += 1  # the same bytes of that URL, already archived (this file again, or our own export)
-            continue
-        ingest.record(url, entry.date, _Cached(page, pages), candidates.get(url))
+        for series in settings.series:
+            for c in find_candidates(page, series, settings.fetch):
+                candidates.setdefault(c.url, c)
+        return
+    assert read is not None  # every first page not seen before was read ahead (_submit)
+    pages = read.pages
+    if isinstance(read.error, GoneError):
+        state = archive.url_state(url)
+        if state is not None and state.article_id is not None:
+            ingest.record(url, entry.date, pages, candidates.get(url))  # a removal, as live
+        else:
+            result.skipped += 1  # gone before it was ever archived: nothing to record
+        return
+    if read.error is not None:
+        exc = read.error
+        if isinstance(exc, HTTPStatusError) and exc.status == 0:
+            ingest.fail(url, exc)
+        else:
+            result.skipped += 1  # not a page (an image, a script): nothing to read
+        return
+    assert read.page is not None
+    page = read.page
+    result.pages += 1
+    if archive.has_capture(url, hashlib.sha256(page.content).hexdigest()):
+        result.duplicates += 1  # the same bytes of that URL, already archived (this file again, or our own export)
+        return
+    ingest.record(url, entry.date, _Cached(page, pages), candidates.get(url), prepared=read.prepared)
 
 
 class _Cached:

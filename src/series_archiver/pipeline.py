@@ -43,7 +43,7 @@ from datetime import datetime
 from . import derivation
 from .archive import Archive, UrlState, utcnow
 from .clean import clean
-from .dedupe import Fingerprint, find_duplicate, fingerprint
+from .dedupe import KnownArticles, find_duplicate, fingerprint
 from .derivation import derive
 from .diff import render_html
 from .discovery import discover, match_series
@@ -56,7 +56,7 @@ from .sites import first_page_url, url_rank, url_role
 from .versions import Current, NewVersion, Reading, Rederive, SecondaryChanged, Unchanged, check_quality, decide, restored_version
 from .witness import witness_requests
 
-__all__ = ["Pipeline", "ProgressFn", "RecheckFn"]
+__all__ = ["Pipeline", "PreparedCapture", "ProgressFn", "RecheckFn"]
 
 log = logging.getLogger("series_archiver")
 
@@ -78,6 +78,10 @@ class _Work:
     attempts: tuple[Attempt, ...] = ()
 
 
+# What Pipeline.read_capture hands back to record_capture: opaque to callers.
+PreparedCapture = _Work
+
+
 class Pipeline:
     """One archive, one fetcher, one settings object: runs passes."""
 
@@ -97,7 +101,7 @@ class Pipeline:
         # Once set (the daemon's SIGTERM), the pass ends with PassInterrupted
         # before the next list page or after the URL being recorded.
         self.stop = stop
-        self._fingerprints: list[Fingerprint] | None = None
+        self._fingerprints: KnownArticles | None = None
         # Applied once the URL's transaction has committed (see _record).
         self._fingerprint_changes: list[Callable[[], None]] = []
 
@@ -169,14 +173,25 @@ class Pipeline:
             self.archive.finish_run(result.run_id, result.counts.as_dict(), result.counts.failures, status)
         return result
 
-    def record_capture(self, url: str, result: PassResult, *, at: datetime, fetch: PageFn, candidate: Candidate | None = None) -> None:
+    def record_capture(
+        self, url: str, result: PassResult, *, at: datetime, fetch: PageFn, candidate: Candidate | None = None, prepared: PreparedCapture | None = None
+    ) -> None:
         """Read ``url`` (and its further pages) with ``fetch`` and record it as captured ``at``.
 
         For pages held by a web archive or a WARC file (``backfill``): the same
         extraction, cleaning, dedupe and version decision as a live fetch, dated
-        by the capture's own time instead of now.
+        by the capture's own time instead of now. ``prepared``: what
+        ``read_capture`` already read of ``url`` (in another thread).
         """
-        self._record(self._work(url, candidate, None, None, fetch=fetch), result, at=at)
+        if prepared is not None and prepared.url == url:
+            work = dataclasses.replace(prepared, candidate=candidate)
+        else:
+            work = self._work(url, candidate, None, None, fetch=fetch)
+        self._record(work, result, at=at)
+
+    def read_capture(self, url: str, fetch: PageFn) -> PreparedCapture:
+        """The reading half of ``record_capture`` (pages, extraction, cleaning), safe in any thread: no archive access."""
+        return self._work(url, None, None, None, fetch=fetch)
 
     # --- discovery helpers -----------------------------------------------------------
 
@@ -518,7 +533,8 @@ class Pipeline:
         self, work: _Work, article: Article, reading: Reading, match: SeriesMatch, capture_ids: list[int], result: PassResult, now: datetime
     ) -> tuple[int, str]:
         """A URL seen for the first time: another rendering of a known article, or a new one."""
-        duplicate = find_duplicate(reading.folded_text, match.series, match.installment, self._known(), self.settings.dedupe)
+        known = self._known().candidates(match.series, match.installment)
+        duplicate = find_duplicate(reading.folded_text, match.series, match.installment, known, self.settings.dedupe)
         if duplicate is not None:
             article_id, score = duplicate
             # Another rendering of an archived article: a new URL, never a new version.
@@ -650,13 +666,17 @@ class Pipeline:
 
     # --- dedupe fingerprints, loaded once per pipeline ----------------------------------
 
-    def _known(self) -> list[Fingerprint]:
+    def _known(self) -> KnownArticles:
         if self._fingerprints is None:
-            self._fingerprints = [
+            self._fingerprints = KnownArticles(
                 fingerprint(aid, series, inst, title, text, self.settings.dedupe)
                 for aid, series, inst, title, text in self.archive.fingerprint_rows()
-            ]
+            )
         return self._fingerprints
+
+    def forget_fingerprints(self) -> None:
+        """An article's current text changed outside a recording (ingest's time order): read them again when next needed."""
+        self._fingerprints = None
 
     def _add_fingerprint(self, article_id: int, match: SeriesMatch, article: Article) -> None:
         fp = fingerprint(article_id, match.series, match.installment, article.title, article.text, self.settings.dedupe)
@@ -668,10 +688,9 @@ class Pipeline:
     def _replace_fingerprint_now(self, article_id: int, article: Article) -> None:
         if self._fingerprints is None:
             return  # not loaded yet: _known() will read this version from the archive
-        known = self._fingerprints
-        for i, fp in enumerate(known):
-            if fp.article_id == article_id:
-                known[i] = fingerprint(article_id, fp.series, fp.installment, article.title, article.text, self.settings.dedupe)
+        self._fingerprints.replace(
+            article_id, lambda fp: fingerprint(article_id, fp.series, fp.installment, article.title, article.text, self.settings.dedupe)
+        )
 
 
 def _with_text(article: Article, text: Reading) -> Article:

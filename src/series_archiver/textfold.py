@@ -20,6 +20,7 @@ import threading
 import unicodedata
 import zlib
 from collections.abc import Set
+from functools import lru_cache
 from typing import Literal
 
 import opencc
@@ -34,6 +35,12 @@ __all__ = [
     "to_traditional",
     "convert",
 ]
+
+# One paragraph is normalized and folded several times per page (extraction,
+# cleaning, its repeated-block check, the search index's document, dedupe), so
+# results for lines are remembered; a whole article's text is not (it is done
+# once, and would crowd the lines out).
+_LINE_CHARS = 1_000  # a cache then holds at most ~16 MB, however long the pages
 
 # --- normalize ------------------------------------------------------------
 
@@ -63,10 +70,19 @@ def normalize(text: str) -> str:
 
     Line breaks ("\\n", the block separator) are kept; each line is stripped.
     """
+    if len(text) <= _LINE_CHARS:
+        return _normalize_cached(text)
+    return _normalize(text)
+
+
+def _normalize(text: str) -> str:
     text = _NORMALIZE_RE.sub(_normalize_char, text.replace("\r\n", "\n"))
     text = unicodedata.normalize("NFC", text)
     text = _SPACE_RUN.sub(" ", text)
     return _SPACE_AROUND_NEWLINE.sub("\n", text).strip()
+
+
+_normalize_cached = lru_cache(maxsize=4_096)(_normalize)
 
 
 # --- fold -----------------------------------------------------------------
@@ -136,6 +152,12 @@ def fold(text: str) -> str:
     >>> fold("華為　「１萬億」") == fold('华为"1萬億"')
     True
     """
+    if len(text) <= _LINE_CHARS:
+        return _fold_cached(text, _converter)
+    return _fold(text)
+
+
+def _fold(text: str) -> str:
     # The common cases by regex first; full NFKC (slow) only if anything is left
     # for it, such as circled digits ① or ligatures. Zero-width characters go
     # in this first pass so they cannot split a sequence NFKC would compose.
@@ -147,6 +169,13 @@ def fold(text: str) -> str:
     if "--" in text or ".." in text:
         text = _RUNS.sub(_collapse_run, text)
     return text
+
+
+@lru_cache(maxsize=4_096)
+def _fold_cached(text: str, converter: object) -> str:
+    # The converter in use is part of the key: a fold by other OpenCC
+    # dictionaries (a test's, a later release's in one process) is another fold.
+    return _fold(text)
 
 
 def fold_key(text: str) -> str:

@@ -23,6 +23,7 @@ What makes a version:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -61,7 +62,7 @@ class Reading:
     def of(cls, title: str, text: str) -> Reading:
         return cls(title, text, fold(title), fold(text))
 
-    @property
+    @functools.cached_property  # compared many times when a history is renumbered (timeline.recompute)
     def key(self) -> str:
         """The content hash: 16 hex digits of the SHA-256 of the folded title line and text."""
         return hashlib.sha256(f"{self.folded_title}\n{self.folded_text}".encode()).hexdigest()[:16]

@@ -337,10 +337,25 @@ def _step_7(conn: sqlite3.Connection) -> None:
         conn.execute(f"ALTER TABLE versions DROP COLUMN {column}")
 
 
-# --- step 8: the two-character search index -----------------------------------------
+# --- step 8: lookup indexes ------------------------------------------------------
+
+# An installment's articles are looked up by series and number for every new
+# article (its label, installment_label / label_installment): without an index
+# each lookup read the whole table, and an import of N pages took N² row reads.
+V8_INDEXES = """
+CREATE INDEX IF NOT EXISTS idx_articles_installment ON articles(series, installment);
+"""
 
 
 def _step_8(conn: sqlite3.Connection) -> None:
+    """Indexes only: the lookups that grew with the archive."""
+    run_script(conn, V8_INDEXES)
+
+
+# --- step 9: the two-character search index -----------------------------------------
+
+
+def _step_9(conn: sqlite3.Connection) -> None:
     """Index every pair of neighbouring folded characters (``search_bigrams``), so two-character words need no scan."""
     create_bigram_index(conn)
 
@@ -353,7 +368,8 @@ STEPS: tuple[Step, ...] = (
     Step(5, "witnesses", _step_5),
     Step(6, "capture_deltas", _step_6),
     Step(7, "version_text_once", _step_7),
-    Step(8, "search_bigrams", _step_8),
+    Step(8, "lookup_indexes", _step_8),
+    Step(9, "search_bigrams", _step_9),
 )
 SCHEMA_VERSION = STEPS[-1].number
 

@@ -13,7 +13,7 @@ So search works on folded text:
   pipeline writes versions as before and never thinks about search.
 * ``search_fts`` is an FTS5 trigram index over ``search_text.folded``: it
   answers the query terms of three characters or more without a scan.
-* ``search_bigrams`` (schema step 8) answers the shorter ones: a contentless
+* ``search_bigrams`` (schema step 9) answers the shorter ones: a contentless
   FTS5 index of every pair of neighbouring folded characters of a line, and
   of each line's last character, each pair spelt as one ASCII token (the code
   points in hex, ``bigram_tokens``) since no stock tokenizer splits Chinese
@@ -116,7 +116,7 @@ _BACKFILL = (
 # The trigram tokenizer arrived in SQLite 3.34; older ones search by the pairs alone.
 _HAS_TRIGRAM = sqlite3.sqlite_version_info >= (3, 34, 0)
 
-# The two-character index (schema step 8). Contentless, so it costs only the
+# The two-character index (schema step 9). Contentless, so it costs only the
 # index itself; a row is removed by handing FTS5 the tokens it was given,
 # which ``sa_bigrams`` computes again from the old folded text (it depends on
 # the characters alone, never on a release's folding: keep it so).
@@ -394,7 +394,7 @@ def create_search_schema(conn: sqlite3.Connection) -> None:
 
 
 def create_bigram_index(conn: sqlite3.Connection) -> None:
-    """Create the two-character index and fill it from ``search_text``: schema step 8 (schema.py)."""
+    """Create the two-character index and fill it from ``search_text``: schema step 9 (schema.py)."""
     register_functions(conn)
     new = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'search_bigrams'").fetchone() is None
     run_script(conn, _BIGRAM_SCHEMA)

@@ -147,6 +147,7 @@ class Archive:
         self.path = Path(path)
         self.readonly = readonly
         self.holds_writer_lock = False
+        self._batched = False  # inside batch(): transaction() is a savepoint
         if readonly:
             if not self.path.exists():
                 raise StoreError(str(self.path), "no archive here yet; run `series-archiver crawl` (or `demo`) first")
@@ -315,7 +316,15 @@ class Archive:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """All-or-nothing: a crash inside leaves the archive as it was before."""
+        """All-or-nothing: a crash inside leaves the archive as it was before.
+
+        Inside ``batch()`` it is a savepoint: a failure undoes this part alone,
+        and the batch's one COMMIT makes it durable.
+        """
+        if self._batched and self.conn.in_transaction:
+            with self._savepoint():
+                yield self.conn
+            return
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             yield self.conn
@@ -329,6 +338,48 @@ class Archive:
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
             raise
+
+    @contextmanager
+    def _savepoint(self) -> Iterator[None]:
+        self.conn.execute("SAVEPOINT sa_unit")
+        try:
+            yield
+            self.conn.execute("RELEASE sa_unit")
+        except BaseException:
+            if self.conn.in_transaction:  # not when SQLite rolled the whole batch back itself (disk full)
+                self.conn.execute("ROLLBACK TO sa_unit")
+                self.conn.execute("RELEASE sa_unit")
+            raise
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Many ``transaction()`` units in one SQLite transaction, for ``import``.
+
+        A commit writes the search index's pending segment and the WAL's frames
+        for the pages changed; one per batch instead of one per record shares
+        that cost (an import's wall time, mostly). A unit that fails is
+        rolled back to its savepoint, as on its own; leaving the batch by an
+        exception commits the units that completed. Only a crash (kill -9,
+        power) in the batch loses its completed units, and those are what the
+        caller must be able to redo: ``import`` again reads the records whose
+        captures are missing.
+        """
+        if self._batched:
+            yield
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        self._batched = True
+        try:
+            yield
+        finally:
+            self._batched = False
+            if self.conn.in_transaction:
+                try:
+                    self.conn.execute("COMMIT")
+                except BaseException:
+                    if self.conn.in_transaction:
+                        self.conn.execute("ROLLBACK")
+                    raise
 
     def _insert(self, table: str, row: dict[str, Any]) -> int:
         cols = ", ".join(row)
@@ -996,6 +1047,81 @@ class Archive:
                        datetime.fromisoformat(r[8]) if r[8] else None, r[9], r[10])
             for r in rows
         ]
+
+    # --- time order: an article's history rewritten for an older capture (timeline.py, ingest.py) ---
+
+    def timeline_versions(self, article_id: int, derivation_id: int | None) -> list[dict[str, Any]]:
+        """The article's versions by number: id, version, captured_at, restores, the stored title and text, capture_ids
+        (JSON), and (``rederived_title``, ``rederived_text``) as ``derivation_id`` read them, where recorded."""
+        return self._dicts(
+            "SELECT v.id, v.version, v.captured_at, v.restores, v.title, v.text, v.capture_ids, "
+            "r.title AS rederived_title, r.text AS rederived_text "
+            "FROM versions v LEFT JOIN rederivations r ON r.version_id = v.id AND r.derivation_id = ? "
+            "WHERE v.article_id = ? ORDER BY v.version",
+            (derivation_id, article_id),
+        )
+
+    def timeline_changes(self, article_id: int) -> list[dict[str, Any]]:
+        """Every ``changes`` row of the article with its diff counts: id, kind, from_version, to_version, changed_at, summary."""
+        return self._dicts(
+            "SELECT id, kind, from_version, to_version, changed_at, summary, chars_added, chars_removed FROM changes "
+            "WHERE article_id = ? ORDER BY id",
+            (article_id,),
+        )
+
+    def primary_reads(self, article_id: int, outcomes: Sequence[str]) -> list[tuple[datetime, int | None, str]]:
+        """(when, capture_id, outcome) of each read of the article's primary URL (or a further page of it) with one of ``outcomes``.
+
+        A page read from a web archive is dated by its capture, not by the
+        request to the web archive; mirrors and e-paper copies are left out
+        (versions follow the primary URL). Oldest first.
+        """
+        marks = ", ".join("?" for _ in outcomes)
+        rows = self.conn.execute(
+            "SELECT CASE WHEN c.source IS NOT NULL AND c.source != 'live' THEN c.fetched_at ELSE f.requested_at END, f.capture_id, f.outcome "
+            "FROM fetch_log f LEFT JOIN captures c ON c.id = f.capture_id "
+            f"WHERE f.article_id = ? AND f.outcome IN ({marks}) "
+            "AND f.url NOT IN (SELECT url FROM article_urls WHERE article_id = ? AND is_primary = 0)",
+            (article_id, *outcomes, article_id),
+        ).fetchall()
+        return sorted((datetime.fromisoformat(r[0]), r[1], r[2]) for r in rows if r[0])
+
+    def rewrite_history(
+        self,
+        article_id: int,
+        versions: Sequence[tuple[int, int, datetime, int | None]],
+        changes: Sequence[dict[str, Any]],
+        article: dict[str, Any],
+    ) -> None:
+        """Give the article's versions their numbers in time order, and rewrite what refers to them.
+
+        ``versions``: (versions.id, number, captured_at, restores) for every
+        version of the article, none left out; ``changes``: rows to update (with
+        their ``id``) or to add (without); ``article``: the fields of
+        ``articles`` to set. Rows keep their ids, nothing is deleted; to be
+        called inside ``transaction()``, so a crash leaves the old history whole.
+        """
+        if not self.conn.in_transaction:
+            raise StoreError(str(self.path), "rewrite_history must run inside Archive.transaction() (a bug, please report it)")
+        stored = {int(r[0]): int(r[1]) for r in self.conn.execute("SELECT id, version FROM versions WHERE article_id = ?", (article_id,))}
+        if set(stored) != {v[0] for v in versions} or len({v[1] for v in versions}) != len(versions):
+            raise StoreError(str(self.path), f"the new numbering of article {article_id}'s versions does not cover each of them once (a bug, please report it)")
+        moving = [(vid,) for vid, number, _at, _r in versions if stored[vid] != number]
+        # Two steps, so no two rows hold one (article_id, version) meanwhile: negative numbers first.
+        self.conn.executemany("UPDATE versions SET version = -id WHERE id = ?", moving)
+        self.conn.executemany(
+            "UPDATE versions SET version = ?, captured_at = ?, restores = ? WHERE id = ? "
+            "AND (version IS NOT ? OR captured_at IS NOT ? OR restores IS NOT ?)",
+            [(number, iso(at), restores, vid, number, iso(at), restores) for vid, number, at, restores in versions],
+        )
+        for row in changes:
+            fields = {k: v for k, v in row.items() if k != "id"}
+            if "id" in row:
+                self._update("changes", "id", row["id"], fields)
+            else:
+                self._insert("changes", {"article_id": article_id, **fields})
+        if article:
+            self._update("articles", "id", article_id, article)
 
 
 def _stored_version(row: dict[str, Any]) -> StoredVersion:

@@ -127,8 +127,8 @@ def _backfill_step(settings: Settings, wayback: WaybackReplica, echo: Callable[[
     r = run_backfill(settings)
     echo(
         f"  {r.cdx_queries} CDX queries, {r.captures_seen} captures seen, {r.captures_fetched} read in {time.monotonic() - started:.1f}s: "
-        f"{r.new_articles} installment removed before the first crawl recovered with {r.new_versions} version and "
-        f"{r.removals} removal; {r.evidence} older captures kept as evidence ({r.earlier_texts} with an earlier text), "
+        f"{r.new_articles} installment removed before the first crawl recovered; {r.new_versions} versions "
+        f"({r.earlier_versions} an earlier text placed in time order), {r.removals} removal; {r.evidence} older captures kept as evidence, "
         f"{r.blocked} URL blocked by the archive, {r.failed} failed."
     )
     return r.ok

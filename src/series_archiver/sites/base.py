@@ -69,6 +69,10 @@ class Selector:
 
     css: str
     xpath: etree.XPath = field(repr=False, compare=False)
+    # Every alternative tests the element alone (no descendant or child
+    # combinator): evaluated from an element, it finds the same matches inside
+    # it as from the document, without walking the rest of the page.
+    element_only: bool = field(default=False, repr=False, compare=False)
 
     @classmethod
     def compile(cls, css: str, *, site: str) -> Selector:
@@ -82,7 +86,32 @@ class Selector:
             ) from exc
         if "[0]" in path:  # cssselect's translation of :hover, :visited …: a selector that matches nothing
             raise SiteDefinitionError(f"site {site!r}: selector {css!r} can never match a page (XPath {path})")
-        return cls(css, compiled)
+        return cls(css, compiled, _element_only(path))
+
+
+def _element_only(path: str) -> bool:
+    """Whether each ``|`` alternative of an XPath is ``descendant-or-self::name[...]`` with nothing outside its predicates."""
+    depth, quote = 0, ""
+    parts: list[str] = []
+    current: list[str] = []
+    for ch in path:
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "[":
+            depth += 1
+        elif ch == "]":
+            depth -= 1
+        elif depth == 0 and ch == "|":
+            parts.append("".join(current).strip())
+            current = []
+            continue
+        elif depth == 0 and (ch == "/" or ch == "("):
+            return False  # a step (a combinator) or a function outside a predicate
+        current.append(ch)
+    parts.append("".join(current).strip())
+    return all(re.fullmatch(r"descendant-or-self::(?:\*|[\w-]+)(?:\[.*\])?", p, re.DOTALL) for p in parts)
 
 
 def selectors_for(site: str) -> Callable[[str], Selector]:
