@@ -237,7 +237,10 @@ def search_figures(work: Path, log: Log, *, sizes: tuple[int, ...] = (100_000, 1
         timed = {kind: time_queries(db, q, profile=(profile / f"search-{size}-{kind}.prof") if profile else None) for kind, q in qs.items()
                  if kind in ("two", "three")}
         # Words in much of the archive and single characters list thousands of articles: timed once, for the record.
-        timed.update({kind: time_queries(db, q, runs=1) for kind, q in qs.items() if kind not in timed})
+        # At the first size only: each lists a large share of the archive with its snippet, so at a million
+        # versions one query takes minutes (the time grows with the articles listed, see the README).
+        if size == sizes[0]:
+            timed.update({kind: time_queries(db, q, runs=1) for kind, q in qs.items() if kind not in timed})
         info["queries"] = timed
         info["median_ms"] = {kind: statistics.median(t["ms"] for t in timed[kind]) for kind in ("two", "three")}
         info["median_hits"] = {kind: statistics.median(t["versions"] for t in timed[kind]) for kind in ("two", "three")}
@@ -412,11 +415,15 @@ def furniture_figures(work: Path, log: Log, *, articles: int = 1000, passes: int
         g = storage.furniture_growth(articles=articles, passes=passes + 1, work=work)
         return {
             "articles": articles, "passes": passes, "sizes": g["sizes"], "per_refetch_bytes": g["bytes_per_refetch"],
-            "per_refetch_bytes_mean": g["bytes_per_refetch"], "growth": g["sizes"][-1] / g["sizes"][0],
+            "per_refetch_bytes_mean": g["bytes_per_refetch"],
+            # After 100 passes: measured when 100 were run, else extrapolated from the passes run
+            # (each pass adds the same rows: one delta capture and one log row per installment).
+            "growth": g["sizes"][-1] / g["sizes"][0] if passes >= 100 else g["ratio_after_100"],
+            "growth_measured": g["sizes"][-1] / g["sizes"][0], "extrapolated": passes < 100,
             "versions_made": 0,  # storage.furniture_growth raises if a pass made one
             "storage": g,
             "met": {"furniture_refetch_bytes": g["bytes_per_refetch"] <= SCALE_TARGETS["furniture_refetch_bytes"],
-                    "furniture_passes_growth": g["sizes"][-1] / g["sizes"][0] <= SCALE_TARGETS["furniture_passes_growth"]},
+                    "furniture_passes_growth": g["ratio_after_100"] <= SCALE_TARGETS["furniture_passes_growth"]},
         }
     from bench import run
     from series_archiver.demo.replica import ReplicaSite
@@ -539,8 +546,10 @@ def scale_table(s: dict[str, Any]) -> str:
         rows.append(("a re-fetch that changes only furniture: archive growth", f"{f['per_refetch_bytes']:,.0f} bytes "
                      f"(mean over {f['passes']} passes {f['per_refetch_bytes_mean']:,.0f})", f"≤ {t['furniture_refetch_bytes'] / 1024:.0f} KB",
                      f["met"]["furniture_refetch_bytes"]))
-        rows.append((f"the {f['articles']:,}-installment archive after {f['passes']} furniture-only passes / after the first crawl",
-                     f"{f['growth']:.2f}× ({f['sizes'][0] / 2**20:,.1f} MB → {f['sizes'][-1] / 2**20:,.1f} MB; {f['versions_made']} versions made)",
+        after = (f"{f['growth']:.2f}× extrapolated from {f['passes']} passes ({f['growth_measured']:.2f}× after them: "
+                 if f.get("extrapolated") else f"{f['growth']:.2f}× (")
+        rows.append((f"the {f['articles']:,}-installment archive after 100 furniture-only passes / after the first crawl",
+                     f"{after}{f['sizes'][0] / 2**20:,.1f} MB → {f['sizes'][-1] / 2**20:,.1f} MB; {f['versions_made']} versions made)",
                      f"≤ {t['furniture_passes_growth']}×", f["met"]["furniture_passes_growth"]))
     if "search" in s:
         sz = s["search"]["sizes"]
@@ -550,11 +559,12 @@ def scale_table(s: dict[str, Any]) -> str:
                          f"{sz[last]['median_ms'][kind]:.1f} ms ({sz[first]['median_ms'][kind]:.1f} ms at {int(first):,}: "
                          f"{s['search']['growth'][kind]:.2f}×; median {sz[last]['median_hits'][kind]:.0f} versions matching)",
                          f"< {t['search_ms']:.0f} ms", s["search"]["met"][kind]))
-        common = ", ".join(f"{q['query']} {q['ms']:.0f} ms ({q['versions']:,} versions)" for q in sz[last]["queries"]["common"])
-        rows.append((f"words in much of the archive, at {int(last):,} versions", common, "", None))
-        one = ", ".join(f"{q['query']} {q['ms']:.0f} ms ({q['versions']:,} versions)" for q in sz[last]["queries"].get("one", []))
+        common = ", ".join(f"{q['query']} {q['ms']:.0f} ms ({q['versions']:,} versions)" for q in sz[first]["queries"].get("common", []))
+        if common:
+            rows.append((f"words in much of the archive, at {int(first):,} versions", common, "", None))
+        one = ", ".join(f"{q['query']} {q['ms']:.0f} ms ({q['versions']:,} versions)" for q in sz[first]["queries"].get("one", []))
         if one:
-            rows.append((f"single characters, at {int(last):,} versions", one, "", None))
+            rows.append((f"single characters, at {int(first):,} versions", one, "", None))
         rows.append((f"search archive of {int(last):,} versions: size, build", f"{sz[last]['bytes'] / 2**30:.2f} GB "
                      f"(search_fts {sz[last]['per_table'].get('search_fts', 0) / 2**30:.2f}, search_bigrams "
                      f"{sz[last]['per_table'].get('search_bigrams', 0) / 2**30:.2f}); built in {_minutes(sz[last]['build_seconds'])}", "", None))
