@@ -512,9 +512,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="the figures at scale instead (bench/scale.py): search at 1,000,000 versions, import of a 10,000-page WARC, "
                              "100 furniture-only passes, cold-crawl CPU; written under \"scale\" in the results file")
     parser.add_argument("--furniture-passes", type=int, default=None, help="--scale: furniture-only passes (default 100)")
+    parser.add_argument("--parts", default=None, metavar="LIST",
+                        help="--scale: only these figures, comma-separated, of search, import, furniture, crawl (default all); "
+                             "the others already in the results file are kept")
     args = parser.parse_args(argv)
     if args.scale:
-        return main_scale(args.out or RESULTS, args.profile, args.furniture_passes)
+        parts = tuple(p.strip() for p in args.parts.split(",")) if args.parts else None
+        return main_scale(args.out or RESULTS, args.profile, args.furniture_passes, parts=parts)
     articles = args.articles or (200 if args.quick else 1000)
     out_path = args.out or (WORK / "results-quick.json" if args.quick or articles != 1000 else RESULTS)
 
@@ -546,25 +550,41 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if problems else 0
 
 
-def main_scale(out_path: Path, profile: Path | None, passes: int | None, *, work: Path = WORK, small: bool = False) -> int:
-    """``--scale``: every figure of bench/scale.py, added to the results file under ``scale``."""
+def main_scale(
+    out_path: Path, profile: Path | None, passes: int | None, *, work: Path = WORK, small: bool = False, parts: tuple[str, ...] | None = None
+) -> int:
+    """``--scale``: the figures of bench/scale.py (``parts`` of them, or all), added to the results file under ``scale``.
+
+    With ``parts``, the other figures already in the file are kept (each says when it was measured), so
+    parts can run one after another or side by side; the file is read and written under a lock.
+    """
+    import fcntl
+
     from bench import scale
 
     def log(message: str) -> None:
         print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
-    started = time.perf_counter()
-    figures = scale.scale(work, log, profile=profile, small=small, passes=passes)
-    report: dict[str, Any] = json.loads(out_path.read_text(encoding="utf-8")) if out_path.exists() else {}
-    report["scale"] = {
-        "when": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": machine(),
-        "targets": scale.SCALE_TARGETS,
-        "runtime_seconds": round(time.perf_counter() - started, 1),
-        "figures": figures,
-    }
+    figures = scale.scale(work, log, profile=profile, small=small, passes=passes, parts=parts)
+    when = datetime.now(UTC).isoformat(timespec="seconds")
+    for name, figure in figures.items():
+        if isinstance(figure, dict) and name != "seconds":
+            figure["when"] = when
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    out_path.write_text(json.dumps(report, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    with open(out_path.with_name(out_path.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        report: dict[str, Any] = json.loads(out_path.read_text(encoding="utf-8")) if out_path.exists() else {}
+        kept = report.get("scale", {}).get("figures", {}) if parts else {}
+        seconds = {**kept.get("seconds", {}), **figures.get("seconds", {})}
+        figures = {**kept, **figures, "seconds": seconds}
+        report["scale"] = {
+            "when": when,
+            "machine": machine(),
+            "targets": scale.SCALE_TARGETS,
+            "runtime_seconds": round(sum(seconds.values()), 1),
+            "figures": figures,
+        }
+        out_path.write_text(json.dumps(report, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     m = report["scale"]["machine"]
     print(f"\nseries-archiver benchmark at scale; {m['nproc']} × {m['cpu']}, Python {m['python']}; "
           f"{report['scale']['runtime_seconds']:.0f} s in all\n")

@@ -509,12 +509,24 @@ def profile_summary(path: Path, top: int = 12) -> list[str]:
     return [line for line in stream.getvalue().splitlines() if line.strip()][-top - 1 :]
 
 
-def scale(work: Path, log: Log, *, profile: Path | None = None, small: bool = False, passes: int | None = None) -> dict[str, Any]:
-    """Every scale figure. ``small``: tiny sizes, for the smoke test (the code, not the figures)."""
+PARTS = ("search", "import", "furniture", "crawl")
+
+
+def scale(
+    work: Path, log: Log, *, profile: Path | None = None, small: bool = False, passes: int | None = None,
+    parts: tuple[str, ...] | None = None,
+) -> dict[str, Any]:
+    """The scale figures (``parts`` of them, default all). ``small``: tiny sizes, for the smoke test (the code, not the figures)."""
+    unknown = set(parts or ()) - set(PARTS)
+    if unknown:
+        raise SystemExit(f"bench/run.py --parts: unknown {', '.join(sorted(unknown))}; choose from {', '.join(PARTS)}")
+    wanted = parts or PARTS
     figures: dict[str, Any] = {}
     timings: dict[str, float] = {}
 
     def timed(name: str, fn: Callable[[], dict[str, Any]]) -> None:
+        if name not in wanted:
+            return
         started = time.perf_counter()
         figures[name] = fn()
         timings[name] = round(time.perf_counter() - started, 1)
