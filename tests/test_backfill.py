@@ -8,10 +8,8 @@ December linking ⑤, ⑤'s page (19 December) and its 404 (20 December).
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from warcio.archiveiterator import ArchiveIterator
@@ -23,6 +21,7 @@ from series_archiver.settings import Settings
 
 from .conftest import Crawler
 from .test_crash import run_cli, write_config
+from .test_import import rows
 
 A1 = HISTORY["earlier_text"]["url"]
 REMOVED = HISTORY["removed"]["url"]
@@ -42,14 +41,6 @@ def pointed(settings: Settings, wayback: WaybackReplica) -> Settings:
         wayback__cdx_requests_per_minute=60000.0,
         wayback__playback_requests_per_second=1000.0,
     )
-
-
-def rows(db: Path, sql: str, *params: Any) -> list[tuple[Any, ...]]:
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
 
 
 def article_id(db: Path, url: str) -> int:

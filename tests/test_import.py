@@ -194,7 +194,9 @@ class _Proxy:
         self.server.server_close()
 
 
-def test_a_warc_written_by_wget_gives_the_installments_a_crawl_gives(tmp_path: Path, replica: ReplicaSite, crawler: Crawler) -> None:
+def write_wget_warc(tmp_path: Path, replica: ReplicaSite) -> tuple[Path, list[str]]:
+    """Debian's wget fetches the replica's first list pages and every installment page (through the
+    loopback proxy) into ``tmp_path/wget.warc``; the file and the URLs asked for. Skips without wget."""
     wget = shutil.which("wget")
     if wget is None:
         pytest.skip("Debian's wget is not installed (.ci/run installs it)")
@@ -214,6 +216,11 @@ def test_a_warc_written_by_wget_gives_the_installments_a_crawl_gives(tmp_path: P
         proxy.close()
     warc = tmp_path / "wget.warc"
     assert warc.exists() and warc.stat().st_size > 0
+    return warc, urls
+
+
+def test_a_warc_written_by_wget_gives_the_installments_a_crawl_gives(tmp_path: Path, replica: ReplicaSite, crawler: Crawler) -> None:
+    warc, urls = write_wget_warc(tmp_path, replica)
     target = crawler.settings.replace(archive__db=tmp_path / "from-wget.db")
     result = run_import(target, [warc])
     assert result.failed == 0, result.failures

@@ -31,19 +31,12 @@ from series_archiver.importer import run_import
 
 from .conftest import Crawler
 from .test_crash import run_cli, write_config
+from .test_import import rows
 
 A1 = HISTORY["earlier_text"]["url"]
 TODAY = "1萬億元"  # in ①'s page as the replica serves it
 OLDEST = "八千億元，較五年前翻了一番"  # invented: the text as it might have read first
 EDITED = "1.2萬億元"
-
-
-def rows(db: Path, sql: str, *params: Any) -> list[tuple[Any, ...]]:
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
 
 
 def served(replica: ReplicaSite, url: str) -> bytes:

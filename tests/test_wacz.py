@@ -13,7 +13,6 @@ import hashlib
 import io
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -39,7 +38,7 @@ from series_archiver.importer import run_import
 
 from .conftest import REPO, Crawler
 from .test_crash import run_cli, write_config
-from .test_import import _Proxy, rows, versions, write_other_crawlers_warc
+from .test_import import rows, versions, write_other_crawlers_warc, write_wget_warc
 
 OFFLINE = Path(__file__).with_name("offline.py")
 A1 = HISTORY["earlier_text"]["url"]
@@ -338,20 +337,7 @@ def test_a_wacz_made_by_py_wacz_from_a_wget_warc_imports_as_a_crawl_archives(
     tmp_path: Path, replica: ReplicaSite, crawler: Crawler, offline: Offline
 ) -> None:
     _require("wacz")
-    wget = shutil.which("wget")
-    if wget is None:
-        pytest.skip("Debian's wget is not installed (.ci/run installs it)")
-    manifest = replica.manifest
-    urls = [u.replace("https://", "http://") for u in manifest["list_pages"][:3]]
-    for inst in manifest["installments"]:
-        urls += [u.replace("https://", "http://") for u in inst["pages"]]
-    proxy = _Proxy(replica)
-    try:
-        env = {"PATH": "/usr/bin:/bin", "http_proxy": proxy.address, "no_proxy": ""}
-        subprocess.run([wget, "--quiet", "--warc-file", str(tmp_path / "wget"), "--no-warc-compression", "-e", "robots=off",
-                        "-O", str(tmp_path / "pages.out"), *urls], env=env, cwd=tmp_path, check=False, timeout=120)
-    finally:
-        proxy.close()
+    write_wget_warc(tmp_path, replica)
     made = offline.run("wacz", "create", "-o", str(tmp_path / "wget.wacz"), str(tmp_path / "wget.warc"), cwd=tmp_path)
     assert made.returncode == 0, made.stdout + made.stderr
     assert "archive/wget.warc" in _members(tmp_path / "wget.wacz")
