@@ -26,6 +26,7 @@ Nothing leaves the machine: every request goes to 127.0.0.1 through
 from __future__ import annotations
 
 import argparse
+import fcntl
 import hashlib
 import json
 import os
@@ -38,6 +39,8 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -539,7 +542,13 @@ def main(argv: list[str] | None = None) -> int:
         "details": results,
     }
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    out_path.write_text(json.dumps(report, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    with _results_lock(out_path):
+        # The figures at scale (--scale) live in the same file and take an hour to make: keep them.
+        if out_path.exists():
+            kept = json.loads(out_path.read_text(encoding="utf-8")).get("scale")
+            if kept is not None:
+                report["scale"] = kept
+        out_path.write_text(json.dumps(report, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     m = report["machine"]
     print(f"\nseries-archiver benchmark, {articles} installments, {args.workers} workers; "
           f"{m['nproc']} × {m['cpu']}, Python {m['python']}; {report['runtime_seconds']:.0f} s in all\n")
@@ -550,6 +559,14 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if problems else 0
 
 
+@contextmanager
+def _results_lock(out_path: Path) -> Iterator[None]:
+    """The results file is read and written whole by either mode: one writer at a time."""
+    with open(out_path.with_name(out_path.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
 def main_scale(
     out_path: Path, profile: Path | None, passes: int | None, *, work: Path = WORK, small: bool = False, parts: tuple[str, ...] | None = None
 ) -> int:
@@ -558,8 +575,6 @@ def main_scale(
     With ``parts``, the other figures already in the file are kept (each says when it was measured), so
     parts can run one after another or side by side; the file is read and written under a lock.
     """
-    import fcntl
-
     from bench import scale
 
     def log(message: str) -> None:
@@ -571,8 +586,7 @@ def main_scale(
         if isinstance(figure, dict) and name != "seconds":
             figure["when"] = when
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(out_path.with_name(out_path.name + ".lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with _results_lock(out_path):
         report: dict[str, Any] = json.loads(out_path.read_text(encoding="utf-8")) if out_path.exists() else {}
         kept = report.get("scale", {}).get("figures", {}) if parts else {}
         seconds = {**kept.get("seconds", {}), **figures.get("seconds", {})}
