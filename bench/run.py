@@ -480,7 +480,7 @@ def table(r: dict[str, Any], f: dict[str, Any]) -> str:
         (f"4. peak RSS, cold crawl of {n}", f"**{f['rss_mb']:.0f} MB**", f"< {TARGETS['rss_mb']:.0f} MB", mark("rss_mb")),
         (f"4. peak RSS, {n} / {small} installments", f"**{f['rss_growth']:.2f}×** ({f['rss_small_mb']:.0f} MB at {small})", f"< {TARGETS['rss_growth']}×", mark("rss_growth")),
         ("5. diff of two 20,000-character versions, 12 scattered edits", f"**{f['diff_ms']:.1f} ms** (as one block; {f['diff_paragraphs_ms']:.1f} ms as paragraphs; median of 7)", f"< {TARGETS['diff_ms']:.0f} ms", mark("diff_ms")),
-        ("6. archive size per article", _kb(f["archive_bytes_per_article"]) + " (raw pages zlib'd, versions, search index, log)", "", ""),
+        ("6. archive size per article", _kb(f["archive_bytes_per_article"]) + " (raw pages as zstd, versions, both search indexes, log)", "", ""),
         ("6. archive growth per unchanged re-fetch", f"{f['archive_bytes_per_refetch']:.0f} bytes (its fetch_log row and index entries)", "", ""),
     ]
     lines = ["| figure | measured | target | met |", "| --- | --- | --- | --- |"]
