@@ -98,7 +98,7 @@ def cpu_seconds() -> float:
 
 
 def crawl(spec: dict[str, Any]) -> dict[str, Any]:
-    from series_archiver import core
+    from series_archiver.jobs import core
     from series_archiver.settings import load_settings
 
     workers = int(spec["workers"])
@@ -156,7 +156,7 @@ def _profile_threads() -> tuple[Any, dict[int, Any]]:
     import cProfile
     import threading
 
-    from series_archiver.pipeline import Pipeline
+    from series_archiver.record.pipeline import Pipeline
 
     workers: dict[int, cProfile.Profile] = {}
     original = Pipeline._work

@@ -91,9 +91,9 @@ def score(predicted: str, truth: str) -> tuple[float, float, float]:
 
 
 def _series_archiver() -> Extractor:
-    from series_archiver.clean import clean
     from series_archiver.errors import ExtractError
-    from series_archiver.extract import extract
+    from series_archiver.read.clean import clean
+    from series_archiver.read.extract import extract
 
     def run(html: str, url: str) -> str:
         try:
@@ -156,7 +156,7 @@ def load_pages(root: Path = PAGES, limit: int | None = None) -> list[dict[str, A
     """The pages of the set, each with its decoded text and its truth."""
     import httpx
 
-    from series_archiver.fetch.charset import decode_page
+    from series_archiver.read.charset import decode_page
 
     pages = []
     for line in (root / "index.jsonl").read_text(encoding="utf-8").splitlines():

@@ -126,7 +126,7 @@ def _peak_rss_mb() -> float:
 
 def time_import(warc: Path, db: Path, *, profile: Path | None = None) -> dict[str, Any]:
     """Import ``warc`` into a new archive ``db`` (removed first) with the default settings; time and peak RSS."""
-    from series_archiver.importer import run_import
+    from series_archiver.jobs.importer import run_import
     from series_archiver.settings import load_settings
 
     for p in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):

@@ -53,8 +53,8 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from bench import sitegen  # noqa: E402
+from series_archiver.decide.diff import diff_texts  # noqa: E402
 from series_archiver.demo.replica import ReplicaSite  # noqa: E402
-from series_archiver.diff import diff_texts  # noqa: E402
 
 WORK = BENCH / "work"
 RESULTS = BENCH / "results.json"

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from series_archiver import core
 from series_archiver.demo import demo_settings, replica_manifest
 from series_archiver.demo.loopback import LoopbackTransport
 from series_archiver.demo.replica import ReplicaSite
+from series_archiver.jobs import core
 from series_archiver.models import PassResult
 from series_archiver.settings import Settings
 

@@ -8,12 +8,7 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
-from series_archiver.archive.runs import (
-    check_times,
-    latest_run,
-    parse_time,
-    running_runs,
-)
+from series_archiver.archive.runs import check_times, latest_run, parse_time, running_runs
 from series_archiver.archive.store import Archive
 
 from .conftest import Crawler

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from series_archiver.backfill import run_backfill
 from series_archiver.demo.replica import ReplicaSite
 from series_archiver.demo.wayback_replica import HISTORY, WaybackReplica
+from series_archiver.jobs.backfill import run_backfill
 from series_archiver.settings import Settings
 
 from .conftest import Crawler

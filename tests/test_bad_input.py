@@ -31,14 +31,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from series_archiver import core
-from series_archiver.clean import clean
 from series_archiver.demo import demo_settings
 from series_archiver.demo.loopback import LoopbackTransport
 from series_archiver.demo.replica import ReplicaSite
 from series_archiver.errors import ExtractError
-from series_archiver.extract import extract
+from series_archiver.jobs import core
 from series_archiver.models import Article, Block, Extracted
+from series_archiver.read.clean import clean
+from series_archiver.read.extract import extract
 
 from .conftest import Crawler
 from .test_crash import assert_archive_sound, reader

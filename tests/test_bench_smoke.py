@@ -19,7 +19,7 @@ if str(REPO) not in sys.path:
 
 from bench import run, scale, sitegen  # noqa: E402
 from series_archiver.demo.replica import ReplicaSite  # noqa: E402
-from series_archiver.discovery import match_series  # noqa: E402
+from series_archiver.read.discovery import match_series  # noqa: E402
 from series_archiver.settings import load_settings  # noqa: E402
 
 ARTICLES = 24  # ①…⑳ and （二十一）… : both ways of numbering

@@ -22,21 +22,16 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from series_archiver import core
 from series_archiver.archive.search import fold_document, query_terms, search
 from series_archiver.archive.store import Archive
 from series_archiver.browse.plugin import safe_diff_html, safe_snippet_html
-from series_archiver.browse.server import (
-    CANNED_QUERIES,
-    database_name,
-    make_datasette,
-    metadata,
-)
+from series_archiver.browse.server import CANNED_QUERIES, database_name, make_datasette, metadata
 from series_archiver.cli import cli
+from series_archiver.decide.diff import diff_texts, render_html
 from series_archiver.demo import demo_settings
 from series_archiver.demo.loopback import LoopbackTransport
 from series_archiver.demo.replica import ReplicaSite
-from series_archiver.diff import diff_texts, render_html
+from series_archiver.jobs import core
 
 # Untrusted text: if any page ran it, window.__pwned would be set and the title changed.
 INJECTION = (

@@ -11,8 +11,8 @@ from itertools import pairwise
 
 import pytest
 
-from series_archiver.clean import clean, clean_title, split_byline
 from series_archiver.models import Article, Block, Extracted
+from series_archiver.read.clean import clean, clean_title, split_byline
 from series_archiver.textfold import fold
 
 STOPS = tuple("。！？!?」』”）)")

@@ -17,11 +17,11 @@ from typing import Any
 
 import pytest
 
-from series_archiver import derivation
-from series_archiver.clean import clean
 from series_archiver.demo.replica import ReplicaSite
 from series_archiver.errors import ConfigError
-from series_archiver.extract import extract
+from series_archiver.read import derivation
+from series_archiver.read.clean import clean
+from series_archiver.read.extract import extract
 from series_archiver.settings import Settings, load_settings
 
 from .conftest import REPO

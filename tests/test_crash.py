@@ -26,11 +26,11 @@ from typing import Any
 
 import pytest
 
-from series_archiver import core
 from series_archiver.archive.store import Archive
 from series_archiver.demo import demo_settings
 from series_archiver.demo.loopback import LoopbackTransport
 from series_archiver.demo.replica import ReplicaSite
+from series_archiver.jobs import core
 from series_archiver.settings import default_config_text
 
 # Seconds the replica sits on every request but robots.txt: a pass takes ~2 s, long enough to be caught.

@@ -23,12 +23,7 @@ from apscheduler.triggers.cron import CronTrigger
 from series_archiver.daemon.cron import JOB_ID, build_scheduler, build_trigger
 from series_archiver.daemon.service import Daemon
 from series_archiver.errors import ConfigError
-from series_archiver.settings import (
-    NotifySettings,
-    ScheduleSettings,
-    Settings,
-    load_settings,
-)
+from series_archiver.settings import NotifySettings, ScheduleSettings, Settings, load_settings
 
 HK = ZoneInfo("Asia/Hong_Kong")
 

@@ -6,8 +6,8 @@ import sys
 
 import pytest
 
-from series_archiver import dedupe
-from series_archiver.dedupe import find_duplicate, fingerprint
+from series_archiver.decide import dedupe
+from series_archiver.decide.dedupe import find_duplicate, fingerprint
 from series_archiver.models import Article, Block
 from series_archiver.settings import load_settings
 from series_archiver.textfold import fold, shingles, similarity, to_simplified
@@ -62,7 +62,7 @@ def test_nothing_is_shingled_when_no_article_could_match(monkeypatch: pytest.Mon
 
 
 def test_known_articles_hand_find_duplicate_the_same_candidates_in_the_same_order() -> None:
-    from series_archiver.dedupe import KnownArticles
+    from series_archiver.decide.dedupe import KnownArticles
 
     # Ties between equal texts go to the earlier article: the order must be the archive's.
     fps = [

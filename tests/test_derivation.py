@@ -16,12 +16,15 @@ from typing import Any
 
 import pytest
 
-from series_archiver import clean as clean_module
-from series_archiver import derivation, pipeline, textfold, versions
+from series_archiver import textfold
 from series_archiver.archive import Archive
+from series_archiver.decide import versions
 from series_archiver.demo.replica import ReplicaSite
+from series_archiver.jobs.rederive import rederive_archive
 from series_archiver.models import Article, Block, Extracted, PassResult
-from series_archiver.rederive import rederive_archive
+from series_archiver.read import clean as clean_module
+from series_archiver.read import derivation
+from series_archiver.record import pipeline
 from series_archiver.settings import Settings
 
 from .conftest import Crawler

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rich.console import Console
 
-from series_archiver.diff import DiffOp, TextDiff, diff_texts, render_html, render_terminal
+from series_archiver.decide.diff import DiffOp, TextDiff, diff_texts, render_html, render_terminal
 
 
 def ops(diff):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from series_archiver.discovery import chinese_number, match_series, parse_installment
+from series_archiver.read.discovery import chinese_number, match_series, parse_installment
 from series_archiver.settings import load_settings
 
 SERIES = load_settings().series[0]

@@ -26,29 +26,18 @@ import pytest
 import zstandard
 from warcio.archiveiterator import ArchiveIterator  # type: ignore[import-untyped]
 
-from series_archiver import __version__, core
+from series_archiver._version import __version__
 from series_archiver.archive import Archive, views
 from series_archiver.demo import demo_settings
 from series_archiver.demo.loopback import LoopbackTransport
 from series_archiver.demo.replica import ReplicaSite
 from series_archiver.errors import ConfigError, ExportError, StoreError
 from series_archiver.export.jsonl import export_jsonl
-from series_archiver.export.snapshot import (
-    CaptureProblem,
-    checked_body,
-    output,
-    parse_since,
-    read_snapshot,
-)
-from series_archiver.export.warc import (
-    REVISIT_IDENTICAL,
-    REVISIT_NOT_MODIFIED,
-    export_warc,
-    response_record_id,
-    stored_response_headers,
-)
+from series_archiver.export.snapshot import CaptureProblem, checked_body, output, parse_since, read_snapshot
+from series_archiver.export.warc import REVISIT_IDENTICAL, REVISIT_NOT_MODIFIED, export_warc, response_record_id, stored_response_headers
+from series_archiver.jobs import core
+from series_archiver.jobs.verify import verify_archive
 from series_archiver.settings import Settings
-from series_archiver.verify import verify_archive
 
 SERIES = "貿戰下中國力量"
 

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from series_archiver.errors import ExtractError
-from series_archiver.extract import extract
+from series_archiver.read.extract import extract
 from series_archiver.sites import HONG_KONG, first_page_url, is_article_url, parse_site_time
 
 URL = "http://127.0.0.1:1/news/232108/2025/1215/1234567.html"

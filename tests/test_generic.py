@@ -17,9 +17,9 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from bench.extraction import lcs_length, load_pages, score  # noqa: E402
-from series_archiver import generic, htmltree  # noqa: E402
-from series_archiver.clean import clean  # noqa: E402
-from series_archiver.extract import extract  # noqa: E402
+from series_archiver.read import generic, htmltree  # noqa: E402
+from series_archiver.read.clean import clean  # noqa: E402
+from series_archiver.read.extract import extract  # noqa: E402
 
 REAL_PAGES = REPO.parent / "shared" / "real-pages"
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import pytest
 
-from series_archiver import htmltree
 from series_archiver.errors import ExtractError
-from series_archiver.extract import extract
+from series_archiver.read import htmltree
+from series_archiver.read.extract import extract
 from series_archiver.sites.base import selectors_for
 
 URL = "https://www.takungpao.com/news/232108/2025/1215/1234567.html"

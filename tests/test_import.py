@@ -23,7 +23,7 @@ from series_archiver.demo.loopback import LoopbackTransport
 from series_archiver.demo.replica import ReplicaSite
 from series_archiver.demo.wayback_replica import HISTORY, default_captures
 from series_archiver.export import export_warc
-from series_archiver.importer import run_import
+from series_archiver.jobs.importer import run_import
 from series_archiver.settings import Settings
 
 from .conftest import Crawler

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from series_archiver import core
 from series_archiver.archive.store import Archive
 from series_archiver.demo import demo_settings
 from series_archiver.demo.loopback import LoopbackTransport
+from series_archiver.jobs import core
 
 from .test_crash import SlowReplica, assert_archive_sound, reader, run_cli, start_cli, write_config
 

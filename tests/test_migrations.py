@@ -23,8 +23,8 @@ from series_archiver.archive.migrations import migrate, step_name
 from series_archiver.archive.schema import STEPS, Step
 from series_archiver.demo import demo_settings
 from series_archiver.errors import StoreError
+from series_archiver.jobs.verify import verify_archive
 from series_archiver.settings import Settings
-from series_archiver.verify import verify_archive
 
 from .conftest import REPO, Crawler
 
@@ -245,7 +245,7 @@ def test_two_writers_opening_one_old_archive_upgrade_it_once(old_db: Path) -> No
 
 def test_settings_can_turn_the_backup_off(old_db: Path) -> None:
     settings: Settings = demo_settings(old_db).replace(archive__backup_before_upgrade=False)
-    from series_archiver.core import open_writer
+    from series_archiver.jobs.core import open_writer
 
     open_writer(settings).close()
     assert user_version(old_db) == SCHEMA_VERSION

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
+from series_archiver.jobs.notify import notify
 from series_archiver.models import Event, PassCounts, PassResult
-from series_archiver.notify import notify
 from series_archiver.settings import NotifySettings
 
 # --- notification ------------------------------------------------------------------------------

@@ -8,8 +8,8 @@ from datetime import datetime
 
 import pytest
 
-from series_archiver import core
 from series_archiver.archive.store import Archive
+from series_archiver.jobs import core
 
 from .conftest import Crawler
 

@@ -17,10 +17,11 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from series_archiver import core, pipeline
 from series_archiver.archive.store import Archive
 from series_archiver.errors import StoreError
-from series_archiver.fetch import Fetcher
+from series_archiver.jobs import core
+from series_archiver.record import pipeline
+from series_archiver.sources.live import Fetcher
 
 from .conftest import Crawler
 from .test_crash import assert_archive_sound, reader, run_cli, write_config

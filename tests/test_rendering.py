@@ -19,10 +19,10 @@ import pytest
 from series_archiver.archive import Archive
 from series_archiver.archive.layout import decode_layout, encode_layout
 from series_archiver.archive.search import register_functions
+from series_archiver.decide.diff import diff_texts
 from series_archiver.demo.replica import ReplicaSite
-from series_archiver.diff import diff_texts
 from series_archiver.history import read_diff
-from series_archiver.rederive import realign_archive
+from series_archiver.jobs.rederive import realign_archive
 from series_archiver.settings import Settings
 from series_archiver.textfold import fold, to_simplified
 

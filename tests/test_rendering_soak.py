@@ -14,8 +14,8 @@ import random
 import re
 import sqlite3
 
+from series_archiver.decide.diff import diff_texts
 from series_archiver.demo.replica import ReplicaSite
-from series_archiver.diff import diff_texts
 from series_archiver.models import document_text
 from series_archiver.settings import Settings
 from series_archiver.textfold import to_simplified

@@ -20,13 +20,13 @@ from typing import Any
 
 import pytest
 
-from series_archiver import core
 from series_archiver.archive.search import SEARCH_SQL, bigram_tokens, fold_document, query_terms, register_functions, search
 from series_archiver.archive.store import Archive
 from series_archiver.archive.views import INSTALLMENT_ORDER
 from series_archiver.demo import demo_settings
 from series_archiver.demo.loopback import LoopbackTransport
 from series_archiver.demo.replica import ReplicaSite
+from series_archiver.jobs import core
 from series_archiver.models import Article, Block
 from series_archiver.textfold import fold, to_simplified, to_traditional
 

@@ -20,8 +20,8 @@ from series_archiver.archive.captures import DELTA_CHAIN, Rebuilt, decode, encod
 from series_archiver.archive.layout import decode_layout, encode_layout
 from series_archiver.demo import demo_settings
 from series_archiver.errors import StoreError
+from series_archiver.jobs.verify import verify_archive
 from series_archiver.models import FetchedPage
-from series_archiver.verify import verify_archive
 
 from .conftest import Crawler
 from .test_migrations import FIXTURE

@@ -6,15 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from series_archiver import textfold
-from series_archiver.textfold import (
-    fold,
-    fold_key,
-    normalize,
-    shingles,
-    similarity,
-    to_simplified,
-    to_traditional,
-)
+from series_archiver.textfold import fold, fold_key, normalize, shingles, similarity, to_simplified, to_traditional
 
 CHINESE_ISH = st.text(
     alphabet=st.sampled_from(list("華为為爲國国發发說说的了是在一萬億亿，。、「」“”｜︱·・—－ 　\u200b\ufeff\n１2.％ＡbC…⋯")),

@@ -15,14 +15,7 @@ from series_archiver.archive.runs import CheckTimes
 from series_archiver.archive.store import iso
 from series_archiver.daemon.service import Daemon
 from series_archiver.daemon.status import PASS_KIND
-from series_archiver.daemon.tiers import (
-    KnownUrl,
-    RecheckPlan,
-    Tiers,
-    known_url,
-    last_change,
-    plan_rechecks,
-)
+from series_archiver.daemon.tiers import KnownUrl, RecheckPlan, Tiers, known_url, last_change, plan_rechecks
 from series_archiver.demo.loopback import LoopbackTransport
 from series_archiver.demo.replica import ReplicaSite
 from series_archiver.settings import ScheduleSettings, Settings

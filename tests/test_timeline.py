@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from series_archiver.timeline import (
+from series_archiver.decide.timeline import (
     Earlier,
     Evidence,
     Insert,
@@ -18,7 +18,7 @@ from series_archiver.timeline import (
     place_text,
     recompute,
 )
-from series_archiver.versions import Reading
+from series_archiver.decide.versions import Reading
 
 TEXT_A = Reading.of("港珠澳大橋通車五周年", "車流量逐年上升，\n跨境貨運更見便利。")
 TEXT_B = Reading.of("港珠澳大橋通車五周年", "車流量逐年上升，\n跨境貨運與旅遊更見便利。")

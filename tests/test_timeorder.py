@@ -27,7 +27,7 @@ from series_archiver.demo.loopback import LoopbackTransport
 from series_archiver.demo.replica import ReplicaSite
 from series_archiver.demo.wayback_replica import HISTORY
 from series_archiver.errors import StoreError
-from series_archiver.importer import run_import
+from series_archiver.jobs.importer import run_import
 
 from .conftest import Crawler
 from .test_crash import run_cli, write_config

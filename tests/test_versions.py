@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from series_archiver import core
 from series_archiver.archive.store import Archive
+from series_archiver.decide.diff import DiffOp
 from series_archiver.demo.replica import NOT_FOUND_PAGE, ReplicaSite
-from series_archiver.diff import DiffOp
 from series_archiver.errors import NotArchived
 from series_archiver.history import read_diff, read_history
+from series_archiver.jobs import core
 from series_archiver.models import PassResult, document_text
 from series_archiver.settings import Settings
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from series_archiver.models import Article, Block
-from series_archiver.settings import QualitySettings
-from series_archiver.versions import (
+from series_archiver.decide.versions import (
     Current,
     NewVersion,
     Reading,
@@ -15,6 +13,8 @@ from series_archiver.versions import (
     decide,
     restored_version,
 )
+from series_archiver.models import Article, Block
+from series_archiver.settings import QualitySettings
 
 TITLE = "貿戰下中國力量① 志氣篇"
 TEXT = "一座灰白色廠房裏，工程師說：「１萬億元不是夢。」\n第二段。"

@@ -34,7 +34,7 @@ from series_archiver.demo.wayback_replica import HISTORY
 from series_archiver.export import export_wacz, export_warc
 from series_archiver.export.snapshot import read_snapshot, trusted_payload
 from series_archiver.export.wacz import cdxj_lines
-from series_archiver.importer import run_import
+from series_archiver.jobs.importer import run_import
 
 from .conftest import REPO, Crawler
 from .test_crash import run_cli, write_config

@@ -12,8 +12,8 @@ from series_archiver.demo.wayback_replica import HISTORY, WaybackCapture, Waybac
 from series_archiver.errors import GoneError
 from series_archiver.models import Attempt
 from series_archiver.settings import FetchSettings, WaybackSettings
-from series_archiver.wayback import MementoPages, NoMemento, WaybackBlocked, WaybackClient, parse_cdx_json
-from series_archiver.wayback.cdx import dedupe_digests, parse_timestamp
+from series_archiver.sources.wayback import MementoPages, NoMemento, WaybackBlocked, WaybackClient, parse_cdx_json
+from series_archiver.sources.wayback.cdx import dedupe_digests, parse_timestamp
 
 A1 = HISTORY["earlier_text"]["url"]
 REMOVED = HISTORY["removed"]["url"]

@@ -18,13 +18,13 @@ from pathlib import Path
 
 import pytest
 
-from series_archiver import core
 from series_archiver.archive import Archive
 from series_archiver.browse.server import database_name
 from series_archiver.demo.loopback import LoopbackTransport
 from series_archiver.demo.replica import ReplicaSite
 from series_archiver.demo.spn_replica import SpnReplica
 from series_archiver.errors import ConfigError
+from series_archiver.jobs import core
 from series_archiver.settings import Settings, load_settings
 from series_archiver.witness import WitnessWorker
 from series_archiver.witness.worker import WitnessReport

@@ -4,15 +4,15 @@ The public API is re-exported here; the modules behind it are private by
 convention (one per pipeline stage, see README "Code map").
 """
 
-# First of all: a daemon told to stop while it starts must not die of it (entry.py).
-from .entry import hold_stop_signals
+# First of all: a daemon told to stop while it starts must not die of it (stopsignals.py).
+from series_archiver.stopsignals import hold_stop_signals
 
 hold_stop_signals()
 
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-from .errors import (
+from series_archiver.errors import (
     ArchiverError,
     ConfigError,
     ExportError,
@@ -25,32 +25,32 @@ from .errors import (
     StoreError,
     SuspectCapture,
 )
-from .models import Article, Block, Candidate, Event, Extracted, FetchedPage, PassCounts, PassResult
+from series_archiver.models import Article, Block, Candidate, Event, Extracted, FetchedPage, PassCounts, PassResult
 
 # The rest is imported when first used (PEP 562): a reader (``export``,
 # ``verify``, ``browse``, ``history``) that imports this package must not load
 # the crawler, and ``import series_archiver`` stays cheap.
 _LAZY = {
-    "crawl": "core", "fetch": "core", "list_articles": "core", "open_pipeline": "core", "show_article": "core",
+    "crawl": "jobs.core", "fetch": "jobs.core", "list_articles": "jobs.core", "open_pipeline": "jobs.core", "show_article": "jobs.core",
     "JsonlExport": "export", "WarcExport": "export", "export_jsonl": "export", "export_warc": "export",
     "ArticleHistory": "history", "VersionDiff": "history", "article_diff": "history", "article_log": "history",
-    "Pipeline": "pipeline",
+    "Pipeline": "record.pipeline",
     "Daemon": "daemon", "Tiers": "daemon", "status": "daemon",
     "Settings": "settings", "load_settings": "settings",
     "Archive": "archive",
-    "VerifyReport": "verify", "verify_archive": "verify",
+    "VerifyReport": "jobs.verify", "verify_archive": "jobs.verify",
 }
 
 if TYPE_CHECKING:
-    from .archive import Archive
-    from .core import crawl, fetch, list_articles, open_pipeline, show_article
-    from .daemon import Daemon, Tiers
-    from .daemon.status import status  # from its module: `daemon.status` names the module too, mypy sees it defined twice
-    from .export import JsonlExport, WarcExport, export_jsonl, export_warc
-    from .history import ArticleHistory, VersionDiff, article_diff, article_log
-    from .pipeline import Pipeline
-    from .settings import Settings, load_settings
-    from .verify import VerifyReport, verify_archive
+    from series_archiver.archive import Archive
+    from series_archiver.daemon import Daemon, Tiers
+    from series_archiver.daemon.status import status  # from its module: `daemon.status` names the module too, mypy sees it defined twice
+    from series_archiver.export import JsonlExport, WarcExport, export_jsonl, export_warc
+    from series_archiver.history import ArticleHistory, VersionDiff, article_diff, article_log
+    from series_archiver.jobs.core import crawl, fetch, list_articles, open_pipeline, show_article
+    from series_archiver.jobs.verify import VerifyReport, verify_archive
+    from series_archiver.record.pipeline import Pipeline
+    from series_archiver.settings import Settings, load_settings
 
 
 def __getattr__(name: str) -> Any:
@@ -61,7 +61,7 @@ def __getattr__(name: str) -> Any:
     return getattr(import_module(f".{module}", __name__), name)
 
 
-__version__ = "0.2.0"
+from series_archiver._version import __version__ as __version__
 
 __all__ = [
     "Archive",

@@ -1,5 +1,5 @@
 """``python -m series_archiver`` is the same as the ``series-archiver`` command."""
 
-from .entry import main
+from series_archiver.entry import main
 
 main()

@@ -38,7 +38,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .models import Attempt
+    from series_archiver.models import Attempt
 
 __all__ = [
     "ArchiverError",

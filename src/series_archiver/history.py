@@ -19,12 +19,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .archive import views
-from .archive.store import Archive
-from .diff import TextDiff, diff_texts
-from .errors import NotArchived
-from .models import document_text
-from .settings import Settings
+from series_archiver.archive import views
+from series_archiver.archive.store import Archive
+from series_archiver.decide.diff import TextDiff, diff_texts
+from series_archiver.errors import NotArchived
+from series_archiver.models import document_text
+from series_archiver.settings import Settings
 
 __all__ = [
     "ArticleHistory",

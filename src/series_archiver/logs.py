@@ -27,7 +27,7 @@ import sys
 from datetime import datetime, tzinfo
 from pathlib import Path
 
-from .errors import ConfigError
+from series_archiver.errors import ConfigError
 
 __all__ = ["EVENTS", "LineFormatter", "event", "setup_logging"]
 

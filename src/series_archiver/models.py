@@ -251,3 +251,13 @@ class PassResult:
     @property
     def ok(self) -> bool:
         return self.counts.failed == 0
+
+@dataclass(frozen=True)
+class WitnessRequest:
+    """One capture to ask for: of ``url``, for the event ``kind`` of an article (its ``version`` if any)."""
+
+    kind: str
+    article_id: int
+    url: str
+    version: int | None
+    capture_all: bool

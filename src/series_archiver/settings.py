@@ -19,10 +19,10 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import ConfigError
+from series_archiver.errors import ConfigError
 
 if TYPE_CHECKING:
-    from .sites import Site
+    from series_archiver.sites import Site
 
 __all__ = [
     "ArchiveSettings",
@@ -48,7 +48,7 @@ class ArchiveSettings:
 
 
 def _site_domains() -> tuple[str, ...]:
-    from .sites import domains  # site knowledge stays in sites/
+    from series_archiver.sites import domains  # site knowledge stays in sites/
 
     return domains()
 
@@ -203,7 +203,7 @@ class Settings:
     @property
     def site_profiles(self) -> tuple[Site, ...]:
         """The profiles extraction tries, in order: the configured sites, then the built-in ones."""
-        from .sites import SITES
+        from series_archiver.sites import SITES
 
         return (*self.sites, *SITES)
 
@@ -324,8 +324,8 @@ def _build(data: dict[str, Any], source: str) -> Settings:
 
 def _sites(tables: Any, source: str) -> tuple[Site, ...]:
     """The configured site profiles, each validated as it is built (sites/config.py)."""
-    from .sites import SITES  # site knowledge stays in sites/
-    from .sites.config import site_from_table
+    from series_archiver.sites import SITES  # site knowledge stays in sites/
+    from series_archiver.sites.config import site_from_table
 
     if not isinstance(tables, list):
         raise ConfigError("sites", "must be one or more [[sites]] tables", source=source)

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from series_archiver.fetch import Fetcher
+from series_archiver.sources.live import Fetcher
 
 from .scripted import (
     FakeTime,

@@ -17,7 +17,7 @@ from series_archiver.errors import (
     TruncatedBody,
     UndecodableText,
 )
-from series_archiver.fetch.attempts import Attempts, restated
+from series_archiver.sources.live.attempts import Attempts, restated
 
 ASKED = "http://127.0.0.1/news/1234567.html"
 HOP = "http://127.0.0.1/news/7654321.html"

@@ -9,11 +9,8 @@ from collections.abc import Callable
 import brotli  # type: ignore[import-untyped]
 import pytest
 
-from series_archiver.errors import (
-    TooLarge,
-    TruncatedBody,
-)
-from series_archiver.fetch import Fetcher
+from series_archiver.errors import TooLarge, TruncatedBody
+from series_archiver.sources.live import Fetcher
 
 from .scripted import (
     ARTICLE,

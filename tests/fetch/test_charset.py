@@ -9,17 +9,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from series_archiver.errors import (
-    NotHTML,
-    UndecodableText,
-)
-from series_archiver.fetch import Fetcher
-from series_archiver.fetch.charset import (
-    DecodedPage,
-    decode_page,
-    parse_content_type,
-    refuse_non_html,
-)
+from series_archiver.errors import NotHTML, UndecodableText
+from series_archiver.read.charset import DecodedPage, decode_page, parse_content_type, refuse_non_html
+from series_archiver.sources.live import Fetcher
 
 from .scripted import (
     ARTICLE,

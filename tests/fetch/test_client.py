@@ -10,15 +10,8 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from series_archiver.errors import (
-    FetchError,
-    GoneError,
-    HostNotAllowed,
-    HTTPStatusError,
-    NotHTML,
-    RobotsDisallowed,
-)
-from series_archiver.fetch import Fetcher
+from series_archiver.errors import FetchError, GoneError, HostNotAllowed, HTTPStatusError, NotHTML, RobotsDisallowed
+from series_archiver.sources.live import Fetcher
 
 from .scripted import (
     ARTICLE,

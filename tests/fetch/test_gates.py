@@ -10,8 +10,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
-from series_archiver.fetch import Fetcher
-from series_archiver.fetch.gates import HostGate, HostGates
+from series_archiver.sources.live import Fetcher
+from series_archiver.sources.live.gates import HostGate, HostGates
 
 from .scripted import (
     ARTICLE,

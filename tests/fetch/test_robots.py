@@ -7,11 +7,9 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from series_archiver.errors import (
-    RobotsDisallowed,
-)
-from series_archiver.fetch import Fetcher
-from series_archiver.fetch.robots import origin, robots_token
+from series_archiver.errors import RobotsDisallowed
+from series_archiver.sources.live import Fetcher
+from series_archiver.sources.live.robots import origin, robots_token
 
 from .scripted import (
     ARTICLE,

@@ -21,8 +21,8 @@ from typing import Any
 
 from filelock import FileLock, Timeout
 
-from ..errors import LockTimeout
-from ..osutil import write_json_atomic
+from series_archiver.errors import LockTimeout
+from series_archiver.osutil import write_json_atomic
 
 __all__ = ["writer_lock", "holder_info", "read_holder"]
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from .schema import STEPS, Step
+from series_archiver.archive.schema import STEPS, Step
 
 __all__ = ["migrations_for", "schema_version", "pending_steps", "migrate", "backup", "step_name"]
 

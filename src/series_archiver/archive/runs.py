@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # only for the annotations: no import cycle whatever the package's __init__ pulls in
-    from .store import Archive
+    from series_archiver.archive.store import Archive
 
 __all__ = [
     "CheckTimes",

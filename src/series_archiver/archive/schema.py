@@ -16,10 +16,10 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from . import captures as capture_codec
-from .layout import encode_layout
-from .search import create_bigram_index, create_search_schema
-from .sqlscript import run_script
+from series_archiver.archive import captures as capture_codec
+from series_archiver.archive.layout import encode_layout
+from series_archiver.archive.search import create_bigram_index, create_search_schema
+from series_archiver.archive.sqlscript import run_script
 
 __all__ = ["SCHEMA_VERSION", "STEPS", "Step"]
 

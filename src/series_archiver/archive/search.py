@@ -46,9 +46,9 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
-from ..textfold import convert, fold
-from .sqlscript import run_script
-from .views import INSTALLMENT_ORDER
+from series_archiver.archive.sqlscript import run_script
+from series_archiver.archive.views import INSTALLMENT_ORDER
+from series_archiver.textfold import convert, fold
 
 __all__ = [
     "SEARCH_SQL",

@@ -32,21 +32,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ..errors import StoreError
-from ..models import Article, Attempt, FetchedPage, StoredPage, StoredVersion
-from ..osutil import pid_alive
-from .captures import CaptureChains, Rebuilt, UnreadableCapture, encode, headers_json
-from .layout import decode_layout, encode_layout, headings, paragraphs
-from .lock import holder_info, read_holder, writer_lock
-from .migrations import backup, migrate, pending_steps, schema_version
-from .schema import SCHEMA_VERSION
-from .search import ensure_search_index, fold_document, register_functions, search_ready
-from .views import installment_order
-
-if TYPE_CHECKING:
-    from ..witness.policy import WitnessRequest
+from series_archiver.archive.captures import CaptureChains, Rebuilt, UnreadableCapture, encode, headers_json
+from series_archiver.archive.layout import decode_layout, encode_layout, headings, paragraphs
+from series_archiver.archive.lock import holder_info, read_holder, writer_lock
+from series_archiver.archive.migrations import backup, migrate, pending_steps, schema_version
+from series_archiver.archive.schema import SCHEMA_VERSION
+from series_archiver.archive.search import ensure_search_index, fold_document, register_functions, search_ready
+from series_archiver.archive.views import installment_order
+from series_archiver.errors import StoreError
+from series_archiver.models import Article, Attempt, FetchedPage, StoredPage, StoredVersion, WitnessRequest
+from series_archiver.osutil import pid_alive
 
 __all__ = ["Archive", "UrlState", "ArticleRow", "WitnessRow", "utcnow", "iso", "SCHEMA_VERSION", "holder_info", "read_holder"]
 
@@ -966,7 +963,7 @@ class Archive:
     # --- witnesses: captures asked of Save Page Now (witness/) ------------------------------
 
     def queue_witnesses(self, requests: Iterable[WitnessRequest], now: datetime) -> list[int]:
-        """Queue a capture per ``witness.policy.WitnessRequest``, in the caller's transaction (the event's own).
+        """Queue a capture per ``models.WitnessRequest``, in the caller's transaction (the event's own).
 
         Each row names the version it witnesses (new article, new version,
         restore: that version; a removal or return: the version current then)

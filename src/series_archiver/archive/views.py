@@ -18,8 +18,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
-from .captures import CaptureChains, StoredPayload, UnreadableCapture
-from .layout import decode_layout, headings, paragraphs
+from series_archiver.archive.captures import CaptureChains, StoredPayload, UnreadableCapture
+from series_archiver.archive.layout import decode_layout, headings, paragraphs
 
 __all__ = [
     "ARTICLE_HISTORY_SQL",

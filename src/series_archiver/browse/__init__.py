@@ -7,7 +7,15 @@ Its hooks live in ``plugin.py``; ``static/`` is served by Datasette at
 ``/-/static-plugins/series-archiver/``.
 """
 
-from .plugin import canned_queries, extra_css_urls, extra_template_vars, get_metadata, prepare_connection, register_routes, render_cell
+from series_archiver.browse.plugin import (
+    canned_queries,
+    extra_css_urls,
+    extra_template_vars,
+    get_metadata,
+    prepare_connection,
+    register_routes,
+    render_cell,
+)
 
 __all__ = [
     "canned_queries",

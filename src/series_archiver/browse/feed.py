@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from xml.etree import ElementTree as ET
 
-from ..archive.views import FeedEvent
+from series_archiver.archive.views import FeedEvent
 
 __all__ = ["render_feed", "entry_id", "ATOM_TYPE"]
 

@@ -40,8 +40,8 @@ import markupsafe
 from datasette import hookimpl
 from datasette.utils import tilde_encode
 
-from ..archive.search import register_functions
-from ..archive.views import article_exists, feed_events, is_archive, make_query_only, table_names
+from series_archiver.archive.search import register_functions
+from series_archiver.archive.views import article_exists, feed_events, is_archive, make_query_only, table_names
 
 __all__ = [
     "safe_diff_html",
@@ -189,7 +189,7 @@ def _is_archive(path: str, _stamp: int) -> bool:
 
 @lru_cache(maxsize=64)
 def _archive_metadata(path: str, name: str, _stamp: int) -> dict[str, Any]:
-    from .server import metadata  # the server builds the metadata; imported late, it imports this module
+    from series_archiver.browse.server import metadata  # the server builds the metadata; imported late, it imports this module
 
     return metadata(Path(path), name=name)
 
@@ -235,7 +235,7 @@ def register_routes(datasette: Any) -> list[tuple[str, Any]]:
 async def _feed_view(datasette: Any, request: Any) -> Any:
     from datasette.utils.asgi import Response
 
-    from .feed import ATOM_TYPE, render_feed
+    from series_archiver.browse.feed import ATOM_TYPE, render_feed
 
     name = request.url_vars["database"]
     path = _archives(datasette).get(name)

@@ -41,9 +41,9 @@ from datasette.app import Datasette
 from datasette.plugins import pm
 from datasette.utils import tilde_encode
 
-from ..archive import views
-from ..archive.search import SEARCH_SQL
-from ..errors import ConfigError, StoreError
+from series_archiver.archive import views
+from series_archiver.archive.search import SEARCH_SQL
+from series_archiver.errors import ConfigError, StoreError
 
 __all__ = ["CANNED_QUERIES", "database_name", "make_datasette", "metadata", "serve"]
 
@@ -171,7 +171,7 @@ def metadata(db: Path, *, name: str | None = None) -> dict[str, Any]:
 
 def _register_plugin() -> None:
     # Installed, the package's entry point has registered it already; from a bare checkout it has not.
-    from .. import browse
+    from series_archiver import browse
 
     if not pm.is_registered(browse) and pm.get_plugin("series_archiver") is None:
         pm.register(browse, name="series_archiver")

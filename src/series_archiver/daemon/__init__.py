@@ -6,10 +6,10 @@
 * ``status``: what the daemon leaves behind, read back as ``status``.
 """
 
-from .cron import build_scheduler, build_trigger, zone
-from .service import Daemon
-from .status import DAEMON_KIND, PASS_KIND, status, status_lines
-from .tiers import RecheckPlan, Tiers, plan_rechecks
+from series_archiver.daemon.cron import build_scheduler, build_trigger, zone
+from series_archiver.daemon.service import Daemon
+from series_archiver.daemon.status import DAEMON_KIND, PASS_KIND, status, status_lines
+from series_archiver.daemon.tiers import RecheckPlan, Tiers, plan_rechecks
 
 __all__ = [
     "DAEMON_KIND",

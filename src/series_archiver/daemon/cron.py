@@ -21,8 +21,8 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from ..errors import ConfigError
-from ..settings import ScheduleSettings, Settings
+from series_archiver.errors import ConfigError
+from series_archiver.settings import ScheduleSettings, Settings
 
 __all__ = ["JOB_ID", "build_scheduler", "build_trigger", "misfire_grace", "zone"]
 

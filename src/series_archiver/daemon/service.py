@@ -35,24 +35,10 @@ from apscheduler.events import (
 )
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from .. import core
-from ..archive import Archive, iso, utcnow
-from ..archive.runs import running_runs
-from ..entry import pending_stop
-from ..errors import (
-    ArchiverError,
-    ConfigError,
-    LockTimeout,
-    PassInterrupted,
-    StoreError,
-)
-from ..logs import event
-from ..models import PassResult
-from ..notify import notify
-from ..osutil import write_json_atomic
-from ..settings import Settings
-from .cron import JOB_ID, build_scheduler, build_trigger, misfire_grace, zone
-from .status import (
+from series_archiver.archive import Archive, iso, utcnow
+from series_archiver.archive.runs import running_runs
+from series_archiver.daemon.cron import JOB_ID, build_scheduler, build_trigger, misfire_grace, zone
+from series_archiver.daemon.status import (
     DAEMON_KIND,
     HEARTBEAT_SECONDS,
     PASS_KIND,
@@ -64,7 +50,15 @@ from .status import (
     status,
     status_lines,
 )
-from .tiers import RecheckPlan, Tiers, plan_rechecks
+from series_archiver.daemon.tiers import RecheckPlan, Tiers, plan_rechecks
+from series_archiver.errors import ArchiverError, ConfigError, LockTimeout, PassInterrupted, StoreError
+from series_archiver.jobs import core
+from series_archiver.jobs.notify import notify
+from series_archiver.logs import event
+from series_archiver.models import PassResult
+from series_archiver.osutil import write_json_atomic
+from series_archiver.settings import Settings
+from series_archiver.stopsignals import pending_stop
 
 # status, status_lines and Tiers are imported from here by the CLI and the package's __init__.
 __all__ = ["DAEMON_KIND", "PASS_KIND", "Daemon", "Tiers", "TransportFactory", "status", "status_lines"]

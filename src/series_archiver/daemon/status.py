@@ -21,11 +21,11 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ..archive import Archive, holder_info, iso, utcnow
-from ..archive.runs import RunRow, latest_run, parse_time
-from ..osutil import pid_alive
-from ..settings import Settings
-from .cron import build_trigger, zone
+from series_archiver.archive import Archive, holder_info, iso, utcnow
+from series_archiver.archive.runs import RunRow, latest_run, parse_time
+from series_archiver.daemon.cron import build_trigger, zone
+from series_archiver.osutil import pid_alive
+from series_archiver.settings import Settings
 
 __all__ = [
     "DAEMON_KIND",

@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from ..archive import Archive
-from ..archive.runs import CheckTimes, check_times
-from ..errors import ConfigError
-from ..settings import ScheduleSettings
+from series_archiver.archive import Archive
+from series_archiver.archive.runs import CheckTimes, check_times
+from series_archiver.errors import ConfigError
+from series_archiver.settings import ScheduleSettings
 
 __all__ = ["KnownUrl", "RecheckPlan", "Tiers", "known_url", "last_change", "plan_rechecks"]
 

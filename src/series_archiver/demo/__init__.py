@@ -15,12 +15,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .. import core
-from ..settings import Settings, load_settings
-from .loopback import LoopbackTransport
-from .replica import ReplicaSite
-from .spn_replica import SpnReplica
-from .wayback_replica import WaybackReplica
+from series_archiver.demo.loopback import LoopbackTransport
+from series_archiver.demo.replica import ReplicaSite
+from series_archiver.demo.spn_replica import SpnReplica
+from series_archiver.demo.wayback_replica import WaybackReplica
+from series_archiver.jobs import core
+from series_archiver.settings import Settings, load_settings
 
 __all__ = ["run_demo", "demo_settings", "replica_manifest"]
 
@@ -113,7 +113,7 @@ def run_demo(db: Path, *, fresh: bool = True, keep: bool = False, echo: Callable
 
 def _backfill_step(settings: Settings, wayback: WaybackReplica, echo: Callable[[str], None]) -> bool:
     """Backfill from the bundled replica Wayback: what a web archive held before the archive began."""
-    from ..backfill import run_backfill
+    from series_archiver.jobs.backfill import run_backfill
 
     echo(f"\nBackfilling from a replica Wayback Machine (CDX API and playback) on {wayback.origin}:")
     settings = settings.replace(
@@ -136,7 +136,7 @@ def _backfill_step(settings: Settings, wayback: WaybackReplica, echo: Callable[[
 
 def _wacz_step(settings: Settings, path: Path, echo: Callable[[str], None]) -> Path:
     """The demo archive as a WACZ package beside it: what ReplayWeb.page, pywb and ``import`` read."""
-    from ..export import export_wacz
+    from series_archiver.export import export_wacz
 
     z = export_wacz(settings, path)
     echo(f"\nWrote {z.path}: the archive as a WACZ, {z.pages} pages (one per version), {z.warc.records} WARC records, {z.bytes:,} bytes.")

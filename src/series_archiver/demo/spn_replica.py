@@ -268,7 +268,7 @@ class SpnReplica:
 
 def _seconds(value: str | None) -> int:
     """``if_not_archived_within`` in seconds (a number, or d/h/m/s parts); SPN2's default is an hour."""
-    from ..settings import parse_duration
+    from series_archiver.settings import parse_duration
 
     seconds = parse_duration(value or "")
     return seconds or 3600

@@ -5,9 +5,9 @@ All read the archive the same way (``snapshot``: one read transaction, the
 and the payload check that ``verify`` runs too).
 """
 
-from .jsonl import JsonlExport, export_jsonl
-from .snapshot import parse_since
-from .wacz import WaczExport, export_wacz
-from .warc import WarcExport, export_warc
+from series_archiver.export.jsonl import JsonlExport, export_jsonl
+from series_archiver.export.snapshot import parse_since
+from series_archiver.export.wacz import WaczExport, export_wacz
+from series_archiver.export.warc import WarcExport, export_warc
 
 __all__ = ["JsonlExport", "WaczExport", "WarcExport", "export_jsonl", "export_wacz", "export_warc", "parse_since"]

@@ -14,11 +14,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ..archive import views
-from ..archive.store import Archive
-from ..settings import Settings
-from .record_ids import response_record_id
-from .snapshot import check_series, output, read_snapshot
+from series_archiver.archive import views
+from series_archiver.archive.store import Archive
+from series_archiver.export.record_ids import response_record_id
+from series_archiver.export.snapshot import check_series, output, read_snapshot
+from series_archiver.settings import Settings
 
 __all__ = ["JsonlExport", "export_jsonl"]
 

@@ -21,10 +21,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from ..archive import views
-from ..archive.store import Archive
-from ..errors import ConfigError, ExportError, StoreError
-from ..settings import Settings
+from series_archiver.archive import views
+from series_archiver.archive.store import Archive
+from series_archiver.errors import ConfigError, ExportError, StoreError
+from series_archiver.settings import Settings
 
 __all__ = [
     "CaptureProblem",

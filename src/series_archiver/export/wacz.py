@@ -48,11 +48,11 @@ from typing import Any
 from warcio.archiveiterator import ArchiveIterator
 from warcio.timeutils import iso_date_to_timestamp
 
-from ..archive import views
-from ..settings import Settings
-from .record_ids import response_record_id
-from .snapshot import output, read_snapshot
-from .warc import WarcExport, export_warc
+from series_archiver.archive import views
+from series_archiver.export.record_ids import response_record_id
+from series_archiver.export.snapshot import output, read_snapshot
+from series_archiver.export.warc import WarcExport, export_warc
+from series_archiver.settings import Settings
 
 __all__ = ["WACZ_VERSION", "WaczExport", "cdxj_lines", "export_wacz"]
 
@@ -274,7 +274,7 @@ class _Package:
 
 
 def _datapackage(resources: list[dict[str, Any]], created: datetime, series: str | None, first: dict[str, Any] | None) -> bytes:
-    from .. import __version__  # here, not at the top: __init__ imports this package
+    from series_archiver._version import __version__  # here, not at the top: __init__ imports this package
 
     package: dict[str, Any] = {
         "profile": "data-package",

@@ -55,19 +55,12 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.utils import Digester
 from warcio.warcwriter import WARCWriter
 
-from ..archive import views
-from ..archive.store import Archive
-from ..settings import Settings
-from .jsonl import JsonlExport, export_jsonl
-from .record_ids import metadata_record_id, request_record_id, response_record_id, revisit_record_id
-from .snapshot import (
-    check_series,
-    output,
-    parse_since,
-    read_snapshot,
-    stored_time,
-    trusted_payload,
-)
+from series_archiver.archive import views
+from series_archiver.archive.store import Archive
+from series_archiver.export.jsonl import JsonlExport, export_jsonl
+from series_archiver.export.record_ids import metadata_record_id, request_record_id, response_record_id, revisit_record_id
+from series_archiver.export.snapshot import check_series, output, parse_since, read_snapshot, stored_time, trusted_payload
+from series_archiver.settings import Settings
 
 # JsonlExport, export_jsonl and parse_since are not WARC's: they are named here
 # too because cli.py and the package __init__ import them from this module.
@@ -194,7 +187,7 @@ def _warcinfo_fields(settings: Settings, archive: Archive, series: str | None, s
         "dedupe": dataclasses.asdict(settings.dedupe),
         "series": [dataclasses.asdict(s) for s in settings.series],
     }
-    from .. import __version__  # here, not at the top: __init__ imports this module
+    from series_archiver._version import __version__  # here, not at the top: __init__ imports this module
 
     fields = {
         "software": f"series-archiver/{__version__} (warcio/{package_version('warcio')})",

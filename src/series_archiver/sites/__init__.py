@@ -14,8 +14,8 @@ from __future__ import annotations
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from . import takungpao, tkww
-from .base import (
+from series_archiver.sites import takungpao, tkww
+from series_archiver.sites.base import (
     HONG_KONG,
     ArticleProfile,
     DateFormat,

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from cssselect import HTMLTranslator, SelectorError
 from lxml import etree
 
-from ..models import Cleaning
+from series_archiver.models import Cleaning
 
 __all__ = [
     "CLEANING_RULES",

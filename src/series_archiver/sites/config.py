@@ -25,9 +25,9 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ..errors import ConfigError
-from ..models import Cleaning
-from .base import (
+from series_archiver.errors import ConfigError
+from series_archiver.models import Cleaning
+from series_archiver.sites.base import (
     CLEANING_RULES,
     FURNITURE,
     ArticleProfile,

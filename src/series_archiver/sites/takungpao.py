@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from .base import (
+from series_archiver.sites.base import (
     CLEANING_RULES,
     FURNITURE,
     FURNITURE_LINES,

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta, timezone
 
-from .base import (
+from series_archiver.sites.base import (
     CLEANING_RULES,
     FURNITURE,
     FURNITURE_LINES,

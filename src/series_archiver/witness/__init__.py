@@ -14,10 +14,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .policy import WitnessRequest, witness_requests
+from series_archiver.decide.witness import WitnessRequest, witness_requests
 
 if TYPE_CHECKING:
-    from .worker import WitnessReport, WitnessWorker
+    from series_archiver.witness.worker import WitnessReport, WitnessWorker
 
 __all__ = ["WitnessReport", "WitnessRequest", "WitnessWorker", "witness_requests"]
 
@@ -25,7 +25,7 @@ __all__ = ["WitnessReport", "WitnessRequest", "WitnessWorker", "witness_requests
 def __getattr__(name: str) -> object:
     # The worker (httpx, the archive) is loaded only by those who work the queue.
     if name in ("WitnessReport", "WitnessWorker"):
-        from . import worker
+        from series_archiver.witness import worker
 
         return getattr(worker, name)
     raise AttributeError(name)

@@ -32,10 +32,10 @@ from typing import Any, Self
 
 import httpx
 
-from ..fetch.retry import parse_retry_after
-from ..models import Attempt
-from ..settings import WitnessSettings
-from .policy import is_transient
+from series_archiver.decide.witness import is_transient
+from series_archiver.models import Attempt
+from series_archiver.settings import WitnessSettings
+from series_archiver.sources.live.retry import parse_retry_after
 
 __all__ = ["JobState", "Refused", "SpnClient", "Submitted", "UserStatus"]
 

@@ -30,12 +30,12 @@ from typing import Any
 
 import httpx
 
-from ..archive import Archive
-from ..archive.store import WitnessRow
-from ..models import Attempt
-from ..settings import Settings
-from .client import JobState, Refused, SpnClient, Submitted
-from .policy import archived_url, backoff_seconds, is_transient, next_submit_at, not_archived_within, parse_timestamp
+from series_archiver.archive import Archive
+from series_archiver.archive.store import WitnessRow
+from series_archiver.decide.witness import archived_url, backoff_seconds, is_transient, next_submit_at, not_archived_within, parse_timestamp
+from series_archiver.models import Attempt
+from series_archiver.settings import Settings
+from series_archiver.witness.client import JobState, Refused, SpnClient, Submitted
 
 __all__ = ["WitnessReport", "WitnessWorker", "POLL_INTERVAL_SECONDS"]
 

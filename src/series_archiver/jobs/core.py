@@ -1,0 +1,234 @@
+"""The library's entry points: what the CLI, the daemon and tests call.
+
+Each opens the archive, takes the writer lock where it writes, runs the
+pipeline or reads, and returns plain values. Formatting is the CLI's job.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from series_archiver.archive import SCHEMA_VERSION, Archive
+from series_archiver.errors import PassInterrupted, StoreError
+from series_archiver.history import CaptureInfo, read_witnesses
+from series_archiver.models import PassResult
+from series_archiver.record.pipeline import Pipeline, ProgressFn, RecheckFn
+from series_archiver.settings import Settings
+from series_archiver.sources.live import Fetcher
+
+__all__ = ["crawl", "fetch", "list_articles", "show_article", "open_pipeline", "PassResult"]
+
+log = logging.getLogger("series_archiver")
+
+
+def open_writer(settings: Settings) -> Archive:
+    """The archive for writing, upgraded first (after a backup, ``archive.backup_before_upgrade``) if an earlier release wrote it."""
+    return Archive(
+        settings.archive.db,
+        lock_timeout=settings.archive.lock_timeout_seconds,
+        backup_before_upgrade=settings.archive.backup_before_upgrade,
+    )
+
+
+@dataclass(frozen=True)
+class UpgradeReport:
+    db: str
+    from_version: int
+    to_version: int
+    applied: tuple[str, ...]
+    backup: str | None
+
+    def as_json(self) -> dict[str, Any]:
+        return {"db": self.db, "from": self.from_version, "to": self.to_version, "applied": list(self.applied), "backup": self.backup}
+
+
+def upgrade_archive(settings: Settings, *, backup: Path | None = None, make_backup: bool = True) -> UpgradeReport:
+    """Bring the archive to this release's schema under the writer lock, copying it to ``backup`` first."""
+    db = settings.archive.db
+    if not db.exists():
+        raise StoreError(str(db), "no archive here yet; run `series-archiver crawl` (or `demo`) first")
+    archive = Archive(db, lock_timeout=settings.archive.lock_timeout_seconds, auto_upgrade=False)
+    with archive, archive.writer_lock(settings.archive.lock_timeout_seconds, command="upgrade"):
+        before = archive.schema_version
+        target = (backup or archive.backup_path()) if make_backup and before < SCHEMA_VERSION else None
+        applied = archive.upgrade(backup_to=target)
+        return UpgradeReport(str(db), before, archive.schema_version, tuple(applied), str(target) if target else None)
+
+
+def _stoppable_sleep(stop: threading.Event | None) -> dict[str, Any]:
+    """The fetcher's politeness waits end at once when ``stop`` is set (the pipeline checks it between URLs)."""
+    if stop is None:
+        return {}
+
+    def sleep(seconds: float) -> None:
+        if stop.wait(seconds):
+            raise PassInterrupted("stop requested while waiting to fetch")
+
+    return {"sleep": sleep}
+
+
+@contextmanager
+def open_pipeline(
+    settings: Settings,
+    *,
+    command: str,
+    progress: ProgressFn | None = None,
+    transport: httpx.BaseTransport | None = None,
+    stop: threading.Event | None = None,
+) -> Iterator[Pipeline]:
+    """Archive + writer lock + fetcher, released in reverse order whatever happens.
+
+    ``transport`` is for the replica (demo, tests, benchmark): see loopback.py.
+    ``stop``, once set, ends the pass with ``PassInterrupted`` between two URLs
+    (the daemon's SIGTERM); the URL being recorded is recorded whole.
+    """
+    archive = open_writer(settings)
+    try:
+        with (
+            archive.writer_lock(settings.archive.lock_timeout_seconds, command=command),
+            Fetcher(settings.fetch, transport=transport, **_stoppable_sleep(stop)) as fetcher,
+        ):
+            yield Pipeline(settings, archive, fetcher, progress=progress, stop=stop)
+    finally:
+        archive.close()
+
+
+def crawl(
+    settings: Settings,
+    *,
+    progress: ProgressFn | None = None,
+    recheck: RecheckFn | None = None,
+    kind: str = "crawl",
+    transport: httpx.BaseTransport | None = None,
+    stop: threading.Event | None = None,
+) -> PassResult:
+    """One full pass: discover, fetch what is new or due, record versions.
+
+    ``recheck`` picks the known URLs due this pass (schedule.py's tiers);
+    ``stop`` makes the pass end early, see ``open_pipeline``.
+    """
+    with open_pipeline(settings, command=kind, progress=progress, transport=transport, stop=stop) as pipeline:
+        result = pipeline.crawl(recheck=recheck, kind=kind)
+        if stop is None or not stop.is_set():
+            witness_after_pass(settings, pipeline.archive, run_id=result.run_id, stop=stop)
+        return result
+
+
+def fetch(
+    settings: Settings, urls: Sequence[str], *, progress: ProgressFn | None = None, transport: httpx.BaseTransport | None = None
+) -> PassResult:
+    """Archive the given URLs now."""
+    with open_pipeline(settings, command="fetch", progress=progress, transport=transport) as pipeline:
+        result = pipeline.fetch_urls(urls)
+        witness_after_pass(settings, pipeline.archive, run_id=result.run_id)
+        return result
+
+
+def witness_after_pass(settings: Settings, archive: Archive, *, run_id: int | None, stop: threading.Event | None = None) -> None:
+    """Work the witness queue within its budget, under the pass's lock; its trouble never fails the pass."""
+    if not settings.witness.save_page_now:
+        return
+    from series_archiver.witness import WitnessWorker
+
+    try:
+        report = WitnessWorker(settings, archive, run_id=run_id, stop=stop).run()
+    except StoreError:
+        raise
+    except Exception:  # a bug in the witness code: the pass itself went well and is recorded
+        log.error("the witness pass failed; witnesses stay queued for the next pass", exc_info=True)
+        return
+    if report.submitted or report.succeeded or report.failed:
+        log.info("witnesses: %s asked, %s captured, %s failed, %s queued, %s pending", report.submitted, report.succeeded, report.failed, report.queued, report.pending)
+
+
+def witness(settings: Settings, *, budget: float | None = None, transport: httpx.BaseTransport | None = None) -> Any:
+    """Work the witness queue once (``series-archiver witness``), under the writer lock; a ``WitnessReport``."""
+    from series_archiver.errors import ConfigError
+    from series_archiver.witness import WitnessWorker
+
+    if not settings.witness.save_page_now:
+        raise ConfigError("witness.save_page_now", "is false; set it to true in [witness] to ask Save Page Now for witnesses")
+    archive = open_writer(settings)
+    try:
+        with archive.writer_lock(settings.archive.lock_timeout_seconds, command="witness"):
+            return WitnessWorker(settings, archive, budget_seconds=budget, transport=transport).run()
+    finally:
+        archive.close()
+
+
+def _reader(settings: Settings) -> Archive:
+    return Archive(settings.archive.db, readonly=True)
+
+
+def list_articles(settings: Settings) -> list[dict[str, Any]]:
+    """Every archived article, installments in order, as ``list --json`` prints them."""
+    with _reader(settings) as archive:
+        out = []
+        for row in archive.articles():
+            out.append(
+                {
+                    "id": row.id,
+                    "series": row.series,
+                    "installment": row.installment,
+                    "label": row.label,
+                    "title": row.title,
+                    "url": row.url,
+                    "urls": archive.article_urls(row.id),
+                    "versions": row.versions,
+                    "status": row.status,
+                    "published": row.published,
+                    "first_seen": row.first_seen,
+                    "last_checked": row.last_checked,
+                    "last_changed": row.last_changed,
+                    "gone_at": row.gone_at,
+                }
+            )
+        return out
+
+
+def show_article(settings: Settings, article_id: int, version: int | None = None) -> dict[str, Any]:
+    """One article as of a version (the latest by default), as ``show --json`` prints it."""
+    with _reader(settings) as archive:
+        row = archive.article(article_id)
+        if row is None:
+            raise StoreError(str(settings.archive.db), f"no article {article_id}; `series-archiver list` shows the ids")
+        v = archive.version_row(article_id, version)
+        if v is None:
+            raise StoreError(
+                str(settings.archive.db),
+                f"article {article_id} has no version {version}; it has versions 1 to {row.versions}",
+            )
+        return {
+            "id": row.id,
+            "series": row.series,
+            "installment": row.installment,
+            "label": row.label,
+            "status": row.status,
+            "title": v["title"],
+            "published": v["published"],
+            "byline": v["byline"],
+            "paragraphs": v["paragraphs"],
+            "headings": v["headings"],
+            "captions": json.loads(v["captions"]),
+            "blocks": [{"kind": k, "text": t} for k, t in v["blocks"]],
+            "text": v["text"],
+            "version": v["version"],
+            "versions": row.versions,
+            "restores": v["restores"],
+            "captured_at": v["captured_at"],
+            "url": v["url"],
+            "urls": archive.article_urls(row.id),
+            "captures": [CaptureInfo.of(c).as_json() for c in archive.capture_provenance(row.id, json.loads(v["capture_ids"] or "[]"))],
+            "witnesses": [w.as_json() for w in read_witnesses(archive, row.id, version_id=v["id"])],
+        }
+
+

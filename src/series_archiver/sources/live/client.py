@@ -1,0 +1,308 @@
+"""The ``Fetcher``: the order of the gates, redirects, and the request/attempt loop.
+
+A fetch goes through these gates, in order, for the URL and every redirect hop:
+
+1. the host must be on ``fetch.allowed_hosts``           else ``HostNotAllowed``, nothing sent;
+2. robots.txt of the host (read once per ``Fetcher``)     else ``RobotsDisallowed``, nothing sent;
+3. a per-host slot: at most ``max_in_flight_per_host`` requests at once, starts at least
+   ``delay_seconds`` (or the site's Crawl-delay, whichever is longer) apart;
+4. the request, retried on timeouts, resets, broken bodies, 5xx and 429 with capped
+   exponential backoff and jitter, honouring Retry-After; a retry holds off the whole host.
+
+A 200 body is streamed and bounded by ``max_bytes`` of *decoded* bytes (a gzip bomb stops
+early), checked against Content-Length, refused unless it is HTML, and decoded strictly.
+Everything else raises a ``FetchError`` carrying one ``Attempt`` per request made.
+How each gate and check works is in its own module (``robots``, ``gates``, ``retry``,
+``body``, ``charset``); this one decides what happens in which order.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from types import TracebackType
+from typing import Any, Self
+
+import httpx
+
+from series_archiver.errors import FetchError, GoneError, HostNotAllowed, HTTPStatusError, RobotsDisallowed
+from series_archiver.models import FetchedPage
+from series_archiver.read.charset import decode_page
+from series_archiver.settings import FetchSettings
+from series_archiver.sites import is_takedown_redirect
+from series_archiver.sources.live.attempts import Attempts, hop_prefix, restated, utcnow
+from series_archiver.sources.live.body import ACCEPT_ENCODING
+from series_archiver.sources.live.exchange import REDIRECT_STATUSES, Reply, exchange
+from series_archiver.sources.live.gates import HostGates
+from series_archiver.sources.live.retry import backoff_seconds, is_retried, is_retried_status
+from series_archiver.sources.live.robots import RobotsRules, robots_token
+
+__all__ = ["MAX_REDIRECTS", "Fetcher"]
+
+log = logging.getLogger(__name__)
+
+MAX_REDIRECTS = 10
+_GONE_STATUSES = frozenset({404, 410})
+_ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"
+
+
+class Fetcher:
+    """Fetches pages for the pipeline; safe to share between worker threads.
+
+    ``sleep`` and ``clock`` are injectable so tests can record waits instead of waiting.
+    """
+
+    def __init__(
+        self,
+        settings: FetchSettings,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self._settings = settings
+        self._clock = clock
+        self.user_agent = _user_agent(settings)
+        self._client = httpx.Client(
+            transport=transport,
+            headers={"User-Agent": self.user_agent, "Accept": _ACCEPT, "Accept-Encoding": ACCEPT_ENCODING},
+            timeout=httpx.Timeout(settings.timeout_seconds),
+            follow_redirects=False,  # every hop must pass the host and robots gates first
+        )
+        self._gates = HostGates(settings.delay_seconds, settings.max_in_flight_per_host, sleep=sleep, clock=clock)
+        self._robots = RobotsRules(
+            robots_token(self.user_agent), host_allowed=settings.host_allowed, gates=self._gates, get=self._get_robots
+        )
+
+    # -- public API ---------------------------------------------------------------------------
+
+    def fetch(self, url: str, *, etag: str | None = None, last_modified: str | None = None) -> FetchedPage:
+        """GET ``url``: a 200 page, or a 304 when ``etag`` / ``last_modified`` still match."""
+        attempts = Attempts()
+        conditional = {}
+        if etag:
+            conditional["If-None-Match"] = etag
+        if last_modified:
+            conditional["If-Modified-Since"] = last_modified
+        try:
+            return self._follow(url, conditional, attempts)
+        except FetchError as exc:
+            exc.with_attempts(attempts.items)
+            raise
+
+    @property
+    def robots_notes(self) -> dict[str, str]:
+        """Origins whose robots.txt could not be read, with why (allow-all, or closed this pass)."""
+        return self._robots.notes
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    # -- one fetch: hops, retries, attempts -----------------------------------------------------
+
+    def _follow(self, asked: str, conditional: dict[str, str], attempts: Attempts) -> FetchedPage:
+        current = asked
+        redirects: list[str] = []
+        for _ in range(MAX_REDIRECTS + 1):
+            url = self._admit(asked, current, attempts)
+            reply = self._get_with_retries(asked, url, conditional, attempts)
+            if reply.status not in REDIRECT_STATUSES:
+                return self._page(asked, reply, redirects, attempts)
+            current = self._next_hop(asked, reply, attempts)
+            redirects.append(current)
+        raise HTTPStatusError(
+            asked,
+            reply.status,
+            f"more than {MAX_REDIRECTS} redirects (last to {current}); the site is looping, open the URL in a browser",
+        )
+
+    def _admit(self, asked: str, url: str, attempts: Attempts) -> str:
+        """Refuse, without sending anything, a URL off the allowed hosts or forbidden by robots.txt."""
+        parsed, problem = self._parse_allowed(url)
+        if parsed is None:
+            attempts.add(url, status=None, outcome="refused", error=problem)
+            raise HostNotAllowed(asked, hop_prefix(asked, url) + problem)
+        if self._settings.respect_robots:
+            refusal = self._robots.refusal(parsed)
+            if refusal is not None:
+                attempts.add(url, status=None, outcome="skipped", error=refusal)
+                raise RobotsDisallowed(asked, hop_prefix(asked, url) + refusal)
+        return str(parsed)
+
+    def _parse_allowed(self, url: str) -> tuple[httpx.URL | None, str]:
+        """The parsed URL, or None and why it is refused."""
+        try:
+            parsed = httpx.URL(url)
+        except httpx.InvalidURL as exc:
+            return None, f"is not a valid URL ({exc}); fix the link where it was found"
+        if parsed.scheme not in ("http", "https") or not parsed.host:
+            return None, "is not an http(s) URL; only web pages are fetched"
+        if not self._settings.host_allowed(parsed.host):
+            return None, (
+                f"host {parsed.host!r} is not in fetch.allowed_hosts; add it there if it really belongs to the series"
+            )
+        return parsed, ""
+
+    def _get_with_retries(self, asked: str, url: str, conditional: dict[str, str], attempts: Attempts) -> Reply:
+        """One URL (``asked`` or a redirect hop of it), no redirects followed: a 200, 304 or 3xx reply.
+
+        Errors are raised for ``asked``, naming the hop if it is one: the pipeline logs per URL asked.
+        """
+        tries = self._settings.retries + 1
+        for n in range(1, tries + 1):
+            reply, record = self._try_once(url, conditional)
+            error = reply.error
+            retry_after: str | None = None
+            if error is not None:
+                if not is_retried(error) or n == tries:
+                    attempts.add(url, **record, outcome=error.outcome, error=error.message)
+                    raise restated(error, asked, n)
+                why = error.message
+            elif is_retried_status(reply.status):
+                if n == tries:
+                    message = (
+                        f"HTTP {reply.status} {reply.reason} after {n} attempts; the site is struggling or "
+                        "throttling us, it is retried on the next pass (raise fetch.delay_seconds if it persists)"
+                    )
+                    attempts.add(url, **record, outcome="error", error=message)
+                    raise HTTPStatusError(asked, reply.status, hop_prefix(asked, url) + message)
+                why = f"HTTP {reply.status} {reply.reason}"
+                retry_after = reply.headers.get("retry-after")
+            else:
+                return self._settle(asked, reply, record, conditional, attempts)
+
+            wait = backoff_seconds(
+                n - 1, retry_after, base=self._settings.backoff_base_seconds, cap=self._settings.backoff_max_seconds
+            )
+            attempts.add(url, **record, outcome="retry", error=f"{why}; retrying in {wait:.2f}s")
+            log.info("%s: %s; retry %d of %d in %.2fs", url, why, n, tries - 1, wait)
+            self._gates.hold_off(reply.host, wait)
+        raise AssertionError("unreachable: the last try returns or raises")
+
+    def _settle(
+        self, asked: str, reply: Reply, record: dict[str, Any], conditional: dict[str, str], attempts: Attempts
+    ) -> Reply:
+        """Record a reply that is not retried; return it if it is a page, a 304 or a redirect."""
+        url, status = reply.url, reply.status
+        if status == 200 or status in REDIRECT_STATUSES:
+            attempts.add(url, **record, outcome="ok")
+            return reply
+        if status == 304 and conditional:
+            attempts.add(url, **record, outcome="not_modified")
+            return reply
+        if status in _GONE_STATUSES:
+            message = f"HTTP {status} {reply.reason}: the page is gone; the article is marked gone, its versions kept"
+            attempts.add(url, **record, outcome="gone", error=message)
+            raise GoneError(asked, status, hop_prefix(asked, url) + message, reason=reply.reason)
+        message = f"HTTP {status} {reply.reason}, not retried"
+        if status in (401, 403):
+            message += (
+                "; check in a browser whether the site blocks the crawler (fetch.user_agent, fetch.delay_seconds)"
+            )
+        elif status == 304:
+            message += "; the server answered 304 to a request that was not conditional"
+        attempts.add(url, **record, outcome="error", error=message)
+        raise HTTPStatusError(asked, status, hop_prefix(asked, url) + message)
+
+    def _try_once(self, url: str, conditional: dict[str, str]) -> tuple[Reply, dict[str, Any]]:
+        """One request in a host slot, and what its attempt record needs (status, timing, bytes).
+
+        A failure is returned in ``Reply.error``, not raised; the reply is a stand-in
+        with status 0 when no response came at all.
+        """
+        host = httpx.URL(url).host
+        with self._gates.slot(host):
+            started_at, t0 = utcnow(), self._clock()
+            try:
+                reply = self._exchange(url, conditional, body_limit=self._settings.max_bytes, html_only=True)
+            except FetchError as exc:
+                reply = Reply.none(url, host, exc)
+            elapsed_ms = (self._clock() - t0) * 1000
+        if reply.error is None and reply.status == 200:
+            try:
+                # CPU work: done after the slot is given back
+                page = decode_page(reply.url, reply.headers, reply.content, reply.raw_bytes)
+            except FetchError as exc:
+                reply = replace(reply, error=exc)
+            else:
+                reply = replace(
+                    reply, text=page.text, encoding=page.encoding, content_type=page.content_type, replaced_bytes=page.replaced_bytes
+                )
+        record = {
+            "started_at": started_at,
+            "status": reply.status or None,
+            "elapsed_ms": elapsed_ms,
+            "bytes_": reply.raw_bytes or getattr(reply.error, "received", 0),
+        }
+        return reply, record
+
+    def _exchange(self, url: str, headers: dict[str, str], *, body_limit: int, html_only: bool) -> Reply:
+        return exchange(
+            self._client,
+            url,
+            headers,
+            body_limit=body_limit,
+            html_only=html_only,
+            timeout_seconds=self._settings.timeout_seconds,
+        )
+
+    def _get_robots(self, url: str, body_limit: int) -> Reply:
+        return self._exchange(url, {}, body_limit=body_limit, html_only=False)
+
+    def _next_hop(self, asked: str, reply: Reply, attempts: Attempts) -> str:
+        location = reply.headers.get("location", "").strip()
+        if not location:
+            message = f"HTTP {reply.status} redirect without a Location header; open the URL in a browser"
+            attempts.relabel_last("error", message)
+            raise HTTPStatusError(asked, reply.status, message)
+        try:
+            target = str(httpx.URL(reply.url).join(location))
+        except httpx.InvalidURL:
+            message = f"HTTP {reply.status} redirect to an invalid Location {location!r}; open the URL in a browser"
+            attempts.relabel_last("error", message)
+            raise HTTPStatusError(asked, reply.status, message) from None
+        if is_takedown_redirect(asked, target):
+            # takungpao answers a removed article with a redirect to the home or column page
+            message = (
+                f"redirected to {target}, a home or list page, not an article: the article was taken down; "
+                "it is marked gone, its versions kept"
+            )
+            attempts.relabel_last("gone", message)
+            raise GoneError(asked, reply.status, message, target=target)
+        return target
+
+    def _page(self, asked: str, reply: Reply, redirects: list[str], attempts: Attempts) -> FetchedPage:
+        return FetchedPage(
+            url=asked,
+            final_url=reply.url,
+            status=reply.status,
+            fetched_at=attempts.items[-1].started_at,
+            content=reply.content,
+            text=reply.text,
+            encoding=reply.encoding,
+            content_type=reply.content_type,
+            request_headers=reply.request_headers,
+            response_headers=reply.response_headers,
+            http_version=reply.http_version,
+            redirects=tuple(redirects),
+            attempts=tuple(attempts.items),
+            replaced_bytes=reply.replaced_bytes,
+        )
+
+
+def _user_agent(settings: FetchSettings) -> str:
+    agent = settings.user_agent.strip()
+    contact = settings.contact.strip()
+    if contact and contact not in agent:
+        agent = f"{agent}; {contact}"
+    return agent

@@ -1,0 +1,98 @@
+"""One GET on the wire, no redirect followed, and what came back as a ``Reply``.
+
+Only a 200 body is read (see ``body``); any other body is drained. A failure to read
+the body is kept in ``Reply.error`` with the status and headers that did arrive, so the
+attempt record says what was seen; no response at all raises ``NetworkError``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import httpx
+
+from series_archiver.errors import FetchError, NetworkError
+from series_archiver.read.charset import refuse_non_html
+from series_archiver.sources.live.body import describe, drain, read_body
+
+__all__ = ["REDIRECT_STATUSES", "Reply", "exchange"]
+
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One HTTP response, its body read (200) or not (anything else)."""
+
+    url: str
+    host: str
+    status: int
+    reason: str
+    headers: httpx.Headers
+    request_headers: tuple[tuple[str, str], ...]
+    response_headers: tuple[tuple[str, str], ...]
+    http_version: str
+    content: bytes
+    raw_bytes: int
+    error: FetchError | None = None  # the body failed: too large, truncated, not HTML, undecodable
+    text: str = ""
+    encoding: str = ""
+    content_type: str = ""
+    replaced_bytes: int = 0
+
+    @classmethod
+    def none(cls, url: str, host: str, error: FetchError) -> Reply:
+        """Stands for a response that never came (timeout, refused or reset connection)."""
+        empty = httpx.Headers()
+        return cls(url, host, 0, "", empty, (), (), "", b"", 0, error)
+
+
+def exchange(
+    client: httpx.Client,
+    url: str,
+    headers: Mapping[str, str],
+    *,
+    body_limit: int,
+    html_only: bool,
+    timeout_seconds: float,
+) -> Reply:
+    """Send one GET; read the body only for a 200. A failed body is kept in ``.error``."""
+    try:
+        with client.stream("GET", url, headers=headers) as response:
+            content, raw, error = b"", 0, None
+            if response.status_code == 200:
+                try:
+                    if html_only:
+                        refuse_non_html(url, response.headers)
+                    content, raw = read_body(url, response, body_limit)
+                except FetchError as exc:
+                    error = exc
+            else:
+                drain(response)
+            return Reply(
+                url=url,
+                host=response.url.host,
+                status=response.status_code,
+                reason=response.reason_phrase,
+                headers=response.headers,
+                request_headers=_header_pairs(response.request.headers),
+                response_headers=_header_pairs(response.headers),
+                http_version=response.http_version,
+                content=content,
+                raw_bytes=raw,
+                error=error,
+            )
+    except httpx.TimeoutException as exc:
+        raise NetworkError(
+            url,
+            f"timed out after {timeout_seconds:g}s ({type(exc).__name__}); "
+            "check the connection, or raise fetch.timeout_seconds if the site is slow",
+        ) from exc
+    except httpx.TransportError as exc:
+        raise NetworkError(url, f"connection failed ({describe(exc)}); check the network and that the site is up") from exc
+
+
+def _header_pairs(headers: httpx.Headers) -> tuple[tuple[str, str], ...]:
+    # .raw keeps the order and the duplicates (two Set-Cookie headers stay two), as WARC needs.
+    return tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in headers.raw)

@@ -1,0 +1,314 @@
+"""A client of the two protocols a web archive serves: the CDX API and playback.
+
+Why httpx rather than EDGI's ``wayback`` package (a well-kept client of both,
+whose cassettes taught the response shapes used by the replica): it is built on
+requests and its own session, with rate limits and retries of its own. Here
+every request must be logged as an ``Attempt`` (the fetch log is the record of
+every HTTP request the archive made), must send ``Accept-Encoding: identity``
+(the bytes stored are the bytes the archive holds), must go through an
+injectable transport (tests reach a replica on 127.0.0.1) and an injectable
+sleep (a 429 waits 60 s: tests must not), and its rate limits come from
+``[wayback]``. That is the same httpx stack ``fetch/`` uses, at ~250 lines.
+
+- ``search(url, …)``: ``output=json``, ``fl``, ``from``/``to``, ``filter``,
+  ``collapse``, ``limit``, ``matchType``, paged with ``showResumeKey``/``resumeKey``;
+  at most ``cdx_requests_per_minute``. A blocked URL answers an error body
+  (``AdministrativeAccessControlException``): ``WaybackBlocked``.
+- ``memento(timestamp, url)``: ``<playback_url><timestamp>id_/<url>``, at most
+  ``playback_requests_per_second``. A response with ``Memento-Datetime`` is a
+  capture (whatever its status: a captured 404 or redirect is evidence); one
+  without is the archive's own answer: a redirect to the nearest capture is
+  followed, anything else is ``NoMemento``.
+- 429 waits ``Retry-After``, or 60 s without it; 5xx and network errors are
+  retried with backoff (``fetch.retries``, ``fetch.backoff_*``).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from types import TracebackType
+from typing import Self
+
+import httpx
+
+from series_archiver.errors import FetchError
+from series_archiver.models import Attempt
+from series_archiver.settings import FetchSettings, WaybackSettings
+from series_archiver.sources.live.retry import backoff_seconds, parse_retry_after
+from series_archiver.sources.wayback.cdx import FIELDS, CdxRecord, parse_cdx_json
+from series_archiver.sources.wayback.cdx import memento_url as build_memento_url
+
+__all__ = ["WaybackClient", "Memento", "WaybackError", "WaybackBlocked", "NoMemento", "RATE_LIMIT_WAIT_SECONDS"]
+
+# What a 429 without Retry-After waits: the Internet Archive's limits are per minute.
+RATE_LIMIT_WAIT_SECONDS = 60.0
+MAX_ARCHIVE_REDIRECTS = 5
+_RETRIED_STATUSES = frozenset({500, 502, 503, 504})
+
+
+class WaybackError(FetchError):
+    """The web archive could not answer (after retries), or answered something unreadable."""
+
+    hint = "check [wayback] cdx_url and playback_url; it is tried again on the next backfill"
+
+
+class WaybackBlocked(WaybackError):
+    """The archive refuses this URL (its operator excluded it)."""
+
+    @property
+    def outcome(self) -> str:
+        return "refused"
+
+
+class NoMemento(WaybackError):
+    """No capture at that URL and time: the archive's own error page, not a capture."""
+
+
+@dataclass(frozen=True)
+class Memento:
+    """One capture as the archive replays it with ``id_``: the original status, headers and bytes."""
+
+    url: str  # the original URL asked for
+    memento_url: str  # the playback URL that answered (after the archive's own redirects)
+    captured_at: datetime  # Memento-Datetime
+    status: int  # the captured status (200, 404, 301, …)
+    content: bytes
+    headers: tuple[tuple[str, str], ...]  # the original response's headers (x-archive-orig-*), and Content-Type
+    archive_src: str | None  # X-Archive-Src: the WARC the archive read it from
+    location: str | None  # for a captured redirect: where it led, as an original URL
+    links: str | None  # the Link header (original, timegate, timemap, prev/next memento)
+    attempts: tuple[Attempt, ...] = field(default=(), repr=False)
+
+    def header(self, name: str) -> str | None:
+        lname = name.lower()
+        return next((v for k, v in self.headers if k.lower() == lname), None)
+
+
+class _Pacer:
+    """Requests start at least ``interval`` seconds apart (a rate limit), across threads."""
+
+    def __init__(self, interval: float, sleep: Callable[[float], None], clock: Callable[[], float]) -> None:
+        self.interval = interval
+        self._sleep = sleep
+        self._clock = clock
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def wait(self) -> None:
+        with self._lock:
+            now = self._clock()
+            wait = self._next - now
+            self._next = max(now, self._next) + self.interval
+        if wait > 0:
+            self._sleep(wait)
+
+    def hold_off(self, seconds: float) -> None:
+        with self._lock:
+            self._next = max(self._next, self._clock() + seconds)
+
+
+class WaybackClient:
+    """CDX queries and playback of one web archive; ``sleep``, ``clock`` and ``transport`` are injectable."""
+
+    def __init__(
+        self,
+        settings: WaybackSettings,
+        fetch: FetchSettings,
+        *,
+        user_agent: str,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.settings = settings
+        self._fetch = fetch
+        self._sleep = sleep
+        self._clock = clock
+        self._client = httpx.Client(
+            transport=transport,
+            headers={"User-Agent": user_agent, "Accept-Encoding": "identity"},
+            timeout=httpx.Timeout(fetch.timeout_seconds),
+            follow_redirects=False,  # a captured redirect is evidence, not something to follow blindly
+        )
+        self._cdx_pace = _Pacer(60.0 / settings.cdx_requests_per_minute, sleep, clock)
+        self._playback_pace = _Pacer(1.0 / settings.playback_requests_per_second, sleep, clock)
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
+
+    # --- CDX ----------------------------------------------------------------------------
+
+    def search(
+        self,
+        url: str,
+        *,
+        match_type: str = "exact",
+        from_: str | None = None,
+        to: str | None = None,
+        filters: Sequence[str] = (),
+        collapse: str | None = "digest",
+        limit: int = 500,
+        attempts: list[Attempt] | None = None,
+    ) -> Iterator[CdxRecord]:
+        """Every capture of ``url`` (or under it, ``match_type="prefix"``), page by page.
+
+        Each request made is appended to ``attempts`` as it is made, so a
+        caller logs them even when a later page fails.
+        """
+        log = attempts if attempts is not None else []
+        resume: str | None = None
+        while True:
+            params: list[tuple[str, str]] = [("url", url), ("output", "json"), ("fl", ",".join(FIELDS))]
+            if match_type != "exact":
+                params.append(("matchType", match_type))
+            if from_:
+                params.append(("from", from_))
+            if to:
+                params.append(("to", to))
+            params += [("filter", f) for f in filters]
+            if collapse:
+                params.append(("collapse", collapse))
+            params += [("limit", str(limit)), ("showResumeKey", "true")]
+            if resume:
+                params.append(("resumeKey", resume))
+            request_url = str(httpx.URL(self.settings.cdx_url, params=params))
+            response = self._get(request_url, self._cdx_pace, log, asked=url)
+            if response.status_code == 403 or "AccessControlException" in response.text[:2000]:
+                log[-1] = _relabel(log[-1], "refused", f"the archive blocks this URL: {_first_line(response.text)}")
+                raise WaybackBlocked(url, f"the web archive blocks this URL ({_first_line(response.text)}); nothing can be read from it", attempts=log)
+            if response.status_code != 200:
+                message = f"CDX server answered HTTP {response.status_code}: {_first_line(response.text)}"
+                log[-1] = _relabel(log[-1], "error", message)
+                raise WaybackError(url, message, attempts=log)
+            try:
+                page = parse_cdx_json(response.text)
+            except ValueError as exc:
+                message = f"CDX answer is not the JSON asked for ({exc}); is cdx_url a CDX server?"
+                log[-1] = _relabel(log[-1], "error", message)
+                raise WaybackError(url, message, attempts=log) from None
+            yield from page.records
+            if not page.resume_key or page.resume_key == resume:
+                return
+            resume = page.resume_key
+
+    # --- playback -------------------------------------------------------------------------
+
+    def memento_url(self, timestamp: str, url: str) -> str:
+        return build_memento_url(self.settings.playback_url, timestamp, url)
+
+    def memento(self, timestamp: str, url: str) -> Memento:
+        """The capture of ``url`` at (or, as the archive resolves it, nearest) ``timestamp``."""
+        attempts: list[Attempt] = []
+        request_url = self.memento_url(timestamp, url)
+        for _ in range(MAX_ARCHIVE_REDIRECTS + 1):
+            response = self._get(request_url, self._playback_pace, attempts, asked=url)
+            when = response.headers.get("memento-datetime")
+            if when is not None:
+                try:
+                    captured_at = parsedate_to_datetime(when).astimezone(UTC)
+                except (TypeError, ValueError):
+                    message = f"unreadable Memento-Datetime {when!r}"
+                    attempts[-1] = _relabel(attempts[-1], "error", message)
+                    raise WaybackError(url, message, attempts=attempts) from None
+                return self._memento(url, request_url, captured_at, response, attempts)
+            location = response.headers.get("location")
+            if response.status_code in (301, 302, 303, 307, 308) and location:
+                # The archive's own redirect (no Memento-Datetime): to the capture nearest the time asked.
+                request_url = str(httpx.URL(request_url).join(location))
+                continue
+            message = f"no capture: the archive answered HTTP {response.status_code} without Memento-Datetime ({_first_line(response.text)})"
+            attempts[-1] = _relabel(attempts[-1], "error", message)
+            raise NoMemento(url, message, attempts=attempts)
+        message = f"the archive redirected more than {MAX_ARCHIVE_REDIRECTS} times without a capture"
+        raise NoMemento(url, message, attempts=attempts)
+
+    def _memento(self, url: str, request_url: str, captured_at: datetime, response: httpx.Response, attempts: list[Attempt]) -> Memento:
+        original: list[tuple[str, str]] = []
+        for key, value in response.headers.multi_items():
+            if key.lower().startswith("x-archive-orig-"):
+                original.append((key[len("x-archive-orig-") :], value))
+        content_type = response.headers.get("content-type")
+        if content_type and not any(k.lower() == "content-type" for k, _ in original):
+            original.append(("Content-Type", content_type))
+        location = None
+        if response.status_code in (301, 302, 303, 307, 308) and response.headers.get("location"):
+            location = self.original_of(str(httpx.URL(request_url).join(response.headers["location"])))
+        return Memento(
+            url=url,
+            memento_url=request_url,
+            captured_at=captured_at,
+            status=response.status_code,
+            content=response.content,
+            headers=tuple(original),
+            archive_src=response.headers.get("x-archive-src"),
+            location=location,
+            links=response.headers.get("link"),
+            attempts=tuple(attempts),
+        )
+
+    def original_of(self, playback: str) -> str:
+        """The original URL inside a playback URL (``…/20251215020304id_/https://x/y`` → ``https://x/y``)."""
+        prefix = self.settings.playback_url.rstrip("/") + "/"
+        rest = playback[len(prefix) :] if playback.startswith(prefix) else playback
+        stamp, sep, original = rest.partition("/")
+        if sep and stamp[:14].isdigit():
+            return original
+        return playback
+
+    # --- one request: pacing, 429, retries, attempts --------------------------------------
+
+    def _get(self, request_url: str, pace: _Pacer, attempts: list[Attempt], *, asked: str) -> httpx.Response:
+        tries = self._fetch.retries + 1
+        for n in range(1, tries + 1):
+            pace.wait()
+            started, t0 = datetime.now(UTC), self._clock()
+            try:
+                response = self._client.get(request_url)
+            except httpx.HTTPError as exc:
+                elapsed = (self._clock() - t0) * 1000
+                why = f"{type(exc).__name__}: {exc}"
+                if n == tries:
+                    attempts.append(Attempt(request_url, started, len(attempts) + 1, None, "error", f"{why} after {n} attempts", elapsed))
+                    raise WaybackError(asked, f"the web archive did not answer ({why}) after {n} attempts", attempts=attempts) from None
+                wait = backoff_seconds(n - 1, None, base=self._fetch.backoff_base_seconds, cap=self._fetch.backoff_max_seconds)
+                attempts.append(Attempt(request_url, started, len(attempts) + 1, None, "retry", f"{why}; retrying in {wait:.2f}s", elapsed))
+                pace.hold_off(wait)  # the next pace.wait() sleeps it
+                continue
+            elapsed = (self._clock() - t0) * 1000
+            status = response.status_code
+            record = Attempt(request_url, started, len(attempts) + 1, status, "ok", None, elapsed, len(response.content))
+            if status == 429 or status in _RETRIED_STATUSES:
+                if status == 429:
+                    asked_wait = parse_retry_after(response.headers.get("retry-after"))
+                    wait = asked_wait if asked_wait is not None else RATE_LIMIT_WAIT_SECONDS
+                else:
+                    wait = backoff_seconds(n - 1, response.headers.get("retry-after"), base=self._fetch.backoff_base_seconds, cap=self._fetch.backoff_max_seconds)
+                if n == tries:
+                    attempts.append(_relabel(record, "error", f"HTTP {status} after {n} attempts"))
+                    raise WaybackError(asked, f"the web archive answered HTTP {status} after {n} attempts; try again later", attempts=attempts)
+                attempts.append(_relabel(record, "retry", f"HTTP {status}; retrying in {wait:.2f}s"))
+                pace.hold_off(wait)  # holds off every request to that endpoint; the next pace.wait() sleeps it
+                continue
+            attempts.append(record)
+            return response
+        raise AssertionError("unreachable: the last try returns or raises")
+
+
+def _relabel(attempt: Attempt, outcome: str, error: str | None) -> Attempt:
+    return Attempt(attempt.url, attempt.started_at, attempt.attempt, attempt.status, outcome, error, attempt.elapsed_ms, attempt.bytes)
+
+
+def _first_line(text: str) -> str:
+    line = text.strip().splitlines()[0] if text.strip() else ""
+    return line[:200]
