@@ -149,8 +149,8 @@ def test_an_unarchived_url_is_the_archives_own_error_not_a_capture(archive: Wayb
 
 def test_captured_redirects_and_404s_read_as_a_live_fetch_would(archive: WaybackReplica) -> None:
     with client_for(archive) as client:
-        pages = MementoPages(client, FETCH, "20251216030000", as_captured={A1: A1.replace("https://", "http://")})
-        page = pages(A1)  # captured as http, answering 301 to https: followed in the archive
+        pages = MementoPages(client, FETCH, "20251216030000")
+        page = pages(A1.replace("https://", "http://"))  # captured as http, answering 301 to https: followed in the archive
         assert page.redirects == (A1,) and page.final_url == A1 and page.fetched_at.isoformat() == "2025-12-16T02:00:00+00:00"
         assert page.provenance is not None and page.provenance.source == "wayback"
         assert page.provenance.memento_url is not None and page.provenance.memento_url.endswith(f"20251216020000id_/{A1}")

@@ -34,7 +34,7 @@ _LAZY = {
     "crawl": "jobs.core", "fetch": "jobs.core", "list_articles": "jobs.core", "open_pipeline": "jobs.core", "show_article": "jobs.core",
     "JsonlExport": "export", "WarcExport": "export", "export_jsonl": "export", "export_warc": "export",
     "ArticleHistory": "history", "VersionDiff": "history", "article_diff": "history", "article_log": "history",
-    "Pipeline": "record.pipeline",
+    "Pipeline": "jobs.crawl",
     "Daemon": "daemon", "Tiers": "daemon", "status": "daemon",
     "Settings": "settings", "load_settings": "settings",
     "Archive": "archive",
@@ -48,8 +48,8 @@ if TYPE_CHECKING:
     from series_archiver.export import JsonlExport, WarcExport, export_jsonl, export_warc
     from series_archiver.history import ArticleHistory, VersionDiff, article_diff, article_log
     from series_archiver.jobs.core import crawl, fetch, list_articles, open_pipeline, show_article
+    from series_archiver.jobs.crawl import Pipeline
     from series_archiver.jobs.verify import VerifyReport, verify_archive
-    from series_archiver.record.pipeline import Pipeline
     from series_archiver.settings import Settings, load_settings
 
 

@@ -7,6 +7,9 @@ not a silent ``None``.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
@@ -66,6 +69,11 @@ class FetchedPage:
     @property
     def not_modified(self) -> bool:
         return self.status == 304
+
+    @functools.cached_property
+    def sha256(self) -> str:
+        """The payload's SHA-256 (hex), computed once however many times the import, the writer and the archive ask."""
+        return hashlib.sha256(self.content).hexdigest()
 
     def header(self, name: str) -> str | None:
         lname = name.lower()
@@ -192,26 +200,35 @@ class StoredPage:
 
 @dataclass
 class PassCounts:
-    """Counters of one crawl pass (mutable: the pass fills it as it goes)."""
+    """Counters of one pass (mutable: the pass fills it as it goes), whatever its source."""
 
     found: int = 0
     fetched: int = 0
     new_articles: int = 0
-    new_versions: int = 0
+    new_versions: int = 0  # every version stored, earlier ones included
     unchanged: int = 0
     failed: int = 0
     gone: int = 0
     suspect: int = 0
     skipped: int = 0
+    # Pages older than their article's last check (backfill, import), placed in time order:
+    evidence: int = 0  # kept as evidence only (no earlier version)
+    earlier_texts: int = 0  # whose text differs from the article's current version
+    earlier_versions: int = 0  # versions placed before the article's last check (in new_versions too)
     failures: list[tuple[str, str]] = field(default_factory=list)
 
     def add(self, other: PassCounts) -> None:
         """Add what ``other`` counted (one URL's recording) to these counts."""
-        for name, value in other.as_dict().items():
-            setattr(self, name, getattr(self, name) + value)
+        for f in dataclasses.fields(self):
+            if f.name != "failures":
+                setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
         self.failures.extend(other.failures)
 
+    def copy(self) -> PassCounts:
+        return dataclasses.replace(self, failures=list(self.failures))
+
     def as_dict(self) -> dict[str, int]:
+        """The counts a ``runs`` row keeps."""
         return {
             "found": self.found,
             "fetched": self.fetched,

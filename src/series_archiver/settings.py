@@ -15,6 +15,7 @@ import types
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from series_archiver.errors import ConfigError
 
 if TYPE_CHECKING:
-    from series_archiver.sites import Site
+    from series_archiver.sites import Registry, Site
 
 __all__ = [
     "ArchiveSettings",
@@ -203,9 +204,14 @@ class Settings:
     @property
     def site_profiles(self) -> tuple[Site, ...]:
         """The profiles extraction tries, in order: the configured sites, then the built-in ones."""
-        from series_archiver.sites import SITES
+        return self.registry.sites
 
-        return (*self.sites, *SITES)
+    @cached_property
+    def registry(self) -> Registry:
+        """The one registry of sites every source, reader and the writer ask: configured first, then built-in."""
+        from series_archiver.sites import SITES, Registry
+
+        return Registry((*self.sites, *SITES))
 
     def replace(self, **sections: Any) -> Settings:
         """A copy with some sections (or dotted keys, as ``fetch__delay_seconds``) changed."""

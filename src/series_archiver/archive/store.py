@@ -21,7 +21,6 @@ INSERT/UPDATE statements; sqlite-utils builds the schema and serves reads.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -474,7 +473,7 @@ class Archive:
         version never points at a capture marked suspect.
         Returns (capture id, True when a new row was written).
         """
-        sha = hashlib.sha256(page.content).hexdigest()
+        sha = page.sha256
         origin = page.provenance
         if origin is None:
             # Only live captures stand for a live re-fetch of the same bytes: a
@@ -683,6 +682,15 @@ class Archive:
         self.conn.execute(
             "UPDATE articles SET label = ? WHERE series = ? AND installment = ? AND label IS NULL", (label, series, installment)
         )
+
+    def fill_series(self, article_id: int, installment: int | None, label: str | None) -> bool:
+        """Give the article the installment number and label another reading of it printed, where it has none."""
+        cursor = self.conn.execute(
+            "UPDATE articles SET installment = COALESCE(installment, ?), label = COALESCE(label, ?) "
+            "WHERE id = ? AND ((installment IS NULL AND ? IS NOT NULL) OR (label IS NULL AND ? IS NOT NULL))",
+            (installment, label, article_id, installment, label),
+        )
+        return cursor.rowcount > 0
 
     def article(self, article_id: int) -> ArticleRow | None:
         row = self.conn.execute(

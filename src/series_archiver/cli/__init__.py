@@ -36,8 +36,8 @@ from series_archiver.demo import run_demo
 from series_archiver.errors import ArchiverError, ConfigError
 from series_archiver.jobs import core
 from series_archiver.jobs import verify as verifying
+from series_archiver.jobs.crawl import ProgressFn
 from series_archiver.models import PassResult
-from series_archiver.record.pipeline import ProgressFn
 from series_archiver.settings import Settings, load_settings
 
 F = TypeVar("F", bound=Callable[..., Any])

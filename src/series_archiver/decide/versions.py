@@ -23,14 +23,14 @@ What makes a version:
 
 from __future__ import annotations
 
-import functools
-import hashlib
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from series_archiver.decide.align import keep_rendering
 from series_archiver.decide.diff import TextDiff, diff_texts
-from series_archiver.models import Article, document_text
+from series_archiver.models import Article
+from series_archiver.read.reading import Reading
 from series_archiver.settings import QualitySettings
 from series_archiver.textfold import fold
 
@@ -46,30 +46,8 @@ __all__ = [
     "restored_version",
     "in_rendering",
     "check_quality",
+    "with_text",
 ]
-
-
-@dataclass(frozen=True)
-class Reading:
-    """An article's title and text as one derivation read them, folded once by the running code."""
-
-    title: str
-    text: str
-    folded_title: str
-    folded_text: str
-
-    @classmethod
-    def of(cls, title: str, text: str) -> Reading:
-        return cls(title, text, fold(title), fold(text))
-
-    @functools.cached_property  # compared many times when a history is renumbered (timeline.recompute)
-    def key(self) -> str:
-        """The content hash: 16 hex digits of the SHA-256 of the folded title line and text."""
-        return hashlib.sha256(f"{self.folded_title}\n{self.folded_text}".encode()).hexdigest()[:16]
-
-    @property
-    def document(self) -> str:
-        return document_text(self.title, self.text)
 
 
 @dataclass(frozen=True)
@@ -178,3 +156,12 @@ def check_quality(article: Article, reading: Reading, previous_chars: int | None
         lost = 1 - len(text) / previous_chars
         return f"the text lost {lost:.0%} of its length at once (quality.max_shrink_ratio={quality.max_shrink_ratio})"
     return None
+
+
+def with_text(article: Article, text: Reading) -> Article:
+    """The article with the decided title and block texts (the page's content, the previous rendering)."""
+    lines = text.text.split("\n")
+    if len(lines) != len(article.blocks):  # a block holding a line break: keep the page's own text
+        return article
+    blocks = tuple(dataclasses.replace(block, text=line) for block, line in zip(article.blocks, lines, strict=True))
+    return dataclasses.replace(article, title=text.title, blocks=blocks)

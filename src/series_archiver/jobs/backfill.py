@@ -13,38 +13,42 @@ day, and installments removed before the archive began. ``backfill``:
 3. keeps HTML 200 captures, and 404, 410 and redirects as evidence of removal,
    identical digests collapsed; ``statuscode`` ``-`` (revisit records) and the
    rest are seen, not read;
-4. reads each kept capture's original bytes (``id_``) and records it, oldest
-   first, with the pipeline's own extraction, cleaning, dedupe and version
-   decision, dated by its ``Memento-Datetime`` (``Pipeline.record_capture``).
+4. reads each kept capture's original bytes (``id_``, ``sources.wayback``),
+   oldest first (``read.article``), and records it with the one writer
+   (``record.Recorder``), dated by its ``Memento-Datetime``: the same
+   extraction, cleaning, dedupe, version decision and time order as a live
+   fetch or a WARC record.
 
-A capture older than its article's last check (a live crawl, or a later
-capture already read) is placed in the article's history in time order
-(``ingest.py``, ``timeline.py``): an earlier version when its text differs
-from the version in force then, else evidence. Running backfill again reads
-nothing already read (a memento already stored or answered).
+A capture made at the other scheme or with(out) ``www.`` is a capture of the
+URL the archive holds (``urls.twins``). A capture older than its article's
+last check (a live crawl, or a later capture already read) is placed in the
+article's history in time order (``record/older.py``, ``decide/timeline.py``):
+an earlier version when its text differs from the version in force then, else
+evidence. Running backfill again reads nothing already read (a memento
+already stored or answered).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
+from series_archiver import urls
 from series_archiver.archive import Archive
-from series_archiver.errors import ArchiverError, ConfigError, FetchError, StoreError
-from series_archiver.models import Attempt, Candidate
+from series_archiver.errors import ArchiverError, ConfigError, FetchError, PassInterrupted, StoreError
+from series_archiver.models import Attempt, Candidate, FetchedPage, PassCounts, PassResult
+from series_archiver.read.article import read_article
 from series_archiver.read.discovery import discover, mirror_urls
-from series_archiver.record.older import Ingest
-from series_archiver.record.pipeline import Pipeline
+from series_archiver.record import Recorder
 from series_archiver.settings import SeriesSettings, Settings
-from series_archiver.sites import article_page_number, first_page_url, is_article_url
 from series_archiver.sources.live import Fetcher
 from series_archiver.sources.wayback import CdxRecord, MementoPages, NoMemento, WaybackBlocked, WaybackClient, format_timestamp
 from series_archiver.sources.wayback.cdx import dedupe_digests
@@ -98,10 +102,8 @@ class BackfillResult:
 
 
 def _https(url: str) -> str:
-    """The URL the archive records a capture under: the secure twin of an http URL, no default port."""
-    parts = urlsplit(url)
-    netloc = parts.netloc.removesuffix(":80") if parts.scheme == "http" else parts.netloc.removesuffix(":443")
-    return urlunsplit(("https", netloc, parts.path, parts.query, ""))
+    """The secure twin of ``url``, normalized: what the CDX server is asked for (its key has no scheme)."""
+    return next(t for t in urls.twins(url) if t.startswith("https://")) if url.startswith("http") else url
 
 
 def _variants(url: str, series: SeriesSettings) -> list[str]:
@@ -122,13 +124,15 @@ def _keep(record: CdxRecord) -> bool:
 
 
 class _Backfill:
-    def __init__(self, settings: Settings, archive: Archive, client: WaybackClient, pipeline: Pipeline, result: BackfillResult) -> None:
+    def __init__(self, settings: Settings, archive: Archive, client: WaybackClient, result: BackfillResult, stop: threading.Event | None) -> None:
         self.settings = settings
         self.archive = archive
         self.client = client
-        self.pipeline = pipeline
         self.result = result
-        self.ingest = Ingest(archive, pipeline, result.run_id)
+        self.registry = settings.registry
+        self.recorder = Recorder(settings, archive)
+        self.passed = PassResult(run_id=result.run_id, counts=PassCounts())
+        self.stop = stop
         self.queried: set[str] = set()
 
     # --- CDX ---------------------------------------------------------------------------------
@@ -165,13 +169,11 @@ class _Backfill:
             self.result.cdx_queries += sum(1 for a in attempts if a.outcome != "retry")
         return records
 
-    def _log(self, attempts: Sequence[Attempt], outcome: str, **kw: Any) -> None:
-        if attempts:
-            with self.archive.transaction():
-                self.archive.log_attempts(attempts, run_id=self.result.run_id, final_outcome=outcome, **kw)
+    def _log(self, attempts: Sequence[Attempt], outcome: str) -> None:
+        self.recorder.log_attempts(attempts, self.passed, outcome)
 
     def _failure(self, url: str, exc: FetchError) -> None:
-        self.ingest.fail(url, exc)
+        self.recorder.failure(url, exc, self.passed)
 
     # --- list pages: discovery as it was ---------------------------------------------------------
 
@@ -181,15 +183,15 @@ class _Backfill:
         seen_lists: set[str] = set()
         while todo:
             start = todo.pop(0)
-            if _https(start) in seen_lists:
+            if urls.key(start) in seen_lists:
                 continue
-            seen_lists.add(_https(start))
+            seen_lists.add(urls.key(start))
             records = [r for r in self._captures_of([_https(start)], since, until) if r.statuscode == 200 and r.is_html]
             for record in records:
-                pages = MementoPages(self.client, self.settings.fetch, record.timestamp)
-                one = dataclasses.replace(series, start_urls=(_https(record.original),), urls=())
+                pages = MementoPages(self.client, self.settings.fetch, record.timestamp, registry=self.registry)
+                one = dataclasses.replace(series, start_urls=(urls.normalize(record.original),), urls=())
 
-                def get(url: str, pages: MementoPages = pages) -> Any:
+                def get(url: str, pages: MementoPages = pages) -> FetchedPage:
                     try:
                         page = pages(url)
                     except FetchError as exc:
@@ -208,8 +210,9 @@ class _Backfill:
                         self._failure(error.url, error)
                 for c in found.candidates:
                     if c.via != "mirror":
-                        candidates.setdefault(_https(first_page_url(c.url)), dataclasses.replace(c, url=_https(first_page_url(c.url))))
-                todo.extend(p for p in found.pages_scanned if _https(p) not in seen_lists)
+                        first = self.registry.first_page_url(urls.normalize(c.url))
+                        candidates.setdefault(urls.key(first), dataclasses.replace(c, url=first))
+                todo.extend(p for p in found.pages_scanned if urls.key(p) not in seen_lists)
         return candidates
 
     def _captures_of(self, urls: Sequence[str], since: datetime | None, until: datetime | None, *, prefix: bool = False) -> list[CdxRecord]:
@@ -221,28 +224,32 @@ class _Backfill:
     # --- article captures, oldest first ---------------------------------------------------------
 
     def article_captures(self, series: SeriesSettings, candidates: dict[str, Candidate], since: datetime | None, until: datetime | None) -> list[CdxRecord]:
-        urls = [*self.archive.series_urls(series.name), *candidates, *series.urls]
+        known = [*self.archive.series_urls(series.name), *(c.url for c in candidates.values()), *series.urls]
         variants: list[str] = []
-        for url in urls:
-            for v in _variants(first_page_url(url), series):
+        for url in known:
+            for v in _variants(self.registry.first_page_url(url), series):
                 if v not in variants:
                     variants.append(v)
         records = self._captures_of(variants, since, until)
         if series.backfill_prefixes:
             found = self._captures_of(list(series.backfill_prefixes), since, until, prefix=True)
-            records = dedupe_digests([*records, *[r for r in found if is_article_url(r.original) and article_page_number(r.original) == 1]])
+            records = dedupe_digests(
+                [*records, *[r for r in found if self.registry.is_article_url(r.original) and self.registry.article_page_number(r.original) == 1]]
+            )
         self.result.captures_seen += len(records)
         return [r for r in records if _keep(r)]
 
     def record(self, record: CdxRecord, candidate: Candidate | None) -> None:
-        url = _https(record.original)
+        if self.stop is not None and self.stop.is_set():
+            raise PassInterrupted(f"stop requested before the capture of {record.original} of {record.timestamp}")
         memento = self.client.memento_url(record.timestamp, record.original)
         if self.archive.memento_seen(memento):
             self.result.already_read += 1
             return
-        pages = MementoPages(self.client, self.settings.fetch, record.timestamp, as_captured={url: record.original})
+        pages = MementoPages(self.client, self.settings.fetch, record.timestamp, registry=self.registry)
         self.result.captures_fetched += 1
-        self.ingest.record(url, record.captured_at, pages, candidate)
+        read = read_article(urls.normalize(record.original), pages, self.settings.site_profiles)
+        self.recorder.record(read, self.passed, at=record.captured_at, candidate=candidate)
 
 
 def backfill(
@@ -254,37 +261,40 @@ def backfill(
     since: datetime | None = None,
     until: datetime | None = None,
     progress: BackfillProgress | None = None,
+    stop: threading.Event | None = None,
 ) -> BackfillResult:
-    """Read the web archive's captures of the series into ``archive`` (the caller holds the writer lock)."""
+    """Read the web archive's captures of the series into ``archive`` (the caller holds the writer lock).
+
+    ``stop``, once set, ends it between two captures (``PassInterrupted``; the run is marked ``interrupted``).
+    """
     chosen = [s for s in settings.series if series is None or s.name == series]
     if not chosen:
         known = ", ".join(s.name for s in settings.series)
         raise ConfigError("--series", f"no series named {series!r} (known: {known})")
     result = BackfillResult(run_id=archive.start_run("backfill"))
     status = "failed"
-    job: _Backfill | None = None
+    job = _Backfill(settings, archive, client, result, stop)
     try:
-        with Fetcher(settings.fetch) as unused:  # the pipeline wants a fetcher; a backfill never fetches live
-            pipeline = Pipeline(settings, archive, unused)
-            job = _Backfill(settings, archive, client, pipeline, result)
-            work: list[tuple[CdxRecord, Candidate | None]] = []
-            for s in chosen:
-                candidates = job.discover(s, since, until)
-                for record in job.article_captures(s, candidates, since, until):
-                    work.append((record, candidates.get(_https(record.original))))
-            # Oldest first: an article's first capture makes it, later ones its versions and its removal.
-            work.sort(key=lambda w: (w[0].timestamp, w[0].original))
-            for i, (record, candidate) in enumerate(work, 1):
-                job.record(record, candidate)
-                if progress:
-                    progress(i, len(work), record.original)
-        status = "ok" if job.ingest.counts.failed == 0 else "partial"
+        work: list[tuple[CdxRecord, Candidate | None]] = []
+        for s in chosen:
+            candidates = job.discover(s, since, until)
+            for record in job.article_captures(s, candidates, since, until):
+                work.append((record, candidates.get(urls.key(record.original))))
+        # Oldest first: an article's first capture makes it, later ones its versions and its removal.
+        work.sort(key=lambda w: (w[0].timestamp, w[0].original))
+        for i, (record, candidate) in enumerate(work, 1):
+            job.record(record, candidate)
+            if progress:
+                progress(i, len(work), record.original)
+        status = "ok" if job.passed.counts.failed == 0 else "partial"
+    except PassInterrupted:
+        status = "interrupted"
+        raise
     finally:
-        if job is not None:
-            c = job.ingest.counts
-            result.new_articles, result.new_versions, result.removals = c.new_articles, c.new_versions, c.removals
-            result.failed, result.evidence, result.earlier_texts, result.failures = c.failed, c.evidence, c.earlier_texts, c.failures
-            result.earlier_versions = c.earlier_versions
+        c = job.passed.counts
+        result.new_articles, result.new_versions, result.removals = c.new_articles, c.new_versions, c.gone
+        result.failed, result.evidence, result.earlier_texts, result.failures = c.failed, c.evidence, c.earlier_texts, c.failures
+        result.earlier_versions = c.earlier_versions
         counts = {
             "found": result.captures_seen, "fetched": result.captures_fetched, "new_articles": result.new_articles,
             "new_versions": result.new_versions, "unchanged": result.evidence, "failed": result.failed, "gone": result.removals,
@@ -315,6 +325,7 @@ def run_backfill(
     transport: httpx.BaseTransport | None = None,
     sleep: Callable[[float], None] | None = None,
     progress: BackfillProgress | None = None,
+    stop: threading.Event | None = None,
 ) -> BackfillResult:
     """Open the archive for writing, and backfill it from ``[wayback]``."""
     agent = Fetcher(settings.fetch)
@@ -325,7 +336,7 @@ def run_backfill(
         kwargs["sleep"] = sleep
     try:
         with WaybackClient(settings.wayback, settings.fetch, user_agent=user_agent, **kwargs) as client, _writer(settings) as archive:
-            return backfill(settings, archive, client, series=series, since=since, until=until, progress=progress)
+            return backfill(settings, archive, client, series=series, since=since, until=until, progress=progress, stop=stop)
     except ArchiverError:
         raise
     except OSError as exc:

@@ -20,8 +20,8 @@ import httpx
 from series_archiver.archive import SCHEMA_VERSION, Archive
 from series_archiver.errors import PassInterrupted, StoreError
 from series_archiver.history import CaptureInfo, read_witnesses
+from series_archiver.jobs.crawl import Crawler, ProgressFn, RecheckFn
 from series_archiver.models import PassResult
-from series_archiver.record.pipeline import Pipeline, ProgressFn, RecheckFn
 from series_archiver.settings import Settings
 from series_archiver.sources.live import Fetcher
 
@@ -84,7 +84,7 @@ def open_pipeline(
     progress: ProgressFn | None = None,
     transport: httpx.BaseTransport | None = None,
     stop: threading.Event | None = None,
-) -> Iterator[Pipeline]:
+) -> Iterator[Crawler]:
     """Archive + writer lock + fetcher, released in reverse order whatever happens.
 
     ``transport`` is for the replica (demo, tests, benchmark): see loopback.py.
@@ -95,9 +95,9 @@ def open_pipeline(
     try:
         with (
             archive.writer_lock(settings.archive.lock_timeout_seconds, command=command),
-            Fetcher(settings.fetch, transport=transport, **_stoppable_sleep(stop)) as fetcher,
+            Fetcher(settings.fetch, transport=transport, registry=settings.registry, **_stoppable_sleep(stop)) as fetcher,
         ):
-            yield Pipeline(settings, archive, fetcher, progress=progress, stop=stop)
+            yield Crawler(settings, archive, fetcher, progress=progress, stop=stop)
     finally:
         archive.close()
 

@@ -26,7 +26,7 @@ from series_archiver.read.htmltree import Page
 from series_archiver.sites import SITES, Site, article_page_number, first_page_url, parse_site_time
 from series_archiver.textfold import normalize
 
-__all__ = ["extract"]
+__all__ = ["article_site", "extract"]
 
 log = logging.getLogger("series_archiver")
 
@@ -56,6 +56,20 @@ def extract(html: str, url: str, *, sites: Sequence[Site] | None = None) -> Extr
         raise ExtractError(
             url, f"the page could not be read ({type(exc).__name__}: {exc}); it is kept as evidence, open it in a browser"
         ) from exc
+
+
+def article_site(html: str, url: str, sites: Sequence[Site]) -> Site | None:
+    """The site among ``sites`` whose article profile reads this page, if one does (its hosts and its markup)."""
+    claiming = [site for site in sites if site.claims(url)]
+    if not claiming:
+        return None
+    try:
+        page = _parse(html, url)
+    except ExtractError:
+        return None
+    if page is None:
+        return None
+    return next((site for site in claiming if page.select_one(site.article.detect) is not None), None)
 
 
 def _parse(html: str, url: str) -> Page | None:

@@ -1,13 +1,11 @@
-"""Recording pages another archive holds: a web archive's mementos (``backfill``), a WARC file's records (``import``).
+"""Placing a page captured before its article's last check: a web archive's memento, a WARC record.
 
-Both hand ``Ingest.record`` a URL, the time its page was captured, and a page
-source (``url -> FetchedPage``, the page carrying its ``Provenance``). What
-happens to a page:
+The writer (``writer.Recorder``) hands a reading here when the URL's article
+was last checked (a live crawl, a later capture) *after* the page was
+captured; any other reading takes the writer's own path, the same for every
+source. Here the page is read already (``read.article``, once, in whichever
+thread read it); what happens to it:
 
-- the URL's article was last checked (a live crawl, a later capture) at or
-  before the capture time, or is not archived yet: it goes through
-  ``Pipeline.record_capture``, the same extraction, cleaning, dedupe and
-  version decision as a live fetch, dated by the capture;
 - the article was last checked *after* the capture time: the page is placed
   in the article's history in time order (``timeline.py``). Its text is an
   **earlier version** when it differs from the version in force at that time
@@ -26,14 +24,12 @@ rewritten history, or nothing. ``IngestCounts`` adds up what came of it.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import json
 import logging
 import re
 import sqlite3
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -41,20 +37,18 @@ from series_archiver.archive import Archive, UrlState
 from series_archiver.archive.store import ArticleRow, iso
 from series_archiver.decide.diff import diff_texts, render_html
 from series_archiver.decide.timeline import Earlier, Evidence, Insert, Mark, Removal, Span, in_force, place_removal, place_text, recompute
-from series_archiver.decide.versions import Reading, check_quality, in_rendering
+from series_archiver.decide.versions import check_quality, in_rendering, with_text
 from series_archiver.errors import ArchiverError, ExtractError, FetchError, GoneError, StoreError
-from series_archiver.models import Article, Block, Candidate, FetchedPage, PassCounts, PassResult, document_text
+from series_archiver.models import Article, Block, FetchedPage, PassCounts, document_text
 from series_archiver.read import derivation
-from series_archiver.read.clean import clean
+from series_archiver.read.article import ArticleRead
 from series_archiver.read.derivation import derive
-from series_archiver.read.extract import extract
-from series_archiver.record.pipeline import Pipeline, PreparedCapture, _with_text
+from series_archiver.read.reading import Reading
+from series_archiver.settings import Settings
 
-__all__ = ["Ingest", "IngestCounts", "PageSource"]
+__all__ = ["Older"]
 
 log = logging.getLogger("series_archiver")
-
-PageSource = Callable[[str], FetchedPage]
 
 # Fetch-log outcomes of a read of the primary URL: one that made a version (its capture is that version's),
 # one that found the text then in force.
@@ -63,92 +57,51 @@ _UNCHANGED = ("unchanged", "not_modified")
 _RESTORES = re.compile(r"^restores version \d+: ")
 
 
-@dataclass
-class IngestCounts:
-    new_articles: int = 0
-    new_versions: int = 0  # every version stored, earlier ones included
-    removals: int = 0
-    failed: int = 0
-    evidence: int = 0  # pages kept as evidence only (older than the article's last check, and no earlier version)
-    earlier_texts: int = 0  # of which: a text that differs from the article's current version
-    earlier_versions: int = 0  # versions placed before the article's last check (in new_versions too)
-    failures: list[tuple[str, str]] = field(default_factory=list)
+class Older:
+    """Places older pages in their articles' histories, for the one writer (one page at a time, in its thread)."""
 
-
-class Ingest:
-    """One pass of pages from another archive into ``archive``, through ``pipeline``."""
-
-    def __init__(self, archive: Archive, pipeline: Pipeline, run_id: int) -> None:
+    def __init__(self, settings: Settings, archive: Archive, forget_fingerprints: Callable[[], None]) -> None:
+        self.settings = settings
         self.archive = archive
-        self.pipeline = pipeline
-        self.run_id = run_id
-        self.counts = IngestCounts()
-        self._passed = PassResult(run_id=run_id, counts=PassCounts())
+        self.forget_fingerprints = forget_fingerprints
+        self.run_id = 0
+        self.counts = PassCounts()
 
-    def record(
-        self, url: str, at: datetime, pages: PageSource, candidate: Candidate | None = None, *, prepared: PreparedCapture | None = None
-    ) -> None:
-        """``prepared``: ``Pipeline.read_capture`` of ``url`` done ahead (import's reader threads), used unless the page is older."""
-        state = self.archive.url_state(url)
-        if state is not None and state.article_id is not None:
-            checked = self.archive.last_checked(state.article_id)
-            if checked is not None and at < checked:
-                self._older(url, state, at, pages)
-                return
-        before = self._passed.counts.as_dict()
-        failures_before = len(self._passed.counts.failures)
-        self.pipeline.record_capture(url, self._passed, at=at, fetch=pages, candidate=candidate, prepared=prepared)
-        after = self._passed.counts.as_dict()
-        self.counts.new_articles += after["new_articles"] - before["new_articles"]
-        self.counts.new_versions += after["new_versions"] - before["new_versions"]
-        self.counts.removals += after["gone"] - before["gone"]
-        self.counts.failed += after["failed"] - before["failed"]
-        self.counts.failures.extend(self._passed.counts.failures[failures_before:])
+    def place(self, read: ArticleRead, state: UrlState, at: datetime, counts: PassCounts, run_id: int) -> bool:
+        """Place ``read`` (of the archived URL ``state.url``) captured ``at``, counting into ``counts``.
 
-    def fail(self, url: str, exc: FetchError) -> None:
-        self.counts.failed += 1
-        self.counts.failures.append((url, str(exc)))
-        log.warning("%s", exc)
-        if exc.attempts:
-            with self.archive.transaction():
-                self.archive.log_attempts(exc.attempts, run_id=self.run_id, final_outcome=exc.outcome)
-
-    # --- a page older than its article's last check ------------------------------------
-
-    def _older(self, url: str, state: UrlState, at: datetime, pages: PageSource) -> None:
-        """Read the page (and its further pages) as a live fetch would, then place it in time order."""
+        False when the reading is a failure to fetch its first page: the writer records that as any failure.
+        Each page is written in one transaction (``_guarded``).
+        """
         assert state.article_id is not None
-        sites = self.pipeline.settings.site_profiles
-        fetched: list[FetchedPage] = []
-        try:
-            first = pages(url)
-            fetched.append(first)
-            extracted = [extract(first.text, url, sites=sites)]
-            for next_url in extracted[0].next_pages:
-                page = pages(next_url)
-                fetched.append(page)
-                extracted.append(extract(page.text, next_url, sites=sites))
-            article = clean(extracted)
-        except GoneError as exc:
+        self.run_id, self.counts = run_id, counts
+        url, fetched, exc = state.url, list(read.pages), read.error
+        if isinstance(exc, GoneError):
             if not fetched:
                 self._removal(url, state, at, exc)
             else:  # a further page gone: the text would be cut short, a broken capture
                 self._evidence(fetched, state.article_id, suspect=f"page {len(fetched) + 1} of the article is gone ({exc})")
-            return
-        except FetchError as exc:
+            return True
+        if isinstance(exc, FetchError):
             if not fetched:
-                self.fail(url, exc)
-            else:
-                self._evidence(fetched, state.article_id, suspect=f"a further page could not be read ({exc})")
-            return
-        except ExtractError as exc:
+                return False
+            self._evidence(fetched, state.article_id, suspect=f"a further page could not be read ({exc})")
+            return True
+        if isinstance(exc, ExtractError):
             self._evidence(fetched, state.article_id, suspect=f"no article text could be read: {exc.message}")
-            return
-        self._guarded(url, lambda: self._place(url, state, at, fetched, article))
+            return True
+        if exc is not None or read.article is None or read.reading is None:
+            return False
+        article, reading = read.article, read.reading
+        self._guarded(url, lambda: self._place(url, state, at, fetched, article, reading))
+        return True
 
     def _guarded(self, url: str, write: Callable[[], None]) -> None:
-        """Run ``write`` in one transaction; a bug rolls it back (counts too), is logged, and the pass goes on, as live."""
-        counts = dataclasses.replace(self.counts, failures=list(self.counts.failures))
+        """Run ``write`` in one transaction; a bug rolls it back (counts too), is logged, and the pass goes on, as live.
+
+        The archive cannot be written at all (disk full): that stops the pass.
+        """
+        outer, self.counts = self.counts, PassCounts()
         try:
             with self.archive.transaction():
                 write()
@@ -156,22 +109,24 @@ class Ingest:
             if not isinstance(exc, sqlite3.IntegrityError):
                 # The archive itself cannot be written (disk full, I/O error): no point going on.
                 raise StoreError(str(self.archive.path), f"cannot record {url} ({exc}); check the disk, then run again") from exc
-            self._bug(url, exc, counts)
+            self._bug(url, exc, outer)
         except ArchiverError:
             raise
         except Exception as exc:
-            self._bug(url, exc, counts)
+            self._bug(url, exc, outer)
+        else:
+            outer.add(self.counts)
+        finally:
+            self.counts = outer
 
-    def _bug(self, url: str, exc: Exception, counts: IngestCounts) -> None:
+    def _bug(self, url: str, exc: Exception, counts: PassCounts) -> None:
         log.error("could not place the older capture of %s", url, exc_info=True)
-        self.counts = counts
-        self.counts.failed += 1
-        self.counts.failures.append((url, f"{url}: recording failed ({type(exc).__name__}: {exc}); nothing of it was stored (a bug, please report it)"))
+        counts.failed += 1
+        counts.failures.append((url, f"{url}: recording failed ({type(exc).__name__}: {exc}); nothing of it was stored (a bug, please report it)"))
 
-    def _place(self, url: str, state: UrlState, at: datetime, fetched: Sequence[FetchedPage], article: Article) -> None:
+    def _place(self, url: str, state: UrlState, at: datetime, fetched: Sequence[FetchedPage], article: Article, reading: Reading) -> None:
         assert state.article_id is not None
         article_id = state.article_id
-        reading = Reading.of(article.title, article.text)
         before = self.archive.article(article_id)  # read before add_version, which dates the article by the capture
         assert before is not None
         rows = self.archive.timeline_versions(article_id, self._running_derivation())
@@ -185,7 +140,7 @@ class Ingest:
             log.info("an older capture of a secondary URL, kept as evidence (versions follow the primary URL): %s", url)
             return
         then = in_force(spans, at)
-        reason = check_quality(article, reading, len(by_id[then.ref]["text"]) if then else None, self.pipeline.settings.quality)
+        reason = check_quality(article, reading, len(by_id[then.ref]["text"]) if then else None, self.settings.quality)
         if reason:
             self._write_evidence(fetched, article_id, suspect=reason)
             log.warning("an older capture that looks broken, kept as evidence only: %s: %s", url, reason)
@@ -215,7 +170,7 @@ class Ingest:
         neighbour = placed.previous if placed.previous is not None else (min(spans, key=lambda s: s.at).ref if spans else None)
         text = in_rendering(_stored(by_id[neighbour]), reading) if neighbour is not None else reading
         self.archive.add_version(
-            article_id, _with_text(article, text), content_hash=reading.key, captured_at=at, url=url,
+            article_id, with_text(article, text), content_hash=reading.key, captured_at=at, url=url,
             capture_ids=capture_ids, derivation_id=self._derivation_id(at),
         )
         made = 1
@@ -257,14 +212,13 @@ class Ingest:
             if placed.back_at is not None:
                 added.append(Mark(None, placed.back_at, "back", "the article is online again"))
             self._rewrite(before, new_marks=added)
-        self.counts.removals += 1
+        self.counts.gone += 1
         log.info("a removal of #%s seen in a capture of %s placed in time order: %s", article_id, at.isoformat(), exc.message)
 
     # --- writing -------------------------------------------------------------------------
 
     def _evidence(self, fetched: Sequence[FetchedPage], article_id: int, *, suspect: str | None = None) -> None:
-        with self.archive.transaction():
-            self._write_evidence(fetched, article_id, suspect=suspect)
+        self._guarded(fetched[0].url, lambda: self._write_evidence(fetched, article_id, suspect=suspect))
 
     def _write_evidence(self, fetched: Sequence[FetchedPage], article_id: int, *, suspect: str | None = None) -> None:
         self._write_pages(fetched, article_id, outcome="evidence", suspect=suspect)
@@ -365,7 +319,7 @@ class Ingest:
         }
         self.archive.rewrite_history(article_id, [(v.ref, v.number, v.at, v.restores) for v in line.versions], out, article)
         if before.current_version is not None and id_of.get(before.current_version) != current.ref:
-            self.pipeline.forget_fingerprints()  # the current text changed: dedupe reads it again
+            self.forget_fingerprints()  # the current text changed: dedupe reads it again
 
     # --- reading the archive --------------------------------------------------------------
 
@@ -409,7 +363,7 @@ class Ingest:
         version = self.archive.version_row(article_id, int(row["version"]))
         assert version is not None
         try:
-            article = derive(self.archive.stored_pages(json.loads(version["capture_ids"])), sites=self.pipeline.settings.site_profiles)
+            article = derive(self.archive.stored_pages(json.loads(version["capture_ids"])), sites=self.settings.site_profiles)
         except ExtractError:
             return None
         reading = Reading.of(article.title, article.text)
@@ -417,10 +371,10 @@ class Ingest:
         return reading
 
     def _running_derivation(self) -> int | None:
-        return self.archive.find_derivation(derivation.current(self.pipeline.settings.sites).digest)
+        return self.archive.find_derivation(derivation.current(self.settings.sites).digest)
 
     def _derivation_id(self, now: datetime) -> int:
-        running = derivation.current(self.pipeline.settings.sites)
+        running = derivation.current(self.settings.sites)
         return self.archive.derivation_id(running.digest, running.as_json(), now)
 
 

@@ -11,6 +11,7 @@ URL rules go by the shape of the path, not by host, so a replica on
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
@@ -29,7 +30,9 @@ from series_archiver.sites.base import (
 
 __all__ = [
     "HONG_KONG",
+    "BUILT_IN",
     "NEXT_PAGE_WORDS",
+    "Registry",
     "ROLE_RANK",
     "SITES",
     "ArticleProfile",
@@ -68,46 +71,82 @@ def domains() -> tuple[str, ...]:
     return tuple(sorted({suffix for site in SITES for suffix, _role in site.host_roles}))
 
 
-def is_article_url(url: str) -> bool:
-    """True for an article page of any site (list pages, the home page and the paper index are not)."""
-    return any(site.is_article_url(url) for site in SITES)
+@dataclass(frozen=True)
+class Registry:
+    """The sites a run knows, built-in and configured (``Settings.registry``): every URL rule asks it.
 
-
-def article_page_number(url: str) -> int:
-    """1 for ``…/1234567.html``, 2 for ``…/1234567_2.html``; 1 for a URL that is no article."""
-    for site in SITES:
-        page = site.page_number(url)
-        if page is not None:
-            return page
-    return 1
-
-
-def first_page_url(url: str) -> str:
-    """The first page of a multi-page article (``<id>_3.html`` -> ``<id>.html``), without its fragment.
-
-    Every site's page rule applies to every URL: a link is cut to its first
-    page before anything knows which site, if any, it leads to.
+    The URL rules go by the shape of the path, not by host, so a replica on
+    127.0.0.1 or a copy on another host is read the same; a configured site
+    claims only its own hosts.
     """
-    url = url.split("#", 1)[0]
-    for site in SITES:
-        if site.pages is not None:
-            url = site.pages.first_page(url)
-    return url
+
+    sites: tuple[Site, ...]
+
+    def is_article_url(self, url: str) -> bool:
+        """True for an article page of any site (list pages, the home page and the paper index are not)."""
+        return any(site.is_article_url(url) for site in self.sites)
+
+    def article_page_number(self, url: str) -> int:
+        """1 for ``…/1234567.html``, 2 for ``…/1234567_2.html``; 1 for a URL that is no article."""
+        for site in self.sites:
+            page = site.page_number(url)
+            if page is not None:
+                return page
+        return 1
+
+    def first_page_url(self, url: str) -> str:
+        """The first page of a multi-page article (``<id>_3.html`` -> ``<id>.html``), without its fragment.
+
+        A built-in site's page rule applies to every URL (a link is cut to its first page before anything
+        knows which site it leads to); a configured site's only to its own hosts and article URLs.
+        """
+        url = url.split("#", 1)[0]
+        for site in self.sites:
+            if site.pages is not None and (not site.page_hosts or (site.claims(url) and site.is_article_url(url))):
+                url = site.pages.first_page(url)
+        return url
+
+    def has_article_id(self, url: str) -> bool:
+        """True when the URL's last path segment carries an article id of some site, on any host."""
+        return any(site.has_article_id(url) for site in self.sites)
+
+    def is_takedown_redirect(self, asked_url: str, target_url: str) -> bool:
+        """True when a redirect from ``asked_url`` to ``target_url`` means the article was taken down.
+
+        takungpao answers a removed article with a redirect to the home or column
+        page: from a URL with an article id to one without.
+        """
+        site = next((s for s in self.sites if s.has_article_id(asked_url)), None)
+        return site is not None and site.redirect_is_takedown and not self.has_article_id(target_url)
+
+    def url_role(self, url: str) -> str:
+        """page, mirror or epaper by the host's site; other for a host no site claims."""
+        host = (urlsplit(url).hostname or "").lower()
+        for site in self.sites:
+            role = site.role(host)
+            if role is not None:
+                return role
+        return "other"
+
+    def url_rank(self, url: str) -> tuple[int, int]:
+        """Lower is a better primary URL: by role, then https before http."""
+        return ROLE_RANK.get(self.url_role(url), 9), 0 if url.startswith("https://") else 1
+
+    def mirror_groups(self) -> tuple[tuple[str, ...], ...]:
+        """The hosts of each site that serve the same articles under the same paths."""
+        return tuple(site.mirror_group for site in self.sites if site.mirror_group)
 
 
-def has_article_id(url: str) -> bool:
-    """True when the URL's last path segment carries an article id of some site, on any host."""
-    return any(site.has_article_id(url) for site in SITES)
-
-
-def is_takedown_redirect(asked_url: str, target_url: str) -> bool:
-    """True when a redirect from ``asked_url`` to ``target_url`` means the article was taken down.
-
-    takungpao answers a removed article with a redirect to the home or column
-    page: from a URL with an article id to one without.
-    """
-    site = next((s for s in SITES if s.has_article_id(asked_url)), None)
-    return site is not None and site.redirect_is_takedown and not has_article_id(target_url)
+# The built-in sites alone: what a caller without settings (a doctest, a reader of the archive) asks.
+BUILT_IN = Registry(SITES)
+is_article_url = BUILT_IN.is_article_url
+article_page_number = BUILT_IN.article_page_number
+first_page_url = BUILT_IN.first_page_url
+has_article_id = BUILT_IN.has_article_id
+is_takedown_redirect = BUILT_IN.is_takedown_redirect
+url_role = BUILT_IN.url_role
+url_rank = BUILT_IN.url_rank
+mirror_groups = BUILT_IN.mirror_groups
 
 
 def parse_site_time(text: str) -> datetime | None:
@@ -129,23 +168,3 @@ def parse_site_time(text: str) -> datetime | None:
     except ValueError:
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=HONG_KONG)
-
-
-def url_role(url: str) -> str:
-    """page, mirror or epaper by the host's site; other for a host no site claims."""
-    host = (urlsplit(url).hostname or "").lower()
-    for site in SITES:
-        role = site.role(host)
-        if role is not None:
-            return role
-    return "other"
-
-
-def url_rank(url: str) -> tuple[int, int]:
-    """Lower is a better primary URL: by role, then https before http."""
-    return ROLE_RANK.get(url_role(url), 9), 0 if url.startswith("https://") else 1
-
-
-def mirror_groups() -> tuple[tuple[str, ...], ...]:
-    """The hosts of each site that serve the same articles under the same paths."""
-    return tuple(site.mirror_group for site in SITES if site.mirror_group)

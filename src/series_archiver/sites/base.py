@@ -229,10 +229,12 @@ class Site:
         return None
 
     def is_article_url(self, url: str) -> bool:
-        return self.article_url.search(_bare(url)) is not None
+        return self.claims(url) and self.article_url.search(_bare(url)) is not None
 
     def page_number(self, url: str) -> int | None:
         """The page number of an article URL of this site (1 without a suffix), None for another URL."""
+        if not self.claims(url):
+            return None
         m = self.article_url.search(_bare(url))
         if m is None:
             return None

@@ -55,6 +55,7 @@ SITE_KEYS: Mapping[str, str] = {
     "timezone": "the zone of a time printed without one (Asia/Hong_Kong)",
     "captions": "CSS: caption elements inside the body",
     "next_page": "CSS: links to the article's further pages (<id>_2.html …)",
+    "article_urls": "a regular expression an article URL matches (searched in the URL; a group page= is the page number)",
     "furniture": "CSS selectors of elements inside the body that are never text",
     "furniture_lines": "whole lines the site prints as furniture (分享到：)",
     "mirrors": "other hosts that serve the same articles at the same paths",
@@ -110,9 +111,9 @@ def site_from_table(raw: Any, key: str, *, source: str | None = None) -> Site:
         name=name,
         host_roles=tuple((h.removeprefix("*."), "page") for h in hosts) + tuple((h.removeprefix("*."), "mirror") for h in mirrors),
         mirror_group=(*exact, *mirrors) if mirrors else (),
-        # A configured site's URL shapes are not known: its pages are found by
-        # their links on list pages, and recognised by host and markup.
-        article_url=re.compile(r"(?!)"),
+        # Without article_urls a configured site's URL shapes are not known: its pages are
+        # found by their links on list pages, and recognised by host and markup.
+        article_url=_pattern(table, "article_urls", key, source),
         article_id_segment=re.compile(r"(?!)"),
         article=ArticleProfile(
             detect=detect,
@@ -173,6 +174,16 @@ def _compile(name: str, css: str, key: str, source: str | None) -> Selector:
         return Selector.compile(css, site=key)
     except SiteDefinitionError as exc:
         raise ConfigError(f"{key}.{name}", str(exc).split(": ", 1)[1], source=source) from None
+
+
+def _pattern(table: _Table, name: str, key: str, source: str | None) -> re.Pattern[str]:
+    if name not in table.raw:
+        return re.compile(r"(?!)")
+    text = table.text(name)
+    try:
+        return re.compile(text)
+    except re.error as exc:
+        raise ConfigError(f"{key}.{name}", f"{text!r} is no regular expression ({exc})", source=source) from None
 
 
 def _date_format(table: _Table, key: str, source: str | None) -> DateFormat:

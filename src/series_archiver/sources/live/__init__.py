@@ -12,6 +12,6 @@ The modules, in the order a request meets them:
 - ``attempts``: the attempts of one fetch, and its errors stated for the URL asked.
 """
 
-from series_archiver.sources.live.client import MAX_REDIRECTS, Fetcher
+from series_archiver.sources.live.client import Fetcher
 
-__all__ = ["MAX_REDIRECTS", "Fetcher"]
+__all__ = ["Fetcher"]

@@ -30,21 +30,20 @@ import httpx
 from series_archiver.errors import FetchError, GoneError, HostNotAllowed, HTTPStatusError, RobotsDisallowed
 from series_archiver.models import FetchedPage
 from series_archiver.read.charset import decode_page
+from series_archiver.read.response import follow
 from series_archiver.settings import FetchSettings
-from series_archiver.sites import is_takedown_redirect
+from series_archiver.sites import BUILT_IN, Registry
 from series_archiver.sources.live.attempts import Attempts, hop_prefix, restated, utcnow
 from series_archiver.sources.live.body import ACCEPT_ENCODING
-from series_archiver.sources.live.exchange import REDIRECT_STATUSES, Reply, exchange
+from series_archiver.sources.live.exchange import Reply, exchange
 from series_archiver.sources.live.gates import HostGates
 from series_archiver.sources.live.retry import backoff_seconds, is_retried, is_retried_status
 from series_archiver.sources.live.robots import RobotsRules, robots_token
 
-__all__ = ["MAX_REDIRECTS", "Fetcher"]
+__all__ = ["Fetcher"]
 
 log = logging.getLogger(__name__)
 
-MAX_REDIRECTS = 10
-_GONE_STATUSES = frozenset({404, 410})
 _ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"
 
 
@@ -61,8 +60,10 @@ class Fetcher:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         transport: httpx.BaseTransport | None = None,
+        registry: Registry = BUILT_IN,
     ) -> None:
         self._settings = settings
+        self._registry = registry
         self._clock = clock
         self.user_agent = _user_agent(settings)
         self._client = httpx.Client(
@@ -111,20 +112,20 @@ class Fetcher:
     # -- one fetch: hops, retries, attempts -----------------------------------------------------
 
     def _follow(self, asked: str, conditional: dict[str, str], attempts: Attempts) -> FetchedPage:
-        current = asked
-        redirects: list[str] = []
-        for _ in range(MAX_REDIRECTS + 1):
-            url = self._admit(asked, current, attempts)
-            reply = self._get_with_retries(asked, url, conditional, attempts)
-            if reply.status not in REDIRECT_STATUSES:
-                return self._page(asked, reply, redirects, attempts)
-            current = self._next_hop(asked, reply, attempts)
-            redirects.append(current)
-        raise HTTPStatusError(
-            asked,
-            reply.status,
-            f"more than {MAX_REDIRECTS} redirects (last to {current}); the site is looping, open the URL in a browser",
-        )
+        """Every hop passes the gates; what an answer means (page, next hop, removal, takedown) is ``read.response``'s."""
+
+        def hop(url: str) -> Reply:
+            return self._get_with_retries(asked, self._admit(asked, url, attempts), conditional, attempts)
+
+        try:
+            reply, redirects = follow(asked, hop, conditional=bool(conditional), registry=self._registry)
+        except GoneError as exc:
+            attempts.relabel_last("gone", exc.message)
+            raise
+        except HTTPStatusError as exc:
+            attempts.relabel_last("error", exc.message)
+            raise
+        return self._page(asked, reply, list(redirects), attempts)
 
     def _admit(self, asked: str, url: str, attempts: Attempts) -> str:
         """Refuse, without sending anything, a URL off the allowed hosts or forbidden by robots.txt."""
@@ -192,27 +193,13 @@ class Fetcher:
     def _settle(
         self, asked: str, reply: Reply, record: dict[str, Any], conditional: dict[str, str], attempts: Attempts
     ) -> Reply:
-        """Record a reply that is not retried; return it if it is a page, a 304 or a redirect."""
-        url, status = reply.url, reply.status
-        if status == 200 or status in REDIRECT_STATUSES:
-            attempts.add(url, **record, outcome="ok")
-            return reply
-        if status == 304 and conditional:
-            attempts.add(url, **record, outcome="not_modified")
-            return reply
-        if status in _GONE_STATUSES:
-            message = f"HTTP {status} {reply.reason}: the page is gone; the article is marked gone, its versions kept"
-            attempts.add(url, **record, outcome="gone", error=message)
-            raise GoneError(asked, status, hop_prefix(asked, url) + message, reason=reply.reason)
-        message = f"HTTP {status} {reply.reason}, not retried"
-        if status in (401, 403):
-            message += (
-                "; check in a browser whether the site blocks the crawler (fetch.user_agent, fetch.delay_seconds)"
-            )
-        elif status == 304:
-            message += "; the server answered 304 to a request that was not conditional"
-        attempts.add(url, **record, outcome="error", error=message)
-        raise HTTPStatusError(asked, status, hop_prefix(asked, url) + message)
+        """Record a reply that is not retried, and hand it on: ``follow`` says what it means."""
+        if reply.status == 304 and conditional:
+            attempts.add(reply.url, **record, outcome="not_modified")
+        else:
+            # A removal or no page is relabelled by _follow with the reason read.response gives.
+            attempts.add(reply.url, **record, outcome="ok")
+        return reply
 
     def _try_once(self, url: str, conditional: dict[str, str]) -> tuple[Reply, dict[str, Any]]:
         """One request in a host slot, and what its attempt record needs (status, timing, bytes).
@@ -258,28 +245,6 @@ class Fetcher:
 
     def _get_robots(self, url: str, body_limit: int) -> Reply:
         return self._exchange(url, {}, body_limit=body_limit, html_only=False)
-
-    def _next_hop(self, asked: str, reply: Reply, attempts: Attempts) -> str:
-        location = reply.headers.get("location", "").strip()
-        if not location:
-            message = f"HTTP {reply.status} redirect without a Location header; open the URL in a browser"
-            attempts.relabel_last("error", message)
-            raise HTTPStatusError(asked, reply.status, message)
-        try:
-            target = str(httpx.URL(reply.url).join(location))
-        except httpx.InvalidURL:
-            message = f"HTTP {reply.status} redirect to an invalid Location {location!r}; open the URL in a browser"
-            attempts.relabel_last("error", message)
-            raise HTTPStatusError(asked, reply.status, message) from None
-        if is_takedown_redirect(asked, target):
-            # takungpao answers a removed article with a redirect to the home or column page
-            message = (
-                f"redirected to {target}, a home or list page, not an article: the article was taken down; "
-                "it is marked gone, its versions kept"
-            )
-            attempts.relabel_last("gone", message)
-            raise GoneError(asked, reply.status, message, target=target)
-        return target
 
     def _page(self, asked: str, reply: Reply, redirects: list[str], attempts: Attempts) -> FetchedPage:
         return FetchedPage(

@@ -16,9 +16,8 @@ from series_archiver.errors import FetchError, NetworkError
 from series_archiver.read.charset import refuse_non_html
 from series_archiver.sources.live.body import describe, drain, read_body
 
-__all__ = ["REDIRECT_STATUSES", "Reply", "exchange"]
+__all__ = ["Reply", "exchange"]
 
-REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 
 
 @dataclass(frozen=True)
@@ -40,6 +39,11 @@ class Reply:
     encoding: str = ""
     content_type: str = ""
     replaced_bytes: int = 0
+
+    @property
+    def location(self) -> str | None:
+        location: str | None = self.headers.get("location")
+        return location
 
     @classmethod
     def none(cls, url: str, host: str, error: FetchError) -> Reply:

@@ -1,4 +1,15 @@
-"""The pipeline: discovery -> fetch -> extract -> clean -> dedupe -> store.
+"""The one writer: whatever the source, a reading of one URL recorded in one transaction.
+
+A live fetch, a web archive's memento and a WARC record reach the archive
+here, as an ``ArticleRead`` (``read.article``) and the time it was captured.
+What happens to it:
+
+* Its URL is first put in the form the archive knows it by (``archived_url``,
+  ``urls.twins``): a capture at the other scheme or with(out) ``www.`` is a
+  capture of the archived URL, never another article.
+* A page captured *before* its article's last check (backfill, import) is
+  placed in the article's history in time order (``older.py``).
+* Otherwise, as below (the heart of the archive).
 
 Worker threads fetch, extract and clean (network and parsing); the calling
 thread alone writes to the archive, one transaction per URL, so a crash
@@ -27,290 +38,114 @@ How versions are decided (the heart of the archive):
 * The primary URL of a multi-page article is fetched without validators: a
   304 for page 1 would hide an edit on page 2.
 """
-
 from __future__ import annotations
 
 import dataclasses
 import logging
 import sqlite3
-import threading
-from collections import deque
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 
+from series_archiver import urls
 from series_archiver.archive import Archive, UrlState, utcnow
 from series_archiver.decide.dedupe import KnownArticles, find_duplicate, fingerprint
 from series_archiver.decide.diff import render_html
 from series_archiver.decide.versions import (
     Current,
     NewVersion,
-    Reading,
     Rederive,
     SecondaryChanged,
     Unchanged,
     check_quality,
     decide,
     restored_version,
+    with_text,
 )
-from series_archiver.errors import (
-    ArchiverError,
-    ExtractError,
-    FetchError,
-    GoneError,
-    PassInterrupted,
-    RobotsDisallowed,
-    StoreError,
-    SuspectCapture,
-)
+from series_archiver.decide.witness import witness_requests
+from series_archiver.errors import ArchiverError, ExtractError, FetchError, GoneError, RobotsDisallowed, StoreError, SuspectCapture
 from series_archiver.models import Article, Attempt, Candidate, Event, FetchedPage, PassCounts, PassResult, SeriesMatch, StoredVersion
 from series_archiver.read import derivation
-from series_archiver.read.clean import clean
+from series_archiver.read.article import ArticleRead
 from series_archiver.read.derivation import derive
-from series_archiver.read.discovery import discover, match_series
-from series_archiver.read.extract import extract
+from series_archiver.read.discovery import match_series
+from series_archiver.read.reading import Reading
+from series_archiver.record.older import Older
 from series_archiver.settings import Settings
-from series_archiver.sites import first_page_url, url_rank, url_role
-from series_archiver.sources.live import Fetcher
-from series_archiver.decide.witness import witness_requests
 
-__all__ = ["Pipeline", "PreparedCapture", "ProgressFn", "RecheckFn"]
+__all__ = ["Recorder"]
 
 log = logging.getLogger("series_archiver")
-
-ProgressFn = Callable[[int, int, str], None]
-RecheckFn = Callable[[str, str | None], bool]
-PageFn = Callable[[str], FetchedPage]
 
 
 @dataclass(frozen=True)
 class _Work:
-    """What a worker thread brings back for one URL."""
+    """One URL's reading and the list entry it was found under, as the recording reads them."""
 
     url: str
     candidate: Candidate | None
     pages: tuple[FetchedPage, ...] = ()
     article: Article | None = None
-    reading: Reading | None = None  # the article's text folded once, in the worker thread
+    reading: Reading | None = None
     error: Exception | None = None
     attempts: tuple[Attempt, ...] = ()
 
+    @classmethod
+    def of(cls, read: ArticleRead, candidate: Candidate | None) -> _Work:
+        return cls(read.url, candidate, read.pages, read.article, read.reading, read.error, read.attempts)
 
-# What Pipeline.read_capture hands back to record_capture: opaque to callers.
-PreparedCapture = _Work
 
+class Recorder:
+    """One archive, one settings object: records readings, one URL a transaction."""
 
-class Pipeline:
-    """One archive, one fetcher, one settings object: runs passes."""
-
-    def __init__(
-        self,
-        settings: Settings,
-        archive: Archive,
-        fetcher: Fetcher,
-        *,
-        progress: ProgressFn | None = None,
-        stop: threading.Event | None = None,
-    ) -> None:
+    def __init__(self, settings: Settings, archive: Archive) -> None:
         self.settings = settings
         self.archive = archive
-        self.fetcher = fetcher
-        self.progress = progress
-        # Once set (the daemon's SIGTERM), the pass ends with PassInterrupted
-        # before the next list page or after the URL being recorded.
-        self.stop = stop
+        self.registry = settings.registry
+        self.older = Older(settings, archive, self.forget_fingerprints)
         self._fingerprints: KnownArticles | None = None
         # Applied once the URL's transaction has committed (see _record).
         self._fingerprint_changes: list[Callable[[], None]] = []
 
-    def _check_stop(self, where: str) -> None:
-        if self.stop is not None and self.stop.is_set():
-            raise PassInterrupted(f"stop requested {where}")
+    # --- the one way in ---------------------------------------------------------------------
 
-    # --- public passes -----------------------------------------------------------
+    def archived_url(self, url: str) -> str:
+        """The form the archive knows ``url``'s page by (``urls.twins``), or ``url`` normalized when it knows none."""
+        for twin in urls.twins(url):
+            if self.archive.url_state(twin) is not None:
+                return twin
+        return urls.normalize(url)
 
-    def crawl(self, *, recheck: RecheckFn | None = None, kind: str = "crawl") -> PassResult:
-        """Discover every series, then fetch new candidates and re-check known URLs.
+    def record(self, read: ArticleRead, result: PassResult, *, at: datetime | None = None, candidate: Candidate | None = None) -> None:
+        """Record what reading one URL gave, whatever its source; ``at`` is when it was captured (default: now).
 
-        ``recheck(url, last_changed)`` decides whether a known URL is due
-        (the daemon's tiers, schedule.py); by default every known URL is
-        re-checked. It applies to known URLs the list pages link as well:
-        list pages are read every pass, but a link to an archived article is
-        no reason to fetch it again. A ``PassInterrupted`` raised between two
-        URLs (the daemon's stop) marks the run ``interrupted``.
+        A capture older than its article's last check is placed in time order
+        (``older.py``); anything else takes the same path a live fetch takes.
         """
-        result = PassResult(run_id=self.archive.start_run(kind), counts=PassCounts())
-        status = "failed"
-        try:
-            candidates: dict[str, Candidate] = {}
-            for series in self.settings.series:
-                try:
-                    found = discover(series, self.settings.fetch, lambda url: self._get_list_page(url, result))
-                except PassInterrupted:
-                    raise
-                except Exception as exc:  # a list page discovery cannot read: the known URLs are still re-checked
-                    log.error("discovery of %r failed", series.name, exc_info=True)
-                    where = ", ".join(series.start_urls) or series.name
-                    result.counts.failed += 1
-                    result.counts.failures.append((where, f"discovery of {series.name!r} failed ({type(exc).__name__}: {exc}); a list page may be malformed"))
-                    continue
-                for error in found.errors:
-                    self._record_failure(error.url, error, result)
-                # Installments in series order (a list shows the newest first), so new
-                # articles get their ids in reading order: ① before ②. The sort is
-                # stable: the main site's link, listed first, stays ahead of its copies.
-                for c in sorted(found.candidates, key=lambda c: (c.installment is None, c.installment or 0)):
-                    candidates.setdefault(c.url, c)
-            result.counts.found = len(candidates)
-            tracked = {url: last_changed for url, _article_id, last_changed in self.archive.tracked_urls()}
-            targets: dict[str, Candidate | None] = {
-                url: c for url, c in candidates.items() if url not in tracked or recheck is None or recheck(url, tracked[url])
-            }
-            for url, last_changed in tracked.items():
-                if url not in candidates and (recheck is None or recheck(url, last_changed)):
-                    targets[url] = None
-            self._run_targets(targets, result)
-            status = "ok" if result.ok else "partial"
-        except PassInterrupted:
-            status = "interrupted"
-            raise
-        finally:
-            self.archive.finish_run(result.run_id, result.counts.as_dict(), result.counts.failures, status)
-        return result
-
-    def fetch_urls(self, urls: Sequence[str]) -> PassResult:
-        """Archive the given URLs now, whether or not a list page links to them."""
-        result = PassResult(run_id=self.archive.start_run("fetch"), counts=PassCounts())
-        status = "failed"
-        try:
-            targets: dict[str, Candidate | None] = {first_page_url(u): None for u in urls}
-            result.counts.found = len(targets)
-            self._run_targets(targets, result)
-            status = "ok" if result.ok else "partial"
-        finally:
-            self.archive.finish_run(result.run_id, result.counts.as_dict(), result.counts.failures, status)
-        return result
-
-    def record_capture(
-        self, url: str, result: PassResult, *, at: datetime, fetch: PageFn, candidate: Candidate | None = None, prepared: PreparedCapture | None = None
-    ) -> None:
-        """Read ``url`` (and its further pages) with ``fetch`` and record it as captured ``at``.
-
-        For pages held by a web archive or a WARC file (``backfill``): the same
-        extraction, cleaning, dedupe and version decision as a live fetch, dated
-        by the capture's own time instead of now. ``prepared``: what
-        ``read_capture`` already read of ``url`` (in another thread).
-        """
-        if prepared is not None and prepared.url == url:
-            work = dataclasses.replace(prepared, candidate=candidate)
-        else:
-            work = self._work(url, candidate, None, None, fetch=fetch)
+        url = self.archived_url(read.url)
+        if url != read.url:
+            read = _under(read, url)
+        work = _Work.of(read, candidate)
+        if at is not None:
+            state = self.archive.url_state(url)
+            if state is not None and state.article_id is not None:
+                checked = self.archive.last_checked(state.article_id)
+                if checked is not None and at < checked and self.older.place(read, state, at, result.counts, result.run_id):
+                    return
         self._record(work, result, at=at)
 
-    def read_capture(self, url: str, fetch: PageFn) -> PreparedCapture:
-        """The reading half of ``record_capture`` (pages, extraction, cleaning), safe in any thread: no archive access."""
-        return self._work(url, None, None, None, fetch=fetch)
+    def failure(self, url: str, exc: FetchError, result: PassResult) -> None:
+        """A URL that could not be read, outside any article's recording (a list page, a CDX query): logged and counted."""
+        self.log_attempts(exc.attempts, result, exc.outcome)
+        self._record_failure(url, exc, result)
 
-    # --- discovery helpers -----------------------------------------------------------
-
-    def _get_list_page(self, url: str, result: PassResult) -> FetchedPage:
-        self._check_stop(f"before list page {url}")
-        try:
-            page = self.fetcher.fetch(url)
-        except FetchError as exc:
+    def log_attempts(self, attempts: Sequence[Attempt], result: PassResult, outcome: str | None) -> None:
+        """HTTP attempts that record no page (a list page, a CDX query), in the fetch log: every attempt is logged."""
+        if attempts:
             with self.archive.transaction():
-                self.archive.log_attempts(exc.attempts, run_id=result.run_id)
-            raise
-        with self.archive.transaction():
-            self.archive.log_attempts(page.attempts, run_id=result.run_id, final_outcome="list_page")
-        return page
+                self.archive.log_attempts(attempts, run_id=result.run_id, final_outcome=outcome)
 
-    # --- the fetch loop ----------------------------------------------------------------
-
-    def _run_targets(self, targets: dict[str, Candidate | None], result: PassResult) -> None:
-        total = len(targets)
-        done = 0
-        items = iter(targets.items())
-        workers = self.settings.fetch.workers
-        # A bounded number of futures in flight keeps memory flat however many URLs there are.
-        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fetch")
-        try:
-            # Results are recorded in the order the URLs were submitted, not the order
-            # fetches finish, so article ids follow discovery order run after run.
-            pending: deque[Future[_Work]] = deque()
-            exhausted = False
-            while pending or not exhausted:
-                while not exhausted and len(pending) < workers * 2:
-                    try:
-                        url, candidate = next(items)
-                    except StopIteration:
-                        exhausted = True
-                        break
-                    # Validators are read here, in the writing thread: the archive's
-                    # connection is never used from a worker.
-                    etag, last_modified = self.validators(url)
-                    pending.append(pool.submit(self._work, url, candidate, etag, last_modified))
-                if not pending:
-                    break
-                work = pending.popleft().result()
-                self._record(work, result)
-                done += 1
-                if self.progress:
-                    self.progress(done, total, work.url)
-                if done < total:
-                    self._check_stop(f"after {done} of {total} URLs")
-        finally:
-            # On a stop (PassInterrupted, the daemon's SIGTERM) or an error, URLs not yet
-            # started are dropped; fetches in flight end and are not recorded.
-            pool.shutdown(wait=True, cancel_futures=True)
-
-    def _work(
-        self, url: str, candidate: Candidate | None, etag: str | None, last_modified: str | None, *, fetch: PageFn | None = None
-    ) -> _Work:
-        """Runs in a worker thread: network and parsing only, no archive access."""
-        pages: list[FetchedPage] = []
-        attempts: list[Attempt] = []
-        try:
-            first = fetch(url) if fetch else self.fetcher.fetch(url, etag=etag, last_modified=last_modified)
-            pages.append(first)
-            attempts.extend(first.attempts)
-            if first.not_modified:
-                return _Work(url, candidate, tuple(pages), attempts=tuple(attempts))
-            extracted = [extract(first.text, url, sites=self.settings.site_profiles)]
-            for next_url in extracted[0].next_pages:
-                page = fetch(next_url) if fetch else self.fetcher.fetch(next_url)
-                pages.append(page)
-                attempts.extend(page.attempts)
-                extracted.append(extract(page.text, next_url, sites=self.settings.site_profiles))
-            article = clean(extracted)
-            return _Work(url, candidate, tuple(pages), article, Reading.of(article.title, article.text), attempts=tuple(attempts))
-        except FetchError as exc:
-            attempts.extend(exc.attempts)
-            return _Work(url, candidate, tuple(pages), error=exc, attempts=tuple(attempts))
-        except ExtractError as exc:
-            return _Work(url, candidate, tuple(pages), error=exc, attempts=tuple(attempts))
-        except PassInterrupted:
-            raise
-        except Exception as exc:
-            # extract() and clean() raise only ExtractError, so this is the fetcher
-            # failing in a way it should not: one URL's error all the same, never the pass's.
-            log.error("unexpected error fetching %s", url, exc_info=True)
-            error = FetchError(url, f"unexpected {type(exc).__name__}: {exc} (a bug; the log has the traceback, please report it)")
-            return _Work(url, candidate, tuple(pages), error=error, attempts=tuple(attempts))
-
-    def validators(self, url: str) -> tuple[str | None, str | None]:
-        """ETag and Last-Modified of the URL's last good capture, for a conditional request.
-
-        None for the primary URL of a multi-page article: a 304 for page 1 says
-        nothing about page 2, and a silent edit there would go unseen.
-        """
-        state = self.archive.url_state(url)
-        if state is None or self.archive.current_pages(url) > 1:
-            return (None, None)
-        return (state.etag, state.last_modified)
-
-    # --- recording (calling thread only) ---------------------------------------------
+    # --- recording one URL ------------------------------------------------------------------
 
     def _record(self, work: _Work, result: PassResult, *, at: datetime | None = None) -> None:
         """Record one URL in one transaction; what it counted joins the pass's result once committed.
@@ -381,9 +216,9 @@ class Pipeline:
             self.archive.log_attempts(work.attempts, run_id=result.run_id, final_outcome="gone", article_id=state.article_id if state else None)
             if state and state.article_id is not None:
                 if state.status == "gone":
-                    self.archive.upsert_url(work.url, role=url_role(work.url), last_status=exc.status)
+                    self.archive.upsert_url(work.url, role=self.registry.url_role(work.url), last_status=exc.status)
                 else:
-                    self.archive.upsert_url(work.url, role=url_role(work.url), status="gone", gone_at=_iso(now), last_status=exc.status)
+                    self.archive.upsert_url(work.url, role=self.registry.url_role(work.url), status="gone", gone_at=_iso(now), last_status=exc.status)
                 # The article is gone when its primary URL is, even if a mirror still
                 # serves it: the takedown on the main site is the news (README, "History").
                 if state.is_primary and self.archive.mark_gone(state.article_id, now):
@@ -436,7 +271,7 @@ class Pipeline:
         state = self.archive.url_state(work.url)
         article_id = state.article_id if state else None
         self.archive.log_attempts(work.attempts, run_id=result.run_id, final_outcome="not_modified", article_id=article_id, capture_id=state.last_capture_id if state else None)
-        self.archive.upsert_url(work.url, role=url_role(work.url), last_seen=_iso(now), last_status=304)
+        self.archive.upsert_url(work.url, role=self.registry.url_role(work.url), last_seen=_iso(now), last_status=304)
         if article_id is not None:
             self._touch(article_id, work.url, state, now, result)
         result.counts.unchanged += 1
@@ -445,7 +280,7 @@ class Pipeline:
     def _touch(self, article_id: int, url: str, state: UrlState | None, now: datetime, result: PassResult) -> None:
         """Record a successful check; a gone article whose primary URL answers again is back."""
         if state is not None and state.status == "gone":
-            self.archive.upsert_url(url, role=url_role(url), status="live", gone_at=None)
+            self.archive.upsert_url(url, role=self.registry.url_role(url), status="live", gone_at=None)
         if self.archive.touch_article(article_id, now, revive=bool(state and state.is_primary)):
             row = self.archive.article(article_id)
             result.events.append(Event("back", article_id, url, row.title if row else ""))
@@ -471,16 +306,17 @@ class Pipeline:
         capture_ids = [self.archive.add_capture(p, article_id=article_id)[0] for p in work.pages]
         validators = {"etag": first.header("etag"), "last_modified": first.header("last-modified")}
 
+        match = self._series_of(article, work.candidate)
         if state is None or state.article_id is None:
-            match = self._series_of(article, work.candidate)
             article_id, outcome = self._attach_or_create(work, article, reading, match, capture_ids, result, now)
         else:
             article_id = state.article_id
             outcome = self._update_known(work, article, reading, state, current, capture_ids, result, now)
+        self._fill_series(article_id, match)
 
         self.archive.upsert_url(
             work.url,
-            role=url_role(work.url),
+            role=self.registry.url_role(work.url),
             article_id=article_id,
             last_seen=_iso(now),
             last_status=first.status,
@@ -548,6 +384,21 @@ class Pipeline:
             match = SeriesMatch(match.series, match.installment, self.archive.installment_label(match.series, match.installment))
         return match
 
+    def _fill_series(self, article_id: int, match: SeriesMatch) -> None:
+        """An installment number or label printed in this reading (a mirror's list entry, the e-paper's title) and not yet known."""
+        if match.installment is None and match.label is None:
+            return
+        row = self.archive.article(article_id)
+        if row is None or row.series != match.series or (row.installment is not None and row.label is not None):
+            return
+        if row.installment is not None and match.installment not in (None, row.installment):
+            return  # another installment's number: this reading names something else
+        if self.archive.fill_series(article_id, match.installment, match.label):
+            installment = row.installment if row.installment is not None else match.installment
+            if match.label is not None and installment is not None:
+                self.archive.label_installment(match.series, installment, match.label)
+            log.info("#%s: installment %s, label %s, from %s", article_id, installment, match.label or row.label, "another reading of it")
+
     def _attach_or_create(
         self, work: _Work, article: Article, reading: Reading, match: SeriesMatch, capture_ids: list[int], result: PassResult, now: datetime
     ) -> tuple[int, str]:
@@ -557,9 +408,9 @@ class Pipeline:
         if duplicate is not None:
             article_id, score = duplicate
             # Another rendering of an archived article: a new URL, never a new version.
-            self.archive.upsert_url(work.url, role=url_role(work.url), article_id=article_id, is_primary=0, status="live")
+            self.archive.upsert_url(work.url, role=self.registry.url_role(work.url), article_id=article_id, is_primary=0, status="live")
             row = self.archive.article(article_id)
-            if row and url_rank(work.url) < url_rank(row.url):
+            if row and self.registry.url_rank(work.url) < self.registry.url_rank(row.url):
                 # The main site's page outranks the copy the article was first found at:
                 # it becomes the primary URL, and its title and label are the article's.
                 self.archive.set_primary(article_id, work.url, title=article.title, label=match.label or row.label)
@@ -570,7 +421,7 @@ class Pipeline:
         article_id = self.archive.create_article(
             series=match.series, installment=match.installment, label=match.label, article=article, url=work.url, now=now
         )
-        self.archive.upsert_url(work.url, role=url_role(work.url), article_id=article_id, is_primary=1, status="live")
+        self.archive.upsert_url(work.url, role=self.registry.url_role(work.url), article_id=article_id, is_primary=1, status="live")
         if match.label is not None and match.installment is not None:  # every article of the installment carries it
             self.archive.label_installment(match.series, match.installment, match.label)
         self.archive.add_version(
@@ -625,7 +476,7 @@ class Pipeline:
         earlier = [(n, Reading.of(t, x)) for n, t, x in self.archive.original_versions(article_id, derivation_id)]
         restores = restored_version(reading, earlier)
         number = self.archive.add_version(
-            article_id, _with_text(article, outcome.text), content_hash=reading.key, captured_at=now, url=work.url,
+            article_id, with_text(article, outcome.text), content_hash=reading.key, captured_at=now, url=work.url,
             capture_ids=capture_ids, derivation_id=derivation_id, restores=restores,
         )
         summary = outcome.diff.summary()
@@ -712,14 +563,6 @@ class Pipeline:
         )
 
 
-def _with_text(article: Article, text: Reading) -> Article:
-    """The article with the decided title and block texts (the page's content, the previous rendering)."""
-    lines = text.text.split("\n")
-    if len(lines) != len(article.blocks):  # a block holding a line break: keep the page's own text
-        return article
-    blocks = tuple(dataclasses.replace(block, text=line) for block, line in zip(article.blocks, lines, strict=True))
-    return dataclasses.replace(article, title=text.title, blocks=blocks)
-
 
 def _speculative(work: _Work, state: UrlState | None) -> bool:
     """A URL tried only because a mirror might serve the article, and not archived yet."""
@@ -732,3 +575,11 @@ def _iso(when: datetime) -> str:
 
 def _synthetic_attempt(url: str, now: datetime, error: str) -> tuple[Attempt, ...]:
     return (Attempt(url=url, started_at=now, attempt=1, status=None, outcome="error", error=error),)
+
+
+def _under(read: ArticleRead, url: str) -> ArticleRead:
+    """``read`` as a reading of ``url``, the archived twin of the URL it was captured at (its first page keeps ``final_url``)."""
+    pages = read.pages
+    if pages:
+        pages = (dataclasses.replace(pages[0], url=url), *pages[1:])
+    return dataclasses.replace(read, url=url, pages=pages)

@@ -1,0 +1,216 @@
+"""A crawl pass: discovery -> fetch -> read -> the one writer.
+
+Worker threads fetch and read (network and parsing, ``read.article``); the
+calling thread alone writes to the archive (``record.Recorder``), one
+transaction per URL, so a crash leaves every article either fully recorded or
+untouched. The primary URL of a multi-page article is fetched without
+validators: a 304 for page 1 would hide an edit on page 2.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+
+from series_archiver import urls
+from series_archiver.archive import Archive
+from series_archiver.errors import FetchError, PassInterrupted
+from series_archiver.models import Candidate, FetchedPage, PassCounts, PassResult
+from series_archiver.read.article import ArticleRead, read_article
+from series_archiver.read.discovery import discover
+from series_archiver.record.writer import Recorder
+from series_archiver.settings import Settings
+from series_archiver.sources.live import Fetcher
+
+__all__ = ["Crawler", "Pipeline", "ProgressFn", "RecheckFn"]
+
+log = logging.getLogger("series_archiver")
+
+ProgressFn = Callable[[int, int, str], None]
+RecheckFn = Callable[[str, str | None], bool]
+
+
+class Crawler:
+    """One archive, one fetcher, one settings object: runs passes."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        archive: Archive,
+        fetcher: Fetcher,
+        *,
+        progress: ProgressFn | None = None,
+        stop: threading.Event | None = None,
+    ) -> None:
+        self.settings = settings
+        self.archive = archive
+        self.fetcher = fetcher
+        self.recorder = Recorder(settings, archive)
+        self.progress = progress
+        # Once set (the daemon's SIGTERM, Ctrl-C), the pass ends with PassInterrupted
+        # before the next list page or after the URL being recorded.
+        self.stop = stop
+
+    def _check_stop(self, where: str) -> None:
+        if self.stop is not None and self.stop.is_set():
+            raise PassInterrupted(f"stop requested {where}")
+
+    def crawl(self, *, recheck: RecheckFn | None = None, kind: str = "crawl") -> PassResult:
+        """Discover every series, then fetch new candidates and re-check known URLs.
+
+        ``recheck(url, last_changed)`` decides whether a known URL is due
+        (the daemon's tiers, schedule.py); by default every known URL is
+        re-checked. It applies to known URLs the list pages link as well:
+        list pages are read every pass, but a link to an archived article is
+        no reason to fetch it again. A ``PassInterrupted`` raised between two
+        URLs (the daemon's stop) marks the run ``interrupted``.
+        """
+        result = PassResult(run_id=self.archive.start_run(kind), counts=PassCounts())
+        status = "failed"
+        try:
+            found_urls: dict[str, Candidate] = {}
+            for series in self.settings.series:
+                try:
+                    found = discover(series, self.settings.fetch, lambda url: self._get_list_page(url, result))
+                except PassInterrupted:
+                    raise
+                except Exception as exc:  # a list page discovery cannot read: the known URLs are still re-checked
+                    log.error("discovery of %r failed", series.name, exc_info=True)
+                    where = ", ".join(series.start_urls) or series.name
+                    result.counts.failed += 1
+                    result.counts.failures.append((where, f"discovery of {series.name!r} failed ({type(exc).__name__}: {exc}); a list page may be malformed"))
+                    continue
+                for error in found.errors:
+                    self.recorder.failure(error.url, error, result)
+                # Installments in series order (a list shows the newest first), so new
+                # articles get their ids in reading order: ① before ②. The sort is
+                # stable: the main site's link, listed first, stays ahead of its copies.
+                for c in sorted(found.candidates, key=lambda c: (c.installment is None, c.installment or 0)):
+                    found_urls.setdefault(c.url, c)
+            tracked = {url: last_changed for url, _article_id, last_changed in self.archive.tracked_urls()}
+            candidates = _as_tracked(found_urls, tracked)
+            result.counts.found = len(candidates)
+            targets: dict[str, Candidate | None] = {
+                url: c for url, c in candidates.items() if url not in tracked or recheck is None or recheck(url, tracked[url])
+            }
+            for url, last_changed in tracked.items():
+                if url not in candidates and (recheck is None or recheck(url, last_changed)):
+                    targets[url] = None
+            self._run_targets(targets, result)
+            status = "ok" if result.ok else "partial"
+        except PassInterrupted:
+            status = "interrupted"
+            raise
+        finally:
+            self.archive.finish_run(result.run_id, result.counts.as_dict(), result.counts.failures, status)
+        return result
+
+    def fetch_urls(self, wanted: Sequence[str]) -> PassResult:
+        """Archive the given URLs now, whether or not a list page links to them."""
+        result = PassResult(run_id=self.archive.start_run("fetch"), counts=PassCounts())
+        status = "failed"
+        try:
+            tracked = [url for url, _article_id, _changed in self.archive.tracked_urls()]
+            asked = {self.settings.registry.first_page_url(urls.normalize(u)): None for u in wanted}
+            targets = _as_tracked(asked, tracked)
+            result.counts.found = len(targets)
+            self._run_targets(targets, result)
+            status = "ok" if result.ok else "partial"
+        finally:
+            self.archive.finish_run(result.run_id, result.counts.as_dict(), result.counts.failures, status)
+        return result
+
+    # --- discovery helpers -----------------------------------------------------------
+
+    def _get_list_page(self, url: str, result: PassResult) -> FetchedPage:
+        self._check_stop(f"before list page {url}")
+        try:
+            page = self.fetcher.fetch(url)
+        except FetchError as exc:
+            self.recorder.log_attempts(exc.attempts, result, None)
+            raise
+        self.recorder.log_attempts(page.attempts, result, "list_page")
+        return page
+
+    # --- the fetch loop ----------------------------------------------------------------
+
+    def _run_targets(self, targets: dict[str, Candidate | None], result: PassResult) -> None:
+        total = len(targets)
+        done = 0
+        items = iter(targets.items())
+        workers = self.settings.fetch.workers
+        # A bounded number of futures in flight keeps memory flat however many URLs there are.
+        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fetch")
+        try:
+            # Results are recorded in the order the URLs were submitted, not the order
+            # fetches finish, so article ids follow discovery order run after run.
+            pending: deque[tuple[Candidate | None, Future[ArticleRead]]] = deque()
+            exhausted = False
+            while pending or not exhausted:
+                while not exhausted and len(pending) < workers * 2:
+                    try:
+                        url, candidate = next(items)
+                    except StopIteration:
+                        exhausted = True
+                        break
+                    # Validators are read here, in the writing thread: the archive's
+                    # connection is never used from a worker.
+                    etag, last_modified = self.validators(url)
+                    pending.append((candidate, pool.submit(self._read, url, etag, last_modified)))
+                if not pending:
+                    break
+                candidate, future = pending.popleft()
+                read = future.result()
+                self.recorder.record(read, result, candidate=candidate)
+                done += 1
+                if self.progress:
+                    self.progress(done, total, read.url)
+                if done < total:
+                    self._check_stop(f"after {done} of {total} URLs")
+        finally:
+            # On a stop (PassInterrupted, the daemon's SIGTERM) or an error, URLs not yet
+            # started are dropped; fetches in flight end and are not recorded.
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def _read(self, url: str, etag: str | None, last_modified: str | None) -> ArticleRead:
+        """Runs in a worker thread: network and parsing only, no archive access."""
+
+        def pages(page_url: str) -> FetchedPage:
+            if page_url == url:
+                return self.fetcher.fetch(url, etag=etag, last_modified=last_modified)
+            return self.fetcher.fetch(page_url)
+
+        return read_article(url, pages, self.settings.site_profiles)
+
+    def validators(self, url: str) -> tuple[str | None, str | None]:
+        """ETag and Last-Modified of the URL's last good capture, for a conditional request.
+
+        None for the primary URL of a multi-page article: a 304 for page 1 says
+        nothing about page 2, and a silent edit there would go unseen.
+        """
+        state = self.archive.url_state(url)
+        if state is None or self.archive.current_pages(url) > 1:
+            return (None, None)
+        return (state.etag, state.last_modified)
+
+
+
+
+def _as_tracked(found: Mapping[str, Candidate | None], tracked: Iterable[str]) -> dict[str, Candidate | None]:
+    """Found URLs under the form the archive tracks them by, when it tracks a twin (``urls.twins``)."""
+    by_key = {urls.key(url): url for url in tracked}
+    out: dict[str, Candidate | None] = {}
+    for url, candidate in found.items():
+        known = by_key.get(urls.key(url), url)
+        if candidate is not None and known != url:
+            candidate = dataclasses.replace(candidate, url=known)
+        out.setdefault(known, candidate)
+    return out
+
+
+# The name release 0.2.0 exported (``series_archiver.Pipeline``), kept for its callers.
+Pipeline = Crawler
