@@ -156,12 +156,12 @@ def _profile_threads() -> tuple[Any, dict[int, Any]]:
     import cProfile
     import threading
 
-    from series_archiver.record.pipeline import Pipeline
+    from series_archiver.jobs.crawl import Crawler
 
     workers: dict[int, cProfile.Profile] = {}
-    original = Pipeline._work
+    original = Crawler._read
 
-    def profiled_work(self: Pipeline, *args: Any, **kwargs: Any) -> Any:
+    def profiled_work(self: Crawler, *args: Any, **kwargs: Any) -> Any:
         profiler = workers.setdefault(threading.get_ident(), cProfile.Profile())
         profiler.enable()
         try:
@@ -169,7 +169,7 @@ def _profile_threads() -> tuple[Any, dict[int, Any]]:
         finally:
             profiler.disable()
 
-    Pipeline._work = profiled_work  # type: ignore[method-assign]
+    Crawler._read = profiled_work  # type: ignore[method-assign]
     main = cProfile.Profile()
     main.enable()
     return main, workers

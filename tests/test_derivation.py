@@ -22,9 +22,9 @@ from series_archiver.decide import versions
 from series_archiver.demo.replica import ReplicaSite
 from series_archiver.jobs.rederive import rederive_archive
 from series_archiver.models import Article, Block, Extracted, PassResult
+from series_archiver.read import article as reading
 from series_archiver.read import clean as clean_module
 from series_archiver.read import derivation
-from series_archiver.record import pipeline
 from series_archiver.settings import Settings
 
 from .conftest import Crawler
@@ -105,7 +105,7 @@ def _drop_last_paragraph(real: Callable[..., Article]) -> Callable[..., Article]
 
 def test_a_cleaning_rule_that_removes_one_more_caption_makes_no_version(crawled: Crawler, monkeypatch: pytest.MonkeyPatch) -> None:
     new_clean = _drop_last_paragraph(clean_module.clean)
-    monkeypatch.setattr(pipeline, "clean", new_clean)
+    monkeypatch.setattr(reading, "clean", new_clean)
     monkeypatch.setattr(derivation, "clean", new_clean)
     recrawl_changes_nothing(crawled)
     with sqlite3.connect(crawled.settings.archive.db) as conn:
@@ -119,7 +119,7 @@ def test_a_cleaning_rule_that_removes_one_more_caption_makes_no_version(crawled:
 
 def test_an_edit_under_a_new_cleaning_rule_shows_only_the_edit(crawled: Crawler, monkeypatch: pytest.MonkeyPatch) -> None:
     new_clean = _drop_last_paragraph(clean_module.clean)
-    monkeypatch.setattr(pipeline, "clean", new_clean)
+    monkeypatch.setattr(reading, "clean", new_clean)
     monkeypatch.setattr(derivation, "clean", new_clean)
     crawled.site.edit(A1, "一座灰白色廠房", "一座灰黑色廠房")
     forget_validators(crawled.settings)

@@ -19,8 +19,7 @@ import pytest
 
 from series_archiver.archive.store import Archive
 from series_archiver.errors import StoreError
-from series_archiver.jobs import core
-from series_archiver.record import pipeline
+from series_archiver.jobs import core, crawl
 from series_archiver.sources.live import Fetcher
 
 from .conftest import Crawler
@@ -204,7 +203,7 @@ def test_a_discovery_failure_still_rechecks_the_archived_articles(crawler: Crawl
     def broken_discover(*args: Any, **kw: Any) -> Any:
         raise ValueError("Invalid IPv6 URL")  # what urljoin raises on href="http://[::1/"
 
-    monkeypatch.setattr(pipeline, "discover", broken_discover)
+    monkeypatch.setattr(crawl, "discover", broken_discover)
     result = crawler.crawl()
     [(where_, why)] = result.counts.failures
     assert crawler.settings.series[0].start_urls[0] in where_
