@@ -154,6 +154,11 @@ def fold(text: str) -> str:
     """
     if len(text) <= _LINE_CHARS:
         return _fold_cached(text, _converter)
+    if "\n" in text:
+        # An article's text, one block a line: folded line by line through the cache, so the
+        # reading, dedupe's shingles, the search index and next pass's look at the stored text
+        # fold each paragraph once. Folding drops line breaks, so the joined lines are the fold.
+        return "".join(fold(line) for line in text.split("\n"))
     return _fold(text)
 
 
