@@ -1,1 +1,1 @@
-"""The benchmark of series-archiver: ``python bench/run.py`` (see the README, "Benchmark")."""
+"""The benchmark of series-archiver: ``python bench/run.py`` (see bench/README.md)."""

@@ -461,7 +461,7 @@ def figures(r: dict[str, Any]) -> dict[str, Any]:
 
 
 def table(r: dict[str, Any], f: dict[str, Any]) -> str:
-    """The results as a Markdown table (the README's "Benchmark" section shows it)."""
+    """The results as a Markdown table (bench/README.md shows it)."""
     n, small = r["site"]["articles"], r["site"]["small"]
     met = f["met"]
 

@@ -238,7 +238,7 @@ def search_figures(work: Path, log: Log, *, sizes: tuple[int, ...] = (100_000, 1
                  if kind in ("two", "three")}
         # Words in much of the archive and single characters list thousands of articles: timed once, for the record.
         # At the first size only: each lists a large share of the archive with its snippet, so at a million
-        # versions one query takes minutes (the time grows with the articles listed, see the README).
+        # versions one query takes minutes (the time grows with the articles listed, see bench/README.md).
         if size == sizes[0]:
             timed.update({kind: time_queries(db, q, runs=1) for kind, q in qs.items() if kind not in timed})
         info["queries"] = timed
@@ -550,7 +550,7 @@ def _minutes(seconds: float | None) -> str:
 
 
 def scale_table(s: dict[str, Any]) -> str:
-    """The scale figures as the README's Markdown table."""
+    """The scale figures as bench/README.md's Markdown table."""
     rows: list[tuple[str, str, str, bool | None]] = []
     t = SCALE_TARGETS
     if "furniture" in s:

@@ -376,7 +376,7 @@ def test_a_wacz_made_by_py_wacz_from_a_warcio_warc_gives_what_the_warc_gives(tmp
 def test_py_wacz_repackages_the_export_with_its_pages_as_the_readme_says_for_signing(
     crawler: Crawler, tmp_path: Path, offline: Offline
 ) -> None:
-    """README, "Signing": ``wacz create -p`` (with ``--signing-url`` there) keeps the export's pages."""
+    """docs/archive.md, "Signing": ``wacz create -p`` (with ``--signing-url`` there) keeps the export's pages."""
     _require("wacz")
     crawler.crawl()
     wacz = export_wacz(crawler.settings, tmp_path / "series.wacz")

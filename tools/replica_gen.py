@@ -1557,7 +1557,7 @@ OUTLETS = "_outlets"
 WWP_HOSTS = ("www.wenweipo.com",)
 WWP_LIST = f"{WWP}/todaywenwei/whnews/more_1.html"
 
-# The table a user writes into config.toml (the README shows the same one).
+# The table a user writes into config.toml (docs/sites.md shows the same one).
 WENWEIPO_SITE_TOML = """[[sites]]
 name = "wenweipo"
 hosts = ["www.wenweipo.com"]

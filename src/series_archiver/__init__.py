@@ -1,7 +1,7 @@
 """series-archiver: archive a newspaper series, every installment and every version.
 
 The public API is re-exported here; the modules behind it are private by
-convention (one per pipeline stage, see README "Code map").
+convention (one per pipeline stage, see docs/architecture.md, "What each package holds").
 """
 
 # First of all: a daemon told to stop while it starts must not die of it (stopsignals.py).

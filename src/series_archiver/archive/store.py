@@ -1,6 +1,6 @@
 """Storage: the SQLite archive.
 
-Tables (documented for Datasette visitors in the README and in the bundled
+Tables (documented for Datasette visitors in docs/archive.md and in the bundled
 Datasette metadata)::
 
     articles       one row per installment, however many URLs reach it

@@ -220,7 +220,7 @@ class Recorder:
                 else:
                     self.archive.upsert_url(work.url, role=self.registry.url_role(work.url), status="gone", gone_at=_iso(now), last_status=exc.status)
                 # The article is gone when its primary URL is, even if a mirror still
-                # serves it: the takedown on the main site is the news (README, "History").
+                # serves it: the takedown on the main site is the news (docs/archive.md, "Versions, diffs and removals").
                 if state.is_primary and self.archive.mark_gone(state.article_id, now):
                     row = self.archive.article(state.article_id)
                     summary = exc.summary

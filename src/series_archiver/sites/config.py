@@ -41,7 +41,7 @@ from series_archiver.sites.base import (
 
 __all__ = ["SITE_KEYS", "site_from_table"]
 
-# Every key a [[sites]] table may have, and what it holds (the README and config.toml say the same).
+# Every key a [[sites]] table may have, and what it holds (docs/sites.md and config.toml say the same).
 SITE_KEYS: Mapping[str, str] = {
     "name": "the profile's name, stored as each version's profile",
     "hosts": "host patterns of the site's pages (www.example.com, *.example.com); they become fetchable",

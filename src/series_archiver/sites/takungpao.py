@@ -1,7 +1,7 @@
 """大公網 (www.takungpao.com and its mirror www.takungpao.com.hk): everything the archive knows of it.
 
 When the live site changes its markup or its URLs, this is the one file to
-correct. The notes these selectors come from are in the README ("Site profiles").
+correct. The notes these selectors come from are in docs/sites.md ("Built-in site profiles").
 """
 
 from __future__ import annotations
