@@ -1,7 +1,9 @@
 """series-archiver: archive a newspaper series, every installment and every version.
 
-The public API is re-exported here; the modules behind it are private by
-convention (one per pipeline stage, see docs/architecture.md, "What each package holds").
+The stable library API is re-exported here (``__all__``, docs/library.md):
+``extract_article`` reads one page as the archive would store it,
+``open_archive`` opens an archive for reading. Those names stay when modules
+move; the modules behind them are private by convention (docs/architecture.md).
 """
 
 # First of all: a daemon told to stop while it starts must not die of it (stopsignals.py).
@@ -37,12 +39,13 @@ _LAZY = {
     "Pipeline": "jobs.crawl",
     "Daemon": "daemon", "Tiers": "daemon", "status": "daemon",
     "Settings": "settings", "load_settings": "settings",
-    "Archive": "archive",
+    "Archive": "archive", "open_archive": "archive",
+    "ExtractedArticle": "read.api", "extract_article": "read.api",
     "VerifyReport": "jobs.verify", "verify_archive": "jobs.verify",
 }
 
 if TYPE_CHECKING:
-    from series_archiver.archive import Archive
+    from series_archiver.archive import Archive, open_archive
     from series_archiver.daemon import Daemon, Tiers
     from series_archiver.daemon.status import status  # from its module: `daemon.status` names the module too, mypy sees it defined twice
     from series_archiver.export import JsonlExport, WarcExport, export_jsonl, export_warc
@@ -50,6 +53,7 @@ if TYPE_CHECKING:
     from series_archiver.jobs.core import crawl, fetch, list_articles, open_pipeline, show_article
     from series_archiver.jobs.crawl import Pipeline
     from series_archiver.jobs.verify import VerifyReport, verify_archive
+    from series_archiver.read.api import ExtractedArticle, extract_article
     from series_archiver.settings import Settings, load_settings
 
 
@@ -76,6 +80,7 @@ __all__ = [
     "ExportError",
     "ExtractError",
     "Extracted",
+    "ExtractedArticle",
     "FetchError",
     "FetchedPage",
     "GoneError",
@@ -98,9 +103,11 @@ __all__ = [
     "crawl",
     "export_jsonl",
     "export_warc",
+    "extract_article",
     "fetch",
     "list_articles",
     "load_settings",
+    "open_archive",
     "open_pipeline",
     "show_article",
     "status",

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import urljoin, urlsplit, urlunsplit
@@ -20,14 +20,14 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 from lxml import etree
 
 from series_archiver.errors import FetchError
-from series_archiver.models import Candidate, FetchedPage, SeriesMatch
+from series_archiver.models import Article, Candidate, FetchedPage, SeriesMatch
 from series_archiver.read import htmltree
 from series_archiver.read.htmltree import Page
 from series_archiver.settings import FetchSettings, SeriesSettings
 from series_archiver.sites import NEXT_PAGE_WORDS, SITES, first_page_url, is_article_url
 from series_archiver.textfold import normalize, to_simplified
 
-__all__ = ["DiscoveryResult", "discover", "find_candidates", "match_series", "parse_installment"]
+__all__ = ["DiscoveryResult", "discover", "find_candidates", "match_series", "parse_installment", "series_of"]
 
 _CIRCLED = {chr(0x2460 + i): i + 1 for i in range(20)}  # ①..⑳
 _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "兩": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
@@ -95,6 +95,27 @@ def match_series(title: str, series: SeriesSettings) -> SeriesMatch | None:
     after = form[m.end():]
     label_m = _LABEL.search(normalize(title)[_original_offset(title, m.end()):] if after else "")
     return SeriesMatch(series=series.name, installment=parse_installment(after), label=label_m.group(1) if label_m else None)
+
+
+def series_of(article: Article, candidate: Candidate | None, series: Sequence[SeriesSettings]) -> SeriesMatch:
+    """Series, installment and label of one reading: its title, the list entry it was found under, the body's first headings.
+
+    The label may be in any of them (「貿戰下中國力量① 志氣篇」 as a kicker when
+    the title lacks it). A reading that names no series belongs to its list
+    entry's, or to ``unsorted``.
+    """
+    titles = [article.title, *([candidate.title] if candidate and candidate.title else []), *article.headings[:3]]
+    for one in series:
+        found = [m for m in (match_series(title, one) for title in titles) if m is not None]
+        if found:
+            installment = next((m.installment for m in found if m.installment is not None), None)
+            if installment is None and candidate is not None:
+                installment = candidate.installment
+            label = next((m.label for m in found if m.label and m.installment in (None, installment)), None)
+            return SeriesMatch(one.name, installment, label or (candidate.label if candidate else None))
+    if candidate is not None:
+        return SeriesMatch(candidate.series, candidate.installment, candidate.label)
+    return SeriesMatch("unsorted", None, None)
 
 
 def _original_offset(title: str, folded_end: int) -> int:

@@ -68,7 +68,7 @@ from series_archiver.models import Article, Attempt, Candidate, Event, FetchedPa
 from series_archiver.read import derivation
 from series_archiver.read.article import ArticleRead
 from series_archiver.read.derivation import derive
-from series_archiver.read.discovery import match_series
+from series_archiver.read.discovery import series_of
 from series_archiver.read.reading import Reading
 from series_archiver.record.older import Older
 from series_archiver.settings import Settings
@@ -361,25 +361,9 @@ class Recorder:
             self.archive.log_attempts(attempts[start:], run_id=run_id, final_outcome=outcome, article_id=article_id)
 
     def _series_of(self, article: Article, candidate: Candidate | None) -> SeriesMatch:
-        """Series, installment and label from the title, the list entry and the body's first headings (the kicker).
-
-        The label may be in any of them (「貿戰下中國力量① 志氣篇」 as a kicker
-        when the title lacks it); an article that names none, such as the
-        installment's 專家解讀 sidebar, carries its installment's label.
-        """
-        titles = [article.title, *([candidate.title] if candidate and candidate.title else []), *article.headings[:3]]
-        match: SeriesMatch | None = None
-        for series in self.settings.series:
-            found = [m for m in (match_series(title, series) for title in titles) if m is not None]
-            if found:
-                installment = next((m.installment for m in found if m.installment is not None), None)
-                if installment is None and candidate is not None:
-                    installment = candidate.installment
-                label = next((m.label for m in found if m.label and m.installment in (None, installment)), None)
-                match = SeriesMatch(series.name, installment, label or (candidate.label if candidate else None))
-                break
-        if match is None:
-            match = SeriesMatch(candidate.series, candidate.installment, candidate.label) if candidate else SeriesMatch("unsorted", None, None)
+        """Series, installment and label of this reading (``read.discovery.series_of``); an article that names
+        no label, such as the installment's 專家解讀 sidebar, carries its installment's label."""
+        match = series_of(article, candidate, self.settings.series)
         if match.label is None and match.installment is not None:
             match = SeriesMatch(match.series, match.installment, self.archive.installment_label(match.series, match.installment))
         return match
