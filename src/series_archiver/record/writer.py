@@ -9,11 +9,12 @@ What happens to it:
   capture of the archived URL, never another article.
 * A page captured *before* its article's last check (backfill, import) is
   placed in the article's history in time order (``older.py``).
-* Otherwise, as below (the heart of the archive).
+* Otherwise, as below.
 
-Worker threads fetch, extract and clean (network and parsing); the calling
-thread alone writes to the archive, one transaction per URL, so a crash
-leaves every article either fully recorded or untouched.
+Readers (worker threads, reader threads) fetch, extract and clean; the
+calling thread alone writes to the archive, through this writer, one
+transaction per URL, so a crash leaves every article either fully recorded
+or untouched.
 
 How versions are decided (the heart of the archive):
 
@@ -38,6 +39,7 @@ How versions are decided (the heart of the archive):
 * The primary URL of a multi-page article is fetched without validators: a
   304 for page 1 would hide an edit on page 2.
 """
+
 from __future__ import annotations
 
 import dataclasses
