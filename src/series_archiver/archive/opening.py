@@ -18,7 +18,7 @@ from series_archiver.archive.failures import cause_of, problem_and_advice, read_
 from series_archiver.errors import StoreError
 from series_archiver.settings import ArchiveSettings
 
-__all__ = ["DEFAULT_DB", "connect_reader", "connect_writer", "open_error"]
+__all__ = ["DEFAULT_DB", "connect_reader", "connect_writer", "open_error", "reader_uri"]
 
 log = logging.getLogger("series_archiver")
 
@@ -52,6 +52,15 @@ def connect_writer(path: Path) -> sqlite3.Connection:
 
 def connect_reader(path: Path) -> sqlite3.Connection:
     """A read-only connection to the archive at ``path``, or one line saying why it cannot be read."""
+    return sqlite3.connect(reader_uri(path), uri=True, check_same_thread=False, isolation_level=None)
+
+
+def reader_uri(path: Path) -> str:
+    """The SQLite URI that reads the archive at ``path`` (``mode=ro``, or as it is in a read-only folder), or one line saying why none does.
+
+    For any reader that opens the file itself (browse hands it to Datasette:
+    ``immutable=1`` in it means open the file as immutable).
+    """
     if not path.exists():
         raise StoreError(str(path), "no archive here yet; run `series-archiver crawl` (or `demo`) first")
     try:
@@ -70,22 +79,22 @@ def connect_reader(path: Path) -> sqlite3.Connection:
             "copy the folder to a writable place (cp -a) and read the copy",
         ) from failure
     try:
-        conn = _probe(path, "mode=ro&immutable=1")
+        uri = _probe(path, "mode=ro&immutable=1")
     except sqlite3.Error as exc:
         raise open_error(path, exc, writing=False) from exc
     log.info("%s: its folder is read-only; reading the archive file as it is (immutable)", path)
-    return conn
+    return uri
 
 
-def _probe(path: Path, query: str) -> sqlite3.Connection:
-    """Connect with the URI ``query`` and read the header, where SQLite's trouble with the files shows."""
-    conn = sqlite3.connect(f"{path.resolve().as_uri()}?{query}", uri=True, check_same_thread=False, isolation_level=None)
+def _probe(path: Path, query: str) -> str:
+    """The URI with ``query``, once a connection by it has read the header (where SQLite's trouble with the files shows)."""
+    uri = f"{path.resolve().as_uri()}?{query}"
+    conn = sqlite3.connect(uri, uri=True)
     try:
         conn.execute("PRAGMA user_version").fetchone()
-    except BaseException:
+    finally:
         conn.close()
-        raise
-    return conn
+    return uri
 
 
 def open_error(path: Path, exc: sqlite3.Error, *, writing: bool) -> StoreError:
