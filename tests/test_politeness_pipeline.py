@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from series_archiver.archive.store import Archive
-from series_archiver.errors import StoreError
+from series_archiver.errors import ArchiveUnwritable
 from series_archiver.jobs import core, crawl
 from series_archiver.sources.live import Fetcher
 
@@ -222,7 +222,7 @@ def test_the_store_failing_stops_the_pass_with_a_clear_error(crawler: Crawler, m
         raise sqlite3.OperationalError("database or disk is full")
 
     monkeypatch.setattr(Archive, "add_capture", disk_full)
-    with pytest.raises(StoreError, match=r"cannot record https://.*database or disk is full.*check the disk"):
+    with pytest.raises(ArchiveUnwritable, match=r"cannot record https://.*database or disk is full.*verify"):
         crawler.crawl()
     monkeypatch.setattr(Archive, "add_capture", real)
     db = crawler.settings.archive.db

@@ -19,7 +19,10 @@ to do about it, so a message printed by the CLI is enough to act on::
     │   └── SuspectCapture     a soft 404, an empty or truncated text           (.reason)
     ├── StoreError             the archive cannot be read or written            (.path)
     │   ├── LockTimeout        another process holds the writer lock            (.holder)
-    │   └── NotArchived        no such article, or no such version of it        (.article_id, .version)
+    │   ├── NotArchived        no such article, or no such version of it        (.article_id, .version)
+    │   ├── ArchiveUnwritable  SQLite cannot write: full, I/O error, busy, damaged (.cause, .doing): stop
+    │   │   └── ArchiveReadOnly   the archive file or its folder is read-only
+    │   └── WriteRejected      SQLite refused one unit's rows: a bug, rolled back (.doing): go on
     ├── ExportError            an export file cannot be written                 (.path)
     └── PassInterrupted        SIGTERM/SIGINT stopped a pass between two URLs
 
@@ -30,6 +33,13 @@ Fetch failures raise; they never return ``None``. The pipeline catches
 page holds; a bug anywhere else in one URL's handling is recorded as that
 URL's error too, so one URL never stops a pass. ``LockTimeout`` stops a
 command before it writes anything.
+
+SQLite's errors stop at the archive (``Archive.transaction()``, ``batch()``):
+``WriteRejected`` means one unit of work (one URL) broke a constraint; it was
+rolled back whole and the archive is intact, so log it as a bug and go on
+with the next URL. ``ArchiveUnwritable`` means nothing more can be written
+(disk full, I/O error, read-only, busy past the timeout, damaged): stop the
+pass; what was committed stays, and the message says what to fix.
 """
 
 from __future__ import annotations
@@ -58,6 +68,9 @@ __all__ = [
     "StoreError",
     "LockTimeout",
     "NotArchived",
+    "ArchiveUnwritable",
+    "ArchiveReadOnly",
+    "WriteRejected",
     "ExportError",
     "PassInterrupted",
 ]
@@ -227,6 +240,42 @@ class NotArchived(StoreError):
             else:
                 detail = f"article {article_id} has no versions yet"
         super().__init__(path, detail)
+
+
+class ArchiveUnwritable(StoreError):
+    """SQLite cannot write the archive; stop the pass (what was committed stays) and fix what the message names.
+
+    ``cause`` is one word for the trouble: ``full``, ``io``, ``read-only``,
+    ``busy``, ``damaged``, ``cannot-open``, ``memory`` or ``error``; ``doing``
+    what was being done (``record https://…``, ``open the archive``), when known.
+    """
+
+    def __init__(self, path: str, message: str, *, cause: str, doing: str = "") -> None:
+        self.cause = cause
+        self.doing = doing
+        super().__init__(path, message)
+
+
+class ArchiveReadOnly(ArchiveUnwritable):
+    """The archive file, or the folder it lives in, cannot be written (permissions, a read-only mount, ``chattr +i``).
+
+    A writer needs both: SQLite and the writer lock make files beside the archive.
+    """
+
+    def __init__(self, path: str, message: str, *, doing: str = "") -> None:
+        super().__init__(path, message, cause="read-only", doing=doing)
+
+
+class WriteRejected(StoreError):
+    """SQLite refused what one unit of work wrote (a constraint broken, a value it cannot store): a bug.
+
+    The unit was rolled back whole and the archive is intact: log it, count the
+    URL as failed, go on with the next one.
+    """
+
+    def __init__(self, path: str, message: str, *, doing: str = "") -> None:
+        self.doing = doing
+        super().__init__(path, message)
 
 
 class ExportError(ArchiverError):

@@ -19,7 +19,6 @@ import logging
 import os
 import signal
 import socket
-import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -51,7 +50,7 @@ from series_archiver.daemon.status import (
     status_lines,
 )
 from series_archiver.daemon.tiers import RecheckPlan, Tiers, plan_rechecks
-from series_archiver.errors import ArchiverError, ConfigError, LockTimeout, PassInterrupted, StoreError
+from series_archiver.errors import ArchiverError, ArchiveUnwritable, ConfigError, LockTimeout, PassInterrupted, StoreError, WriteRejected
 from series_archiver.jobs import core
 from series_archiver.jobs.notify import notify
 from series_archiver.logs import event
@@ -261,12 +260,14 @@ class Daemon:
     def _heartbeat(self, archive: Archive) -> None:
         assert self.run_id is not None
         try:
-            archive.heartbeat(self.run_id)
-            for run in running_runs(archive, PASS_KIND, pid=os.getpid(), host=socket.gethostname()):
-                archive.heartbeat(run.id)
+            # One batch: the runs read with the heartbeats, so SQLite's trouble reading them leaves as the archive's errors too.
+            with archive.batch(doing="write the heartbeat"):
+                archive.heartbeat(self.run_id)
+                for run in running_runs(archive, PASS_KIND, pid=os.getpid(), host=socket.gethostname()):
+                    archive.heartbeat(run.id)
             self._write_state(self._next_run_time())
-        except sqlite3.Error as exc:  # busy beyond the timeout, disk full: say so, keep running
-            event(logging.WARNING, "heartbeat_failed", None, f"could not write the heartbeat to {self.db} ({exc})")
+        except (ArchiveUnwritable, WriteRejected) as exc:  # busy beyond the timeout, disk full: say so, keep running
+            event(logging.WARNING, "heartbeat_failed", None, f"{exc}; the daemon goes on")
 
     def _next_run_time(self) -> datetime | None:
         job = self.scheduler.get_job(JOB_ID) if self.scheduler else None

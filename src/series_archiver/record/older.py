@@ -28,7 +28,6 @@ import functools
 import json
 import logging
 import re
-import sqlite3
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
@@ -38,7 +37,7 @@ from series_archiver.archive.store import ArticleRow, iso
 from series_archiver.decide.diff import diff_texts, render_html
 from series_archiver.decide.timeline import Earlier, Evidence, Insert, Mark, Removal, Span, in_force, place_removal, place_text, recompute
 from series_archiver.decide.versions import check_quality, in_rendering, with_text
-from series_archiver.errors import ArchiverError, ExtractError, FetchError, GoneError, StoreError
+from series_archiver.errors import ArchiverError, ExtractError, FetchError, GoneError, WriteRejected
 from series_archiver.models import Article, Block, FetchedPage, PassCounts, document_text
 from series_archiver.read import derivation
 from series_archiver.read.article import ArticleRead
@@ -99,16 +98,13 @@ class Older:
     def _guarded(self, url: str, write: Callable[[], None]) -> None:
         """Run ``write`` in one transaction; a bug rolls it back (counts too), is logged, and the pass goes on, as live.
 
-        The archive cannot be written at all (disk full): that stops the pass.
+        The archive cannot be written at all (``ArchiveUnwritable``: disk full, read-only): that stops the pass.
         """
         outer, self.counts = self.counts, PassCounts()
         try:
-            with self.archive.transaction():
+            with self.archive.transaction(doing=f"record {url}"):
                 write()
-        except sqlite3.Error as exc:
-            if not isinstance(exc, sqlite3.IntegrityError):
-                # The archive itself cannot be written (disk full, I/O error): no point going on.
-                raise StoreError(str(self.archive.path), f"cannot record {url} ({exc}); check the disk, then run again") from exc
+        except WriteRejected as exc:
             self._bug(url, exc, outer)
         except ArchiverError:
             raise

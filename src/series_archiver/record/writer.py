@@ -44,7 +44,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -65,7 +64,7 @@ from series_archiver.decide.versions import (
     with_text,
 )
 from series_archiver.decide.witness import witness_requests
-from series_archiver.errors import ArchiverError, ExtractError, FetchError, GoneError, RobotsDisallowed, StoreError, SuspectCapture
+from series_archiver.errors import ArchiverError, ExtractError, FetchError, GoneError, RobotsDisallowed, SuspectCapture, WriteRejected
 from series_archiver.models import Article, Attempt, Candidate, Event, FetchedPage, PassCounts, PassResult, SeriesMatch, StoredVersion
 from series_archiver.read import derivation
 from series_archiver.read.article import ArticleRead
@@ -160,7 +159,7 @@ class Recorder:
         tally = PassResult(run_id=result.run_id, counts=PassCounts())
         self._fingerprint_changes = []
         try:
-            with self.archive.transaction():
+            with self.archive.transaction(doing=f"record {work.url}"):
                 if work.error is not None:
                     self._record_error(work, tally, now)
                 elif work.pages and work.pages[0].not_modified:
@@ -172,12 +171,11 @@ class Recorder:
                     # With the event's own rows, so no committed event misses its witness. Pages read
                     # from a web archive or a file (``at``) are past news: a capture now shows today.
                     self.archive.queue_witnesses(witness_requests(tally.events), now)
-        except sqlite3.IntegrityError as exc:
+        except WriteRejected as exc:
+            # SQLite refused this URL's rows (a bug in recording it): rolled back, logged, the pass goes on.
+            # The archive itself failing (ArchiveUnwritable: disk full, read-only) stops the pass below.
             self._record_bug(work, result, now, exc)
             return
-        except sqlite3.Error as exc:
-            # The archive itself cannot be written (disk full, I/O error): no point going on.
-            raise StoreError(str(self.archive.path), f"cannot record {work.url} ({exc}); check the disk, then run again") from exc
         except ArchiverError:
             raise
         except Exception as exc:

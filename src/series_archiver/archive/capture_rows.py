@@ -1,0 +1,169 @@
+"""Captures as rows: the raw responses stored, found again and rebuilt (captures.py holds their encoding)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from series_archiver.archive.base import ArchiveBase, iso
+from series_archiver.archive.captures import Rebuilt, UnreadableCapture, encode, headers_json
+from series_archiver.errors import StoreError
+from series_archiver.models import FetchedPage, StoredPage
+
+__all__ = ["CaptureTables"]
+
+log = logging.getLogger("series_archiver")
+
+
+class CaptureTables(ArchiveBase):
+    """The ``captures`` table: a response is stored once, as a delta against its URL's last whole capture."""
+
+    def add_capture(self, page: FetchedPage, *, article_id: int | None, suspect_reason: str | None = None) -> tuple[int, bool]:
+        """Store the raw response unless the URL already has a capture of the same bytes, judged the same.
+
+        A page judged suspect is one row however many passes see it; the same
+        bytes once suspect and once good (thresholds changed) are two rows, so a
+        version never points at a capture marked suspect.
+        Returns (capture id, True when a new row was written).
+        """
+        sha = page.sha256
+        origin = page.provenance
+        if origin is None:
+            # Only live captures stand for a live re-fetch of the same bytes: a
+            # memento or an imported record is evidence of another fetch.
+            row = self.conn.execute(
+                "SELECT id FROM captures WHERE url = ? AND sha256 = ? AND suspect_reason IS ? AND source = 'live' ORDER BY id DESC LIMIT 1",
+                (page.url, sha, suspect_reason),
+            ).fetchone()
+        elif origin.memento_url is not None:
+            row = self.conn.execute(
+                "SELECT id FROM captures WHERE memento_url = ? AND sha256 = ? ORDER BY id DESC LIMIT 1", (origin.memento_url, sha)
+            ).fetchone()
+        elif origin.warc_record_id is not None:
+            row = self.conn.execute(
+                "SELECT id FROM captures WHERE warc_record_id = ? AND sha256 = ? AND source = ? ORDER BY id DESC LIMIT 1",
+                (origin.warc_record_id, sha, origin.source),
+            ).fetchone()
+        else:
+            row = None
+        if row is not None:
+            return int(row[0]), False
+        headers = headers_json(page.request_headers, page.response_headers)
+        base, base_chain, base_size = self._delta_base(page.url)
+        stored = encode(page.content, headers, base, base_chain, base_size)
+        capture_id = self._insert(
+            "captures",
+            {
+                "url": page.url,
+                "final_url": page.final_url,
+                "article_id": article_id,
+                "fetched_at": iso(page.fetched_at),
+                "status": page.status,
+                "http_version": page.http_version,
+                "content_type": page.content_type,
+                "encoding": page.encoding,
+                "replaced_bytes": page.replaced_bytes,
+                "redirects": json.dumps(page.redirects),
+                "size": len(page.content),
+                "sha256": sha,
+                "suspect_reason": suspect_reason,
+                "codec": stored.codec,
+                "base_capture_id": stored.base_capture_id,
+                "chain": stored.chain,
+                "raw": stored.raw,
+                "headers": stored.headers,
+                "source": origin.source if origin else "live",
+                "memento_url": origin.memento_url if origin else None,
+                "archive_src": origin.archive_src if origin else None,
+                "warc_file": origin.warc_file if origin else None,
+                "warc_record_id": origin.warc_record_id if origin else None,
+                "warc_offset": origin.warc_offset if origin else None,
+            },
+        )
+        if stored.codec != "zstd-delta":
+            self.chains.remember(Rebuilt(capture_id, page.url, sha, page.content, headers))
+        return capture_id, True
+
+    def _delta_base(self, url: str) -> tuple[Rebuilt | None, int, int]:
+        """What the URL's next capture is a delta against: its last whole capture, rebuilt, with the
+        latest capture's ``chain`` and the whole one's stored length (captures.py).
+
+        (None, 0, 0) when the URL has no capture yet, or its whole capture cannot
+        be rebuilt (``verify`` reports it): the new capture is then stored whole.
+        """
+        row = self.conn.execute(
+            "SELECT c.chain, b.id, length(b.raw) FROM captures c "
+            "JOIN captures b ON b.id = CASE WHEN c.codec = 'zstd-delta' THEN c.base_capture_id ELSE c.id END "
+            "WHERE c.url = ? ORDER BY c.id DESC LIMIT 1",
+            (url,),
+        ).fetchone()
+        if row is None:
+            return None, 0, 0
+        try:
+            return self.chains.rebuild(int(row[1])), int(row[0]), int(row[2] or 0)
+        except UnreadableCapture as exc:
+            log.warning("%s: %s; the next capture of %s is stored whole", self.path, exc, url)
+            return None, 0, 0
+
+    def memento_seen(self, memento_url: str) -> bool:
+        """Whether a memento was already read (stored as a capture, or answered for good: a removal)."""
+        if self.conn.execute("SELECT 1 FROM captures WHERE memento_url = ? LIMIT 1", (memento_url,)).fetchone():
+            return True
+        row = self.conn.execute(
+            "SELECT 1 FROM fetch_log WHERE url = ? AND outcome NOT IN ('error', 'retry', 'truncated', 'too_large') LIMIT 1", (memento_url,)
+        ).fetchone()
+        return row is not None
+
+    def warc_record_seen(self, record_id: str, warc_file: str) -> bool:
+        """Whether a record of that file was imported before."""
+        row = self.conn.execute("SELECT 1 FROM captures WHERE warc_record_id = ? AND warc_file = ? LIMIT 1", (record_id, warc_file)).fetchone()
+        return row is not None
+
+    def has_capture(self, url: str, sha256: str) -> bool:
+        """Whether the archive holds these bytes of that URL, from any source."""
+        return self.conn.execute("SELECT 1 FROM captures WHERE url = ? AND sha256 = ? LIMIT 1", (url, sha256)).fetchone() is not None
+
+    def capture_provenance(self, article_id: int, capture_ids: Sequence[int] | None = None) -> list[dict[str, Any]]:
+        """Where each capture of the article came from, oldest first (or of ``capture_ids`` only, in that order)."""
+        columns = "id, source, fetched_at, coalesce(final_url, url) AS url, memento_url, archive_src, warc_file, warc_record_id, warc_offset"
+        if capture_ids is not None:
+            rows = [self._dicts(f"SELECT {columns} FROM captures WHERE id = ?", (cid,)) for cid in capture_ids]
+            return [r[0] for r in rows if r]
+        return self._dicts(
+            f"SELECT {columns} FROM captures WHERE article_id = ?1 "
+            "OR url IN (SELECT url FROM article_urls WHERE article_id = ?1) "
+            "OR id IN (SELECT j.value FROM versions v, json_each(v.capture_ids) j WHERE v.article_id = ?1) "
+            "ORDER BY fetched_at, id",
+            (article_id,),
+        )
+
+    def suspect_captures(self, article_id: int) -> list[dict[str, Any]]:
+        """Captures of the article kept as evidence only (soft 404, near-empty, truncated, unreadable)."""
+        return self._dicts(
+            "SELECT id, url, fetched_at, status, size, suspect_reason FROM captures "
+            "WHERE article_id = ? AND suspect_reason IS NOT NULL ORDER BY id",
+            (article_id,),
+        )
+
+    def capture_bytes(self, capture_id: int) -> bytes:
+        """A capture's raw bytes, rebuilt through its delta chain (not checked against its SHA-256: ``verify`` does)."""
+        return self.rebuilt_capture(capture_id).body
+
+    def rebuilt_capture(self, capture_id: int) -> Rebuilt:
+        """A capture's bytes and headers, rebuilt through its delta chain."""
+        try:
+            return self.chains.rebuild(capture_id)
+        except UnreadableCapture as exc:
+            raise StoreError(str(self.path), f"{exc}; run `series-archiver verify`") from None
+
+    def stored_pages(self, capture_ids: Sequence[int]) -> list[StoredPage]:
+        """The raw pages a version was read from, in the order given."""
+        pages = []
+        for capture_id in capture_ids:
+            row = self.conn.execute("SELECT url, encoding FROM captures WHERE id = ?", (capture_id,)).fetchone()
+            if row is None:
+                raise StoreError(str(self.path), f"capture {capture_id} does not exist; run `series-archiver verify`")
+            pages.append(StoredPage(row[0], self.capture_bytes(capture_id), row[1] or "utf-8"))
+        return pages
