@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -38,7 +39,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 from series_archiver.archive import Archive
-from series_archiver.errors import ArchiverError, ConfigError, FetchError, StoreError
+from series_archiver.errors import ArchiverError, ConfigError, FetchError, PassInterrupted, StoreError
 from series_archiver.models import Attempt, Candidate
 from series_archiver.read.discovery import discover, mirror_urls
 from series_archiver.record.older import Ingest
@@ -254,8 +255,12 @@ def backfill(
     since: datetime | None = None,
     until: datetime | None = None,
     progress: BackfillProgress | None = None,
+    stop: threading.Event | None = None,
 ) -> BackfillResult:
-    """Read the web archive's captures of the series into ``archive`` (the caller holds the writer lock)."""
+    """Read the web archive's captures of the series into ``archive`` (the caller holds the writer lock).
+
+    ``stop``, once set, ends it with ``PassInterrupted`` between two captures.
+    """
     chosen = [s for s in settings.series if series is None or s.name == series]
     if not chosen:
         known = ", ".join(s.name for s in settings.series)
@@ -269,16 +274,21 @@ def backfill(
             job = _Backfill(settings, archive, client, pipeline, result)
             work: list[tuple[CdxRecord, Candidate | None]] = []
             for s in chosen:
+                _check_stop(stop, f"before discovering {s.name!r}")
                 candidates = job.discover(s, since, until)
                 for record in job.article_captures(s, candidates, since, until):
                     work.append((record, candidates.get(_https(record.original))))
             # Oldest first: an article's first capture makes it, later ones its versions and its removal.
             work.sort(key=lambda w: (w[0].timestamp, w[0].original))
             for i, (record, candidate) in enumerate(work, 1):
+                _check_stop(stop, f"after {i - 1} of {len(work)} captures")
                 job.record(record, candidate)
                 if progress:
                     progress(i, len(work), record.original)
         status = "ok" if job.ingest.counts.failed == 0 else "partial"
+    except PassInterrupted:
+        status = "interrupted"
+        raise
     finally:
         if job is not None:
             c = job.ingest.counts
@@ -292,6 +302,11 @@ def backfill(
         }
         archive.finish_run(result.run_id, counts, result.failures, status)
     return result
+
+
+def _check_stop(stop: threading.Event | None, where: str) -> None:
+    if stop is not None and stop.is_set():
+        raise PassInterrupted(f"stop requested {where}")
 
 
 @contextmanager
@@ -315,17 +330,22 @@ def run_backfill(
     transport: httpx.BaseTransport | None = None,
     sleep: Callable[[float], None] | None = None,
     progress: BackfillProgress | None = None,
+    stop: threading.Event | None = None,
 ) -> BackfillResult:
-    """Open the archive for writing, and backfill it from ``[wayback]``."""
+    """Open the archive for writing, and backfill it from ``[wayback]``; ``stop`` as for ``backfill``."""
+    from series_archiver.jobs.core import _stoppable_sleep
+
     agent = Fetcher(settings.fetch)
     user_agent = agent.user_agent
     agent.close()
     kwargs: dict[str, Any] = {"transport": transport}
     if sleep is not None:
         kwargs["sleep"] = sleep
+    else:
+        kwargs.update(_stoppable_sleep(stop))  # the pacing waits end at once on a stop
     try:
         with WaybackClient(settings.wayback, settings.fetch, user_agent=user_agent, **kwargs) as client, _writer(settings) as archive:
-            return backfill(settings, archive, client, series=series, since=since, until=until, progress=progress)
+            return backfill(settings, archive, client, series=series, since=since, until=until, progress=progress, stop=stop)
     except ArchiverError:
         raise
     except OSError as exc:

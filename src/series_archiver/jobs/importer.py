@@ -34,6 +34,7 @@ import hashlib
 import logging
 import shutil
 import tempfile
+import threading
 import zipfile
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -48,7 +49,7 @@ import httpx
 from warcio.archiveiterator import ArchiveIterator
 
 from series_archiver.archive import Archive
-from series_archiver.errors import ArchiverError, ExportError, FetchError, GoneError, HTTPStatusError
+from series_archiver.errors import ArchiverError, ExportError, FetchError, GoneError, HTTPStatusError, PassInterrupted
 from series_archiver.models import Candidate, FetchedPage, Provenance
 from series_archiver.read.charset import decode_page
 from series_archiver.read.discovery import find_candidates
@@ -242,8 +243,10 @@ def _warc_files(path: Path) -> Iterator[list[tuple[Path, str]]]:
         yield out
 
 
-def import_files(settings: Settings, archive: Archive, paths: Sequence[Path], *, progress: ImportProgress | None = None) -> ImportResult:
-    """Import ``paths`` (the caller holds the writer lock)."""
+def import_files(
+    settings: Settings, archive: Archive, paths: Sequence[Path], *, progress: ImportProgress | None = None, stop: threading.Event | None = None
+) -> ImportResult:
+    """Import ``paths`` (the caller holds the writer lock); ``stop``, once set, ends it with ``PassInterrupted`` between two records."""
     result = ImportResult(run_id=archive.start_run("import"))
     status = "failed"
     ingest: Ingest | None = None
@@ -253,8 +256,11 @@ def import_files(settings: Settings, archive: Archive, paths: Sequence[Path], *,
             for path in paths:
                 with _warc_files(path) as files:
                     for warc_path, name in files:
-                        _import_one(settings, archive, ingest, _WarcFile(warc_path, name), result, progress)
+                        _import_one(settings, archive, ingest, _WarcFile(warc_path, name), result, progress, stop)
         status = "ok" if ingest.counts.failed + result.failed == 0 else "partial"
+    except PassInterrupted:
+        status = "interrupted"
+        raise
     finally:
         if ingest is not None:
             c = ingest.counts
@@ -295,7 +301,13 @@ def _read(pipeline: Pipeline, warc: _WarcFile, entry: _Entry, settings: Settings
 
 
 def _import_one(
-    settings: Settings, archive: Archive, ingest: Ingest, warc: _WarcFile, result: ImportResult, progress: ImportProgress | None
+    settings: Settings,
+    archive: Archive,
+    ingest: Ingest,
+    warc: _WarcFile,
+    result: ImportResult,
+    progress: ImportProgress | None,
+    stop: threading.Event | None = None,
 ) -> None:
     warc.index()
     result.records += warc.records
@@ -327,6 +339,9 @@ def _import_one(
                         progress(i, len(ordered), entry.uri)
                     _import_entry(settings, archive, ingest, warc, entry, candidates, result, future.result() if future else None)
                     done += 1
+                    if stop is not None and stop.is_set() and done < len(ordered):
+                        # The batch commits the records done (Archive.batch); a second import reads the rest.
+                        raise PassInterrupted(f"stop requested after {done} of {len(ordered)} records of {warc.name}")
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
@@ -407,14 +422,16 @@ class _Cached:
         return self.page if url == self.page.url else self.rest(url)
 
 
-def run_import(settings: Settings, paths: Sequence[Path], *, progress: ImportProgress | None = None) -> ImportResult:
-    """Open the archive for writing and import ``paths``."""
+def run_import(
+    settings: Settings, paths: Sequence[Path], *, progress: ImportProgress | None = None, stop: threading.Event | None = None
+) -> ImportResult:
+    """Open the archive for writing and import ``paths``; ``stop`` as for ``import_files``."""
     from series_archiver.jobs.core import open_writer
 
     archive = open_writer(settings)
     try:
         with archive.writer_lock(settings.archive.lock_timeout_seconds, command="import"):
-            return import_files(settings, archive, paths, progress=progress)
+            return import_files(settings, archive, paths, progress=progress, stop=stop)
     except (ArchiverError, zipfile.BadZipFile, OSError) as exc:
         if isinstance(exc, ArchiverError):
             raise

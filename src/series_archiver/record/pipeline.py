@@ -54,6 +54,7 @@ from series_archiver.decide.versions import (
     decide,
     restored_version,
 )
+from series_archiver.decide.witness import witness_requests
 from series_archiver.errors import (
     ArchiverError,
     ExtractError,
@@ -73,7 +74,6 @@ from series_archiver.read.extract import extract
 from series_archiver.settings import Settings
 from series_archiver.sites import first_page_url, url_rank, url_role
 from series_archiver.sources.live import Fetcher
-from series_archiver.decide.witness import witness_requests
 
 __all__ = ["Pipeline", "PreparedCapture", "ProgressFn", "RecheckFn"]
 
@@ -188,6 +188,9 @@ class Pipeline:
             result.counts.found = len(targets)
             self._run_targets(targets, result)
             status = "ok" if result.ok else "partial"
+        except PassInterrupted:
+            status = "interrupted"
+            raise
         finally:
             self.archive.finish_run(result.run_id, result.counts.as_dict(), result.counts.failures, status)
         return result
