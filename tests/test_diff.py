@@ -4,9 +4,8 @@ from itertools import pairwise
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from rich.console import Console
 
-from series_archiver.decide.diff import DiffOp, TextDiff, diff_texts, render_html, render_terminal
+from series_archiver.decide.diff import DiffOp, TextDiff, diff_texts, layout, render_html
 
 
 def ops(diff):
@@ -241,32 +240,12 @@ def test_paragraph_shuffles_recompose(paragraphs, data):
 # --- rendering ------------------------------------------------------------
 
 
-def test_render_terminal_styles_and_collapses():
-    old = "\n".join(["一段。", "二段。", "三段。", "四段。", "五段。", "六段。", "七段。"])
-    new = old.replace("四段。", "四段有改。").replace("七段。", "七段。\n新段。")
-    text = render_terminal(diff_texts(old, new))
-    assert text.plain == "\n".join(
-        ["… 2 unchanged paragraphs", "三段。", "四段有改。", "五段。", "六段。", "七段。", "新段。"]
-    )
-    styled = {(text.plain[s.start : s.end], str(s.style)) for s in text.spans}
-    assert ("有改", "green underline") in styled
-    assert ("新段。", "green underline") in styled
-    assert ("… 2 unchanged paragraphs", "dim") in styled
-
-
-def test_render_terminal_deletion_and_console():
-    d = diff_texts("議員提出動議。此舉引發爭論。", "議員提出動議。")
-    console = Console(record=True, width=80, force_terminal=True)
-    text = render_terminal(d, console)
-    assert text.plain == "議員提出動議。此舉引發爭論。"
-    assert [(text.plain[s.start : s.end], str(s.style)) for s in text.spans] == [("此舉引發爭論。", "red strike")]
-    assert "議員提出動議。" in console.export_text()
-
-
-def test_render_terminal_full_context():
+def test_layout_folds_unchanged_paragraphs_far_from_a_change():
     d = diff_texts("一\n二\n三\n四", "一\n二\n三\n四改")
-    assert render_terminal(d, context=None).plain == "一\n二\n三\n四改"
-    assert render_terminal(d).plain == "… 2 unchanged paragraphs\n三\n四改"
+    assert layout(d) == [2, [("equal", "三")], [("equal", "四"), ("insert", "改")]]
+    assert layout(d, context=None)[0] == [("equal", "一")]
+    # One hidden paragraph is shown: it takes no more room than its "…" line.
+    assert layout(diff_texts("一\n二\n三", "一\n二\n三改"))[0] == [("equal", "一")]
 
 
 def test_render_html_escapes_untrusted_text():

@@ -7,6 +7,8 @@ imports the CLI.
 
 from __future__ import annotations
 
+import sys
+
 from series_archiver.stopsignals import hold_stop_signals
 
 __all__ = ["main"]
@@ -14,6 +16,10 @@ __all__ = ["main"]
 
 def main() -> None:
     hold_stop_signals()  # already done by the package's __init__; cheap to repeat
-    from series_archiver.cli import main as cli_main
-
+    try:
+        # Importing the CLI takes most of a second: Ctrl-C in it ends the command
+        # as Ctrl-C in a job does (exit 130), without a traceback of the imports.
+        from series_archiver.cli import main as cli_main
+    except KeyboardInterrupt:
+        sys.exit(130)
     cli_main()

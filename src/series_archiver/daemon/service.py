@@ -57,7 +57,7 @@ from series_archiver.logs import event
 from series_archiver.models import PassResult
 from series_archiver.osutil import write_json_atomic
 from series_archiver.settings import Settings
-from series_archiver.stopsignals import pending_stop
+from series_archiver.stopsignals import on_stop_signals, pending_stop
 
 # status, status_lines and Tiers are imported from here by the CLI and the package's __init__.
 __all__ = ["DAEMON_KIND", "PASS_KIND", "Daemon", "Tiers", "TransportFactory", "status", "status_lines"]
@@ -309,22 +309,11 @@ class Daemon:
         event(logging.WARNING, "pass_skipped", None, text)
 
     def _install_signals(self) -> Callable[[], None]:
-        if threading.current_thread() is not threading.main_thread():
-            return lambda: None  # embedded (tests): the caller stops us with request_stop()
-        previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
-
-        def handler(signum: int, _frame: object) -> None:
-            name = signal.Signals(signum).name
+        # Embedded (tests, not the main thread): nothing installed, the caller stops us with request_stop().
+        def handler(signum: int) -> None:
             if self.stop_reason:
                 # A second signal: stop now. SQLite rolls back the transaction in flight, if any.
                 os._exit(128 + signum)
-            self.request_stop(name)
+            self.request_stop(signal.Signals(signum).name)
 
-        for sig in previous:
-            signal.signal(sig, handler)
-
-        def restore() -> None:
-            for sig, old in previous.items():
-                signal.signal(sig, old)
-
-        return restore
+        return on_stop_signals(handler)

@@ -21,10 +21,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from diff_match_patch import diff_match_patch
-from rich.console import Console
-from rich.text import Text
 
-__all__ = ["DiffOp", "TextDiff", "diff_texts", "render_terminal", "render_html"]
+__all__ = ["DiffOp", "TextDiff", "diff_texts", "DisplayRow", "layout", "skipped_line", "render_html"]
 
 OpKind = Literal["equal", "insert", "delete"]
 
@@ -354,13 +352,16 @@ def _clip(text: str, width: int) -> str:
 
 
 # --- rendering ------------------------------------------------------------
+# The layout is shared by the HTML stored in the archive (render_html, below)
+# and the terminal's rendering (cli/render.py), so both fold the same paragraphs.
 
-_Row = list[tuple[OpKind, str]]
+DisplayRow = list[tuple[OpKind, str]]
+"""One paragraph as shown: its runs of equal, deleted and inserted text."""
 
 
-def _rows(diff: TextDiff) -> list[_Row]:
+def _rows(diff: TextDiff) -> list[DisplayRow]:
     """The diff as display lines; a bare inserted or deleted line break shows as ¶."""
-    rows: list[_Row] = [[]]
+    rows: list[DisplayRow] = [[]]
     for op in diff.ops:
         if op.op != "equal" and op.text == "\n":
             rows[-1].append((op.op, "¶"))
@@ -374,15 +375,19 @@ def _rows(diff: TextDiff) -> list[_Row]:
     return rows
 
 
-def _layout(rows: list[_Row], context: int | None) -> list[_Row | int]:
-    """Rows to show, with runs of unchanged rows far from a change replaced by their count."""
+def layout(diff: TextDiff, context: int | None = 1) -> list[DisplayRow | int]:
+    """The paragraphs to show, with runs of unchanged ones more than ``context`` away from a change replaced by their count.
+
+    ``context=None`` shows everything.
+    """
+    rows = _rows(diff)
     if context is None:
-        everything: list[_Row | int] = list(rows)
+        everything: list[DisplayRow | int] = list(rows)
         return everything
     changed = [i for i, row in enumerate(rows) if any(kind != "equal" for kind, _ in row)]
     keep = {j for i in changed for j in range(i - context, i + context + 1)}
-    out: list[_Row | int] = []
-    hidden: list[_Row] = []
+    out: list[DisplayRow | int] = []
+    hidden: list[DisplayRow] = []
     for i, row in enumerate([*rows, []]):  # a sentinel flushes the last run
         if i in keep or i == len(rows):
             # One hidden paragraph takes no more room than its "…" line: show it.
@@ -395,32 +400,9 @@ def _layout(rows: list[_Row], context: int | None) -> list[_Row | int]:
     return out
 
 
-def _skipped(n: int) -> str:
+def skipped_line(n: int) -> str:
+    """What stands for ``n`` folded paragraphs."""
     return f"… {n} unchanged paragraph{'s' if n != 1 else ''}"
-
-
-_TERMINAL_STYLES: dict[OpKind, str] = {"equal": "", "delete": "red strike", "insert": "green underline"}
-
-
-def render_terminal(diff: TextDiff, console: Console | None = None, *, context: int | None = 1) -> Text:
-    """The diff as rich ``Text``; printed on ``console`` too when one is given.
-
-    Deletions red and struck through, insertions green and underlined; unchanged
-    paragraphs more than ``context`` away from a change collapse to one "…" line
-    (``context=None`` shows everything).
-    """
-    text = Text()
-    for n, item in enumerate(_layout(_rows(diff), context)):
-        if n:
-            text.append("\n")
-        if isinstance(item, int):
-            text.append(_skipped(item), style="dim")
-        else:
-            for kind, part in item:
-                text.append(part, style=_TERMINAL_STYLES[kind])
-    if console is not None:
-        console.print(text)
-    return text
 
 
 _HTML_STYLE = (
@@ -436,12 +418,12 @@ def render_html(diff: TextDiff, *, context: int | None = 1) -> str:
     """The diff as a self-contained HTML fragment (inline style, every text escaped).
 
     ``<div class="sa-diff">``, one ``<p>`` per paragraph, ``<del class="diff-del">``
-    and ``<ins class="diff-ins">``; ``context`` as for ``render_terminal``.
+    and ``<ins class="diff-ins">``; ``context`` as for ``layout``.
     """
     parts = ['<div class="sa-diff">', _HTML_STYLE]
-    for item in _layout(_rows(diff), context):
+    for item in layout(diff, context):
         if isinstance(item, int):
-            parts.append(f'<p class="diff-skip">{html.escape(_skipped(item))}</p>')
+            parts.append(f'<p class="diff-skip">{html.escape(skipped_line(item))}</p>')
             continue
         parts.append("<p>")
         for kind, part in item:

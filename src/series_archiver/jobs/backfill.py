@@ -277,6 +277,8 @@ def backfill(
     try:
         work: list[tuple[CdxRecord, Candidate | None]] = []
         for s in chosen:
+            if stop is not None and stop.is_set():
+                raise PassInterrupted(f"stop requested before discovering {s.name!r}")
             candidates = job.discover(s, since, until)
             for record in job.article_captures(s, candidates, since, until):
                 work.append((record, candidates.get(urls.key(record.original))))
@@ -327,13 +329,17 @@ def run_backfill(
     progress: BackfillProgress | None = None,
     stop: threading.Event | None = None,
 ) -> BackfillResult:
-    """Open the archive for writing, and backfill it from ``[wayback]``."""
+    """Open the archive for writing, and backfill it from ``[wayback]``; ``stop`` as for ``backfill``."""
+    from series_archiver.jobs.core import _stoppable_sleep
+
     agent = Fetcher(settings.fetch)
     user_agent = agent.user_agent
     agent.close()
     kwargs: dict[str, Any] = {"transport": transport}
     if sleep is not None:
         kwargs["sleep"] = sleep
+    else:
+        kwargs.update(_stoppable_sleep(stop))  # the pacing waits end at once on a stop
     try:
         with WaybackClient(settings.wayback, settings.fetch, user_agent=user_agent, **kwargs) as client, _writer(settings) as archive:
             return backfill(settings, archive, client, series=series, since=since, until=until, progress=progress, stop=stop)

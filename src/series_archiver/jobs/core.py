@@ -124,12 +124,18 @@ def crawl(
 
 
 def fetch(
-    settings: Settings, urls: Sequence[str], *, progress: ProgressFn | None = None, transport: httpx.BaseTransport | None = None
+    settings: Settings,
+    urls: Sequence[str],
+    *,
+    progress: ProgressFn | None = None,
+    transport: httpx.BaseTransport | None = None,
+    stop: threading.Event | None = None,
 ) -> PassResult:
-    """Archive the given URLs now."""
-    with open_pipeline(settings, command="fetch", progress=progress, transport=transport) as pipeline:
+    """Archive the given URLs now; ``stop`` as for ``crawl``."""
+    with open_pipeline(settings, command="fetch", progress=progress, transport=transport, stop=stop) as pipeline:
         result = pipeline.fetch_urls(urls)
-        witness_after_pass(settings, pipeline.archive, run_id=result.run_id)
+        if stop is None or not stop.is_set():
+            witness_after_pass(settings, pipeline.archive, run_id=result.run_id, stop=stop)
         return result
 
 

@@ -120,6 +120,9 @@ class Crawler:
             result.counts.found = len(targets)
             self._run_targets(targets, result)
             status = "ok" if result.ok else "partial"
+        except PassInterrupted:
+            status = "interrupted"
+            raise
         finally:
             self.archive.finish_run(result.run_id, result.counts.as_dict(), result.counts.failures, status)
         return result
