@@ -317,14 +317,11 @@ def run_backfill(
     progress: BackfillProgress | None = None,
 ) -> BackfillResult:
     """Open the archive for writing, and backfill it from ``[wayback]``."""
-    agent = Fetcher(settings.fetch)
-    user_agent = agent.user_agent
-    agent.close()
     kwargs: dict[str, Any] = {"transport": transport}
     if sleep is not None:
         kwargs["sleep"] = sleep
     try:
-        with WaybackClient(settings.wayback, settings.fetch, user_agent=user_agent, **kwargs) as client, _writer(settings) as archive:
+        with WaybackClient(settings.wayback, settings.fetch, **kwargs) as client, _writer(settings) as archive:
             return backfill(settings, archive, client, series=series, since=since, until=until, progress=progress)
     except ArchiverError:
         raise

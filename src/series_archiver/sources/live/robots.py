@@ -20,8 +20,8 @@ import httpx
 from protego import Protego
 
 from series_archiver.errors import FetchError
+from series_archiver.sources.http import HostGates
 from series_archiver.sources.live.exchange import REDIRECT_STATUSES, Reply
-from series_archiver.sources.live.gates import HostGates
 
 __all__ = ["RobotsRules", "origin", "robots_token"]
 
