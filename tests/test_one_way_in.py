@@ -182,7 +182,7 @@ def outcomes(pages_for: Callable[[str], PageSource], settings: Settings) -> dict
 def test_redirects_removals_and_takedowns_mean_the_same_from_every_source(settings: Settings, tmp_path: Path) -> None:
     with live_site(CASES) as transport, Fetcher(settings.fetch, transport=transport, registry=settings.registry) as fetcher:
         live = outcomes(lambda _url: fetcher.fetch, settings)
-    with wayback_of(CASES) as archive, WaybackClient(pointed(settings, archive).wayback, settings.fetch, user_agent="test") as client:
+    with wayback_of(CASES) as archive, WaybackClient(pointed(settings, archive).wayback, settings.fetch) as client:
         wayback = outcomes(lambda _url: MementoPages(client, settings.fetch, STAMP, registry=settings.registry), settings)
     warc = WarcFile(write_warc(tmp_path / "cases.warc.gz", CASES), "cases.warc.gz")
     warc.index()

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -18,7 +20,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from series_archiver.archive.store import Archive
-from series_archiver.errors import ArchiveUnwritable
+from series_archiver.demo.loopback import LoopbackTransport
+from series_archiver.errors import ArchiveUnwritable, PassInterrupted
 from series_archiver.jobs import core, crawl
 from series_archiver.sources.live import Fetcher
 
@@ -130,6 +133,30 @@ def test_every_request_names_the_project(crawler: Crawler) -> None:
     assert list(agents) == [expected], agents
     assert expected.startswith("series-archiver/") and fetch.contact.startswith("https://")
     assert sum(agents.values()) == len(crawler.site.requests) > 10
+
+
+# --- a stop -------------------------------------------------------------------------------------------
+
+
+def test_a_stop_ends_the_pass_during_a_politeness_wait_and_sends_nothing_more(crawler: Crawler) -> None:
+    """The CLI's and the daemon's stop reaches the fetcher: a 30 s delay does not hold up Ctrl-C."""
+    settings = crawler.settings.replace(fetch__delay_seconds=30.0)
+    stop = threading.Event()
+    sent: list[int] = []
+
+    def stop_soon() -> None:
+        sent.append(len(crawler.site.requests))
+        stop.set()
+
+    timer = threading.Timer(0.5, stop_soon)
+    timer.start()
+    t0 = time.monotonic()
+    with pytest.raises(PassInterrupted):
+        core.crawl(settings, transport=LoopbackTransport(crawler.site.origins), stop=stop)
+    timer.join()
+    assert time.monotonic() - t0 < 3.0
+    assert len(crawler.site.requests) == sent[0] > 0, "nothing is asked once the stop is set"
+    assert rows(settings.archive.db, "SELECT status FROM runs") == [("interrupted",)]
 
 
 # --- one failing URL ---------------------------------------------------------------------------------

@@ -18,7 +18,9 @@ from series_archiver.sources.wayback.cdx import dedupe_digests, parse_timestamp
 A1 = HISTORY["earlier_text"]["url"]
 REMOVED = HISTORY["removed"]["url"]
 A2 = "https://www.takungpao.com/news/232108/2025/1216/1050318.html"
-FETCH = FetchSettings(retries=2, backoff_base_seconds=0.01, timeout_seconds=10.0)
+FETCH = FetchSettings(
+    user_agent="series-archiver-test/1", contact="+contact", retries=2, backoff_base_seconds=0.01, timeout_seconds=10.0
+)
 
 
 class FakeTime:
@@ -45,7 +47,7 @@ def archive() -> Iterator[WaybackReplica]:
 def client_for(archive: WaybackReplica, time: FakeTime | None = None, **wayback: float) -> WaybackClient:
     settings = WaybackSettings(cdx_url=archive.cdx_url, playback_url=archive.playback_url, **wayback)
     time = time or FakeTime()
-    return WaybackClient(settings, FETCH, user_agent="series-archiver-test/1 (+contact)", sleep=time.sleep, clock=time.clock)
+    return WaybackClient(settings, FETCH, sleep=time.sleep, clock=time.clock)
 
 
 def test_cdx_json_has_a_header_row_and_dashes_read_as_none(archive: WaybackReplica) -> None:
@@ -100,7 +102,7 @@ def test_every_request_sends_the_configured_user_agent_and_accept_encoding_ident
     assert archive.requests
     for _path, headers in archive.requests:
         assert headers["accept-encoding"] == "identity"
-        assert headers["user-agent"] == "series-archiver-test/1 (+contact)"
+        assert headers["user-agent"] == "series-archiver-test/1; +contact"
 
 
 def test_a_blocked_url_answers_an_error_body_and_is_refused(archive: WaybackReplica) -> None:

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 
 from series_archiver.archive import Archive
@@ -251,6 +252,29 @@ def test_a_pass_after_crawl_leaves_what_does_not_fit_queued(replica: ReplicaSite
     assert statuses.count("queued") + statuses.count("pending") >= 3
 
 
+class RecordingTransport(httpx.HTTPTransport):
+    """The real transport, noting the User-Agent of every request."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.agents: list[str | None] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.agents.append(request.headers.get("user-agent"))
+        return super().handle_request(request)
+
+
+def test_save_page_now_is_asked_with_the_crawls_user_agent_and_its_contact(replica: ReplicaSite, settings: Settings) -> None:
+    clock = FakeClock()
+    with SpnReplica(access_key=ACCESS, secret_key=SECRET, polls_pending=0, clock=clock) as spn:
+        on = queue(replica, settings, spn)
+        transport = RecordingTransport()
+        with Archive(on.archive.db) as archive:
+            report = WitnessWorker(on, archive, budget_seconds=30, clock=clock, sleep=clock.sleep, transport=transport).run()
+    assert report.succeeded == 4 and len(transport.agents) >= 8
+    assert on.fetch.contact and set(transport.agents) == {f"{on.fetch.user_agent}; {on.fetch.contact}"}
+
+
 def test_429_holds_off_for_its_retry_after(replica: ReplicaSite, settings: Settings) -> None:
     clock = FakeClock()
     with SpnReplica(access_key=ACCESS, secret_key=SECRET, polls_pending=0, clock=clock) as spn:
@@ -282,14 +306,17 @@ def test_transient_errors_are_asked_again_with_backoff(replica: ReplicaSite, set
         assert (second.submitted, second.retried, second.succeeded) == (3, 1, 2)
         retrying = [r for r in rows(on) if r[2] == "queued"]
         assert sorted(r[3] for r in retrying) == ["error:gateway-timeout", "error:user-session-limit"]
-        clock.advance(200)
+        # The one backoff (sources.http): base doubling per attempt, at least half of it waited (equal jitter).
+        clock.advance(140)
         assert work(on, clock, budget=30).submitted == 0, "not before its backoff"
         spn.fail_next("error:gateway-timeout", at="job", count=2)
-        clock.advance(101)
+        clock.advance(161)
         second = work(on, clock, budget=30)
         assert second.submitted == 2 and second.retried == 2
         waits = rows(on, "SELECT attempts, next_try_at FROM witnesses WHERE status = 'queued'")
-        assert all(a == 2 and datetime.fromisoformat(t) == clock() + timedelta(seconds=600) for a, t in waits), waits
+        assert all(
+            a == 2 and clock() + timedelta(seconds=300) <= datetime.fromisoformat(t) <= clock() + timedelta(seconds=600) for a, t in waits
+        ), waits
         clock.advance(601)
         assert work(on, clock, budget=30).succeeded == 2
     assert [r[2] for r in rows(on)] == ["success"] * 4

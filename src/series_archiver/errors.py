@@ -293,6 +293,8 @@ class PassInterrupted(ArchiverError):
     stays recorded, the rest is done on the next pass.
     """
 
-    def __init__(self, reason: str = "stop requested") -> None:
+    def __init__(self, reason: str = "stop requested", *, attempts: Sequence[Attempt] = ()) -> None:
         self.reason = reason
+        # A fetch stopped mid-way: its attempts so far, the abandoned one last (outcome "interrupted").
+        self.attempts: tuple[Attempt, ...] = tuple(attempts)
         super().__init__(f"pass interrupted ({reason}); what was recorded stays, the rest is done on the next pass")

@@ -25,7 +25,7 @@ class Attempt:
     started_at: datetime
     attempt: int
     status: int | None
-    outcome: str  # ok, not_modified, retry, error, refused, skipped, gone, too_large, truncated
+    outcome: str  # ok, not_modified, retry, error, refused, skipped, gone, too_large, truncated, interrupted
     error: str | None = None
     elapsed_ms: float = 0.0
     bytes: int = 0

@@ -1,7 +1,8 @@
 """A real HTTP server on 127.0.0.1 that answers each path as scripted, and helpers to script it.
 
 Waits (politeness delays, backoff) go through ``FakeTime``, so they are asserted exactly and cost
-no time; only the timeout and the real-time delay tests actually wait.
+no time; only the timeout, stop and real-time delay tests actually wait. The site notes when each
+request arrived and when its answer was sent in full, so a test sees the gaps the site saw.
 """
 
 from __future__ import annotations
@@ -44,7 +45,8 @@ class Reply:
     headers: tuple[tuple[str, str], ...] = (("Content-Type", HTML),)
     content_length: int | None = None  # announce this instead of len(body)
     delay: float = 0.0  # seconds to sit on the request before answering
-    mode: str = "normal"  # normal | reset | reset_mid_body | chunked | chunked_broken
+    mode: str = "normal"  # normal | reset | reset_mid_body | chunked | chunked_broken | trickle
+    trickle: float = 0.0  # mode trickle: seconds between two of the body's ten pieces
 
 
 Script = Reply | Callable[[dict[str, str]], Reply]
@@ -54,7 +56,8 @@ Script = Reply | Callable[[dict[str, str]], Reply]
 class Seen:
     path: str
     headers: dict[str, str]
-    at: float
+    at: float  # time.monotonic() when the request arrived
+    ended: float | None = None  # ... and when its answer had been sent (or the handler gave up)
 
 
 @dataclass
@@ -82,20 +85,22 @@ class LocalSite:
     def hits(self, path: str) -> int:
         return self.paths().count(path)
 
-    def enter(self, path: str, headers: dict[str, str]) -> Reply:
+    def enter(self, path: str, headers: dict[str, str]) -> tuple[Reply, Seen]:
+        seen = Seen(path, headers, time.monotonic())
         with self.lock:
-            self.seen.append(Seen(path, headers, time.monotonic()))
+            self.seen.append(seen)
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
-            script = self.routes.get(path)
+            script = self.routes.get(path) or self.routes.get(path.split("?")[0])
             if not script:
-                return Reply(404, b"not found", (("Content-Type", "text/plain"),))
+                return Reply(404, b"not found", (("Content-Type", "text/plain"),)), seen
             item = script.pop(0) if len(script) > 1 else script[0]
-        return item(headers) if callable(item) else item
+        return (item(headers) if callable(item) else item), seen
 
-    def leave(self) -> None:
+    def leave(self, seen: Seen) -> None:
         with self.lock:
             self.in_flight -= 1
+            seen.ended = time.monotonic()
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -104,13 +109,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         site = self.server.site
-        reply = site.enter(self.path, dict(self.headers.items()))
+        reply, seen = site.enter(self.path, dict(self.headers.items()))
         try:
             if reply.delay:
                 time.sleep(reply.delay)
             self._answer(reply)
         finally:
-            site.leave()
+            site.leave(seen)
 
     def _answer(self, reply: Reply) -> None:
         if reply.mode == "reset":
@@ -136,6 +141,13 @@ class _Handler(BaseHTTPRequestHandler):
         if reply.mode == "reset_mid_body":
             self.wfile.write(body[: len(body) // 2])
             return self._reset()
+        if reply.mode == "trickle":
+            step = max(1, -(-len(body) // 10))
+            for i in range(0, len(body), step):
+                if i:
+                    time.sleep(reply.trickle)
+                self.wfile.write(body[i : i + step])
+            return None
         self.wfile.write(body)
         if length != len(body):
             self.close_connection = True

@@ -10,8 +10,8 @@ from email.utils import format_datetime
 import pytest
 
 from series_archiver.errors import FetchError, GoneError, HTTPStatusError, NetworkError, TooLarge, TruncatedBody
+from series_archiver.sources.http import backoff_seconds, is_retried, parse_retry_after
 from series_archiver.sources.live import Fetcher
-from series_archiver.sources.live.retry import backoff_seconds, is_retried, parse_retry_after
 
 from .scripted import (
     ARTICLE,

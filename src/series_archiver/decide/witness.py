@@ -5,8 +5,9 @@
   capture, witnessing both); a removal asks ``capture_all`` so the 404 itself
   is captured.
 - ``is_transient``: which ``status_ext`` refusals are about the moment
-  (the service or the site busy) and asked again later, with ``backoff``;
-  every other one is about the page and recorded for good.
+  (the service or the site busy) and asked again later, after the one
+  backoff (``sources.http.backoff_seconds``); every other one is about the
+  page and recorded for good.
 - ``next_submit_at``: the rate limit, as a sliding minute over the stored
   submission times, so it holds across passes and processes.
 - ``not_archived_within``: an existing capture stands for the witness only if
@@ -26,7 +27,6 @@ __all__ = [
     "TRANSIENT_STATUS_EXT",
     "WitnessRequest",
     "archived_url",
-    "backoff_seconds",
     "is_transient",
     "next_submit_at",
     "not_archived_within",
@@ -97,15 +97,6 @@ def witness_requests(events: Iterable[Event]) -> list[WitnessRequest]:
 def is_transient(status_ext: str | None) -> bool:
     """True for a refusal worth asking again later; False for one about the page (blocked, not found, …)."""
     return status_ext in TRANSIENT_STATUS_EXT
-
-
-def backoff_seconds(attempts: int, *, base: float, cap: float) -> float:
-    """The wait before attempt ``attempts + 1``: base, 2×base, 4×base, … at most ``cap``.
-
-    >>> [backoff_seconds(n, base=300, cap=3600) for n in (1, 2, 3, 4, 5)]
-    [300.0, 600.0, 1200.0, 2400.0, 3600.0]
-    """
-    return float(min(cap, base * 2 ** max(0, attempts - 1)))
 
 
 def next_submit_at(recent: Sequence[datetime], now: datetime, per_minute: float) -> datetime:

@@ -49,7 +49,6 @@ from series_archiver.read.article import read_article
 from series_archiver.read.discovery import discover, mirror_urls
 from series_archiver.record import Recorder
 from series_archiver.settings import SeriesSettings, Settings
-from series_archiver.sources.live import Fetcher
 from series_archiver.sources.wayback import CdxRecord, MementoPages, NoMemento, WaybackBlocked, WaybackClient, format_timestamp
 from series_archiver.sources.wayback.cdx import dedupe_digests
 
@@ -330,18 +329,18 @@ def run_backfill(
     stop: threading.Event | None = None,
 ) -> BackfillResult:
     """Open the archive for writing, and backfill it from ``[wayback]``; ``stop`` as for ``backfill``."""
-    from series_archiver.jobs.core import _stoppable_sleep
-
-    agent = Fetcher(settings.fetch)
-    user_agent = agent.user_agent
-    agent.close()
     kwargs: dict[str, Any] = {"transport": transport}
     if sleep is not None:
         kwargs["sleep"] = sleep
-    else:
-        kwargs.update(_stoppable_sleep(stop))  # the pacing waits end at once on a stop
+    elif stop is not None:
+
+        def sleep_unless_stopped(seconds: float) -> None:  # the pacing waits end at once on a stop
+            if stop.wait(seconds):
+                raise PassInterrupted("stop requested while waiting for the web archive")
+
+        kwargs["sleep"] = sleep_unless_stopped
     try:
-        with WaybackClient(settings.wayback, settings.fetch, user_agent=user_agent, **kwargs) as client, _writer(settings) as archive:
+        with WaybackClient(settings.wayback, settings.fetch, **kwargs) as client, _writer(settings) as archive:
             return backfill(settings, archive, client, series=series, since=since, until=until, progress=progress, stop=stop)
     except ArchiverError:
         raise

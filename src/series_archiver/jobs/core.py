@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 
 from series_archiver.archive import SCHEMA_VERSION, Archive
-from series_archiver.errors import PassInterrupted, StoreError, WriteRejected
+from series_archiver.errors import StoreError, WriteRejected
 from series_archiver.history import CaptureInfo, read_witnesses
 from series_archiver.jobs.crawl import Crawler, ProgressFn, RecheckFn
 from series_archiver.models import PassResult
@@ -64,18 +64,6 @@ def upgrade_archive(settings: Settings, *, backup: Path | None = None, make_back
         return UpgradeReport(str(db), before, archive.schema_version, tuple(applied), str(target) if target else None)
 
 
-def _stoppable_sleep(stop: threading.Event | None) -> dict[str, Any]:
-    """The fetcher's politeness waits end at once when ``stop`` is set (the pipeline checks it between URLs)."""
-    if stop is None:
-        return {}
-
-    def sleep(seconds: float) -> None:
-        if stop.wait(seconds):
-            raise PassInterrupted("stop requested while waiting to fetch")
-
-    return {"sleep": sleep}
-
-
 @contextmanager
 def open_pipeline(
     settings: Settings,
@@ -88,14 +76,15 @@ def open_pipeline(
     """Archive + writer lock + fetcher, released in reverse order whatever happens.
 
     ``transport`` is for the replica (demo, tests, benchmark): see loopback.py.
-    ``stop``, once set, ends the pass with ``PassInterrupted`` between two URLs
-    (the daemon's SIGTERM); the URL being recorded is recorded whole.
+    ``stop``, once set, ends the pass with ``PassInterrupted`` (the daemon's SIGTERM,
+    Ctrl-C): the fetcher sends nothing more, ends its politeness waits and abandons
+    its requests in flight; the URL being recorded is recorded whole.
     """
     archive = open_writer(settings)
     try:
         with (
             archive.writer_lock(settings.archive.lock_timeout_seconds, command=command),
-            Fetcher(settings.fetch, transport=transport, registry=settings.registry, **_stoppable_sleep(stop)) as fetcher,
+            Fetcher(settings.fetch, transport=transport, registry=settings.registry, stop=stop) as fetcher,
         ):
             yield Crawler(settings, archive, fetcher, progress=progress, stop=stop)
     finally:

@@ -167,7 +167,13 @@ class Crawler:
                 if not pending:
                     break
                 candidate, future = pending.popleft()
-                read = future.result()
+                try:
+                    read = future.result()
+                except PassInterrupted as exc:
+                    # Stopped while this URL was in flight: its abandoned attempts are logged (outcome
+                    # "interrupted"), and so are those of the URLs in flight beside it; none is recorded.
+                    self._log_abandoned(exc, [f for _c, f in pending], result)
+                    raise
                 self.recorder.record(read, result, candidate=candidate)
                 done += 1
                 if self.progress:
@@ -178,6 +184,17 @@ class Crawler:
             # On a stop (PassInterrupted, the daemon's SIGTERM) or an error, URLs not yet
             # started are dropped; fetches in flight end and are not recorded.
             pool.shutdown(wait=True, cancel_futures=True)
+
+    def _log_abandoned(self, first: PassInterrupted, others: Iterable[Future[ArticleRead]], result: PassResult) -> None:
+        """Log the attempts a stop abandoned: of the URL being waited for, and of those in flight beside it."""
+        self.recorder.log_attempts(first.attempts, result, "interrupted")
+        for future in others:
+            try:
+                future.result()  # the stop ends each within a fraction of a second
+            except PassInterrupted as exc:
+                self.recorder.log_attempts(exc.attempts, result, "interrupted")
+            except Exception:
+                continue
 
     def _read(self, url: str, etag: str | None, last_modified: str | None) -> ArticleRead:
         """Runs in a worker thread: network and parsing only, no archive access."""

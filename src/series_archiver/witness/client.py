@@ -18,7 +18,8 @@ Each call returns its answer as a value and the ``Attempt`` the fetch log
 records (its URL names no key: ``<endpoint>/save/<url>`` for a submission).
 Nothing here raises for what the service answers; the keys are never part of
 a message, a URL or a repr. ``timeout`` is per call, so a caller bounds every
-request by what is left of its budget.
+request by what is left of its budget. The client is ``sources.http``'s, so
+the service sees the User-Agent every other request sends, with the contact.
 """
 
 from __future__ import annotations
@@ -34,8 +35,8 @@ import httpx
 
 from series_archiver.decide.witness import is_transient
 from series_archiver.models import Attempt
-from series_archiver.settings import WitnessSettings
-from series_archiver.sources.live.retry import parse_retry_after
+from series_archiver.settings import FetchSettings, WitnessSettings
+from series_archiver.sources.http import open_client, parse_retry_after
 
 __all__ = ["JobState", "Refused", "SpnClient", "Submitted", "UserStatus"]
 
@@ -72,23 +73,23 @@ class UserStatus:
 
 
 class SpnClient:
-    """One Save Page Now 2 endpoint; ``transport`` for tests, ``clock`` dates the attempts."""
+    """One Save Page Now 2 endpoint; ``fetch`` names the User-Agent, ``transport`` for tests, ``clock`` dates the attempts."""
 
     def __init__(
         self,
         settings: WitnessSettings,
+        fetch: FetchSettings,
         *,
-        user_agent: str,
         clock: Callable[[], datetime],
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.settings = settings
         self.endpoint = settings.endpoint.rstrip("/")
         self._clock = clock
-        headers = {"User-Agent": user_agent, "Accept": "application/json"}
+        headers = {"Accept": "application/json"}
         if settings.has_keys:
             headers["Authorization"] = f"LOW {settings.access_key}:{settings.secret_key}"
-        self._client = httpx.Client(transport=transport, headers=headers, follow_redirects=False)
+        self._client = open_client(fetch, headers=headers, transport=transport)
 
     def __repr__(self) -> str:  # never the keys
         return f"SpnClient(endpoint={self.endpoint!r}, keys={'set' if self.settings.has_keys else 'none'})"

@@ -32,9 +32,10 @@ import httpx
 
 from series_archiver.archive import Archive
 from series_archiver.archive.store import WitnessRow
-from series_archiver.decide.witness import archived_url, backoff_seconds, is_transient, next_submit_at, not_archived_within, parse_timestamp
+from series_archiver.decide.witness import archived_url, is_transient, next_submit_at, not_archived_within, parse_timestamp
 from series_archiver.models import Attempt
 from series_archiver.settings import Settings
+from series_archiver.sources.http import backoff_seconds
 from series_archiver.witness.client import JobState, Refused, SpnClient, Submitted
 
 __all__ = ["WitnessReport", "WitnessWorker", "POLL_INTERVAL_SECONDS"]
@@ -111,7 +112,7 @@ class WitnessWorker:
     def run(self) -> WitnessReport:
         report = WitnessReport()
         self._deadline = self._clock() + timedelta(seconds=self.budget)
-        with SpnClient(self.w, user_agent=self.settings.fetch.user_agent, clock=self._clock, transport=self._transport) as client:
+        with SpnClient(self.w, self.settings.fetch, clock=self._clock, transport=self._transport) as client:
             for row in self.archive.pending_witnesses():
                 if self._left() <= 0:
                     break
@@ -258,7 +259,7 @@ class WitnessWorker:
         with self.archive.transaction():
             self._log(attempts, row)
             if is_transient(status_ext) and tries < self.w.max_attempts:
-                wait = backoff_seconds(tries, base=self.w.backoff_base_seconds, cap=self.w.backoff_max_seconds)
+                wait = backoff_seconds(tries - 1, None, base=self.w.backoff_base_seconds, cap=self.w.backoff_max_seconds)
                 self.archive.update_witness(
                     row.id, status="queued", job_id=None, attempts=tries, next_try_at=now + timedelta(seconds=wait),
                     status_ext=status_ext, error=f"{message} (attempt {tries}; asked again in {wait:.0f}s)",

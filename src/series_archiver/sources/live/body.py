@@ -9,6 +9,7 @@ against the end of its compressed stream. Bodies of answers that are not read
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
 from typing import Protocol
 
 import httpx
@@ -97,8 +98,11 @@ def _decoder_for(url: str, content_encoding: str) -> _Decoder:
     )
 
 
-def read_body(url: str, response: httpx.Response, max_bytes: int) -> tuple[bytes, int]:
-    """The whole decoded body and the raw byte count, or an error: never a partial body."""
+def read_body(url: str, response: httpx.Response, max_bytes: int, *, between: Callable[[], None] | None = None) -> tuple[bytes, int]:
+    """The whole decoded body and the raw byte count, or an error: never a partial body.
+
+    ``between`` is called after each chunk: it raises to give up (a stop asked for mid-body).
+    """
     declared = content_length(response.headers)
     if declared is not None and declared > max_bytes:
         raise TooLarge(
@@ -119,6 +123,8 @@ def read_body(url: str, response: httpx.Response, max_bytes: int) -> tuple[bytes
     raw = 0
     try:
         for chunk in response.iter_raw():
+            if between is not None:
+                between()
             raw += len(chunk)
             body += decoder.feed(chunk, max_bytes + 1 - len(body))
             if len(body) > max_bytes:

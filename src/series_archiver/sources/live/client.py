@@ -4,21 +4,27 @@ A fetch goes through these gates, in order, for the URL and every redirect hop:
 
 1. the host must be on ``fetch.allowed_hosts``           else ``HostNotAllowed``, nothing sent;
 2. robots.txt of the host (read once per ``Fetcher``)     else ``RobotsDisallowed``, nothing sent;
-3. a per-host slot: at most ``max_in_flight_per_host`` requests at once, starts at least
-   ``delay_seconds`` (or the site's Crawl-delay, whichever is longer) apart;
+3. a per-host slot: at most ``max_in_flight_per_host`` requests at once, each started
+   ``delay_seconds`` (or the site's Crawl-delay, whichever is longer) after the previous
+   start and after the end of the previous response from that host;
 4. the request, retried on timeouts, resets, broken bodies, 5xx and 429 with capped
    exponential backoff and jitter, honouring Retry-After; a retry holds off the whole host.
+
+Once ``stop`` is set no request is sent, a politeness wait ends at once, and a request
+in flight is abandoned within a fraction of a second: ``PassInterrupted``, carrying the
+attempts so far, the abandoned one last (outcome ``interrupted``).
 
 A 200 body is streamed and bounded by ``max_bytes`` of *decoded* bytes (a gzip bomb stops
 early), checked against Content-Length, refused unless it is HTML, and decoded strictly.
 Everything else raises a ``FetchError`` carrying one ``Attempt`` per request made.
-How each gate and check works is in its own module (``robots``, ``gates``, ``retry``,
-``body``, ``charset``); this one decides what happens in which order.
+How each gate and check works is in its own module (``robots``, ``sources.http`` for the
+client, gates, retries and stops, ``body``, ``charset``); this one decides what happens in which order.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -27,17 +33,16 @@ from typing import Any, Self
 
 import httpx
 
-from series_archiver.errors import FetchError, GoneError, HostNotAllowed, HTTPStatusError, RobotsDisallowed
+from series_archiver.errors import FetchError, GoneError, HostNotAllowed, HTTPStatusError, PassInterrupted, RobotsDisallowed
 from series_archiver.models import FetchedPage
 from series_archiver.read.charset import decode_page
 from series_archiver.read.response import follow
 from series_archiver.settings import FetchSettings
 from series_archiver.sites import BUILT_IN, Registry
+from series_archiver.sources.http import HostGates, backoff_seconds, is_retried, is_retried_status, open_client, user_agent
 from series_archiver.sources.live.attempts import Attempts, hop_prefix, restated, utcnow
 from series_archiver.sources.live.body import ACCEPT_ENCODING
 from series_archiver.sources.live.exchange import Reply, exchange
-from series_archiver.sources.live.gates import HostGates
-from series_archiver.sources.live.retry import backoff_seconds, is_retried, is_retried_status
 from series_archiver.sources.live.robots import RobotsRules, robots_token
 
 __all__ = ["Fetcher"]
@@ -50,29 +55,31 @@ _ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"
 class Fetcher:
     """Fetches pages for the pipeline; safe to share between worker threads.
 
-    ``sleep`` and ``clock`` are injectable so tests can record waits instead of waiting.
+    ``sleep`` and ``clock`` are injectable so tests can record waits instead of waiting
+    (by default the waits end when ``stop`` is set). ``stop``: see the module docstring.
     """
 
     def __init__(
         self,
         settings: FetchSettings,
         *,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
         transport: httpx.BaseTransport | None = None,
         registry: Registry = BUILT_IN,
+        stop: threading.Event | None = None,
     ) -> None:
         self._settings = settings
         self._registry = registry
         self._clock = clock
-        self.user_agent = _user_agent(settings)
-        self._client = httpx.Client(
-            transport=transport,
-            headers={"User-Agent": self.user_agent, "Accept": _ACCEPT, "Accept-Encoding": ACCEPT_ENCODING},
-            timeout=httpx.Timeout(settings.timeout_seconds),
-            follow_redirects=False,  # every hop must pass the host and robots gates first
+        self._stop = stop
+        self._closed = False
+        self.user_agent = user_agent(settings)
+        # No redirect is followed by httpx: every hop must pass the host and robots gates first.
+        self._client = open_client(settings, headers={"Accept": _ACCEPT, "Accept-Encoding": ACCEPT_ENCODING}, transport=transport)
+        self._gates = HostGates(
+            settings.delay_seconds, settings.max_in_flight_per_host, sleep=sleep, clock=clock, stop=stop
         )
-        self._gates = HostGates(settings.delay_seconds, settings.max_in_flight_per_host, sleep=sleep, clock=clock)
         self._robots = RobotsRules(
             robots_token(self.user_agent), host_allowed=settings.host_allowed, gates=self._gates, get=self._get_robots
         )
@@ -88,9 +95,13 @@ class Fetcher:
         if last_modified:
             conditional["If-Modified-Since"] = last_modified
         try:
+            self._check_running(f"before {url}")
             return self._follow(url, conditional, attempts)
         except FetchError as exc:
             exc.with_attempts(attempts.items)
+            raise
+        except PassInterrupted as exc:
+            exc.attempts = tuple(attempts.items)
             raise
 
     @property
@@ -99,6 +110,8 @@ class Fetcher:
         return self._robots.notes
 
     def close(self) -> None:
+        """Close the client; a fetch still running (or started) in another thread ends in ``PassInterrupted``."""
+        self._closed = True
         self._client.close()
 
     def __enter__(self) -> Self:
@@ -161,7 +174,7 @@ class Fetcher:
         """
         tries = self._settings.retries + 1
         for n in range(1, tries + 1):
-            reply, record = self._try_once(url, conditional)
+            reply, record = self._try_once(url, conditional, attempts)
             error = reply.error
             retry_after: str | None = None
             if error is not None:
@@ -201,19 +214,29 @@ class Fetcher:
             attempts.add(reply.url, **record, outcome="ok")
         return reply
 
-    def _try_once(self, url: str, conditional: dict[str, str]) -> tuple[Reply, dict[str, Any]]:
+    def _try_once(self, url: str, conditional: dict[str, str], attempts: Attempts) -> tuple[Reply, dict[str, Any]]:
         """One request in a host slot, and what its attempt record needs (status, timing, bytes).
 
         A failure is returned in ``Reply.error``, not raised; the reply is a stand-in
-        with status 0 when no response came at all.
+        with status 0 when no response came at all. A stop raises ``PassInterrupted``,
+        after recording the abandoned attempt if the request had been let go.
         """
         host = httpx.URL(url).host
+        self._check_running(f"before {url}")  # the slot checks the stop, not a close
         with self._gates.slot(host):
             started_at, t0 = utcnow(), self._clock()
             try:
                 reply = self._exchange(url, conditional, body_limit=self._settings.max_bytes, html_only=True)
             except FetchError as exc:
                 reply = Reply.none(url, host, exc)
+            except PassInterrupted as exc:
+                message = f"{exc.reason}; nothing of it is kept, it is fetched again on the next pass"
+                attempts.add(
+                    url, status=None, outcome="interrupted", error=message, started_at=started_at,
+                    elapsed_ms=(self._clock() - t0) * 1000,
+                )
+                log.info("%s: abandoned (%s)", url, exc.reason)
+                raise
             elapsed_ms = (self._clock() - t0) * 1000
         if reply.error is None and reply.status == 200:
             try:
@@ -234,14 +257,29 @@ class Fetcher:
         return reply, record
 
     def _exchange(self, url: str, headers: dict[str, str], *, body_limit: int, html_only: bool) -> Reply:
-        return exchange(
-            self._client,
-            url,
-            headers,
-            body_limit=body_limit,
-            html_only=html_only,
-            timeout_seconds=self._settings.timeout_seconds,
-        )
+        self._check_running(f"before {url}")
+        try:
+            return exchange(
+                self._client,
+                url,
+                headers,
+                body_limit=body_limit,
+                html_only=html_only,
+                timeout_seconds=self._settings.timeout_seconds,
+                stop=self._stop,
+            )
+        except (FetchError, RuntimeError) as exc:
+            # httpx's "the client has been closed", or a connection closed under the request:
+            # the owner is tearing down (a second Ctrl-C), not a failure of the URL.
+            if self._closed:
+                raise PassInterrupted("the fetcher was closed while a request was made") from exc
+            raise
+
+    def _check_running(self, when: str) -> None:
+        if self._stop is not None and self._stop.is_set():
+            raise PassInterrupted(f"stop requested {when}")
+        if self._closed:
+            raise PassInterrupted(f"the fetcher was closed {when}")
 
     def _get_robots(self, url: str, body_limit: int) -> Reply:
         return self._exchange(url, {}, body_limit=body_limit, html_only=False)
@@ -263,11 +301,3 @@ class Fetcher:
             attempts=tuple(attempts.items),
             replaced_bytes=reply.replaced_bytes,
         )
-
-
-def _user_agent(settings: FetchSettings) -> str:
-    agent = settings.user_agent.strip()
-    contact = settings.contact.strip()
-    if contact and contact not in agent:
-        agent = f"{agent}; {contact}"
-    return agent

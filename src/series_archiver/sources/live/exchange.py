@@ -2,11 +2,14 @@
 
 Only a 200 body is read (see ``body``); any other body is drained. A failure to read
 the body is kept in ``Reply.error`` with the status and headers that did arrive, so the
-attempt record says what was seen; no response at all raises ``NetworkError``.
+attempt record says what was seen; no response at all raises ``NetworkError``. Once
+``stop`` is set the GET is not sent, or is abandoned in flight: ``PassInterrupted``
+(see ``http.interruptible``).
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -14,6 +17,7 @@ import httpx
 
 from series_archiver.errors import FetchError, NetworkError
 from series_archiver.read.charset import refuse_non_html
+from series_archiver.sources.http import InFlight, interruptible
 from series_archiver.sources.live.body import describe, drain, read_body
 
 __all__ = ["Reply", "exchange"]
@@ -60,16 +64,37 @@ def exchange(
     body_limit: int,
     html_only: bool,
     timeout_seconds: float,
+    stop: threading.Event | None = None,
 ) -> Reply:
     """Send one GET; read the body only for a 200. A failed body is kept in ``.error``."""
+
+    def send(request: InFlight) -> Reply:
+        return _get(client, url, headers, request, body_limit=body_limit, html_only=html_only, timeout_seconds=timeout_seconds)
+
+    return interruptible(stop, send, name="fetch-request")
+
+
+def _get(
+    client: httpx.Client,
+    url: str,
+    headers: Mapping[str, str],
+    request: InFlight,
+    *,
+    body_limit: int,
+    html_only: bool,
+    timeout_seconds: float,
+) -> Reply:
     try:
-        with client.stream("GET", url, headers=headers) as response:
+        with client.stream("GET", url, headers=headers, extensions=request.extensions) as response:
+            request.holds(response)
             content, raw, error = b"", 0, None
             if response.status_code == 200:
                 try:
                     if html_only:
                         refuse_non_html(url, response.headers)
-                    content, raw = read_body(url, response, body_limit)
+                    content, raw = read_body(
+                        url, response, body_limit, between=lambda: request.check("while the body was read")
+                    )
                 except FetchError as exc:
                     error = exc
             else:

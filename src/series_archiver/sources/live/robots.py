@@ -21,8 +21,8 @@ from protego import Protego
 
 from series_archiver.errors import FetchError
 from series_archiver.read.response import REDIRECT_STATUSES
+from series_archiver.sources.http import HostGates
 from series_archiver.sources.live.exchange import Reply
-from series_archiver.sources.live.gates import HostGates
 
 __all__ = ["RobotsRules", "origin", "robots_token"]
 

@@ -8,11 +8,14 @@ every HTTP request the archive made), must send ``Accept-Encoding: identity``
 (the bytes stored are the bytes the archive holds), must go through an
 injectable transport (tests reach a replica on 127.0.0.1) and an injectable
 sleep (a 429 waits 60 s: tests must not), and its rate limits come from
-``[wayback]``. That is the same httpx stack ``fetch/`` uses, at ~250 lines.
+``[wayback]``. That is the same httpx stack the live ``Fetcher`` uses:
+``sources.http`` makes the client (the one User-Agent, with the contact),
+paces each endpoint with its gates and gives the backoff.
 
 - ``search(url, …)``: ``output=json``, ``fl``, ``from``/``to``, ``filter``,
   ``collapse``, ``limit``, ``matchType``, paged with ``showResumeKey``/``resumeKey``;
-  at most ``cdx_requests_per_minute``. A blocked URL answers an error body
+  at most ``cdx_requests_per_minute`` (each started that long after the
+  previous one ended). A blocked URL answers an error body
   (``AdministrativeAccessControlException``): ``WaybackBlocked``.
 - ``memento(timestamp, url)``: ``<playback_url><timestamp>id_/<url>``, at most
   ``playback_requests_per_second``. A response with ``Memento-Datetime`` is a
@@ -20,12 +23,12 @@ sleep (a 429 waits 60 s: tests must not), and its rate limits come from
   without is the archive's own answer: a redirect to the nearest capture is
   followed, anything else is ``NoMemento``.
 - 429 waits ``Retry-After``, or 60 s without it; 5xx and network errors are
-  retried with backoff (``fetch.retries``, ``fetch.backoff_*``).
+  retried with the one backoff (``fetch.retries``, ``fetch.backoff_*``); either
+  holds off every request to that endpoint.
 """
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -39,16 +42,18 @@ import httpx
 from series_archiver.errors import FetchError
 from series_archiver.models import Attempt
 from series_archiver.settings import FetchSettings, WaybackSettings
-from series_archiver.sources.live.retry import backoff_seconds, parse_retry_after
+from series_archiver.sources.http import HostGates, backoff_seconds, is_retried_status, open_client, parse_retry_after
 from series_archiver.sources.wayback.cdx import FIELDS, CdxRecord, parse_cdx_json
 from series_archiver.sources.wayback.cdx import memento_url as build_memento_url
 
 __all__ = ["WaybackClient", "Memento", "WaybackError", "WaybackBlocked", "NoMemento", "RATE_LIMIT_WAIT_SECONDS"]
 
+# The keys of the two endpoints' gates.
+_CDX, _PLAYBACK = "cdx", "playback"
+
 # What a 429 without Retry-After waits: the Internet Archive's limits are per minute.
 RATE_LIMIT_WAIT_SECONDS = 60.0
 MAX_ARCHIVE_REDIRECTS = 5
-_RETRIED_STATUSES = frozenset({500, 502, 503, 504})
 
 
 class WaybackError(FetchError):
@@ -89,29 +94,6 @@ class Memento:
         return next((v for k, v in self.headers if k.lower() == lname), None)
 
 
-class _Pacer:
-    """Requests start at least ``interval`` seconds apart (a rate limit), across threads."""
-
-    def __init__(self, interval: float, sleep: Callable[[float], None], clock: Callable[[], float]) -> None:
-        self.interval = interval
-        self._sleep = sleep
-        self._clock = clock
-        self._next = 0.0
-        self._lock = threading.Lock()
-
-    def wait(self) -> None:
-        with self._lock:
-            now = self._clock()
-            wait = self._next - now
-            self._next = max(now, self._next) + self.interval
-        if wait > 0:
-            self._sleep(wait)
-
-    def hold_off(self, seconds: float) -> None:
-        with self._lock:
-            self._next = max(self._next, self._clock() + seconds)
-
-
 class WaybackClient:
     """CDX queries and playback of one web archive; ``sleep``, ``clock`` and ``transport`` are injectable."""
 
@@ -120,23 +102,19 @@ class WaybackClient:
         settings: WaybackSettings,
         fetch: FetchSettings,
         *,
-        user_agent: str,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.settings = settings
         self._fetch = fetch
-        self._sleep = sleep
         self._clock = clock
-        self._client = httpx.Client(
-            transport=transport,
-            headers={"User-Agent": user_agent, "Accept-Encoding": "identity"},
-            timeout=httpx.Timeout(fetch.timeout_seconds),
-            follow_redirects=False,  # a captured redirect is evidence, not something to follow blindly
-        )
-        self._cdx_pace = _Pacer(60.0 / settings.cdx_requests_per_minute, sleep, clock)
-        self._playback_pace = _Pacer(1.0 / settings.playback_requests_per_second, sleep, clock)
+        # No redirect is followed by httpx: a captured redirect is evidence, not something to follow blindly.
+        self._client = open_client(fetch, headers={"Accept-Encoding": "identity"}, transport=transport)
+        # The archive's limits are per endpoint (CDX and playback on one host), so the gates are keyed by endpoint.
+        self._gates = HostGates(0.0, 1, sleep=sleep, clock=clock)
+        self._gates.gate(_CDX).raise_delay(60.0 / settings.cdx_requests_per_minute)
+        self._gates.gate(_PLAYBACK).raise_delay(1.0 / settings.playback_requests_per_second)
 
     def close(self) -> None:
         self._client.close()
@@ -183,7 +161,7 @@ class WaybackClient:
             if resume:
                 params.append(("resumeKey", resume))
             request_url = str(httpx.URL(self.settings.cdx_url, params=params))
-            response = self._get(request_url, self._cdx_pace, log, asked=url)
+            response = self._get(request_url, _CDX, log, asked=url)
             if response.status_code == 403 or "AccessControlException" in response.text[:2000]:
                 log[-1] = _relabel(log[-1], "refused", f"the archive blocks this URL: {_first_line(response.text)}")
                 raise WaybackBlocked(url, f"the web archive blocks this URL ({_first_line(response.text)}); nothing can be read from it", attempts=log)
@@ -212,7 +190,7 @@ class WaybackClient:
         attempts: list[Attempt] = []
         request_url = self.memento_url(timestamp, url)
         for _ in range(MAX_ARCHIVE_REDIRECTS + 1):
-            response = self._get(request_url, self._playback_pace, attempts, asked=url)
+            response = self._get(request_url, _PLAYBACK, attempts, asked=url)
             when = response.headers.get("memento-datetime")
             if when is not None:
                 try:
@@ -268,37 +246,41 @@ class WaybackClient:
 
     # --- one request: pacing, 429, retries, attempts --------------------------------------
 
-    def _get(self, request_url: str, pace: _Pacer, attempts: list[Attempt], *, asked: str) -> httpx.Response:
+    def _get(self, request_url: str, endpoint: str, attempts: list[Attempt], *, asked: str) -> httpx.Response:
         tries = self._fetch.retries + 1
         for n in range(1, tries + 1):
-            pace.wait()
-            started, t0 = datetime.now(UTC), self._clock()
-            try:
-                response = self._client.get(request_url)
-            except httpx.HTTPError as exc:
+            failure: httpx.HTTPError | None = None
+            with self._gates.slot(endpoint):
+                started, t0 = datetime.now(UTC), self._clock()
+                try:
+                    response = self._client.get(request_url)
+                except httpx.HTTPError as exc:
+                    failure = exc
                 elapsed = (self._clock() - t0) * 1000
-                why = f"{type(exc).__name__}: {exc}"
+            if failure is not None:
+                why = f"{type(failure).__name__}: {failure}"
                 if n == tries:
                     attempts.append(Attempt(request_url, started, len(attempts) + 1, None, "error", f"{why} after {n} attempts", elapsed))
                     raise WaybackError(asked, f"the web archive did not answer ({why}) after {n} attempts", attempts=attempts) from None
                 wait = backoff_seconds(n - 1, None, base=self._fetch.backoff_base_seconds, cap=self._fetch.backoff_max_seconds)
                 attempts.append(Attempt(request_url, started, len(attempts) + 1, None, "retry", f"{why}; retrying in {wait:.2f}s", elapsed))
-                pace.hold_off(wait)  # the next pace.wait() sleeps it
+                self._gates.hold_off(endpoint, wait)  # the next slot waits it
                 continue
-            elapsed = (self._clock() - t0) * 1000
             status = response.status_code
             record = Attempt(request_url, started, len(attempts) + 1, status, "ok", None, elapsed, len(response.content))
-            if status == 429 or status in _RETRIED_STATUSES:
+            if is_retried_status(status):
+                retry_after = response.headers.get("retry-after")
+                asked_wait = parse_retry_after(retry_after)
                 if status == 429:
-                    asked_wait = parse_retry_after(response.headers.get("retry-after"))
+                    # The archive's limits are per minute; what it asks is waited whole, beyond the backoff cap.
                     wait = asked_wait if asked_wait is not None else RATE_LIMIT_WAIT_SECONDS
                 else:
-                    wait = backoff_seconds(n - 1, response.headers.get("retry-after"), base=self._fetch.backoff_base_seconds, cap=self._fetch.backoff_max_seconds)
+                    wait = backoff_seconds(n - 1, retry_after, base=self._fetch.backoff_base_seconds, cap=self._fetch.backoff_max_seconds)
                 if n == tries:
                     attempts.append(_relabel(record, "error", f"HTTP {status} after {n} attempts"))
                     raise WaybackError(asked, f"the web archive answered HTTP {status} after {n} attempts; try again later", attempts=attempts)
                 attempts.append(_relabel(record, "retry", f"HTTP {status}; retrying in {wait:.2f}s"))
-                pace.hold_off(wait)  # holds off every request to that endpoint; the next pace.wait() sleeps it
+                self._gates.hold_off(endpoint, wait)  # holds off every request to that endpoint; the next slot waits it
                 continue
             attempts.append(record)
             return response

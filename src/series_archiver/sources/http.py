@@ -1,0 +1,351 @@
+"""The one HTTP layer every service is spoken to through: the live sites, a web archive, Save Page Now.
+
+- ``user_agent`` and ``open_client``: the one ``httpx.Client`` recipe, so every request names
+  the project and its contact, keeps ``fetch.timeout_seconds`` and follows no redirect
+  (each caller decides what a redirect means); ``transport`` reaches a replica in tests;
+- ``is_retried``, ``is_retried_status``, ``backoff_seconds``, ``parse_retry_after``: which
+  failures are tried again, and the one backoff (capped, doubling, "equal jitter", or what
+  Retry-After asks, under the same cap);
+- ``HostGates``: per-host (or per-endpoint) politeness: at most ``max_in_flight`` requests
+  at once, each started ``delay`` seconds after the previous start *and* after the end of
+  the previous response, so a slow answer never shortens the quiet gap the site sees;
+- ``interruptible``: one request that a ``stop`` event abandons within a fraction of a
+  second, and that is never sent once ``stop`` is set.
+
+Every wait goes through an injectable ``sleep`` and ``clock``, so tests record waits
+instead of waiting.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import email.utils
+import random
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import httpx
+
+from series_archiver.errors import FetchError, NetworkError, PassInterrupted, TruncatedBody
+from series_archiver.settings import FetchSettings
+
+__all__ = [
+    "user_agent",
+    "open_client",
+    "is_retried",
+    "is_retried_status",
+    "backoff_seconds",
+    "parse_retry_after",
+    "HostGate",
+    "HostGates",
+    "InFlight",
+    "interruptible",
+    "STOP_POLL_SECONDS",
+]
+
+T = TypeVar("T")
+
+# How often a caller waiting on a request in flight looks at its stop event.
+STOP_POLL_SECONDS = 0.1
+
+
+# -- the client ---------------------------------------------------------------------------------
+
+
+def user_agent(fetch: FetchSettings) -> str:
+    """``fetch.user_agent`` with ``fetch.contact`` appended (unless it already names it).
+
+    >>> user_agent(FetchSettings(user_agent="series-archiver/0.3", contact="https://example.org/about"))
+    'series-archiver/0.3; https://example.org/about'
+    """
+    agent = fetch.user_agent.strip()
+    contact = fetch.contact.strip()
+    if contact and contact not in agent:
+        agent = f"{agent}; {contact}"
+    return agent
+
+
+def open_client(
+    fetch: FetchSettings,
+    *,
+    headers: Mapping[str, str] | None = None,
+    transport: httpx.BaseTransport | None = None,
+) -> httpx.Client:
+    """An ``httpx.Client`` as every service is asked: one User-Agent, ``fetch.timeout_seconds``, no redirect followed.
+
+    ``headers`` are the service's own (Accept, Accept-Encoding, Authorization); they
+    cannot replace the User-Agent.
+    """
+    return httpx.Client(
+        transport=transport,
+        headers={**(headers or {}), "User-Agent": user_agent(fetch)},
+        timeout=httpx.Timeout(fetch.timeout_seconds),
+        follow_redirects=False,
+    )
+
+
+# -- retries and the backoff ----------------------------------------------------------------------
+
+_RETRIED_ERRORS = (NetworkError, TruncatedBody)
+
+
+def is_retried(error: FetchError) -> bool:
+    """A failure that may well not happen again: no answer, or a body that broke on the way."""
+    return isinstance(error, _RETRIED_ERRORS)
+
+
+def is_retried_status(status: int) -> bool:
+    """A status that says "not now": the server is struggling (5xx) or throttling us (429).
+
+    >>> [is_retried_status(s) for s in (200, 404, 429, 500, 503)]
+    [False, False, True, True, True]
+    """
+    return status == 429 or status >= 500
+
+
+def backoff_seconds(retry: int, retry_after: str | None, *, base: float, cap: float) -> float:
+    """Seconds to wait before retry number ``retry`` (0 for the first), at most ``cap``.
+
+    What Retry-After asks, if it is readable; else ``base`` doubling with each retry, of
+    which at least half is waited ("equal jitter"), so clients that failed together spread out.
+    """
+    asked = parse_retry_after(retry_after)
+    if asked is not None:
+        return min(asked, cap)
+    ceiling = min(cap, base * 2.0 ** max(0, retry))
+    return ceiling / 2 + random.uniform(0, ceiling / 2)
+
+
+def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
+    """Retry-After in seconds: either a number of seconds or an HTTP date; None if absent or unreadable.
+
+    >>> parse_retry_after("120"), parse_retry_after("soon")
+    (120.0, None)
+    """
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+# -- per-host politeness ----------------------------------------------------------------------------
+
+
+class HostGate:
+    """One host: a cap on requests in flight, and the earliest time the next one may start.
+
+    A start is counted when the request is let go (``admit``), an end when its response
+    has been read or has failed (``ended``); the next start is ``delay`` after the later
+    of the two. A site therefore sees at least ``delay`` of quiet between the end of one
+    answer and the next request, however slowly the answer came.
+    """
+
+    def __init__(self, delay: float, max_in_flight: int) -> None:
+        self.slots = threading.BoundedSemaphore(max_in_flight)
+        self._lock = threading.Lock()
+        self._delay = delay
+        self._last: float | None = None  # the latest start or end seen
+        self._next_start: float | None = None
+
+    def admit(self, now: float) -> float:
+        """0 if a request may start at ``now`` (and it is counted as started), else how long to wait first."""
+        with self._lock:
+            if self._next_start is not None and self._next_start > now:
+                return self._next_start - now
+            self._last = now
+            self._next_start = now + self._delay
+            return 0.0
+
+    def ended(self, now: float) -> None:
+        """A response from this host ended (read or failed) at ``now``: the next start is a delay after it."""
+        with self._lock:
+            self._last = now if self._last is None else max(self._last, now)
+            self._next_start = max(self._next_start or now, now + self._delay)
+
+    def raise_delay(self, seconds: float) -> None:
+        """A longer delay (Crawl-delay) counts from the request already made, robots.txt itself."""
+        with self._lock:
+            self._delay = max(self._delay, seconds)
+            if self._last is not None and self._next_start is not None:
+                self._next_start = max(self._next_start, self._last + self._delay)
+
+    def hold_off(self, until: float) -> None:
+        """No request to this host starts before ``until`` (a clock reading)."""
+        with self._lock:
+            if self._next_start is None or until > self._next_start:
+                self._next_start = until
+
+
+class HostGates:
+    """The gates of every host (or endpoint) one client meets; safe to share between threads.
+
+    ``sleep`` defaults to waiting on ``stop`` when there is one, so a stop ends a
+    politeness wait at once; once ``stop`` is set no slot is given, and nothing is sent.
+    A fake ``sleep`` must move the fake ``clock`` on.
+    """
+
+    def __init__(
+        self,
+        delay: float,
+        max_in_flight: int,
+        *,
+        sleep: Callable[[float], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        stop: threading.Event | None = None,
+    ) -> None:
+        self._delay = delay
+        self._max_in_flight = max_in_flight
+        self._sleep = sleep if sleep is not None else (time.sleep if stop is None else stop.wait)
+        self._clock = clock
+        self._stop = stop
+        self._lock = threading.Lock()  # guards the dict, not the gates in it
+        self._gates: dict[str, HostGate] = {}
+
+    def gate(self, host: str) -> HostGate:
+        with self._lock:
+            gate = self._gates.get(host)
+            if gate is None:
+                gate = self._gates[host] = HostGate(self._delay, self._max_in_flight)
+            return gate
+
+    @contextmanager
+    def slot(self, host: str) -> Iterator[None]:
+        """Wait for a slot on ``host`` and for its next start; hold the slot inside; the block's end is the response's."""
+        gate = self.gate(host)
+        with gate.slots:
+            # Asked again after each wait: with more than one in flight, a response may end meanwhile.
+            while (wait := gate.admit(self._clock())) > 0:
+                self._check_stop(f"while waiting to ask {host}")
+                self._sleep(wait)
+            self._check_stop(f"before asking {host}")
+            try:
+                yield
+            finally:
+                gate.ended(self._clock())
+
+    def hold_off(self, host: str, seconds: float) -> None:
+        """Trouble on one URL is a sign the server is struggling: the whole host waits, not just one URL."""
+        self.gate(host).hold_off(self._clock() + seconds)
+
+    def _check_stop(self, when: str) -> None:
+        if self._stop is not None and self._stop.is_set():
+            raise PassInterrupted(f"stop requested {when}")
+
+
+# -- a request a stop can abandon ---------------------------------------------------------------------
+
+
+class InFlight:
+    """One request on its way: kept from being sent once ``stop`` is set, and cut when abandoned.
+
+    Pass ``extensions`` to the httpx request: httpcore's ``trace`` hook checks the stop
+    just before the request headers go out, and keeps the connection's socket, which
+    ``cut`` shuts down so a read blocked on it ends at once. A reused connection waiting
+    for its answer is not known until the headers come (``holds``); such a request is
+    abandoned all the same, and ends at its read timeout.
+    """
+
+    def __init__(self, stop: threading.Event | None) -> None:
+        self.stop = stop
+        self._lock = threading.Lock()
+        self._socket: socket.socket | None = None
+        self._cut = False
+
+    @property
+    def extensions(self) -> dict[str, Any]:
+        return {} if self.stop is None else {"trace": self._trace}
+
+    def check(self, when: str) -> None:
+        """Raise ``PassInterrupted`` if the stop was asked for (between two chunks of a body, say)."""
+        if self.stop is not None and self.stop.is_set():
+            raise PassInterrupted(f"stop requested {when}")
+
+    def holds(self, response: httpx.Response) -> None:
+        """The response's connection (httpx's ``network_stream`` extension) is the one to cut."""
+        self._keep(response.extensions.get("network_stream"))
+
+    def cut(self) -> None:
+        with self._lock:
+            self._cut = True
+            sock = self._socket
+        if sock is not None:
+            _shutdown(sock)
+
+    def _trace(self, event: str, info: dict[str, Any]) -> None:
+        if event.endswith((".connect_tcp.complete", ".start_tls.complete")):
+            self._keep(info.get("return_value"))
+        elif event.endswith(".send_request_headers.started"):
+            self.check("before the request was sent")
+
+    def _keep(self, stream: Any) -> None:
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        if not isinstance(sock, socket.socket):
+            return
+        with self._lock:
+            self._socket = sock
+            cut = self._cut
+        if cut:
+            _shutdown(sock)
+
+
+def _shutdown(sock: socket.socket) -> None:
+    # The plain socket's shutdown, even on a TLS socket: it wakes a recv() blocked in another
+    # thread, where close() would not, and leaves the TLS object to the thread that owns it.
+    with contextlib.suppress(OSError):  # already closed: nothing left to wake
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+def interruptible(stop: threading.Event | None, send: Callable[[InFlight], T], *, name: str = "request") -> T:
+    """``send(request)``, or ``PassInterrupted`` within ~``STOP_POLL_SECONDS`` once ``stop`` is set.
+
+    Without a stop, ``send`` runs here. With one, it runs in a daemon thread while this one
+    watches the stop: a request in flight (connecting, waiting for its answer, reading a
+    body) is abandoned and its connection cut. The abandoned thread's own outcome is
+    dropped, so closing the client under it never shows a traceback.
+
+    Why a thread: a blocking httpx request cannot be cancelled from outside, and a read
+    timeout, once it fires, ends the request (it cannot be resumed), so slicing the
+    timeout would cut slow but honest answers. Here the caller simply stops waiting.
+    """
+    request = InFlight(stop)
+    if stop is None:
+        return send(request)
+    request.check("before the request was sent")
+    result: list[T] = []
+    failure: list[BaseException] = []
+    done = threading.Event()
+
+    def run() -> None:
+        try:
+            result.append(send(request))
+        except BaseException as exc:  # the caller's to raise, or dropped with an abandoned request
+            failure.append(exc)
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name=name, daemon=True).start()
+    while not done.wait(STOP_POLL_SECONDS):
+        if stop.is_set():
+            request.cut()
+            done.wait(STOP_POLL_SECONDS)  # a cut read ends at once: let its thread finish
+            # Whatever it ends with (a body cut short reads as a broken one) is not the site's answer.
+            cause = failure[0] if failure else None
+            if isinstance(cause, PassInterrupted):
+                raise cause
+            raise PassInterrupted("stop requested while the request was in flight; it was abandoned") from cause
+    if failure:
+        raise failure[0]
+    return result[0]  # answered before the stop was seen: as good as any
