@@ -99,13 +99,9 @@ def test_article_ids_and_the_takedown_rule() -> None:
 
 def test_a_site_can_say_its_redirects_are_no_takedowns() -> None:
     quiet = dataclasses.replace(takungpao.SITE, redirect_is_takedown=False)
-    original = sites.SITES
-    try:
-        sites.SITES = (quiet, tkww.SITE)
-        assert not is_takedown_redirect(TKP, "https://www.takungpao.com/")
-        assert is_takedown_redirect(TKWW, "https://www.tkww.hk/")
-    finally:
-        sites.SITES = original
+    registry = sites.Registry((quiet, tkww.SITE))
+    assert not registry.is_takedown_redirect(TKP, "https://www.takungpao.com/")
+    assert registry.is_takedown_redirect(TKWW, "https://www.tkww.hk/")
 
 
 def test_mirror_groups() -> None:
