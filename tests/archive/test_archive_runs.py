@@ -10,7 +10,7 @@ from pathlib import Path
 
 from series_archiver.archive.runs import check_times, latest_run, parse_time, running_runs
 from series_archiver.archive.store import Archive
-from tests.conftest import Crawler
+from tests.support.crawl import Crawler
 
 
 def test_latest_run_filters_by_kind_and_by_running(tmp_path: Path) -> None:

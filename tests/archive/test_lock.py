@@ -22,7 +22,8 @@ from series_archiver.archive.store import Archive
 from series_archiver.demo import demo_settings
 from series_archiver.demo.loopback import LoopbackTransport
 from series_archiver.jobs import core
-from tests.e2e.test_crash import SlowReplica, assert_archive_sound, reader, run_cli, start_cli, write_config
+from tests.support.cli import SlowReplica, run_cli, start_cli, write_config
+from tests.support.db import assert_archive_sound, reader
 
 # Seconds the replica sits on each request: a pass takes ~2 s. Where a test needs the first
 # writer still mid-pass, it holds the replica (SlowReplica.held) until it is done.

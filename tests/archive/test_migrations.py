@@ -25,9 +25,9 @@ from series_archiver.demo import demo_settings
 from series_archiver.errors import StoreError
 from series_archiver.jobs.verify import verify_archive
 from series_archiver.settings import Settings
-from tests.conftest import REPO, Crawler
+from tests.support.crawl import Crawler
+from tests.support.paths import FIXTURE
 
-FIXTURE = REPO / "tests" / "fixtures" / "archive-0.1.0.db"
 # What 0.1.0 wrote, table by table: the upgrade must keep every one of these rows as it was.
 V1_TABLES = ("articles", "article_urls", "versions", "captures", "fetch_log", "changes", "runs", "search_text")
 # The fixture's ④ was removed (404) in its last pass: the replica serves it so here too.

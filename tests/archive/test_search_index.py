@@ -29,9 +29,8 @@ from series_archiver.demo.replica import ReplicaSite
 from series_archiver.jobs import core
 from series_archiver.models import Article, Block
 from series_archiver.textfold import fold, to_simplified, to_traditional
+from tests.support.paths import FIXTURE
 
-REPO = Path(__file__).resolve().parents[2]
-FIXTURE = REPO / "tests" / "fixtures" / "archive-0.1.0.db"
 ARTICLE_1 = "https://www.takungpao.com/news/232108/2025/1215/1050001.html"
 
 # The search before step 9: a scan of every version's folded text.

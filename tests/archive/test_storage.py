@@ -22,8 +22,8 @@ from series_archiver.demo import demo_settings
 from series_archiver.errors import StoreError
 from series_archiver.jobs.verify import verify_archive
 from series_archiver.models import FetchedPage
-from tests.archive.test_migrations import FIXTURE
-from tests.conftest import Crawler
+from tests.support.crawl import Crawler
+from tests.support.paths import FIXTURE
 
 URL = "https://www.takungpao.com/news/232108/2025/1215/1050001.html"
 A1 = URL

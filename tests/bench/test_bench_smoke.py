@@ -11,16 +11,17 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.support.paths import REPO
+
 # `bench` is imported as a package from the repository root, so the imports
-# below wait for the root to be on sys.path (hence their noqa: E402).
+# below wait for the root to be on sys.path.
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from bench import run, scale, sitegen  # noqa: E402
-from series_archiver.demo.replica import ReplicaSite  # noqa: E402
-from series_archiver.read.discovery import match_series  # noqa: E402
-from series_archiver.settings import load_settings  # noqa: E402
+from bench import run, scale, sitegen
+from series_archiver.demo.replica import ReplicaSite
+from series_archiver.read.discovery import match_series
+from series_archiver.settings import load_settings
 
 ARTICLES = 24  # ①…⑳ and （二十一）… : both ways of numbering
 

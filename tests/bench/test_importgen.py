@@ -9,12 +9,13 @@ import sqlite3
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-# `bench` is imported as a package from the repository root (hence the noqa: E402).
+from tests.support.paths import REPO
+
+# `bench` is imported as a package from the repository root.
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from bench import importgen, sitegen  # noqa: E402
+from bench import importgen, sitegen
 
 
 def test_the_warc_holds_the_benchmark_site_and_imports_into_one_version_per_installment(tmp_path: Path) -> None:

@@ -26,7 +26,7 @@ import httpx
 import pytest
 
 from series_archiver.demo.replica import ReplicaSite
-from tests.browse.test_browse import Built, build_archive, version_row_id
+from tests.support.browse import Built, build_archive, version_row_id
 
 pytestmark = pytest.mark.browser
 

@@ -22,7 +22,7 @@ import pytest
 
 from series_archiver.demo.replica import ReplicaSite
 from series_archiver.settings import Settings
-from tests.conftest import Crawler
+from tests.support.crawl import Crawler
 
 A1 = "https://www.takungpao.com/news/232108/2025/1215/1050001.html"
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from series_archiver.demo.replica import ReplicaSite
-from tests.conftest import REPO
+from tests.support.paths import REPO
 
 
 def run(*args: str, cwd: Path, check: bool = False) -> subprocess.CompletedProcess[str]:

@@ -9,7 +9,7 @@ import pytest
 
 from series_archiver.cli import cli
 from series_archiver.settings import default_config_text
-from tests.conftest import REPO
+from tests.support.paths import REPO
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
 CONFIG = (REPO / "config.toml").read_text(encoding="utf-8")

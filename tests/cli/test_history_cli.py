@@ -17,7 +17,7 @@ import pytest
 
 from series_archiver.demo import demo_settings
 from series_archiver.demo.replica import ReplicaSite
-from tests.conftest import Crawler
+from tests.support.crawl import Crawler
 
 A1 = "https://www.takungpao.com/news/232108/2025/1215/1050001.html"
 A1_MIRROR = "https://www.takungpao.com.hk/news/232108/2025/1215/1050001.html"

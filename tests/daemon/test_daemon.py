@@ -19,33 +19,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from filelock import FileLock
 
 from series_archiver.demo.replica import ReplicaSite
-from tests.e2e.test_crash import (
-    SlowReplica,
-    assert_archive_sound,
-    reader,
-    reference,
-    run_cli,
-    snapshot,
-    start_cli,
-    wait_until,
-    write_config,
-)
-
-__all__ = ["reference"]  # the fixture, imported so pytest finds it here
+from tests.support.cli import SlowReplica, run_cli, start_cli, wait_until, write_config
+from tests.support.daemon import daemon_config, lock_is_free
+from tests.support.db import assert_archive_sound, reader, snapshot
 
 LINE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00 (DEBUG|INFO|WARNING|ERROR) [a-z_]+ (-|https?://\S+) .+$")
 EVERY_SECOND = "* * * * * *"
 YEARLY = "0 0 1 1 *"
-
-
-def daemon_config(tmp_path: Path, site: ReplicaSite, cron: str, *, extra: str = "", **kw: Any) -> Path:
-    path = write_config(tmp_path, site, **kw)
-    with path.open("a", encoding="utf-8") as fh:
-        fh.write(f'\n[schedule]\ncron = "{cron}"\n{extra}')
-    return path
 
 
 def status_json(site: ReplicaSite, config: Path) -> dict[str, Any]:
@@ -58,16 +40,6 @@ def stop(proc: subprocess.Popen[str], sig: signal.Signals = signal.SIGTERM) -> s
     proc.send_signal(sig)
     out, err = proc.communicate(timeout=30)
     return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
-
-
-def lock_is_free(db: Path) -> bool:
-    lock = FileLock(str(db.with_name(db.name + ".lock")))
-    try:
-        lock.acquire(timeout=0)
-    except TimeoutError:
-        return False
-    lock.release()
-    return True
 
 
 @pytest.fixture

@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 
 from series_archiver.demo.replica import ReplicaSite
-from tests.daemon.test_daemon import daemon_config, lock_is_free
-from tests.e2e.test_crash import start_cli
+from tests.support.cli import start_cli
+from tests.support.daemon import daemon_config, lock_is_free
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from series_archiver.archive.store import Archive, iso
 from series_archiver.daemon.status import PASS_KIND, status, status_lines
 from series_archiver.settings import Settings
-from tests.conftest import Crawler
+from tests.support.crawl import Crawler
 
 HK = ZoneInfo("Asia/Hong_Kong")
 

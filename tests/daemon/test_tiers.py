@@ -19,7 +19,7 @@ from series_archiver.daemon.tiers import KnownUrl, RecheckPlan, Tiers, known_url
 from series_archiver.demo.loopback import LoopbackTransport
 from series_archiver.demo.replica import ReplicaSite
 from series_archiver.settings import ScheduleSettings, Settings
-from tests.conftest import Crawler
+from tests.support.crawl import Crawler
 
 # --- tiers -------------------------------------------------------------------------------------
 

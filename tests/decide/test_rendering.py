@@ -25,7 +25,7 @@ from series_archiver.history import read_diff
 from series_archiver.jobs.rederive import realign_archive
 from series_archiver.settings import Settings
 from series_archiver.textfold import fold, to_simplified
-from tests.conftest import Crawler
+from tests.support.crawl import Crawler
 
 A2 = "https://www.takungpao.com/news/232108/2025/1216/1050318.html"
 P1 = ("凌晨四點", "閒下來」。")  # first and last words of three paragraphs of ②, as served
@@ -176,7 +176,7 @@ def test_rederive_realign_leaves_the_0_1_0_fixture_as_it_is(tmp_path: Path) -> N
     import shutil
 
     from series_archiver.demo import demo_settings
-    from tests.archive.test_migrations import FIXTURE
+    from tests.support.paths import FIXTURE
 
     db = tmp_path / "series.db"
     shutil.copy(FIXTURE, db)

@@ -19,7 +19,7 @@ from series_archiver.demo.replica import ReplicaSite
 from series_archiver.models import document_text
 from series_archiver.settings import Settings
 from series_archiver.textfold import to_simplified
-from tests.conftest import Crawler
+from tests.support.crawl import Crawler
 
 PASSES = 12
 NEW_CHARS = "甲乙丙丁戊己庚辛"  # the same in both scripts and both widths

@@ -24,8 +24,8 @@ import httpx
 import pytest
 
 from series_archiver.demo.replica import ReplicaSite
+from tests.support.paths import REPO
 
-REPO = Path(__file__).resolve().parents[2]
 SEED_DIR = REPO.parent / "shared" / "seed"
 DATA = REPO / "src" / "series_archiver" / "demo" / "replica_site"
 

@@ -39,8 +39,8 @@ from series_archiver.jobs import core
 from series_archiver.models import Article, Block, Extracted
 from series_archiver.read.clean import clean
 from series_archiver.read.extract import extract
-from tests.conftest import Crawler
-from tests.e2e.test_crash import assert_archive_sound, reader
+from tests.support.crawl import Crawler
+from tests.support.db import assert_archive_sound, reader
 
 ARTICLE = "https://www.takungpao.com/news/232108/2025/1215/1050001.html"  # installment ①, www
 MAX_BYTES = 10_000_000  # fetch.max_bytes of the packaged settings the crawler uses

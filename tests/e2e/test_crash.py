@@ -10,59 +10,23 @@ half-written version and no duplicate, and the next pass must complete.
 from __future__ import annotations
 
 import json
-import os
 import random
 import signal
-import sqlite3
 import subprocess
-import sys
-import threading
 import time
-import tomllib
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from series_archiver.archive.store import Archive
-from series_archiver.demo import demo_settings
-from series_archiver.demo.loopback import LoopbackTransport
-from series_archiver.demo.replica import ReplicaSite
 from series_archiver.jobs import core
-from series_archiver.settings import default_config_text
+from tests.support.cli import SlowReplica, run_cli, start_cli, wait_until, write_config
+from tests.support.db import assert_archive_sound, reader, snapshot
 
 # Seconds the replica sits on every request but robots.txt: a pass takes ~2 s, long enough to be caught.
 SLOW = 0.1
-
-
-class SlowReplica(ReplicaSite):
-    """The bundled replica, answering slowly (a struggling site, or a long pass).
-
-    ``held()`` stops it answering at all for a while, so a test can keep a pass
-    in the middle for as long as it needs, however loaded the machine.
-    """
-
-    def __init__(self, delay: float) -> None:
-        super().__init__()
-        self.delay = delay
-        self._open = threading.Event()
-        self._open.set()
-
-    @contextmanager
-    def held(self) -> Iterator[None]:
-        self._open.clear()
-        try:
-            yield
-        finally:
-            self._open.set()
-
-    def _respond(self, real_host: str, method: str, raw_path: str, headers: dict[str, str], *, head: bool) -> Any:
-        if not raw_path.startswith("/robots.txt"):
-            self._open.wait(120)
-            time.sleep(self.delay)
-        return super()._respond(real_host, method, raw_path, headers, head=head)
 
 
 @pytest.fixture
@@ -71,170 +35,10 @@ def slow_site() -> Iterator[SlowReplica]:
         yield site
 
 
-# --- running the real CLI against the replica ------------------------------------------------
-
-
-def _toml(value: Any) -> str:
-    # JSON scalars and arrays of them are valid TOML (strings, numbers, booleans, lists).
-    return json.dumps(value, ensure_ascii=False)
-
-
-def write_config(
-    tmp_path: Path, site: ReplicaSite, *, lock_timeout: float = 60.0, name: str = "config.toml", **fetch: Any
-) -> Path:
-    """A config file (tmp_path/name) that crawls the replica's series (real URLs) into tmp_path/series.db."""
-    series = dict(tomllib.loads(default_config_text())["series"][0])
-    series.update(start_urls=site.manifest["start_urls"], urls=[])
-    fetch = {
-        "delay_seconds": 0.0,
-        "retries": 1,
-        "backoff_base_seconds": 0.1,
-        "timeout_seconds": 10.0,
-        "workers": 4,
-        "max_in_flight_per_host": 4,
-        **fetch,
-    }
-    lines = ["[archive]", f"db = {_toml(str(tmp_path / 'series.db'))}", f"lock_timeout_seconds = {lock_timeout}", "", "[fetch]"]
-    lines += [f"{k} = {_toml(v)}" for k, v in fetch.items()]
-    lines += ["", "[[series]]"] + [f"{k} = {_toml(v)}" for k, v in series.items()]
-    path = tmp_path / name
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
-
-
-def cli_env(site: ReplicaSite) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SERIES_ARCHIVER_")}
-    env["PYTHONUNBUFFERED"] = "1"
-    return env
-
-
-# The commands that fetch take ``--replica``; the others never reach a site.
-FETCHING_COMMANDS = ("crawl", "fetch", "daemon")
-
-
-def replica_args(site: ReplicaSite, args: tuple[str, ...]) -> list[str]:
-    return ["--replica", json.dumps(site.origins)] if args and args[0] in FETCHING_COMMANDS else []
-
-
-def start_cli(site: ReplicaSite, config: Path, *args: str, stderr: Path | None = None) -> subprocess.Popen[str]:
-    """``series-archiver <args> --config <config>`` as a real process, crawling the replica.
-
-    Its stderr goes to the file ``stderr`` when given (to watch it while it runs), else to a pipe.
-    """
-    err = None if stderr is None else stderr.open("w", encoding="utf-8")
-    try:
-        return subprocess.Popen(
-            [sys.executable, "-m", "series_archiver", *args, "--config", str(config), *replica_args(site, args)],
-            cwd=config.parent,
-            env=cli_env(site),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE if err is None else err,
-            text=True,
-        )
-    finally:
-        if err is not None:
-            err.close()  # the child has its own copy
-
-
-def run_cli(site: ReplicaSite, config: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    proc = start_cli(site, config, *args)
-    out, err = proc.communicate(timeout=timeout)
-    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
-
-
-def reader(db: Path) -> sqlite3.Connection:
-    """A plain read-only connection, as Datasette or a curious user would open."""
-    return sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
-
-
-def wait_until(proc: subprocess.Popen[str], db: Path, condition: str, *, deadline: float = 30.0) -> bool:
-    """Poll ``condition`` (SQL giving one truthy value) with a reader until it holds; False if the process ended first."""
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        if proc.poll() is not None:
-            return False
-        if db.exists():
-            try:
-                with reader(db) as conn:
-                    if conn.execute(condition).fetchone()[0]:
-                        return True
-            except sqlite3.Error:
-                pass  # the schema is not there yet
-        time.sleep(0.005)
-    raise AssertionError(f"{condition!r} never held within {deadline}s")
-
-
 def kill9(proc: subprocess.Popen[str]) -> None:
     proc.send_signal(signal.SIGKILL)
     proc.communicate(timeout=10)
     assert proc.returncode == -signal.SIGKILL
-
-
-# --- what a sound archive is ---------------------------------------------------------------------
-
-
-def assert_archive_sound(db: Path) -> None:
-    """Integrity, no half-written version, no duplicate: whatever moment a pass stopped at."""
-    with reader(db) as conn:
-        assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
-        assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
-        # The schema is made in one transaction: all of it, or (killed first) none.
-        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        core_tables = {"articles", "article_urls", "versions", "captures", "fetch_log", "changes", "runs"}
-        assert tables & core_tables in (set(), core_tables), tables
-        if not tables & core_tables:
-            return
-        # Every version has its captures, good ones, the first of them as capture_id.
-        for article_id, version, capture_id, capture_ids in conn.execute(
-            "SELECT article_id, version, capture_id, capture_ids FROM versions"
-        ).fetchall():
-            ids = json.loads(capture_ids)
-            assert ids and ids[0] == capture_id, (article_id, version)
-            for cid in ids:
-                row = conn.execute("SELECT suspect_reason FROM captures WHERE id = ?", (cid,)).fetchone()
-                assert row == (None,), f"version {version} of article {article_id}: capture {cid} is {row}"
-        # Every article has all its versions, 1..n, current = n, and one primary URL that is its url.
-        for article_id, versions, current, url in conn.execute(
-            "SELECT id, versions, current_version, url FROM articles"
-        ).fetchall():
-            numbers = [r[0] for r in conn.execute("SELECT version FROM versions WHERE article_id = ? ORDER BY version", (article_id,))]
-            assert versions >= 1 and numbers == list(range(1, versions + 1)) and current == versions, (article_id, numbers, current)
-            primary = conn.execute("SELECT url FROM article_urls WHERE article_id = ? AND is_primary = 1", (article_id,)).fetchall()
-            assert primary == [(url,)], (article_id, primary)
-        # No duplicate: one article per installment, one row per (article, version), one article per URL.
-        assert conn.execute(
-            "SELECT series, installment FROM articles WHERE installment IS NOT NULL GROUP BY 1, 2 HAVING count(*) > 1"
-        ).fetchall() == []
-        assert conn.execute("SELECT article_id, version FROM versions GROUP BY 1, 2 HAVING count(*) > 1").fetchall() == []
-        assert conn.execute("SELECT article_id, content_hash FROM versions WHERE restores IS NULL GROUP BY 1, 2 HAVING count(*) > 1").fetchall() == []
-        # A URL's state points at a capture that exists; its log rows at an article that exists.
-        assert conn.execute(
-            "SELECT url FROM article_urls WHERE last_capture_id IS NOT NULL AND last_capture_id NOT IN (SELECT id FROM captures)"
-        ).fetchall() == []
-
-
-def snapshot(db: Path) -> list[tuple[Any, ...]]:
-    """What the archive holds, ids aside: per installment its title, text, versions and URLs."""
-    with reader(db) as conn:
-        rows = conn.execute(
-            "SELECT a.id, a.installment, a.title, a.versions, a.status, v.text FROM articles a "
-            "JOIN versions v ON v.article_id = a.id AND v.version = a.current_version ORDER BY a.installment"
-        ).fetchall()
-        out = []
-        for article_id, installment, title, versions, status, text in rows:
-            urls = sorted(r[0] for r in conn.execute("SELECT url FROM article_urls WHERE article_id = ?", (article_id,)))
-            out.append((installment, title, versions, status, text, urls))
-        return out
-
-
-@pytest.fixture(scope="module")
-def reference(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[Any, ...]]:
-    """The archive one uninterrupted pass makes of the replica."""
-    db = tmp_path_factory.mktemp("reference") / "series.db"
-    with ReplicaSite() as site:
-        result = core.crawl(demo_settings(db), transport=LoopbackTransport(site.origins))
-    assert result.ok, result.counts.failures
-    return snapshot(db)
 
 
 # --- the tests -----------------------------------------------------------------------------------------

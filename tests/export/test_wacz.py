@@ -35,11 +35,12 @@ from series_archiver.export import export_wacz, export_warc
 from series_archiver.export.snapshot import read_snapshot, trusted_payload
 from series_archiver.export.wacz import cdxj_lines
 from series_archiver.jobs.importer import run_import
-from tests.conftest import REPO, Crawler
-from tests.e2e.test_crash import run_cli, write_config
-from tests.jobs.test_import import rows, versions, write_other_crawlers_warc, write_wget_warc
+from tests.support.cli import run_cli, write_config
+from tests.support.crawl import Crawler
+from tests.support.db import rows, versions
+from tests.support.paths import OFFLINE, REPO
+from tests.support.warcs import write_other_crawlers_warc, write_wget_warc
 
-OFFLINE = Path(__file__).parents[1] / "support" / "offline.py"
 A1 = HISTORY["earlier_text"]["url"]
 
 

@@ -18,9 +18,9 @@ from series_archiver.demo.replica import ReplicaSite
 from series_archiver.demo.wayback_replica import HISTORY, WaybackReplica
 from series_archiver.jobs.backfill import run_backfill
 from series_archiver.settings import Settings
-from tests.conftest import Crawler
-from tests.e2e.test_crash import run_cli, write_config
-from tests.jobs.test_import import rows
+from tests.support.cli import run_cli, write_config
+from tests.support.crawl import Crawler
+from tests.support.db import rows
 
 A1 = HISTORY["earlier_text"]["url"]
 REMOVED = HISTORY["removed"]["url"]

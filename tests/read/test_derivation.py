@@ -26,7 +26,7 @@ from series_archiver.read import clean as clean_module
 from series_archiver.read import derivation
 from series_archiver.record import pipeline
 from series_archiver.settings import Settings
-from tests.conftest import Crawler
+from tests.support.crawl import Crawler
 
 A1 = "https://www.takungpao.com/news/232108/2025/1215/1050001.html"
 

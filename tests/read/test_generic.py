@@ -7,19 +7,19 @@ the benchmark's (bench/extraction.py), here only correctness: every page yields 
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-# `bench` is imported as a package from the repository root (hence the noqa: E402).
+from tests.support.paths import REPO
+
+# `bench` is imported as a package from the repository root.
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from bench.extraction import lcs_length, load_pages, score  # noqa: E402
-from series_archiver.read import generic, htmltree  # noqa: E402
-from series_archiver.read.clean import clean  # noqa: E402
-from series_archiver.read.extract import extract  # noqa: E402
+from bench.extraction import lcs_length, load_pages, score
+from series_archiver.read import generic, htmltree
+from series_archiver.read.clean import clean
+from series_archiver.read.extract import extract
 
 REAL_PAGES = REPO.parent / "shared" / "real-pages"
 

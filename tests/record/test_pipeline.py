@@ -10,7 +10,7 @@ import pytest
 
 from series_archiver.archive.store import Archive
 from series_archiver.jobs import core
-from tests.conftest import Crawler
+from tests.support.crawl import Crawler
 
 
 def by_installment(settings) -> dict[int, dict]:
@@ -144,7 +144,7 @@ def test_archive_is_wal_and_readable_by_plain_sqlite(crawler: Crawler) -> None:
 
 @pytest.mark.parametrize("table", ["articles", "article_urls", "versions", "captures", "fetch_log", "changes", "runs"])
 def test_every_table_is_documented_in_the_readme(table: str) -> None:
-    from tests.conftest import REPO
+    from tests.support.paths import REPO
 
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     assert f"`{table}`" in readme

@@ -22,8 +22,9 @@ from series_archiver.errors import StoreError
 from series_archiver.jobs import core
 from series_archiver.record import pipeline
 from series_archiver.sources.live import Fetcher
-from tests.conftest import Crawler
-from tests.e2e.test_crash import assert_archive_sound, reader, run_cli, write_config
+from tests.support.cli import run_cli, write_config
+from tests.support.crawl import Crawler
+from tests.support.db import assert_archive_sound, reader
 
 THIRD = "https://www.takungpao.com/news/232108/2025/1217/1050642.html"  # ③: one URL, two pages
 THIRD_2 = THIRD.replace(".html", "_2.html")

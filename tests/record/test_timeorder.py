@@ -28,9 +28,9 @@ from series_archiver.demo.replica import ReplicaSite
 from series_archiver.demo.wayback_replica import HISTORY
 from series_archiver.errors import StoreError
 from series_archiver.jobs.importer import run_import
-from tests.conftest import Crawler
-from tests.e2e.test_crash import run_cli, write_config
-from tests.jobs.test_import import rows
+from tests.support.cli import run_cli, write_config
+from tests.support.crawl import Crawler
+from tests.support.db import rows
 
 A1 = HISTORY["earlier_text"]["url"]
 TODAY = "1萬億元"  # in ①'s page as the replica serves it

@@ -22,7 +22,7 @@ from series_archiver.history import read_diff, read_history
 from series_archiver.jobs import core
 from series_archiver.models import PassResult, document_text
 from series_archiver.settings import Settings
-from tests.conftest import Crawler
+from tests.support.crawl import Crawler
 
 A1 = "https://www.takungpao.com/news/232108/2025/1215/1050001.html"  # ①, with a .com.hk mirror
 A1_MIRROR = "https://www.takungpao.com.hk/news/232108/2025/1215/1050001.html"

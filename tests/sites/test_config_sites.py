@@ -23,7 +23,7 @@ from series_archiver.read import derivation
 from series_archiver.read.clean import clean
 from series_archiver.read.extract import extract
 from series_archiver.settings import Settings, load_settings
-from tests.conftest import REPO
+from tests.support.paths import REPO
 
 DATA = REPO / "src" / "series_archiver" / "demo" / "replica_site"
 SERIES = '[[series]]\nname = "貿戰下中國力量"\npattern = "貿戰下中國力量"\n'

@@ -28,7 +28,7 @@ from series_archiver.jobs import core
 from series_archiver.settings import Settings, load_settings
 from series_archiver.witness import WitnessWorker
 from series_archiver.witness.worker import WitnessReport
-from tests.conftest import Crawler
+from tests.support.crawl import Crawler
 
 A1 = "https://www.takungpao.com/news/232108/2025/1215/1050001.html"
 ACCESS, SECRET = "witness-access-7f3a", "witness-secret-c91e"
@@ -163,7 +163,7 @@ def test_a_removal_is_witnessed_with_capture_all_so_the_404_is_captured(replica:
     assert "capture_all" not in [r.form for r in spn.submissions() if r.form["url"] == A1][-1]
 
     # Datasette shows them, newest first, with where each capture is.
-    from tests.browse.test_browse import Client
+    from tests.support.browse import Client
 
     client = Client(crawler.settings.archive.db)
     try:
