@@ -9,6 +9,7 @@ used, and ties two files that should move on their own.
 from __future__ import annotations
 
 import ast
+from functools import cache
 from pathlib import Path
 
 import series_archiver
@@ -24,9 +25,10 @@ def python_files() -> list[Path]:
     return sorted(p for p in TESTS.rglob("*.py") if "fixtures" not in p.relative_to(TESTS).parts)
 
 
-def imports_of_tests(path: Path) -> list[str]:
+@cache
+def imports_of_tests(path: Path) -> tuple[str, ...]:
     """Every module of the tests that ``path`` imports, as written (relative ones with their dots)."""
-    found = []
+    found: list[str] = []
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
         if isinstance(node, ast.Import):
             found += [alias.name for alias in node.names if alias.name.split(".")[0] == "tests"]
@@ -34,7 +36,7 @@ def imports_of_tests(path: Path) -> list[str]:
             module = "." * node.level + (node.module or "")
             # ``from tests.x import test_y`` imports a module too; the names are checked with it.
             found += [f"{module}.{alias.name}" if module.strip(".") else module + alias.name for alias in node.names]
-    return found
+    return tuple(found)
 
 
 def is_test_module(name: str) -> bool:
@@ -79,3 +81,45 @@ def test_each_folder_of_tests_mirrors_a_package() -> None:
     assert [str(f) for f in sorted(mirrors) if not (PACKAGE / f).is_dir()] == []
     # Every test module sits in a package (an __init__.py), so two test_x.py in two folders never clash.
     assert [str(p) for p in TESTS.rglob("test_*.py") if not (p.parent / "__init__.py").exists() and "fixtures" not in p.parts] == []
+
+
+def _is_slow(marks: list[ast.expr]) -> bool:
+    # ``pytest.mark.slow``, alone, called, or in a list (``pytestmark = [pytest.mark.browser, pytest.mark.slow]``).
+    return any(isinstance(node, ast.Attribute) and node.attr == "slow" for mark in marks for node in ast.walk(mark))
+
+
+@cache
+def quick_tests(path: Path) -> tuple[str, ...]:
+    """The tests of ``path`` that ``pytest -m "not slow"`` runs (by their marks as written)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    module_marks = [n.value for n in tree.body if isinstance(n, ast.Assign) and any(getattr(t, "id", "") == "pytestmark" for t in n.targets)]
+    if _is_slow(module_marks):
+        return ()
+    return tuple(
+        n.name for n in tree.body if isinstance(n, ast.FunctionDef) and n.name.startswith("test_") and not _is_slow(n.decorator_list)
+    )
+
+
+def test_the_quick_subset_has_tests_of_every_package_and_every_folder() -> None:
+    # e2e and bench are whole passes and the benchmark: slow by nature, covered by the full run.
+    packages = {p.parent.relative_to(PACKAGE) for p in PACKAGE.glob("*/__init__.py")}
+    folders = {p.parent.relative_to(TESTS) for p in TESTS.rglob("test_*.py")} - {Path()}
+    without = [
+        str(folder)
+        for folder in sorted(packages | folders)
+        if folder.parts[0] not in NOT_MIRRORS and not any(quick_tests(p) for p in (TESTS / folder).rglob("test_*.py"))
+    ]
+    assert without == [], "no test runs in the quick subset (pytest -m 'not slow') for these; leave one unmarked"
+
+
+def test_slow_marks_are_read_as_pytest_reads_them(tmp_path: Path) -> None:
+    source = tmp_path / "test_y.py"
+    source.write_text(
+        "import pytest\n\n@pytest.mark.slow\ndef test_a(): pass\n\n"
+        "@pytest.mark.parametrize('x', [1])\n@pytest.mark.slow\ndef test_b(x): pass\n\ndef test_c(): pass\n",
+        encoding="utf-8",
+    )
+    assert quick_tests(source) == ("test_c",)
+    whole = tmp_path / "test_z.py"
+    whole.write_text("import pytest\n\npytestmark = [pytest.mark.browser, pytest.mark.slow]\n\ndef test_d(): pass\n", encoding="utf-8")
+    assert quick_tests(whole) == ()

@@ -25,6 +25,8 @@ from series_archiver.jobs import core
 from tests.support.cli import SlowReplica, run_cli, start_cli, write_config
 from tests.support.db import assert_archive_sound, reader
 
+pytestmark = pytest.mark.slow
+
 # Seconds the replica sits on each request: a pass takes ~2 s. Where a test needs the first
 # writer still mid-pass, it holds the replica (SlowReplica.held) until it is done.
 SLOW = 0.1

@@ -145,6 +145,7 @@ def test_a_reader_never_writes_an_old_archive_and_names_the_command_that_upgrade
     assert not old_db.with_name("series.db.schema-1.backup").exists()
 
 
+@pytest.mark.slow
 def test_the_cli_upgrades_with_a_backup_and_readers_then_work(old_db: Path, tmp_path: Path) -> None:
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -230,6 +231,7 @@ def test_an_archive_of_a_later_release_is_refused_by_readers_and_writers(tmp_pat
             Archive(db, readonly=readonly)
 
 
+@pytest.mark.slow
 def test_two_writers_opening_one_old_archive_upgrade_it_once(old_db: Path) -> None:
     code = "import sys; from series_archiver.archive import Archive; Archive(sys.argv[1]).close()"
     procs = [subprocess.Popen([sys.executable, "-c", code, str(old_db)], stderr=subprocess.PIPE, text=True) for _ in range(2)]

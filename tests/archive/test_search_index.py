@@ -130,6 +130,7 @@ def replica_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return db
 
 
+@pytest.mark.slow
 def test_on_the_replica_the_index_answers_as_the_scan_did(replica_db: Path) -> None:
     conn = sqlite3.connect(f"file:{replica_db}?mode=ro", uri=True)
     queries = queries_from(conn, random.Random(15), 240)
@@ -212,6 +213,7 @@ def _generated_queries(rng: random.Random, count: int) -> list[str]:
     return out + [" ".join(rng.sample(out, 2)) for _ in range(count // 5)]
 
 
+@pytest.mark.slow
 def test_on_generated_texts_the_index_answers_as_the_scan_did(tmp_path: Path) -> None:
     rng = random.Random(8)
     archive = _generated_archive(tmp_path / "gen.db", rng, 120)
@@ -223,6 +225,7 @@ def test_on_generated_texts_the_index_answers_as_the_scan_did(tmp_path: Path) ->
         archive.close()
 
 
+@pytest.mark.slow
 def test_the_index_follows_new_versions_rewritten_texts_and_refolding(tmp_path: Path) -> None:
     rng = random.Random(21)
     archive = _generated_archive(tmp_path / "gen.db", rng, 40)
@@ -286,6 +289,7 @@ def test_a_dropped_index_is_built_again_on_the_next_open(replica_db: Path, tmp_p
         assert search(archive.conn, "新增")
 
 
+@pytest.mark.slow
 def test_the_folded_document_is_what_the_index_is_built_from(replica_db: Path) -> None:
     conn = sqlite3.connect(f"file:{replica_db}?mode=ro", uri=True)
     for vid, title, byline, text, captions in conn.execute("SELECT id, title, byline, text, captions FROM versions"):

@@ -99,6 +99,7 @@ def test_a_damaged_frame_is_an_error_never_other_bytes() -> None:
 # --- captures in an archive -------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_re_fetches_whose_furniture_alone_changed_are_small_deltas_on_a_whole_capture(tmp_path: Path) -> None:
     db = tmp_path / "series.db"
     count = DELTA_CHAIN + 6
@@ -242,6 +243,7 @@ def test_a_capture_damaged_before_the_upgrade_is_kept_as_it_was_and_reported(tmp
 _block_text = st.text(alphabet=st.sampled_from("中國力量星河芯①，。\n a1"), max_size=12)
 
 
+@pytest.mark.slow
 @hsettings(max_examples=200, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(["paragraph", "heading"]), _block_text), max_size=8))
 def test_a_layout_gives_back_the_blocks_of_its_text(blocks: list[tuple[str, str]]) -> None:

@@ -23,6 +23,8 @@ from series_archiver.demo.replica import ReplicaSite
 from series_archiver.read.discovery import match_series
 from series_archiver.settings import load_settings
 
+pytestmark = pytest.mark.slow
+
 ARTICLES = 24  # ①…⑳ and （二十一）… : both ways of numbering
 
 

@@ -318,6 +318,7 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+@pytest.mark.slow
 def test_browsing_never_writes_and_cannot_write(built: Built, tmp_path: Path) -> None:
     db = tmp_path / "series.db"
     shutil.copy(built.db, db)
@@ -336,6 +337,7 @@ def test_browsing_never_writes_and_cannot_write(built: Built, tmp_path: Path) ->
     assert _sha256(db) == before
 
 
+@pytest.mark.slow
 def test_a_crawl_commits_while_datasette_serves_and_the_new_version_shows(tmp_path: Path) -> None:
     with ReplicaSite() as site:
         settings = demo_settings(tmp_path / "series.db")

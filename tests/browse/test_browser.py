@@ -28,7 +28,7 @@ import pytest
 from series_archiver.demo.replica import ReplicaSite
 from tests.support.browse import Built, build_archive, version_row_id
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

@@ -24,6 +24,8 @@ from series_archiver.demo.replica import ReplicaSite
 from series_archiver.settings import Settings
 from tests.support.crawl import Crawler
 
+pytestmark = pytest.mark.slow
+
 A1 = "https://www.takungpao.com/news/232108/2025/1215/1050001.html"
 
 

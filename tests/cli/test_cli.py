@@ -12,6 +12,8 @@ import pytest
 from series_archiver.demo.replica import ReplicaSite
 from tests.support.paths import REPO
 
+pytestmark = pytest.mark.slow
+
 
 def run(*args: str, cwd: Path, check: bool = False) -> subprocess.CompletedProcess[str]:
     proc = subprocess.run(

@@ -19,6 +19,8 @@ from series_archiver.demo import demo_settings
 from series_archiver.demo.replica import ReplicaSite
 from tests.support.crawl import Crawler
 
+pytestmark = pytest.mark.slow
+
 A1 = "https://www.takungpao.com/news/232108/2025/1215/1050001.html"
 A1_MIRROR = "https://www.takungpao.com.hk/news/232108/2025/1215/1050001.html"
 

@@ -120,6 +120,7 @@ def test_the_scheduler_coalesces_runs_one_pass_at_a_time_with_a_grace_time(tmp_p
     }
 
 
+@pytest.mark.slow
 def test_a_pass_still_running_when_the_next_is_due_makes_that_run_skip_never_overlap(settings: Settings) -> None:
     settings = with_schedule(settings, cron="* * * * * *")  # every second
     lock = threading.Lock()

@@ -25,6 +25,8 @@ from tests.support.cli import SlowReplica, run_cli, start_cli, wait_until, write
 from tests.support.daemon import daemon_config, lock_is_free
 from tests.support.db import assert_archive_sound, reader, snapshot
 
+pytestmark = pytest.mark.slow
+
 LINE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00 (DEBUG|INFO|WARNING|ERROR) [a-z_]+ (-|https?://\S+) .+$")
 EVERY_SECOND = "* * * * * *"
 YEARLY = "0 0 1 1 *"

@@ -23,6 +23,8 @@ from series_archiver.demo.replica import ReplicaSite
 from tests.support.cli import start_cli
 from tests.support.daemon import daemon_config, lock_is_free
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 @pytest.mark.parametrize("after", [0.1, 0.5, 1.0])

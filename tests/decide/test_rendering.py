@@ -111,6 +111,7 @@ def test_an_edit_inside_a_paragraph_served_in_simplified_script_shows_as_the_edi
     assert latest(crawled.settings)[1] == text
 
 
+@pytest.mark.slow
 def test_an_edit_in_one_paragraph_while_others_change_rendering_counts_only_the_edit(crawled: Crawler) -> None:
     site = crawled.site
     _, first_text, _ = latest(crawled.settings)
@@ -132,6 +133,7 @@ def test_an_edit_in_one_paragraph_while_others_change_rendering_counts_only_the_
     assert text.replace(ops[1][1], "2680萬") == first_text.replace("2860萬", "2680萬")
 
 
+@pytest.mark.slow
 def test_a_rendering_change_alone_is_no_version_and_changes_no_stored_text(crawled: Crawler) -> None:
     site = crawled.site
     _, first_text, _ = latest(crawled.settings)
@@ -142,6 +144,7 @@ def test_a_rendering_change_alone_is_no_version_and_changes_no_stored_text(crawl
     assert latest(crawled.settings)[1] == first_text
 
 
+@pytest.mark.slow
 def test_rederive_realign_fixes_an_archive_whose_versions_kept_each_renderings(crawled: Crawler) -> None:
     """What 0.1 stored: a version in the rendering its capture had, and a diff counting that rendering."""
     settings = crawled.settings

@@ -14,12 +14,16 @@ import random
 import re
 import sqlite3
 
+import pytest
+
 from series_archiver.decide.diff import diff_texts
 from series_archiver.demo.replica import ReplicaSite
 from series_archiver.models import document_text
 from series_archiver.settings import Settings
 from series_archiver.textfold import to_simplified
 from tests.support.crawl import Crawler
+
+pytestmark = pytest.mark.slow
 
 PASSES = 12
 NEW_CHARS = "甲乙丙丁戊己庚辛"  # the same in both scripts and both widths

@@ -42,6 +42,8 @@ from series_archiver.read.extract import extract
 from tests.support.crawl import Crawler
 from tests.support.db import assert_archive_sound, reader
 
+pytestmark = pytest.mark.slow
+
 ARTICLE = "https://www.takungpao.com/news/232108/2025/1215/1050001.html"  # installment ①, www
 MAX_BYTES = 10_000_000  # fetch.max_bytes of the packaged settings the crawler uses
 _CONTENT = '<div class="tkp_content">'

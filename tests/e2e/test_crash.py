@@ -25,6 +25,8 @@ from series_archiver.jobs import core
 from tests.support.cli import SlowReplica, run_cli, start_cli, wait_until, write_config
 from tests.support.db import assert_archive_sound, reader, snapshot
 
+pytestmark = pytest.mark.slow
+
 # Seconds the replica sits on every request but robots.txt: a pass takes ~2 s, long enough to be caught.
 SLOW = 0.1
 

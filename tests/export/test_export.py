@@ -288,6 +288,7 @@ def test_revisits_refer_to_the_response_they_repeat(archived: Archived, warc: tu
     assert "2萬億元".encode() in responses[last.headers["WARC-Refers-To"]].payload
 
 
+@pytest.mark.slow
 def test_warcio_check_passes_and_catches_a_damaged_record(warc: tuple[Path, list[Record]], tmp_path: Path) -> None:
     path, records = warc
     proc = warcio("check", "-v", str(path))
@@ -330,6 +331,7 @@ def test_exporting_again_gives_the_same_records(archived: Archived, warc: tuple[
 # --- filters ----------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_since_exports_later_records_whose_revisits_refer_to_the_earlier_file(archived: Archived, tmp_path: Path) -> None:
     settings = copy_of(archived, tmp_path)
     db = settings.archive.db
@@ -453,6 +455,7 @@ def test_jsonl_has_one_line_per_version_with_article_fields_and_text(archived: A
 # --- verify ----------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_verify_passes_then_detects_a_flipped_byte(archived: Archived, tmp_path: Path) -> None:
     settings = copy_of(archived, tmp_path)
     db = settings.archive.db
@@ -566,6 +569,7 @@ def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_export_and_verify_commands(archived: Archived, tmp_path: Path) -> None:
     db = str(archived.db)
     proc = cli("export", "--db", db, "--warc", "a.warc.gz", "--jsonl", "a.jsonl", "--series", SERIES, cwd=tmp_path)

@@ -2,7 +2,7 @@
 
 The third-party tools (py-wacz's ``wacz``, pywb's ``wb-manager`` and ``wayback``,
 ``cdxj-indexer``) and the export itself run as real processes under
-``tests/offline.py``, which refuses and logs any use of the network beyond
+``tests/support/offline.py``, which refuses and logs any use of the network beyond
 127.0.0.0/8: each test ends by asserting that log is empty.
 """
 
@@ -41,6 +41,8 @@ from tests.support.db import rows, versions
 from tests.support.paths import OFFLINE, REPO
 from tests.support.warcs import write_other_crawlers_warc, write_wget_warc
 
+pytestmark = pytest.mark.slow
+
 A1 = HISTORY["earlier_text"]["url"]
 
 
@@ -58,7 +60,7 @@ def _pywb_python() -> str:
     """The Python of pywb's own venv: ``.venv-pywb`` beside the repository's ``.venv``, or ``$SA_PYWB_VENV``.
 
     pywb is kept out of the project's venv: it requires brotlipy, whose ``brotli``
-    package shadows the Brotli that fetch/body.py decodes with (it has no
+    package shadows the Brotli that sources/live/body.py decodes with (it has no
     ``Decompressor.process``), so installing the two together breaks the fetcher.
     """
     venv = Path(os.environ.get("SA_PYWB_VENV") or REPO / ".venv-pywb")

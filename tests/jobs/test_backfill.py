@@ -46,6 +46,7 @@ def article_id(db: Path, url: str) -> int:
     return int(rows(db, "SELECT article_id FROM article_urls WHERE url = ?", url)[0][0])
 
 
+@pytest.mark.slow
 def test_backfill_before_the_first_crawl_recovers_the_earlier_text_as_version_1_in_time_order(
     crawler: Crawler, wayback: WaybackReplica
 ) -> None:
@@ -133,6 +134,7 @@ def _config(tmp_path: Path, site: ReplicaSite, wayback: WaybackReplica) -> Path:
     return config
 
 
+@pytest.mark.slow
 def test_the_backfill_command_then_log_show_and_the_exports_say_where_each_capture_came_from(
     tmp_path: Path, replica: ReplicaSite, wayback: WaybackReplica
 ) -> None:
@@ -193,6 +195,7 @@ def test_the_backfill_command_then_log_show_and_the_exports_say_where_each_captu
     assert (again["new_articles"], again["new_versions"], again["removals"]) == (0, 0, 0)
 
 
+@pytest.mark.slow
 def test_an_unknown_series_is_a_usage_error(tmp_path: Path, replica: ReplicaSite, wayback: WaybackReplica) -> None:
     config = _config(tmp_path, replica, wayback)
     proc = run_cli(replica, config, "backfill", "--series", "no such series")

@@ -7,6 +7,8 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from series_archiver.demo.replica import ReplicaSite
 from series_archiver.demo.wayback_replica import HISTORY, default_captures
 from series_archiver.export import export_warc
@@ -21,6 +23,7 @@ A1 = HISTORY["earlier_text"]["url"]
 REMOVED = HISTORY["removed"]["url"]
 
 
+@pytest.mark.slow
 def test_an_export_imported_into_an_empty_archive_gives_the_same_articles_versions_texts_and_hashes(
     crawler: Crawler, replica: ReplicaSite, tmp_path: Path
 ) -> None:
@@ -79,6 +82,7 @@ def test_a_warcio_written_file_and_its_wacz_give_the_history_in_time_order(tmp_p
     assert rows(empty.archive.db, "SELECT DISTINCT warc_file FROM captures") == [("collection.wacz#archive/other-crawler.warc.gz",)]
 
 
+@pytest.mark.slow
 def test_the_import_command(tmp_path: Path, replica: ReplicaSite) -> None:
     config = write_config(tmp_path, replica)
     warc = tmp_path / "other-crawler.warc.gz"
@@ -94,6 +98,7 @@ def test_the_import_command(tmp_path: Path, replica: ReplicaSite) -> None:
     assert missing.returncode == 1 and "nope.warc" in missing.stderr
 
 
+@pytest.mark.slow
 def test_a_warc_written_by_wget_gives_the_installments_a_crawl_gives(tmp_path: Path, replica: ReplicaSite, crawler: Crawler) -> None:
     warc, urls = write_wget_warc(tmp_path, replica)
     target = crawler.settings.replace(archive__db=tmp_path / "from-wget.db")

@@ -65,6 +65,7 @@ def recrawl_changes_nothing(crawler: Crawler) -> PassResult:
     return result
 
 
+@pytest.mark.slow
 def test_an_extra_folding_rule_makes_no_version(crawled: Crawler, monkeypatch: pytest.MonkeyPatch) -> None:
     original = textfold.fold
 
@@ -76,6 +77,7 @@ def test_an_extra_folding_rule_makes_no_version(crawled: Crawler, monkeypatch: p
     recrawl_changes_nothing(crawled)
 
 
+@pytest.mark.slow
 def test_another_opencc_conversion_makes_no_version(crawled: Crawler, monkeypatch: pytest.MonkeyPatch) -> None:
     original = textfold._converter
 
@@ -102,6 +104,7 @@ def _drop_last_paragraph(real: Callable[..., Article]) -> Callable[..., Article]
     return clean
 
 
+@pytest.mark.slow
 def test_a_cleaning_rule_that_removes_one_more_caption_makes_no_version(crawled: Crawler, monkeypatch: pytest.MonkeyPatch) -> None:
     new_clean = _drop_last_paragraph(clean_module.clean)
     monkeypatch.setattr(pipeline, "clean", new_clean)
@@ -116,6 +119,7 @@ def test_a_cleaning_rule_that_removes_one_more_caption_makes_no_version(crawled:
     assert again.counts.new_versions == 0 and again.events == []
 
 
+@pytest.mark.slow
 def test_an_edit_under_a_new_cleaning_rule_shows_only_the_edit(crawled: Crawler, monkeypatch: pytest.MonkeyPatch) -> None:
     new_clean = _drop_last_paragraph(clean_module.clean)
     monkeypatch.setattr(pipeline, "clean", new_clean)
@@ -159,6 +163,7 @@ def test_each_version_records_the_derivation_that_read_it(crawled: Crawler) -> N
     assert '"opencc"' in rows[0][1] and '"code"' in rows[0][1]
 
 
+@pytest.mark.slow
 def test_rederive_folds_the_search_index_again_with_the_running_folding(crawled: Crawler, monkeypatch: pytest.MonkeyPatch) -> None:
     from series_archiver.archive.search import search
 

@@ -128,6 +128,7 @@ def test_comment_sections_are_furniture_for_density() -> None:
 # -- the real pages ------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not (REAL_PAGES / "index.jsonl").exists(), reason=f"no real pages at {REAL_PAGES} (shared/real-pages)")
 def test_every_real_page_gives_text() -> None:
     pages = load_pages(REAL_PAGES)

@@ -77,6 +77,7 @@ def test_class_split_on_an_ideographic_space() -> None:
     assert blocks(html) == [("paragraph", "正文")]
 
 
+@pytest.mark.slow
 def test_100000_nested_divs_keep_their_text() -> None:
     html = page("<div>" * 100_000 + "<p>深處</p>" + "</div>" * 100_000)
     assert blocks(html) == [("paragraph", "深處")]

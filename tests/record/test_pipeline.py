@@ -40,6 +40,7 @@ def test_crawl_archives_every_installment_once(crawler: Crawler, manifest: dict)
         assert datetime.fromisoformat(row["published"]) == datetime.fromisoformat(want["published"])
 
 
+@pytest.mark.slow
 def test_distractors_and_unrelated_articles_are_not_archived(crawler: Crawler, manifest: dict) -> None:
     crawler.crawl()
     archived = {u for r in core.list_articles(crawler.settings) for u in r["urls"]}
@@ -67,6 +68,7 @@ def test_cleaned_text_matches_the_manifest(crawler: Crawler, manifest: dict) -> 
         assert "\ufeff" not in shown["title"] and "\u200b" not in shown["text"] and "\xa0" not in shown["text"]
 
 
+@pytest.mark.slow
 def test_two_page_article_is_joined_in_order(crawler: Crawler, manifest: dict) -> None:
     crawler.crawl()
     two_page = next(i for i in manifest["installments"] if len(i["pages"]) > 1)
@@ -79,6 +81,7 @@ def test_two_page_article_is_joined_in_order(crawler: Crawler, manifest: dict) -
     assert urls == two_page["pages"]
 
 
+@pytest.mark.slow
 def test_recrawl_stores_nothing_new(crawler: Crawler) -> None:
     crawler.crawl()
     with Archive(crawler.settings.archive.db, readonly=True) as archive:
@@ -119,6 +122,7 @@ def test_an_edit_makes_exactly_one_new_version(crawler: Crawler, manifest: dict)
     assert "1萬億元" in first["text"] and "1.2萬億元" not in first["text"]
 
 
+@pytest.mark.slow
 def test_fetch_command_archives_given_urls(crawler: Crawler, manifest: dict) -> None:
     one = manifest["installments"][0]
     result = crawler.fetch(one["url"])
@@ -127,6 +131,7 @@ def test_fetch_command_archives_given_urls(crawler: Crawler, manifest: dict) -> 
     assert [(r["installment"], r["label"]) for r in rows] == [(one["number"], one["label"])]
 
 
+@pytest.mark.slow
 def test_robots_disallowed_link_is_never_requested(crawler: Crawler, manifest: dict) -> None:
     result = crawler.crawl()
     path = manifest["robots_disallowed"]["path"]

@@ -80,6 +80,7 @@ def test_a_robots_disallowed_link_is_never_requested(crawler: Crawler, manifest:
 # --- conditional requests ---------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_second_pass_is_conditional_and_adds_only_log_rows(crawler: Crawler) -> None:
     first = crawler.crawl()
     assert first.ok, first.counts.failures
@@ -122,6 +123,7 @@ def test_a_second_pass_is_conditional_and_adds_only_log_rows(crawler: Crawler) -
 # --- User-Agent ----------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_every_request_names_the_project(crawler: Crawler) -> None:
     crawler.crawl()
     fetch = crawler.settings.fetch
@@ -159,6 +161,7 @@ def test_one_failing_url_never_stops_the_pass(crawler: Crawler) -> None:
     assert sorted(r["installment"] for r in core.list_articles(crawler.settings)) == [1, 2, 3, 4]
 
 
+@pytest.mark.slow
 def test_crawl_exits_1_naming_the_failed_url_and_finishes_the_pass(crawler: Crawler, tmp_path: Path) -> None:
     crawler.site.set_page(THIRD, "<h1>Service Unavailable</h1>", status=503, headers={"Retry-After": "0"})
     config = write_config(tmp_path, crawler.site)
@@ -176,6 +179,7 @@ def test_crawl_exits_1_naming_the_failed_url_and_finishes_the_pass(crawler: Craw
     assert json.loads(proc.stdout)["new_articles"] == 1
 
 
+@pytest.mark.slow
 def test_an_unexpected_error_on_one_url_is_that_urls_failure(crawler: Crawler, monkeypatch: pytest.MonkeyPatch) -> None:
     """A bug in the fetcher for one URL (not a FetchError): recorded for that URL, the pass goes on."""
     real_fetch = Fetcher.fetch
@@ -195,6 +199,7 @@ def test_an_unexpected_error_on_one_url_is_that_urls_failure(crawler: Crawler, m
     assert rows(db, "SELECT status FROM runs") == [("partial",)]
 
 
+@pytest.mark.slow
 def test_a_discovery_failure_still_rechecks_the_archived_articles(crawler: Crawler, monkeypatch: pytest.MonkeyPatch) -> None:
     """A list page discovery cannot read (a bug on some new markup): known URLs are still checked."""
     assert crawler.crawl().ok
@@ -215,6 +220,7 @@ def test_a_discovery_failure_still_rechecks_the_archived_articles(crawler: Crawl
     assert_archive_sound(db)
 
 
+@pytest.mark.slow
 def test_the_store_failing_stops_the_pass_with_a_clear_error(crawler: Crawler, monkeypatch: pytest.MonkeyPatch) -> None:
     """Unlike one URL's trouble, an archive that cannot be written ends the pass: StoreError, exit 1."""
     real = Archive.add_capture

@@ -32,6 +32,8 @@ from tests.support.cli import run_cli, write_config
 from tests.support.crawl import Crawler
 from tests.support.db import rows
 
+pytestmark = pytest.mark.slow
+
 A1 = HISTORY["earlier_text"]["url"]
 TODAY = "1萬億元"  # in ①'s page as the replica serves it
 OLDEST = "八千億元，較五年前翻了一番"  # invented: the text as it might have read first

@@ -24,6 +24,8 @@ from series_archiver.models import PassResult, document_text
 from series_archiver.settings import Settings
 from tests.support.crawl import Crawler
 
+pytestmark = pytest.mark.slow
+
 A1 = "https://www.takungpao.com/news/232108/2025/1215/1050001.html"  # ①, with a .com.hk mirror
 A1_MIRROR = "https://www.takungpao.com.hk/news/232108/2025/1215/1050001.html"
 A3 = "https://www.takungpao.com/news/232108/2025/1217/1050642.html"  # ③, two pages

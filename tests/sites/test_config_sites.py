@@ -148,6 +148,7 @@ def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_a_config_only_site_is_archived_end_to_end(tmp_path: Path, outlet: dict[str, Any], wenweipo: ReplicaSite) -> None:
     config = tmp_path / "config.toml"
     config.write_text(

@@ -1,7 +1,7 @@
 """Run a console script (``wacz``, ``wayback``, ``wb-manager``, ``series-archiver``) that may use only 127.0.0.0/8.
 
-    python tests/offline.py LOG SCRIPT [ARG...]
-    python tests/offline.py LOG -m MODULE [ARG...]
+    python tests/support/offline.py LOG SCRIPT [ARG...]
+    python tests/support/offline.py LOG -m MODULE [ARG...]
 
 Tools from elsewhere can reach for the network on their own: tldextract (used
 by surt and pywb) fetches the public suffix list when it is first asked,

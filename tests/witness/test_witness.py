@@ -99,6 +99,7 @@ def test_nothing_is_queued_while_save_page_now_is_off(crawler: Crawler) -> None:
     assert rows(crawler.settings) == []
 
 
+@pytest.mark.slow
 def test_a_new_version_is_witnessed_and_its_archived_url_shown(replica: ReplicaSite, spn: SpnReplica, settings: Settings) -> None:
     crawler = Crawler(replica, witnessing(settings, spn))
     assert crawler.crawl().counts.new_articles == 4
@@ -140,6 +141,7 @@ def test_a_new_version_is_witnessed_and_its_archived_url_shown(replica: ReplicaS
     assert ACCESS.encode() not in raw and SECRET.encode() not in raw
 
 
+@pytest.mark.slow
 def test_a_removal_is_witnessed_with_capture_all_so_the_404_is_captured(replica: ReplicaSite, spn: SpnReplica, settings: Settings) -> None:
     crawler = Crawler(replica, witnessing(settings, spn))
     crawler.crawl()
@@ -174,6 +176,7 @@ def test_a_removal_is_witnessed_with_capture_all_so_the_404_is_captured(replica:
     assert len(shown) == 6
 
 
+@pytest.mark.slow
 def test_a_page_gone_without_capture_all_is_a_permanent_not_found(replica: ReplicaSite, spn: SpnReplica, settings: Settings) -> None:
     on = witnessing(settings, spn, budget_seconds=0.0)
     Crawler(replica, on).crawl()
@@ -198,6 +201,7 @@ def queue(replica: ReplicaSite, settings: Settings, spn: SpnReplica, n_edits: in
     return on
 
 
+@pytest.mark.slow
 def test_the_rate_limit_holds_across_minutes_and_passes(replica: ReplicaSite, settings: Settings) -> None:
     clock = FakeClock()
     with SpnReplica(access_key=ACCESS, secret_key=SECRET, captures_per_minute=7, polls_pending=0, clock=clock) as spn:
@@ -221,6 +225,7 @@ def test_the_rate_limit_holds_across_minutes_and_passes(replica: ReplicaSite, se
     assert all(status == "success" for _k, _u, status, *_ in rows(on))
 
 
+@pytest.mark.slow
 def test_without_keys_three_a_minute(replica: ReplicaSite, settings: Settings) -> None:
     clock = FakeClock()
     with SpnReplica(anonymous=True, polls_pending=0, clock=clock) as spn:
@@ -231,6 +236,7 @@ def test_without_keys_three_a_minute(replica: ReplicaSite, settings: Settings) -
     assert max(sum(1 for t in times if s <= t < s + timedelta(seconds=60)) for s in times) == 3
 
 
+@pytest.mark.slow
 def test_no_pass_waits_beyond_its_budget_on_a_slow_service(replica: ReplicaSite, settings: Settings) -> None:
     with SpnReplica(access_key=ACCESS, secret_key=SECRET, captures_per_minute=1000, delay_seconds=0.6) as spn:
         on = queue(replica, settings, spn)
@@ -240,6 +246,7 @@ def test_no_pass_waits_beyond_its_budget_on_a_slow_service(replica: ReplicaSite,
     assert len(spn.requests) <= 3, "a request is only sent while budget is left"
 
 
+@pytest.mark.slow
 def test_a_pass_after_crawl_leaves_what_does_not_fit_queued(replica: ReplicaSite, settings: Settings) -> None:
     # The pass itself runs the witness queue with the configured budget; a slow service leaves work for later.
     with SpnReplica(access_key=ACCESS, secret_key=SECRET, captures_per_minute=1000, delay_seconds=0.4) as spn:
@@ -269,6 +276,7 @@ def test_429_holds_off_for_its_retry_after(replica: ReplicaSite, settings: Setti
 # --- errors ----------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_transient_errors_are_asked_again_with_backoff(replica: ReplicaSite, settings: Settings) -> None:
     clock = FakeClock()
     with SpnReplica(access_key=ACCESS, secret_key=SECRET, polls_pending=0, clock=clock) as spn:
@@ -294,6 +302,7 @@ def test_transient_errors_are_asked_again_with_backoff(replica: ReplicaSite, set
     assert [r[2] for r in rows(on)] == ["success"] * 4
 
 
+@pytest.mark.slow
 def test_a_transient_error_is_given_up_after_max_attempts(replica: ReplicaSite, settings: Settings) -> None:
     clock = FakeClock()
     with SpnReplica(access_key=ACCESS, secret_key=SECRET, polls_pending=0, clock=clock) as spn:
@@ -306,6 +315,7 @@ def test_a_transient_error_is_given_up_after_max_attempts(replica: ReplicaSite, 
     assert all("gave up after 2 attempts" in r[0] for r in rows(on, "SELECT error FROM witnesses"))
 
 
+@pytest.mark.slow
 def test_permanent_errors_are_recorded_with_their_status_ext(replica: ReplicaSite, settings: Settings) -> None:
     clock = FakeClock()
     with SpnReplica(access_key=ACCESS, secret_key=SECRET, polls_pending=0, clock=clock) as spn:
@@ -319,6 +329,7 @@ def test_permanent_errors_are_recorded_with_their_status_ext(replica: ReplicaSit
     assert any("block list" in f[1] for f in failed) and all(f[2] for f in failed)
 
 
+@pytest.mark.slow
 def test_an_expired_job_is_requested_again_after_the_hour(replica: ReplicaSite, settings: Settings) -> None:
     clock = FakeClock()
     with SpnReplica(access_key=ACCESS, secret_key=SECRET, polls_pending=100, clock=clock) as spn:
@@ -342,6 +353,7 @@ def test_an_expired_job_is_requested_again_after_the_hour(replica: ReplicaSite, 
     assert sorted(r[6] for r in rows(on)) == sorted(f"{spn.url}/web/{ts}/{url}" for url, ts, _ in spn.captured())
 
 
+@pytest.mark.slow
 def test_wrong_keys_stop_the_pass_naming_the_config_keys(replica: ReplicaSite, settings: Settings) -> None:
     with SpnReplica(access_key=ACCESS, secret_key="another") as spn:
         on = queue(replica, settings, spn)
@@ -376,6 +388,7 @@ def test_a_bad_witness_setting_names_its_key(tmp_path: Path, key: str, value: ob
     assert bad.value.key == f"witness.{key}"
 
 
+@pytest.mark.slow
 def test_the_witness_command_uses_keys_from_the_environment_and_never_prints_them(replica: ReplicaSite, settings: Settings) -> None:
     with SpnReplica(access_key=ACCESS, secret_key=SECRET, polls_pending=0) as spn:
         on = queue(replica, settings, spn)

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
+import pytest
 
 from series_archiver.sources.live import Fetcher
 from series_archiver.sources.live.gates import HostGate, HostGates
@@ -33,6 +34,7 @@ def test_delay_between_request_starts(site: LocalSite, make: Callable[..., Fetch
     assert fake.sleeps == [1.5, 1.5, 1.5]
 
 
+@pytest.mark.slow
 def test_delay_holds_across_threads_in_real_time(site: LocalSite) -> None:
     for i in range(4):
         site.route(f"/a/{i}.html", html_reply())
@@ -45,6 +47,7 @@ def test_delay_holds_across_threads_in_real_time(site: LocalSite) -> None:
     assert min(gaps) >= 0.18, gaps
 
 
+@pytest.mark.slow
 def test_in_flight_cap_per_host(site: LocalSite) -> None:
     for i in range(4):
         site.route(f"/a/{i}.html", html_reply(delay=0.1))

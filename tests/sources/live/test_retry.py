@@ -87,6 +87,7 @@ def test_403_is_not_retried(site: LocalSite, make: Callable[..., Fetcher]) -> No
     assert url in str(info.value) and "not retried" in str(info.value)
 
 
+@pytest.mark.slow
 def test_timeouts_are_retried_then_network_error(site: LocalSite, make: Callable[..., Fetcher]) -> None:
     url = site.route(ARTICLE, html_reply(delay=1.0))
     started = time.monotonic()

@@ -48,6 +48,7 @@ def client_for(archive: WaybackReplica, time: FakeTime | None = None, **wayback:
     return WaybackClient(settings, FETCH, user_agent="series-archiver-test/1 (+contact)", sleep=time.sleep, clock=time.clock)
 
 
+@pytest.mark.slow
 def test_cdx_json_has_a_header_row_and_dashes_read_as_none(archive: WaybackReplica) -> None:
     response = httpx.get(archive.cdx_url, params={"url": A2, "output": "json"})
     rows = response.json()
@@ -60,6 +61,7 @@ def test_cdx_json_has_a_header_row_and_dashes_read_as_none(archive: WaybackRepli
     assert parse_cdx_json("").records == ()  # nothing archived: the Wayback Machine's empty body
 
 
+@pytest.mark.slow
 def test_search_pages_with_resume_keys_until_the_last_capture(archive: WaybackReplica) -> None:
     time = FakeTime()
     attempts: list[Attempt] = []
@@ -76,6 +78,7 @@ def test_search_pages_with_resume_keys_until_the_last_capture(archive: WaybackRe
     assert time.sleeps == [pytest.approx(2.5)] * (pages - 1)
 
 
+@pytest.mark.slow
 def test_search_filters_by_time_and_collapses_identical_digests(archive: WaybackReplica) -> None:
     with client_for(archive) as client:
         everything = list(client.search(A1, collapse=None))
@@ -93,6 +96,7 @@ def test_search_filters_by_time_and_collapses_identical_digests(archive: Wayback
     assert [r.captured_at.isoformat() for r in kept if r.statuscode == 200] == ["2025-12-15T01:10:00+00:00", "2025-12-16T02:00:00+00:00"]
 
 
+@pytest.mark.slow
 def test_every_request_sends_the_configured_user_agent_and_accept_encoding_identity(archive: WaybackReplica) -> None:
     with client_for(archive) as client:
         list(client.search(A1))
@@ -103,6 +107,7 @@ def test_every_request_sends_the_configured_user_agent_and_accept_encoding_ident
         assert headers["user-agent"] == "series-archiver-test/1 (+contact)"
 
 
+@pytest.mark.slow
 def test_a_blocked_url_answers_an_error_body_and_is_refused(archive: WaybackReplica) -> None:
     attempts: list[Attempt] = []
     with client_for(archive) as client, pytest.raises(WaybackBlocked) as caught:
@@ -111,6 +116,7 @@ def test_a_blocked_url_answers_an_error_body_and_is_refused(archive: WaybackRepl
     assert caught.value.outcome == "refused" and attempts[-1].status == 403 and attempts[-1].outcome == "refused"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("retry_after", "waited"), [(None, 60.0), ("7", 7.0)])
 def test_a_429_waits_retry_after_or_60_seconds_then_retries(archive: WaybackReplica, retry_after: str | None, waited: float) -> None:
     time = FakeTime()
@@ -134,6 +140,7 @@ def test_a_memento_carries_its_datetime_the_archive_source_and_the_original_head
     assert memento.memento_url.endswith(f"/web/20251215011000id_/{A1}")
 
 
+@pytest.mark.slow
 def test_a_time_between_captures_is_redirected_to_the_nearest_and_that_is_no_capture_itself(archive: WaybackReplica) -> None:
     with client_for(archive) as client:
         memento = client.memento("20251216000000", A1)
@@ -142,6 +149,7 @@ def test_a_time_between_captures_is_redirected_to_the_nearest_and_that_is_no_cap
     assert first.status == 302 and "20251216000000id_" in first.url and "20251216020000id_" in second.url
 
 
+@pytest.mark.slow
 def test_an_unarchived_url_is_the_archives_own_error_not_a_capture(archive: WaybackReplica) -> None:
     with client_for(archive) as client, pytest.raises(NoMemento, match="without Memento-Datetime"):
         client.memento("20251216000000", "https://www.takungpao.com/news/232108/2025/1299/9999999.html")
