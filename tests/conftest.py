@@ -2,7 +2,7 @@
 
 Every crawl in the tests goes through ``LoopbackTransport``: requests for the
 real URLs reach the replica's loopback servers, and any other host is refused
-before a socket opens.
+before a socket opens. Helpers that are not fixtures live in ``tests/support``.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,11 +18,10 @@ from series_archiver.demo import demo_settings, replica_manifest
 from series_archiver.demo.loopback import LoopbackTransport
 from series_archiver.demo.replica import ReplicaSite
 from series_archiver.jobs import core
-from series_archiver.models import PassResult
 from series_archiver.settings import Settings
-
-REPO = Path(__file__).resolve().parents[1]
-SEED = REPO.parent / "shared" / "seed" / "000_d7e7d544140b6fc5.txt"
+from tests.support.crawl import Crawler
+from tests.support.db import snapshot
+from tests.support.paths import SEED
 
 
 @pytest.fixture
@@ -42,23 +42,19 @@ def settings(tmp_path: Path) -> Settings:
     return demo_settings(tmp_path / "series.db")
 
 
-class Crawler:
-    """Runs real passes against one replica into one archive."""
-
-    def __init__(self, site: ReplicaSite, settings: Settings) -> None:
-        self.site = site
-        self.settings = settings
-
-    def crawl(self) -> PassResult:
-        return core.crawl(self.settings, transport=LoopbackTransport(self.site.origins))
-
-    def fetch(self, *urls: str) -> PassResult:
-        return core.fetch(self.settings, list(urls), transport=LoopbackTransport(self.site.origins))
-
-
 @pytest.fixture
 def crawler(replica: ReplicaSite, settings: Settings) -> Crawler:
     return Crawler(replica, settings)
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[Any, ...]]:
+    """The archive one uninterrupted pass makes of the replica."""
+    db = tmp_path_factory.mktemp("reference") / "series.db"
+    with ReplicaSite() as site:
+        result = core.crawl(demo_settings(db), transport=LoopbackTransport(site.origins))
+    assert result.ok, result.counts.failures
+    return snapshot(db)
 
 
 @pytest.fixture(scope="session")

@@ -12,8 +12,7 @@ import pytest
 import series_archiver
 from series_archiver import ExtractedArticle, extract_article, open_archive
 from series_archiver.errors import ExtractError, StoreError
-
-from .conftest import Crawler
+from tests.support.crawl import Crawler
 
 MAIN = "https://www.takungpao.com/news/232108/2025/1215/1050001.html"
 

@@ -73,6 +73,7 @@ def test_a_failed_write_keeps_the_old_file_whole_and_removes_the_partial(tmp_pat
     assert _leftovers(tmp_path, path) == []
 
 
+@pytest.mark.slow
 def test_a_reader_never_sees_half_a_file_while_writers_race(tmp_path: Path) -> None:
     path = tmp_path / "state.json"
     write_json_atomic(path, {"n": -1, "pad": ""})

@@ -9,8 +9,7 @@ import pytest
 
 from series_archiver.errors import ConfigError
 from series_archiver.settings import default_config_text, load_settings
-
-REPO = Path(__file__).resolve().parents[1]
+from tests.support.paths import REPO
 
 
 def write(tmp_path: Path, text: str) -> Path:

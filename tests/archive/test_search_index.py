@@ -1,0 +1,321 @@
+"""Search answered from an index for every query length, with the results a scan gives.
+
+The reference is the search as it was before the two-character index: every
+version's folded text tested for every term (``scan_search`` below, its own
+SQL, kept here on purpose). The indexed search must give the same articles,
+the same versions matching and the same snippets, in the same order, on the
+replica's archive, on an archive of 0.1.0 upgraded, and on generated texts,
+for queries of 1, 2, 3, 4 and more characters in both scripts, full width,
+Latin, digits and punctuation.
+"""
+
+from __future__ import annotations
+
+import random
+import shutil
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from series_archiver.archive.search import SEARCH_SQL, bigram_tokens, fold_document, query_terms, register_functions, search
+from series_archiver.archive.store import Archive
+from series_archiver.archive.views import INSTALLMENT_ORDER
+from series_archiver.demo import demo_settings
+from series_archiver.demo.loopback import LoopbackTransport
+from series_archiver.demo.replica import ReplicaSite
+from series_archiver.jobs import core
+from series_archiver.models import Article, Block
+from series_archiver.textfold import fold, to_simplified, to_traditional
+from tests.support.paths import FIXTURE
+
+ARTICLE_1 = "https://www.takungpao.com/news/232108/2025/1215/1050001.html"
+
+# The search before step 9: a scan of every version's folded text.
+SCAN_SQL = f"""WITH hits AS (
+    SELECT s.article_id, s.version FROM search_text AS s WHERE sa_match(s.folded, :q)
+),
+per_article AS (
+    SELECT article_id, group_concat(version, ', ') AS versions_matching, max(version) AS latest_match
+    FROM (SELECT article_id, version FROM hits ORDER BY article_id, version)
+    GROUP BY article_id
+)
+SELECT
+    a.id AS article_id, a.series, a.installment, a.label, a.title, substr(a.published, 1, 10) AS published,
+    a.status, p.versions_matching, a.current_version, sa_snippet(v.title, v.text, v.captions, :q) AS snippet_html
+FROM per_article AS p
+JOIN articles AS a ON a.id = p.article_id
+JOIN versions AS v ON v.article_id = p.article_id AND v.version = p.latest_match
+ORDER BY {INSTALLMENT_ORDER}"""
+
+
+def scan_search(conn: sqlite3.Connection, query: str) -> list[dict[str, Any]]:
+    register_functions(conn)
+    cur = conn.execute(SCAN_SQL, {"q": query})
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+def brute_hits(conn: sqlite3.Connection, query: str) -> dict[int, list[int]]:
+    """Article -> versions whose folded text holds every term in some variant, computed in Python."""
+    terms = query_terms(query)
+    out: dict[int, list[int]] = {}
+    if not terms:
+        return out
+    for article_id, version, folded in conn.execute("SELECT article_id, version, folded FROM search_text ORDER BY article_id, version"):
+        if all(any(v in folded for v in variants) for variants in terms):
+            out.setdefault(article_id, []).append(version)
+    return out
+
+
+def assert_same(conn: sqlite3.Connection, queries: list[str]) -> int:
+    """Indexed search == scan == brute force for every query; how many queries found something."""
+    found = 0
+    for q in queries:
+        indexed, scanned = search(conn, q), scan_search(conn, q)
+        assert indexed == scanned, q
+        expected = brute_hits(conn, q)
+        assert {r["article_id"]: [int(v) for v in r["versions_matching"].split(", ")] for r in indexed} == expected, q
+        found += bool(indexed)
+    return found
+
+
+def queries_from(conn: sqlite3.Connection, rng: random.Random, count: int) -> list[str]:
+    """Queries cut from the stored texts (as printed and as folded), in both scripts, and some that miss."""
+    lines = [
+        line
+        for title, text in conn.execute("SELECT title, text FROM versions")
+        for line in [title, *text.split("\n")]
+        if len(line) >= 8
+    ]
+    out: list[str] = []
+    for _ in range(count):
+        line = rng.choice(lines)
+        length = rng.choice((1, 1, 2, 2, 2, 2, 3, 3, 4, 5, 7))
+        start = rng.randrange(0, len(line) - length + 1)
+        piece = line[start : start + length]
+        form = rng.randrange(5)
+        if form == 1:
+            piece = to_simplified(piece)
+        elif form == 2:
+            piece = to_traditional(piece)
+        elif form == 3:
+            piece = fold(piece) or piece
+        elif form == 4:  # full width, as a reader with a Chinese input method may type Latin and digits
+            piece = "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in piece)
+        out.append(piece)
+    # Several terms, short and long mixed, each from anywhere.
+    for _ in range(count // 4):
+        out.append(" ".join(rng.choice(out) for _ in range(rng.randint(2, 3))))
+    out += ["", "  ", "不存在的詞語", "zz", "Ｚ", "。", "，", '"', "OR", "*", "%", "_", "a NEAR b", "华为", "華為", "芯片", "晶片", "12", "１２"]
+    return out
+
+
+# --- the replica ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def replica_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The replica crawled twice, ① edited in between: two versions of one article."""
+    db = tmp_path_factory.mktemp("search-index") / "series.db"
+    settings = demo_settings(db)
+    with ReplicaSite() as site:
+        transport = LoopbackTransport(site.origins)
+        assert core.crawl(settings, transport=transport).ok
+        site.edit(ARTICLE_1, "1萬億元台階。", "1.2萬億元台階，XYZ鑫龜公司與華為合作。")
+        second = core.crawl(settings, transport=transport)
+        assert second.counts.new_versions == 1, second.counts
+    return db
+
+
+@pytest.mark.slow
+def test_on_the_replica_the_index_answers_as_the_scan_did(replica_db: Path) -> None:
+    conn = sqlite3.connect(f"file:{replica_db}?mode=ro", uri=True)
+    queries = queries_from(conn, random.Random(15), 240)
+    found = assert_same(conn, queries)
+    assert found > len(queries) // 2, "the queries cut from the texts must mostly find something"
+    # The edit's words: only in version 2 of ①, found in either script.
+    for q in ("鑫龜", "鑫龟", "龟", "xyz", "ＸＹＺ鑫龜公司", "1.2萬 龜公"):
+        rows = search(conn, q)
+        assert [(r["installment"], r["versions_matching"]) for r in rows] == [(1, "2")], q
+    conn.close()
+
+
+def test_the_index_holds_every_pair_of_every_version(replica_db: Path) -> None:
+    conn = sqlite3.connect(f"file:{replica_db}?mode=ro", uri=True)
+    assert_index_matches_text(conn)
+    conn.close()
+
+
+def assert_index_matches_text(conn: sqlite3.Connection) -> None:
+    """Each token finds exactly the versions whose folded text yields it (a sample of tokens)."""
+    holders: dict[str, set[int]] = {}
+    for version_id, folded in conn.execute("SELECT version_id, folded FROM search_text"):
+        for token in bigram_tokens(folded).split():
+            holders.setdefault(token, set()).add(version_id)
+    rng = random.Random(3)
+    sample = rng.sample(sorted(holders), min(300, len(holders)))
+    for token in sample:
+        found = {r[0] for r in conn.execute("SELECT rowid FROM search_bigrams WHERE search_bigrams MATCH ?", (token,))}
+        assert found == holders[token], token
+    # One row a version, and the table can be counted like any other (Datasette and sqlite3 shells do).
+    assert conn.execute("SELECT count(*) FROM search_bigrams").fetchone()[0] == conn.execute("SELECT count(*) FROM search_text").fetchone()[0]
+    # And a token no version yields finds nothing.
+    assert not conn.execute("SELECT rowid FROM search_bigrams WHERE search_bigrams MATCH '0000fffd0000fffd'").fetchall()
+
+
+def test_two_character_queries_read_the_index_not_every_version(replica_db: Path) -> None:
+    conn = sqlite3.connect(f"file:{replica_db}?mode=ro", uri=True)
+    register_functions(conn)
+    for query in ("芯片", "華", "芯片 外贸新路"):
+        plan = [str(r[-1]) for r in conn.execute("EXPLAIN QUERY PLAN " + SEARCH_SQL, {"q": query})]
+        # search_text is only ever looked up by the rowids an index gave, never scanned.
+        assert "SCAN s" not in plan and not [p for p in plan if p.startswith("SCAN s ")], plan
+        assert "SEARCH s USING INTEGER PRIMARY KEY (rowid=?)" in plan and any("search_bigrams VIRTUAL TABLE" in p for p in plan), plan
+    conn.close()
+
+
+# --- generated texts ------------------------------------------------------------------------------
+
+# Characters whose simplified and traditional forms differ, some that do not, full and half width,
+# Latin in both cases, digits and punctuation: a small alphabet, so that short queries often hit.
+_ALPHABET = "華为為國国發发與与體体中人的在了台灣湾芯片晶貿贸易ＡＢａｂAbcZ０１２3４5，。、！?.-:（）「」"
+
+
+def _generated_article(rng: random.Random, n: int) -> Article:
+    def line() -> str:
+        return "".join(rng.choice(_ALPHABET) for _ in range(rng.randint(1, 40)))
+
+    blocks = tuple(Block("paragraph", line()) for _ in range(rng.randint(1, 6)))
+    return Article(url=f"http://127.0.0.1/g/{n}.html", profile="takungpao", title=line(), blocks=blocks,
+                   byline=rng.choice([None, line()]), captions=tuple(line() for _ in range(rng.randint(0, 2))))
+
+
+def _generated_archive(db: Path, rng: random.Random, articles: int) -> Archive:
+    archive = Archive(db)
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    with archive.transaction():
+        derivation = archive.derivation_id("test", "{}", now)
+        for n in range(1, articles + 1):
+            first = _generated_article(rng, n)
+            article_id = archive.create_article(series="貿戰", installment=n, label=None, article=first, url=first.url, now=now)
+            for k in range(rng.randint(1, 3)):
+                version = first if k == 0 else _generated_article(rng, n)
+                archive.add_version(article_id, version, content_hash=f"{n}-{k}", captured_at=now + timedelta(minutes=k),
+                                    url=first.url, capture_ids=[], derivation_id=derivation)
+    return archive
+
+
+def _generated_queries(rng: random.Random, count: int) -> list[str]:
+    out = ["".join(rng.choice(_ALPHABET) for _ in range(rng.choice((1, 1, 2, 2, 2, 3, 4, 6)))) for _ in range(count)]
+    return out + [" ".join(rng.sample(out, 2)) for _ in range(count // 5)]
+
+
+@pytest.mark.slow
+def test_on_generated_texts_the_index_answers_as_the_scan_did(tmp_path: Path) -> None:
+    rng = random.Random(8)
+    archive = _generated_archive(tmp_path / "gen.db", rng, 120)
+    try:
+        found = assert_same(archive.conn, _generated_queries(rng, 400))
+        assert found > 200
+        assert_index_matches_text(archive.conn)
+    finally:
+        archive.close()
+
+
+@pytest.mark.slow
+def test_the_index_follows_new_versions_rewritten_texts_and_refolding(tmp_path: Path) -> None:
+    rng = random.Random(21)
+    archive = _generated_archive(tmp_path / "gen.db", rng, 40)
+    try:
+        queries = _generated_queries(rng, 150)
+        now = datetime(2026, 2, 1, tzinfo=UTC)
+        derivation = archive.derivation_id("test-2", "{}", now)
+        with archive.transaction():
+            for article_id in (1, 5, 9):
+                article = _generated_article(rng, article_id)
+                archive.add_version(article_id, article, content_hash=f"new-{article_id}", captured_at=now,
+                                    url=article.url, capture_ids=[], derivation_id=derivation)
+            # A version's text rewritten in place (rederive --realign does this): the triggers re-index it.
+            archive.conn.execute("UPDATE versions SET text = ? WHERE id = 2", ("全新的一段文字華為芯片\n第二段ＡＢ１２",))
+            # Search text folded by an "older release": refolding writes it back, and the index follows.
+            archive.conn.execute("UPDATE search_text SET folded = 'stale' WHERE version_id IN (3, 4)")
+        assert search(archive.conn, "stale") and search(archive.conn, "st")
+        with archive.transaction():
+            assert archive.refold_search_index() == 2
+        assert not search(archive.conn, "st") and not search(archive.conn, "stale")
+        assert [r["article_id"] for r in search(archive.conn, "华为芯片")] == [
+            r[0] for r in archive.conn.execute("SELECT article_id FROM versions WHERE id = 2")
+        ]
+        assert_same(archive.conn, queries)
+        assert_index_matches_text(archive.conn)
+    finally:
+        archive.close()
+
+
+# --- archives made before the index ---------------------------------------------------------------
+
+
+def test_an_archive_of_0_1_0_gets_the_index_on_upgrade(tmp_path: Path) -> None:
+    db = tmp_path / "old.db"
+    shutil.copy(FIXTURE, db)
+    with Archive(db) as archive:
+        names = {r[0] for r in archive.conn.execute("SELECT name FROM sqlite_master")}
+        assert "search_bigrams" in names
+        assert_index_matches_text(archive.conn)
+        assert assert_same(archive.conn, queries_from(archive.conn, random.Random(1), 80)) > 20
+
+
+def test_a_dropped_index_is_built_again_on_the_next_open(replica_db: Path, tmp_path: Path) -> None:
+    db = tmp_path / "copy.db"
+    shutil.copy(replica_db, db)
+    conn = sqlite3.connect(db)
+    conn.execute("DROP TABLE search_bigrams")
+    conn.close()
+    with Archive(db) as archive:
+        assert_index_matches_text(archive.conn)
+        assert search(archive.conn, "芯片")
+    # And a trigger lost: rebuilt whole, since the index may have missed rows meanwhile.
+    conn = sqlite3.connect(db)
+    register_functions(conn)
+    conn.execute("DROP TRIGGER search_text_bigrams_insert")
+    conn.execute("UPDATE search_text SET folded = folded || '\n新增加的行' WHERE version_id = 1")
+    conn.commit()
+    conn.close()
+    with Archive(db) as archive:
+        assert_index_matches_text(archive.conn)
+        assert search(archive.conn, "新增")
+
+
+@pytest.mark.slow
+def test_the_folded_document_is_what_the_index_is_built_from(replica_db: Path) -> None:
+    conn = sqlite3.connect(f"file:{replica_db}?mode=ro", uri=True)
+    for vid, title, byline, text, captions in conn.execute("SELECT id, title, byline, text, captions FROM versions"):
+        folded = conn.execute("SELECT folded FROM search_text WHERE version_id = ?", (vid,)).fetchone()[0]
+        assert folded == fold_document(title, byline, text, captions)
+        # Every one- and two-character piece of a line is a token or a token's prefix.
+        tokens = bigram_tokens(folded).split()
+        for line in folded.split("\n"):
+            for i, char in enumerate(line):
+                assert any(t.startswith(f"{ord(char):08x}") for t in tokens)
+                if i + 1 < len(line):
+                    assert f"{ord(char):08x}{ord(line[i + 1]):08x}" in tokens
+    conn.close()
+
+
+def test_without_the_trigram_tokenizer_the_pairs_answer_every_term(replica_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SQLite before 3.34 has no trigram tokenizer: the query then names no search_fts and loses nothing."""
+    from series_archiver.archive import search as search_module
+
+    monkeypatch.setattr(search_module, "_HAS_TRIGRAM", False)
+    sql = search_module._SEARCH_TEMPLATE.format(hits=search_module._HITS_BIGRAMS_ONLY, order=INSTALLMENT_ORDER)
+    assert "search_fts" not in sql
+    conn = sqlite3.connect(f"file:{replica_db}?mode=ro", uri=True)
+    register_functions(conn)
+    for q in queries_from(conn, random.Random(34), 60):
+        cur = conn.execute(sql, {"q": q})
+        names = [d[0] for d in cur.description]
+        assert [dict(zip(names, row, strict=True)) for row in cur.fetchall()] == scan_search(conn, q), q
+    conn.close()
