@@ -2,7 +2,7 @@
 
 The tree beside this file (one folder per real host, plus ``manifest.json``) is
 generated, not hand-written: edit the content or the templates here and run the
-script again; ``tests/test_replica.py`` fails when the two drift apart.
+script again; ``tests/demo/test_replica.py`` fails when the two drift apart.
 
 Every text below is synthetic. The firms (星河微電子, 青禾紡織 …), the people
 (甄假名, 白虛構 …), the city (示例市) and the figures are invented; only the
