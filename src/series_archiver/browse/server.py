@@ -31,7 +31,7 @@ import json
 import os
 import socket
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -43,9 +43,11 @@ from datasette.utils import tilde_encode
 
 from series_archiver.archive import views
 from series_archiver.archive.search import SEARCH_SQL
+from series_archiver.browse.archives import PLUGIN_NAME
+from series_archiver.browse.times import clock_for
 from series_archiver.errors import ConfigError, StoreError
 
-__all__ = ["CANNED_QUERIES", "database_name", "make_datasette", "metadata", "serve"]
+__all__ = ["CANNED_QUERIES", "database_name", "make_datasette", "metadata", "serve", "view_links"]
 
 _DATA = Path(__file__).resolve().parent / "datasette"
 
@@ -142,18 +144,12 @@ def metadata(db: Path, *, name: str | None = None) -> dict[str, Any]:
         del queries["witnesses"]  # an archive of an earlier schema, read as it is
     title = "".join(f"「{s}」" for s in series) + " archive" if series else "series-archiver archive"
     route = tilde_encode(name)
-    links = [
-        ("installments", "the installments in order"),
-        *([("search", "search the text (華為, 芯片 …)")] if "search" in queries else []),
-        ("recent_edits", "recent edits, with their diffs"),
-        ("removed_articles", "removed articles"),
-    ]
     description_html = (
         "Every installment, every version, every silent edit or takedown, as archived by series-archiver. "
-        + "Start with "
-        + ", ".join(markupsafe.Markup('<a href="/{}/{}">{}</a>').format(route, query, text) for query, text in links)
-        + ". Open an article to see its versions and changes; a change shows its diff, deletions struck "
-        "through in red and insertions in green."
+        + markupsafe.Markup('Read it on <a href="/{}">the archive\'s front page</a>: each article\'s text, its edits and the pages it was read from. ').format(route)
+        + "As tables: "
+        + markupsafe.Markup(", ").join(markupsafe.Markup('<a href="/{}/{}">{}</a>').format(route, query, text) for query, text in view_links(queries))
+        + "."
     )
     return {
         "title": title,
@@ -169,6 +165,21 @@ def metadata(db: Path, *, name: str | None = None) -> dict[str, Any]:
     }
 
 
+# The canned queries a front page links, in this order, with their link texts.
+_VIEW_LINKS = (
+    ("installments", "the installments in order"),
+    ("search", "search the text (華為, 芯片 …)"),
+    ("recent_edits", "recent edits, with their diffs"),
+    ("removed_articles", "removed articles"),
+    ("witnesses", "witness captures (Save Page Now)"),
+)
+
+
+def view_links(queries: Collection[str]) -> list[tuple[str, str]]:
+    """(canned query, link text) of the views the archive offers, as its front page links them."""
+    return [(query, text) for query, text in _VIEW_LINKS if query in queries]
+
+
 def _register_plugin() -> None:
     # Installed, the package's entry point has registered it already; from a bare checkout it has not.
     from series_archiver import browse
@@ -177,22 +188,37 @@ def _register_plugin() -> None:
         pm.register(browse, name="series_archiver")
 
 
-def make_datasette(db: Path) -> Datasette:
-    """A Datasette serving the archive at ``db`` read-only, with the project's metadata and plugin."""
+def make_datasette(db: Path, *, display_timezone: str | None = None) -> Datasette:
+    """A Datasette serving the archive at ``db`` read-only, with the project's metadata and plugin.
+
+    ``display_timezone`` (``archive.display_timezone``): the zone the pages show
+    times in; None leaves the plugin's default, as plain ``datasette`` has it.
+    """
     db = Path(db)
     if not db.exists():
         raise StoreError(str(db), "no archive here yet; run `series-archiver crawl` (or `demo`) first")
     _register_plugin()
     metadata(db)  # refuse a file that is no archive here, with a clear error, not in a page
+    extra: dict[str, Any] = {}
+    if display_timezone is not None:
+        clock_for(display_timezone)  # a zone that does not exist stops here, naming the key
+        extra["metadata"] = {"plugins": {PLUGIN_NAME: {"display_timezone": display_timezone}}}
     # The metadata and views come from the plugin's hooks, as in plain `datasette`.
-    return Datasette([str(db)], settings=dict(_SETTINGS))
+    return Datasette([str(db)], settings=dict(_SETTINGS), **extra)
 
 
-def serve(db: Path, *, host: str = "127.0.0.1", port: int = 8001, echo: Callable[[str], None] = print) -> None:
+def serve(
+    db: Path,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8001,
+    display_timezone: str | None = None,
+    echo: Callable[[str], None] = print,
+) -> None:
     """Serve the archive until interrupted (Ctrl-C)."""
     import uvicorn
 
-    ds = make_datasette(db)
+    ds = make_datasette(db, display_timezone=display_timezone)
     try:
         # Fail with the flag to change rather than uvicorn's log line.
         with socket.create_server((host, port)):
@@ -201,5 +227,5 @@ def serve(db: Path, *, host: str = "127.0.0.1", port: int = 8001, echo: Callable
         raise ConfigError("--port", f"cannot listen on {host}:{port} ({os.strerror(exc.errno) if exc.errno else exc}); choose another with --port or --host") from None
     base = f"http://{host if ':' not in host else f'[{host}]'}:{port}"
     echo(f"Serving {db} read-only at {base}/  (Ctrl-C to stop)")
-    echo(f"  installments in order: {base}/{tilde_encode(database_name(Path(db)))}/installments")
+    echo(f"  the archive's front page: {base}/{tilde_encode(database_name(Path(db)))}")
     uvicorn.run(ds.app(), host=host, port=port, log_level="warning", lifespan="on")
