@@ -98,7 +98,7 @@ def _card(datasette: Any, database: str, change: ChangeRecord) -> ChangeCard:
     what = _WHAT.get(change.kind, change.kind)
     if change.kind in ("edit", "restore"):
         what += f": version {change.from_version} → {change.to_version}, +{change.chars_added} −{change.chars_removed} characters"
-    elif change.summary:
+    elif change.kind == "gone" and change.summary:
         what += f": {change.summary}"
     safe = safe_diff_html(change.diff_html) if change.diff_html and change.kind in ("edit", "restore") else None
     href = f"{reading_url(datasette, database, change.article_id)}#change-{change.id}"

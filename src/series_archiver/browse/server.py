@@ -1,4 +1,4 @@
-"""Browse the archive in Datasette, with metadata, canned queries and search made for it.
+"""Browse the archive in Datasette: the reading room, with metadata, canned queries and search made for it.
 
 ``make_datasette(db)`` builds the Datasette instance that ``series-archiver
 browse`` serves (tests use its ``.client``); ``serve(db, host, port)`` runs it.
@@ -20,8 +20,10 @@ What is served:
   ``recent_edits``, ``removed_articles``, ``article_history`` (``:id``). Their
   titles and descriptions are here; their SQL is the archive's
   (``archive.views``, ``archive.search.SEARCH_SQL``).
-* ``plugin.py`` (the plugin, also for plain ``datasette``): metadata and views by hooks, search functions, read-only connections, diffs and
-  search snippets rendered as HTML when they are the project's own markup.
+* ``plugin.py`` (the plugin, also for plain ``datasette``): metadata and views by hooks, search functions,
+  read-only connections, diffs and search snippets rendered as HTML when they are the project's own
+  markup, and the reading room (``pages.py``): the front page, each article as a document, every
+  change, search, with times in ``archive.display_timezone`` (``make_datasette(display_timezone=…)``).
 """
 
 from __future__ import annotations
