@@ -25,6 +25,7 @@ import markupsafe
 import pytest
 from datasette.app import Datasette
 
+from series_archiver.archive.layout import decode_layout
 from series_archiver.browse.diffview import inline_html, side_by_side_html
 from series_archiver.browse.server import make_datasette
 from series_archiver.decide.diff import diff_texts
@@ -197,8 +198,6 @@ def test_an_article_page_holds_its_facts_status_and_full_current_text(client: Cl
     assert "Series 貿戰下中國力量" in text and "Installment ① (1)" in text and "Label 志氣篇" in text
     assert "Status live · edited 2 times" in text
     # The whole current text, block by block, headings as headings; the captions too.
-    from series_archiver.archive.layout import decode_layout
-
     body = page.split('<div class="sa-text" lang="zh-Hant">', 1)[1].split("</div>", 1)[0]
     blocks = decode_layout(current["text"], current["layout"])
     assert any(kind == "heading" for kind, _ in blocks)

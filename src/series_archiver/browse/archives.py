@@ -12,10 +12,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from datasette.utils import tilde_encode
+
 from series_archiver.archive.views import is_archive, table_names
 from series_archiver.browse.times import Clock, clock_for
 
-__all__ = ["PLUGIN_NAME", "archive_metadata", "archives", "clock", "reading_url"]
+__all__ = ["PLUGIN_NAME", "archive_metadata", "archives", "clock", "feed_path", "reading_url"]
 
 PLUGIN_NAME = "series-archiver"  # the distribution's name: Datasette serves static/ under it
 
@@ -81,3 +83,9 @@ def reading_url(datasette: Any, database: str, article_id: int | None = None, pa
     """Where the reading room's pages are: ``/series/-/article/1``, ``/series/-/changes``, ``/series/-/search``."""
     base = f"{datasette.urls.database(database)}/-/{page}"
     return base if article_id is None else f"{base}/{article_id}"
+
+
+def feed_path(datasette: Any, database: str, article: int | None = None) -> str:
+    """The Atom feed of the archive, or of one article: ``/-/feeds/series.atom``, ``/-/feeds/series/1.atom``."""
+    suffix = f"/{article}" if article is not None else ""
+    return str(datasette.urls.path(f"/-/feeds/{tilde_encode(database)}{suffix}.atom"))

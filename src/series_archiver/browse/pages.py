@@ -20,6 +20,7 @@ and archive/views.py, never SQL of their own.
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -39,7 +40,7 @@ from series_archiver.archive.reading import (
 )
 from series_archiver.archive.search import search
 from series_archiver.archive.views import CaptureRef, capture_refs, table_names, witness_rows
-from series_archiver.browse.archives import archive_metadata, archives, clock, reading_url
+from series_archiver.browse.archives import archive_metadata, archives, clock, feed_path, reading_url
 from series_archiver.browse.diffview import inline_html, side_by_side_html
 from series_archiver.browse.safehtml import safe_diff_html, safe_snippet_html
 from series_archiver.browse.times import Clock
@@ -238,6 +239,20 @@ def _timeline(data: ArticleData) -> list[Event]:
     return [e for _, _, e in sorted(events, key=lambda t: (t[0], t[1]))]
 
 
+def _diffs(data: ArticleData, a: int | None, b: int | None) -> tuple[list[Edit], Edit | None]:
+    """Each edit's diff, and the comparison of versions ``a`` and ``b`` the reader asked for (if both exist)."""
+    by_number = {v.version: v for v in data.versions}
+    edits = [
+        _edit(c, by_number[c.from_version], by_number[c.to_version])
+        for c in data.changes
+        if c.kind in ("edit", "restore") and c.from_version in by_number and c.to_version in by_number
+    ]
+    compare = None
+    if a is not None and b is not None and a in by_number and b in by_number and a != b:
+        compare = _edit(None, by_number[a], by_number[b])
+    return edits, compare
+
+
 def _int_arg(request: Any, name: str) -> int | None:
     value = request.args.get(name)
     return int(value) if value and value.isdigit() else None
@@ -255,16 +270,11 @@ async def article_view(datasette: Any, request: Any) -> Response:
     if request.url_vars.get("format") == "json":
         return Response.json(article_json(datasette, database, data))
     by_number = {v.version: v for v in data.versions}
-    shown = by_number.get(_int_arg(request, "version") or 0) or (data.versions[-1] if data.versions else None)
-    edits = [
-        _edit(c, by_number[c.from_version], by_number[c.to_version])
-        for c in data.changes
-        if c.kind in ("edit", "restore") and c.from_version in by_number and c.to_version in by_number
-    ]
-    compare = None
+    current = by_number.get(data.article.current_version or 0) or (data.versions[-1] if data.versions else None)
+    shown = by_number.get(_int_arg(request, "version") or 0) or current
     a, b = _int_arg(request, "from"), _int_arg(request, "to")
-    if a is not None and b is not None and a in by_number and b in by_number and a != b:
-        compare = _edit(None, by_number[a], by_number[b])
+    # Diffing is work for a thread, not for the event loop that serves every page.
+    edits, compare = await asyncio.to_thread(_diffs, data, a, b)
     witnesses: dict[int, list[dict[str, Any]]] = {}
     for w in data.witnesses:
         if w.get("version") is not None and w["kind"] in ("new_article", "new_version", "restored"):
@@ -276,7 +286,7 @@ async def article_view(datasette: Any, request: Any) -> Response:
             "mark": installment_mark(data.article.installment),
             "status": status_text(data.article, reader),
             "shown": shown,
-            "current": data.versions[-1] if data.versions else None,
+            "current": current,
             "versions": data.versions,
             "edits": edits,
             "compare": compare,
@@ -288,7 +298,7 @@ async def article_view(datasette: Any, request: Any) -> Response:
             "clock": reader,
             "json_url": reading_url(datasette, database, article_id) + ".json",
             "page_url": reading_url(datasette, database, article_id),
-            "feed_url": datasette.urls.path(f"/-/feeds/{datasette.urls.database(database).lstrip('/')}/{article_id}.atom"),
+            "feed_url": feed_path(datasette, database, article_id),
             "row_url": datasette.urls.row(database, "articles", str(article_id)),
             "front_url": datasette.urls.database(database),
             "archive_title": archive_metadata(archives(datasette)[database], database)["databases"][database]["title"],

@@ -33,12 +33,11 @@ from typing import Any
 
 import markupsafe
 from datasette import hookimpl
-from datasette.utils import tilde_encode
 
 from series_archiver.archive.reading import article_of_change
 from series_archiver.archive.search import register_functions
 from series_archiver.archive.views import article_exists, feed_events, make_query_only
-from series_archiver.browse.archives import PLUGIN_NAME, archive_metadata, archives, reading_url
+from series_archiver.browse.archives import PLUGIN_NAME, archive_metadata, archives, feed_path, reading_url
 from series_archiver.browse.safehtml import safe_diff_html, safe_snippet_html
 
 __all__ = [
@@ -177,11 +176,6 @@ async def _feed_view(datasette: Any, request: Any) -> Any:
         updated_when_empty="2025-01-01T00:00:00+00:00",
     )
     return Response(body, content_type=f"{ATOM_TYPE}; charset=utf-8")
-
-
-def feed_path(datasette: Any, database: str, article: int | None = None) -> str:
-    suffix = f"/{article}" if article is not None else ""
-    return str(datasette.urls.path(f"/-/feeds/{tilde_encode(database)}{suffix}.atom"))
 
 
 @hookimpl  # type: ignore[untyped-decorator]  # datasette has no type hints
