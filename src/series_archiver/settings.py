@@ -19,6 +19,7 @@ from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from series_archiver.errors import ConfigError
 
@@ -46,6 +47,8 @@ class ArchiveSettings:
     db: Path = Path("archive/series.db")
     lock_timeout_seconds: float = 60.0
     backup_before_upgrade: bool = True
+    # The one zone people read times in (browse pages); the archive keeps UTC and JSON keeps offsets.
+    display_timezone: str = "Asia/Hong_Kong"
 
 
 def _site_domains() -> tuple[str, ...]:
@@ -426,6 +429,7 @@ def _validate_ranges(s: Settings, source: str) -> None:
         (0 <= s.quality.max_shrink_ratio < 1, "quality.max_shrink_ratio", "must be at least 0 and below 1"),
         (s.quality.min_chars >= 0, "quality.min_chars", "must be 0 or more"),
         (s.archive.lock_timeout_seconds >= 0, "archive.lock_timeout_seconds", "must be 0 or more"),
+        (_is_zone(s.archive.display_timezone), "archive.display_timezone", "must be an IANA time zone such as Asia/Hong_Kong or UTC"),
         (s.wayback.cdx_requests_per_minute > 0, "wayback.cdx_requests_per_minute", "must be more than 0"),
         (s.wayback.playback_requests_per_second > 0, "wayback.playback_requests_per_second", "must be more than 0"),
         (bool(re.match(r"https?://", s.wayback.cdx_url)), "wayback.cdx_url", "must be an http(s) URL"),
@@ -455,3 +459,11 @@ def _witness_checks(w: WitnessSettings) -> list[tuple[bool, str, str]]:
         (bool(w.secret_key) or not w.access_key, "witness.secret_key", f"is empty while witness.access_key is set: give both (or {env_secret}) or neither"),
         (bool(w.access_key) or not w.secret_key, "witness.access_key", f"is empty while witness.secret_key is set: give both (or {env_access}) or neither"),
     ]
+
+
+def _is_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True

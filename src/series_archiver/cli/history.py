@@ -103,4 +103,4 @@ def browse(config: Path | None, db: Path | None, host: str, port: int) -> None:
 
     with errors_to_exit():
         settings = load(config, db)
-        browsing.serve(settings.archive.db, host=host, port=port, echo=click.echo)
+        browsing.serve(settings.archive.db, host=host, port=port, display_timezone=settings.archive.display_timezone, echo=click.echo)
