@@ -34,11 +34,11 @@ import pytest
 
 from series_archiver.archive.layout import decode_layout
 from series_archiver.demo.replica import ReplicaSite
+from tests.support.paths import REPO
 from tests.support.room import Room, build_room
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"]
 AXE = Path(os.environ.get("SA_AXE_CORE", REPO / ".cache/axe/node_modules/axe-core/axe.min.js"))
