@@ -276,7 +276,9 @@ def original_of(playback_url: str, url: str) -> str | None:
 
     Every form both servers write: with a modifier (``id_``, ``mp_``) or none, a
     timestamp of up to 14 digits, or no timestamp at all (a timegate, pywb's
-    ``…/coll/https://…``); ``https:/x`` with its slashes collapsed is ``https://x``.
+    ``…/coll/https://…``); ``https:/x`` with its slashes collapsed is ``https://x``;
+    a relative reference after a timestamp is given as it is (the caller joins it
+    to the URL captured).
 
     >>> original_of("https://web.archive.org/web/", "https://web.archive.org/web/20251215020304id_/https://a.example/x?q=1")
     'https://a.example/x?q=1'
@@ -284,6 +286,8 @@ def original_of(playback_url: str, url: str) -> str | None:
     'http://a.example/'
     >>> original_of("http://127.0.0.1:8080/coll/", "http://127.0.0.1:8080/coll/https://a.example/x")
     'https://a.example/x'
+    >>> original_of("https://web.archive.org/web/", "https://web.archive.org/web/20251215020304id_//news/x.html")
+    '/news/x.html'
     >>> original_of("http://127.0.0.1:8080/coll/", "http://127.0.0.1:8080/static/a.css") is None
     True
     """
@@ -296,7 +300,8 @@ def original_of(playback_url: str, url: str) -> str | None:
         rest = match["url"]
     scheme = re.match(r"^(https?):/+", rest)
     if scheme is None:
-        return None
+        # After a timestamp, a reference as it was captured (relative to the URL captured); else no playback URL.
+        return rest if match else None
     return f"{scheme[1]}://{rest[scheme.end() :]}"
 
 

@@ -272,7 +272,7 @@ class WaybackClient:
             # The Wayback Machine's Location points into the archive; pywb's is the one captured,
             # perhaps relative to the URL captured (its Link rel="original").
             inside = original_of(self.settings.playback_url, str(httpx.URL(request_url).join(raw)))
-            location = inside if inside is not None else urljoin(_link_original(links) or url, raw)
+            location = urljoin(_link_original(links) or url, raw if inside is None else inside)
             if "location" not in present:
                 original.append(("Location", location))
         # pywb answers a time that is no capture's with the nearest capture at once, and names it here.
