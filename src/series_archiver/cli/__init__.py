@@ -5,7 +5,7 @@ library call and turning its errors into one line (``common.errors_to_exit``):
 
     crawl.py       crawl, fetch, witness, daemon, status, demo   (the live site)
     history.py     list, show, log, diff, browse                 (reading the archive)
-    webarchive.py  import, backfill, export                      (WARC, WACZ, Wayback)
+    webarchive.py  import, backfill, export, seeds               (WARC, WACZ, Wayback, cluster crawls)
     admin.py       upgrade, verify, rederive                     (the archive itself)
     common.py      shared options, settings, errors and Ctrl-C -> exit status
     render.py      everything shown on a terminal
@@ -39,6 +39,7 @@ for _command in (
     crawl.fetch,
     webarchive.backfill,
     webarchive.import_,
+    webarchive.seeds,
     history.list_,
     history.show,
     crawl.demo,

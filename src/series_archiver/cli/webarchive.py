@@ -1,4 +1,4 @@
-"""Commands between the archive and the web-archive world: ``import`` (WARC/WACZ), ``backfill`` (Wayback/CDX), ``export``."""
+"""Commands between the archive and the web-archive world: ``import`` (WARC/WACZ), ``backfill`` (Wayback/CDX), ``export``, ``seeds``."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from series_archiver.cli.render import (
     warc_export_line,
 )
 
-__all__ = ["backfill", "import_", "export_"]
+__all__ = ["backfill", "import_", "export_", "seeds"]
 
 
 @click.command()
@@ -130,3 +130,35 @@ def export_(config: Path | None, db: Path | None, warc_path: Path | None, jsonl_
             click.echo(wacz_export_line(exporting.export_wacz(settings, wacz_path, series=series, since=since_at)))
         if jsonl_path is not None:
             click.echo(jsonl_export_line(exporting.export_jsonl(settings, jsonl_path, series=series, since=since_at)))
+
+
+@click.command()
+@common_options
+@click.option("--series", help="Only this series (its name, as in the config); every series by default.")
+@click.option("--format", "fmt", type=click.Choice(["browsertrix", "txt"]), default="browsertrix", show_default=True,
+              help="browsertrix: a Browsertrix Crawler YAML crawl config; txt: the seed URLs, one a line (Heritrix seeds.txt).")
+@click.option("--page-limit", type=int, help="At most this many pages in the crawl (default: 1000 and two a known article).")
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), help="Write to this file (default: standard output).")
+def seeds(config: Path | None, db: Path | None, series: str | None, fmt: str, page_limit: int | None, output: Path | None) -> None:
+    """Write the configuration of a crawl of the series for a cluster crawler (Browsertrix, Heritrix).
+
+    Its seeds are the series' list pages and the article URLs the archive
+    knows; its scope the lists' pagination and the sites' article pages; with
+    a page limit, the project's User-Agent and fetch.delay_seconds between
+    pages. Run the crawl there, then `import` its WACZ or WARCs.
+
+    Example: series-archiver seeds --format browsertrix -o crawl.yaml
+    """
+    from series_archiver.jobs import seeds as seeding
+
+    with errors_to_exit():
+        settings = load(config, db)
+        text = seeding.write_seeds(settings, series=series, fmt=fmt, page_limit=page_limit)
+        if output is None:
+            click.echo(text, nl=False)
+        else:
+            try:
+                output.write_text(text, encoding="utf-8")
+            except OSError as exc:
+                raise click.ClickException(f"cannot write {output}: {exc.strerror or exc}") from None
+            click.echo(f"wrote {output}", err=True)

@@ -16,6 +16,17 @@ real responses in public test suites; the data here is this project's own):
   capture's answers 302 to the nearest one, without ``Memento-Datetime``; an
   unarchived URL answers 404 without it: the archive's own answers, not captures.
 
+``WaybackReplica(shape="pywb")`` answers as pywb 2.10 does instead (learnt by
+running it): the CDX API at ``/<collection>/cdx`` answers one JSON object per
+line under pywb's names (``url``, ``mime``, ``status``, with ``offset``,
+``filename``, ``source``), takes ``fl`` by those names only (others are left
+out), ignores ``collapse`` and ``showResumeKey``, and filters by substring
+(``~`` regex, ``=`` exact); playback at ``/<collection>/<ts>id_/<url>`` answers
+a time that is no capture's with the nearest capture at once (named in
+``Content-Location``), sends a captured redirect's ``Location`` as captured and
+the original headers as they were (``Server`` and ``Date`` as
+``X-Archive-Orig-*``), and has no ``X-Archive-Src``.
+
 ``WaybackReplica()`` holds ``default_captures()``: what a web archive would
 hold of the replica site before the archive began (``HISTORY`` says which).
 ``rate_limit(n)`` makes the next ``n`` requests answer 429 (tests).
@@ -87,7 +98,7 @@ class WaybackCapture:
     status: int | None  # None: a revisit record, "-" in the index
     body: bytes = b""
     mimetype: str = "text/html"
-    location: str | None = None  # a captured redirect's target (an original URL)
+    location: str | None = None  # a captured redirect's target (an original URL; pywb's shape sends it as it is)
     warc: str = "REPLICA-CRAWL-20251215-00000.warc.gz"
 
     @property
@@ -186,7 +197,11 @@ class WaybackReplica:
             archive.cdx_url, archive.playback_url
     """
 
-    def __init__(self, captures: Sequence[WaybackCapture] | None = None) -> None:
+    def __init__(self, captures: Sequence[WaybackCapture] | None = None, *, shape: str = "wayback", collection: str = "replica") -> None:
+        if shape not in ("wayback", "pywb"):
+            raise ValueError(f"shape is wayback or pywb, not {shape!r}")
+        self.shape = shape
+        self.collection = collection
         self.captures = sorted(default_captures() if captures is None else captures, key=lambda c: (c.urlkey, c.timestamp, c.url))
         self.requests: list[tuple[str, dict[str, str]]] = []  # (path, headers) of every request, for tests
         self._throttle = 0
@@ -197,8 +212,12 @@ class WaybackReplica:
         self._thread = threading.Thread(target=self._server.serve_forever, name="wayback-replica", daemon=True)
         host, port = self._server.server_address[:2]
         self.origin = f"http://{host!s}:{port}"
-        self.cdx_url = f"{self.origin}/cdx/search/cdx"
-        self.playback_url = f"{self.origin}/web/"
+        if shape == "pywb":
+            self.cdx_url = f"{self.origin}/{collection}/cdx"
+            self.playback_url = f"{self.origin}/{collection}/"
+        else:
+            self.cdx_url = f"{self.origin}/cdx/search/cdx"
+            self.playback_url = f"{self.origin}/web/"
 
     def __enter__(self) -> WaybackReplica:
         self._thread.start()
@@ -234,6 +253,8 @@ class WaybackReplica:
             error = "org.archive.util.io.RuntimeIOException: org.archive.wayback.exception.AdministrativeAccessControlException: Blocked Site Error"
             return 403, {"Content-Type": "text/plain;charset=UTF-8", "x-archive-wayback-runtime-error": error}, (error + "\n").encode()
         key = surt(full)
+        if self.shape == "pywb":
+            return self._pywb_cdx(key, params)
         match_type = params.get("matchType", ["exact"])[0]
         rows = [c.cdx_row() for c in self.captures if (c.urlkey.startswith(key) if match_type == "prefix" else c.urlkey == key)]
         low = (params.get("from", [""])[0] + "00000101000000"[len(params.get("from", [""])[0]) :])[:14] if params.get("from") else None
@@ -274,6 +295,41 @@ class WaybackReplica:
             table += [[], [quote(f"{last['urlkey']} {last['timestamp']}")]]
         return 200, headers, ("[" + ",\n".join(json.dumps(row, ensure_ascii=False) for row in table) + "]\n").encode("utf-8")
 
+    def _pywb_cdx(self, key: str, params: dict[str, list[str]]) -> tuple[int, dict[str, str], bytes]:
+        prefix = params.get("matchType", ["exact"])[0] == "prefix"
+        rows = [self._pywb_row(c) for c in self.captures if (c.urlkey.startswith(key) if prefix else c.urlkey == key)]
+        low = params.get("from", [""])[0]
+        high = params.get("to", [""])[0]
+        low = (low + "00000101000000"[len(low) :])[:14] if low else ""
+        high = (high + "99991231235959"[len(high) :])[:14] if high else ""
+        rows = [r for r in rows if (not low or r["timestamp"] >= low) and (not high or r["timestamp"] <= high)]
+        for spec in params.get("filter", []):
+            rows = [r for r in rows if _pywb_filter(spec, r)]
+        limit = int(params.get("limit", ["100000"])[0] or 100000)
+        rows = rows[:limit]
+        fields = params.get("fl", [""])[0].split(",") if params.get("fl", [""])[0] else None
+        if fields is not None:
+            rows = [{f: r[f] for f in fields if f in r} for r in rows]  # pywb keeps the names it has
+        body = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+        return 200, {"Content-Type": "text/x-ndjson"}, body.encode("utf-8")
+
+    def _pywb_row(self, c: WaybackCapture) -> dict[str, str]:
+        row = {
+            "urlkey": c.urlkey,
+            "timestamp": c.timestamp,
+            "url": c.url,
+            "mime": c.mimetype,
+            "status": "-" if c.status is None else str(c.status),
+            "digest": c.digest,
+            "length": "-" if c.status is None else str(len(c.body) + 400),
+            "offset": "0",
+            "filename": c.warc,
+            "source": f"{self.collection}/indexes/index.cdxj",
+            "source-coll": self.collection,
+            "access": "allow",
+        }
+        return row
+
     # --- playback ----------------------------------------------------------------------------
 
     def playback(self, stamp: str, url: str) -> tuple[int, dict[str, str], bytes]:
@@ -286,6 +342,9 @@ class WaybackReplica:
         # The URL as asked (its scheme too) first: an http capture redirecting to https is not the https page.
         same = [c for c in candidates if c.url == url] or candidates
         exact = next((c for c in same if c.timestamp == asked), None)
+        if exact is None and self.shape == "pywb":
+            target = datetime.strptime(asked, "%Y%m%d%H%M%S").replace(tzinfo=UTC)
+            return self._replay(min(same, key=lambda c: abs((c.captured_at - target).total_seconds())))
         if exact is None:
             target = datetime.strptime(asked, "%Y%m%d%H%M%S").replace(tzinfo=UTC)
             nearest = min(same, key=lambda c: abs((c.captured_at - target).total_seconds()))
@@ -298,6 +357,8 @@ class WaybackReplica:
         return self._replay(exact)
 
     def _replay(self, c: WaybackCapture) -> tuple[int, dict[str, str], bytes]:
+        if self.shape == "pywb":
+            return self._pywb_replay(c)
         when = format_datetime(c.captured_at, usegmt=True)
         memento = f"{self.playback_url}{c.timestamp}/{c.url}"
         headers = {
@@ -317,6 +378,37 @@ class WaybackReplica:
             headers["x-archive-orig-location"] = c.location
         return c.status or 200, headers, c.body
 
+    def _pywb_replay(self, c: WaybackCapture) -> tuple[int, dict[str, str], bytes]:
+        when = format_datetime(c.captured_at, usegmt=True)
+        base = self.playback_url
+        headers = {
+            "Content-Type": "text/html; charset=utf-8" if c.mimetype == "text/html" else c.mimetype,
+            "X-Archive-Orig-Server": "nginx",
+            "Memento-Datetime": when,
+            "Link": (
+                f'<{c.url}>; rel="original", <{base}{c.url}>; rel="timegate", '
+                f'<{base}timemap/link/{c.url}>; rel="timemap"; type="application/link-format", '
+                f'<{base}{c.timestamp}mp_/{c.url}>; rel="memento"; datetime="{when}"; collection="{self.collection}"'
+            ),
+            "Content-Location": f"{base}{c.timestamp}id_/{c.url}",
+        }
+        if c.location:
+            headers["Location"] = c.location  # as captured, relative or not
+        return c.status or 200, headers, c.body
+
+
+def _pywb_filter(spec: str, row: dict[str, str]) -> bool:
+    """pywb's ``filter``: ``[!][=|~]field:value``, a substring by default, ``~`` a regex from the start, ``=`` exact."""
+    invert = spec.startswith("!")
+    spec = spec[1:] if invert else spec
+    mode = spec[0] if spec[:1] in ("=", "~") else ""
+    spec = spec[1:] if mode else spec
+    name, _, value = spec.partition(":")
+    name = {"original": "url", "mimetype": "mime", "statuscode": "status"}.get(name, name)
+    have = row.get(name, "")
+    matched = have == value if mode == "=" else bool(re.match(value, have)) if mode == "~" else value in have
+    return matched != invert
+
 
 def _handler(archive: WaybackReplica) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
@@ -335,10 +427,10 @@ def _handler(archive: WaybackReplica) -> type[BaseHTTPRequestHandler]:
                 self._send(429, headers, b"<html><body><h1>429 Too Many Requests</h1></body></html>")
                 return
             parts = urlsplit(self.path)
-            if parts.path == "/cdx/search/cdx":
+            if parts.path == urlsplit(archive.cdx_url).path:
                 self._send(*archive.cdx(parse_qsl(parts.query, keep_blank_values=True)))
                 return
-            match = re.match(r"^/web/(\d{1,14})id_/(.+)$", self.path)
+            match = re.match(rf"^{re.escape(urlsplit(archive.playback_url).path)}(\d{{1,14}})id_/(.+)$", self.path)
             if match:
                 self._send(*archive.playback(match.group(1), match.group(2)))
                 return

@@ -1,8 +1,9 @@
 """Backfill: read the captures a web archive holds of the series, oldest first, into the archive.
 
 An archive starts on the day its user starts it; a web archive (the Wayback
-Machine, or any pywb serving the CDX API) may hold the series from its first
-day, and installments removed before the archive began. ``backfill``:
+Machine, or any pywb serving the CDX API: ``sources.wayback`` reads both) may
+hold the series from its first day, and installments removed before the
+archive began. ``backfill``:
 
 1. asks the CDX server for the captures of every start URL and the list pages
    it reaches, and reads each distinct list capture with ``discovery`` as it
@@ -11,8 +12,8 @@ day, and installments removed before the archive began. ``backfill``:
    on all hosts of its mirror group, http and https, and of the series'
    ``backfill_prefixes`` (``matchType=prefix``);
 3. keeps HTML 200 captures, and 404, 410 and redirects as evidence of removal,
-   identical digests collapsed; ``statuscode`` ``-`` (revisit records) and the
-   rest are seen, not read;
+   identical digests collapsed here (pywb ignores ``collapse``); ``statuscode``
+   ``-`` (revisit records) and the rest are seen, not read;
 4. reads each kept capture's original bytes (``id_``, ``sources.wayback``),
    oldest first (``read.article``), and records it with the one writer
    (``record.Recorder``), dated by its ``Memento-Datetime``: the same

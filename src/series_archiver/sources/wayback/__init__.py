@@ -1,11 +1,20 @@
 """Reading a web archive: the CDX API and playback (the Wayback Machine's, or any pywb's).
 
-- ``cdx``: the CDX API's answers read as values (pure functions);
+- ``cdx``: the CDX API's answers read as values, in either server's shape, and the
+  playback URL forms (pure functions);
 - ``client``: ``WaybackClient``, the two protocols over httpx, paced and logged;
 - ``pages``: a memento as the ``FetchedPage`` the pipeline reads, with its provenance.
 """
 
-from series_archiver.sources.wayback.cdx import CdxRecord, format_timestamp, memento_url, parse_cdx_json, parse_timestamp
+from series_archiver.sources.wayback.cdx import (
+    CdxRecord,
+    format_timestamp,
+    memento_url,
+    original_of,
+    parse_cdx,
+    parse_cdx_json,
+    parse_timestamp,
+)
 from series_archiver.sources.wayback.client import Memento, NoMemento, WaybackBlocked, WaybackClient, WaybackError
 from series_archiver.sources.wayback.pages import MementoPages
 
@@ -19,6 +28,8 @@ __all__ = [
     "WaybackError",
     "format_timestamp",
     "memento_url",
+    "original_of",
+    "parse_cdx",
     "parse_cdx_json",
     "parse_timestamp",
 ]

@@ -16,12 +16,24 @@ paces each endpoint with its gates and gives the backoff.
   ``collapse``, ``limit``, ``matchType``, paged with ``showResumeKey``/``resumeKey``;
   at most ``cdx_requests_per_minute`` (each started that long after the
   previous one ended). A blocked URL answers an error body
-  (``AdministrativeAccessControlException``): ``WaybackBlocked``.
+  (``AdministrativeAccessControlException``): ``WaybackBlocked``. Any CDX
+  server's answer is read (``cdx.parse_cdx``: the Wayback Machine's array,
+  pywb's JSON lines). A server that took ``fl`` by names of its own and left
+  the URL out (pywb) is asked again without ``fl``, and never sent it again; one
+  that stops at ``limit`` without a resume key (pywb has none) is asked once for
+  its whole answer. What it ignores (``collapse``) the caller does again.
 - ``memento(timestamp, url)``: ``<playback_url><timestamp>id_/<url>``, at most
   ``playback_requests_per_second``. A response with ``Memento-Datetime`` is a
   capture (whatever its status: a captured 404 or redirect is evidence); one
   without is the archive's own answer: a redirect to the nearest capture is
-  followed, anything else is ``NoMemento``.
+  followed, anything else is ``NoMemento``. The two servers differ in the
+  rest, and both are read: the Wayback Machine redirects to the capture
+  nearest the time asked, pywb answers with it at once and names it in
+  ``Content-Location`` (the memento URL recorded is the capture's either way);
+  the Wayback Machine sends a captured redirect's ``Location`` into the archive
+  and the original headers as ``x-archive-orig-*``, pywb sends the ``Location``
+  as captured (perhaps relative to the original URL, ``Link: rel="original"``)
+  and most original headers as they were.
 - 429 waits ``Retry-After``, or 60 s without it; 5xx and network errors are
   retried with the one backoff (``fetch.retries``, ``fetch.backoff_*``); either
   holds off every request to that endpoint.
@@ -29,6 +41,8 @@ paces each endpoint with its gates and gives the backoff.
 
 from __future__ import annotations
 
+import logging
+import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -36,6 +50,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from types import TracebackType
 from typing import Self
+from urllib.parse import urljoin
 
 import httpx
 
@@ -43,10 +58,12 @@ from series_archiver.errors import FetchError
 from series_archiver.models import Attempt
 from series_archiver.settings import FetchSettings, WaybackSettings
 from series_archiver.sources.http import HostGates, backoff_seconds, is_retried_status, open_client, parse_retry_after
-from series_archiver.sources.wayback.cdx import FIELDS, CdxRecord, parse_cdx_json
+from series_archiver.sources.wayback.cdx import FIELDS, CdxPage, CdxRecord, original_of, parse_cdx
 from series_archiver.sources.wayback.cdx import memento_url as build_memento_url
 
 __all__ = ["WaybackClient", "Memento", "WaybackError", "WaybackBlocked", "NoMemento", "RATE_LIMIT_WAIT_SECONDS"]
+
+logger = logging.getLogger("series_archiver")
 
 # The keys of the two endpoints' gates.
 _CDX, _PLAYBACK = "cdx", "playback"
@@ -54,6 +71,11 @@ _CDX, _PLAYBACK = "cdx", "playback"
 # What a 429 without Retry-After waits: the Internet Archive's limits are per minute.
 RATE_LIMIT_WAIT_SECONDS = 60.0
 MAX_ARCHIVE_REDIRECTS = 5
+
+# Headers of a capture that pywb passes through as they were captured and the Wayback Machine
+# sends as its own: they describe the bytes, so they are the capture's whichever sent them.
+_ENTITY_HEADERS = ("content-type", "content-language", "content-disposition")
+_LINK_ORIGINAL = re.compile(r'<([^>]+)>\s*;\s*rel="?original"?')
 
 
 class WaybackError(FetchError):
@@ -115,6 +137,8 @@ class WaybackClient:
         self._gates = HostGates(0.0, 1, sleep=sleep, clock=clock)
         self._gates.gate(_CDX).raise_delay(60.0 / settings.cdx_requests_per_minute)
         self._gates.gate(_PLAYBACK).raise_delay(1.0 / settings.playback_requests_per_second)
+        # Cleared for good once the server shows it takes ``fl`` by names of its own (pywb).
+        self._send_fl = True
 
     def close(self) -> None:
         self._client.close()
@@ -146,8 +170,11 @@ class WaybackClient:
         """
         log = attempts if attempts is not None else []
         resume: str | None = None
+        whole = False  # asked without limit: a server without resume keys stopped at it
         while True:
-            params: list[tuple[str, str]] = [("url", url), ("output", "json"), ("fl", ",".join(FIELDS))]
+            params: list[tuple[str, str]] = [("url", url), ("output", "json")]
+            if self._send_fl:
+                params.append(("fl", ",".join(FIELDS)))
             if match_type != "exact":
                 params.append(("matchType", match_type))
             if from_:
@@ -157,28 +184,46 @@ class WaybackClient:
             params += [("filter", f) for f in filters]
             if collapse:
                 params.append(("collapse", collapse))
-            params += [("limit", str(limit)), ("showResumeKey", "true")]
+            if not whole:
+                params += [("limit", str(limit)), ("showResumeKey", "true")]
             if resume:
                 params.append(("resumeKey", resume))
-            request_url = str(httpx.URL(self.settings.cdx_url, params=params))
-            response = self._get(request_url, _CDX, log, asked=url)
-            if response.status_code == 403 or "AccessControlException" in response.text[:2000]:
-                log[-1] = _relabel(log[-1], "refused", f"the archive blocks this URL: {_first_line(response.text)}")
-                raise WaybackBlocked(url, f"the web archive blocks this URL ({_first_line(response.text)}); nothing can be read from it", attempts=log)
-            if response.status_code != 200:
-                message = f"CDX server answered HTTP {response.status_code}: {_first_line(response.text)}"
+            page = self._cdx_page(str(httpx.URL(self.settings.cdx_url, params=params)), log, asked=url)
+            if page.lacks_urls and self._send_fl:
+                # pywb keeps of ``fl`` only the names it knows (url, mime and status are not the
+                # Wayback's): its whole rows, asked without ``fl``, name every field.
+                logger.info("CDX server %s took fl by names of its own; asking it again without fl", self.settings.cdx_url)
+                self._send_fl = False
+                continue
+            if page.lacks_urls:
+                message = "CDX answer names no URL captured in some rows; is cdx_url a CDX server?"
                 log[-1] = _relabel(log[-1], "error", message)
                 raise WaybackError(url, message, attempts=log)
-            try:
-                page = parse_cdx_json(response.text)
-            except ValueError as exc:
-                message = f"CDX answer is not the JSON asked for ({exc}); is cdx_url a CDX server?"
-                log[-1] = _relabel(log[-1], "error", message)
-                raise WaybackError(url, message, attempts=log) from None
+            if resume is None and not whole and page.resume_key is None and limit and len(page.records) >= limit:
+                # A server without resume keys (pywb) stopped at ``limit``: more may follow that
+                # no key asks for, so its whole answer is asked for once (within its own cap).
+                whole = True
+                continue
             yield from page.records
-            if not page.resume_key or page.resume_key == resume:
+            if not page.resume_key or page.resume_key == resume or whole:
                 return
             resume = page.resume_key
+
+    def _cdx_page(self, request_url: str, log: list[Attempt], *, asked: str) -> CdxPage:
+        response = self._get(request_url, _CDX, log, asked=asked)
+        if response.status_code == 403 or "AccessControlException" in response.text[:2000]:
+            log[-1] = _relabel(log[-1], "refused", f"the archive blocks this URL: {_first_line(response.text)}")
+            raise WaybackBlocked(asked, f"the web archive blocks this URL ({_first_line(response.text)}); nothing can be read from it", attempts=log)
+        if response.status_code != 200:
+            message = f"CDX server answered HTTP {response.status_code}: {_first_line(response.text)}"
+            log[-1] = _relabel(log[-1], "error", message)
+            raise WaybackError(asked, message, attempts=log)
+        try:
+            return parse_cdx(response.text, FIELDS if self._send_fl else ())
+        except ValueError as exc:
+            message = f"CDX answer is not the JSON asked for ({exc}); is cdx_url a CDX server?"
+            log[-1] = _relabel(log[-1], "error", message)
+            raise WaybackError(asked, message, attempts=log) from None
 
     # --- playback -------------------------------------------------------------------------
 
@@ -216,33 +261,43 @@ class WaybackClient:
         for key, value in response.headers.multi_items():
             if key.lower().startswith("x-archive-orig-"):
                 original.append((key[len("x-archive-orig-") :], value))
-        content_type = response.headers.get("content-type")
-        if content_type and not any(k.lower() == "content-type" for k, _ in original):
-            original.append(("Content-Type", content_type))
+        present = {k.lower() for k, _ in original}
+        for key, value in response.headers.multi_items():
+            if key.lower() in _ENTITY_HEADERS and key.lower() not in present:
+                original.append(("-".join(part.capitalize() for part in key.split("-")), value))
+        links = response.headers.get("link")
         location = None
-        if response.status_code in (301, 302, 303, 307, 308) and response.headers.get("location"):
-            location = self.original_of(str(httpx.URL(request_url).join(response.headers["location"])))
+        raw = response.headers.get("location")
+        if response.status_code in (301, 302, 303, 307, 308) and raw:
+            # The Wayback Machine's Location points into the archive; pywb's is the one captured,
+            # perhaps relative to the URL captured (its Link rel="original").
+            inside = original_of(self.settings.playback_url, str(httpx.URL(request_url).join(raw)))
+            location = urljoin(_link_original(links) or url, raw if inside is None else inside)
+            if "location" not in present:
+                original.append(("Location", location))
+        # pywb answers a time that is no capture's with the nearest capture at once, and names it here.
+        named = response.headers.get("content-location")
+        memento = str(httpx.URL(request_url).join(named)) if named else request_url
         return Memento(
             url=url,
-            memento_url=request_url,
+            memento_url=memento if self._in_archive(memento) else request_url,
             captured_at=captured_at,
             status=response.status_code,
             content=response.content,
             headers=tuple(original),
             archive_src=response.headers.get("x-archive-src"),
             location=location,
-            links=response.headers.get("link"),
+            links=links,
             attempts=tuple(attempts),
         )
 
+    def _in_archive(self, url: str) -> bool:
+        """Whether ``url`` is a playback URL of this archive (``…/<timestamp>[mod_]/<url>``)."""
+        return original_of(self.settings.playback_url, url) is not None
+
     def original_of(self, playback: str) -> str:
-        """The original URL inside a playback URL (``…/20251215020304id_/https://x/y`` → ``https://x/y``)."""
-        prefix = self.settings.playback_url.rstrip("/") + "/"
-        rest = playback[len(prefix) :] if playback.startswith(prefix) else playback
-        stamp, sep, original = rest.partition("/")
-        if sep and stamp[:14].isdigit():
-            return original
-        return playback
+        """The original URL inside a playback URL (``…/20251215020304id_/https://x/y`` → ``https://x/y``); others as given."""
+        return original_of(self.settings.playback_url, playback) or playback
 
     # --- one request: pacing, 429, retries, attempts --------------------------------------
 
@@ -294,3 +349,9 @@ def _relabel(attempt: Attempt, outcome: str, error: str | None) -> Attempt:
 def _first_line(text: str) -> str:
     line = text.strip().splitlines()[0] if text.strip() else ""
     return line[:200]
+
+
+def _link_original(links: str | None) -> str | None:
+    """The URL a memento is of, from its ``Link`` header (``<…>; rel="original"``)."""
+    match = _LINK_ORIGINAL.search(links or "")
+    return match[1] if match else None
