@@ -22,6 +22,7 @@ from series_archiver.settings import Settings
 from tests.support.crawl import Crawler
 from tests.support.db import snapshot
 from tests.support.paths import SEED
+from tests.support.tools import Offline
 
 
 @pytest.fixture
@@ -65,3 +66,10 @@ def seed_text() -> str:
             pytest.fail(f"{SEED} is missing but SA_REQUIRE_SEED is set")
         pytest.skip(f"the printed seed is not beside the repository ({SEED})")
     return SEED.read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def offline(tmp_path: Path) -> Iterator[Offline]:
+    tools = Offline(tmp_path)
+    yield tools
+    assert tools.attempts() == [], "a tool tried to reach beyond 127.0.0.0/8"

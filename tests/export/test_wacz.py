@@ -12,14 +12,8 @@ import gzip
 import hashlib
 import io
 import json
-import os
-import socket
-import subprocess
-import sys
 import time
 import zipfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -39,76 +33,12 @@ from series_archiver.jobs.importer import run_import
 from tests.support.cli import run_cli, write_config
 from tests.support.crawl import Crawler
 from tests.support.db import rows, versions
-from tests.support.paths import OFFLINE, REPO
+from tests.support.tools import Offline, pywb_python, require, wayback_server
 from tests.support.warcs import write_other_crawlers_warc, write_wget_warc
 
 pytestmark = pytest.mark.slow
 
 A1 = HISTORY["earlier_text"]["url"]
-
-
-def _require(module: str) -> None:
-    try:
-        __import__(module)
-    except ImportError:
-        pytest.skip(f"{module} is not installed; `pip install -e '.[test]'` installs it")
-
-
-PYWB = "pywb>=2.10,<2.11"
-
-
-def _pywb_python() -> str:
-    """The Python of pywb's own venv: ``.venv-pywb`` beside the repository's ``.venv``, or ``$SA_PYWB_VENV``.
-
-    pywb is kept out of the project's venv: it requires brotlipy, whose ``brotli``
-    package shadows the Brotli that sources/live/body.py decodes with (it has no
-    ``Decompressor.process``), so installing the two together breaks the fetcher.
-    """
-    venv = Path(os.environ.get("SA_PYWB_VENV") or REPO / ".venv-pywb")
-    if not (venv / "bin" / "wayback").exists():
-        how = f"python3 -m venv {venv} && {venv}/bin/pip install '{PYWB}' (.ci/run does)"
-        if os.environ.get("SA_REQUIRE_PYWB"):
-            pytest.fail(f"pywb is missing from {venv} but SA_REQUIRE_PYWB is set; {how}")
-        pytest.skip(f"pywb is not installed in {venv}; {how}")
-    return str(venv / "bin" / "python")
-
-
-class Offline:
-    """Runs tools as processes that may reach 127.0.0.0/8 only, logging any other attempt."""
-
-    def __init__(self, tmp_path: Path) -> None:
-        self.log = tmp_path / "network-attempts.log"
-        # No proxy from the caller's environment: pywb's requests to its own CDX server stay on 127.0.0.1.
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("SERIES_ARCHIVER_") and not k.lower().endswith("_proxy")}
-        self.env["no_proxy"] = "*"
-        # tldextract (under surt and pywb) keeps its public suffix list in a cache of its own: here,
-        # not in ~/.cache; were it asked, the fetch would be refused and its bundled copy used.
-        self.env["TLDEXTRACT_CACHE"] = str(tmp_path / "tldextract-cache")
-        self.env["PYTHONUNBUFFERED"] = "1"
-
-    def argv(self, args: tuple[str, ...], python: str | None) -> list[str]:
-        return [python or sys.executable, str(OFFLINE), str(self.log), *args]
-
-    def run(self, *args: str, cwd: Path, python: str | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-        """A tool of this venv (or of the venv of ``python``) run to its end."""
-        return subprocess.run(self.argv(args, python), cwd=cwd, env=self.env, capture_output=True, text=True, timeout=timeout, check=False)
-
-    def start(self, *args: str, cwd: Path, python: str | None = None) -> tuple[subprocess.Popen[bytes], Path]:
-        """A server started; its output goes to a file (a pipe nobody reads would fill and stall it)."""
-        out = self.log.with_name(f"{args[0]}.out")
-        with out.open("wb") as fh:
-            proc = subprocess.Popen(self.argv(args, python), cwd=cwd, env=self.env, stdout=fh, stderr=subprocess.STDOUT)
-        return proc, out
-
-    def attempts(self) -> list[str]:
-        return self.log.read_text(encoding="utf-8").splitlines() if self.log.exists() else []
-
-
-@pytest.fixture
-def offline(tmp_path: Path) -> Iterator[Offline]:
-    tools = Offline(tmp_path)
-    yield tools
-    assert tools.attempts() == [], "a tool tried to reach beyond 127.0.0.0/8"
 
 
 def test_the_offline_launcher_refuses_and_logs_what_leaves_loopback(tmp_path: Path) -> None:
@@ -139,36 +69,6 @@ def test_the_offline_launcher_refuses_and_logs_what_leaves_loopback(tmp_path: Pa
 # --- export --wacz ------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-@contextmanager
-def _wayback(offline: Offline, root: Path, python: str) -> Iterator[str]:
-    """pywb's ``wayback`` on a free 127.0.0.1 port, serving the collections under ``root``; yields its origin."""
-    port = _free_port()
-    proc, out = offline.start("wayback", "-p", str(port), "-b", "127.0.0.1", cwd=root, python=python)
-    origin = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120  # a bound on a start-up that hangs, not a speed check
-        with httpx.Client(trust_env=False, timeout=10) as client:
-            while time.monotonic() < deadline:
-                if proc.poll() is not None:
-                    raise AssertionError(f"wayback stopped: {out.read_text(errors='replace')}")
-                try:
-                    client.get(origin + "/")
-                    break
-                except httpx.TransportError:
-                    time.sleep(0.1)
-        yield origin
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-
-
 def _members(wacz: Path) -> dict[str, zipfile.ZipInfo]:
     with zipfile.ZipFile(wacz) as z:
         return {i.filename: i for i in z.infolist()}
@@ -182,8 +82,8 @@ def _read(wacz: Path, name: str) -> bytes:
 def test_export_wacz_is_valid_for_py_wacz_indexed_as_cdxj_indexer_does_and_replayed_by_pywb(
     crawler: Crawler, replica: ReplicaSite, tmp_path: Path, offline: Offline
 ) -> None:
-    _require("wacz")
-    pywb = _pywb_python()
+    require("wacz")
+    pywb = pywb_python()
     crawler.crawl()
     time.sleep(1.1)  # the edit's capture then has a WARC timestamp (to the second) of its own to replay by
     replica.edit(A1, "1萬億元", "1.2萬億元")
@@ -254,7 +154,7 @@ def test_export_wacz_is_valid_for_py_wacz_indexed_as_cdxj_indexer_does_and_repla
     assert len(a1) == 2
     with read_snapshot(db) as archive:
         expected = {cid: trusted_payload(archive, cid) for _p, cid in a1}
-    with _wayback(offline, root, pywb) as origin, httpx.Client(trust_env=False, timeout=30) as client:
+    with wayback_server(offline, root, pywb) as origin, httpx.Client(trust_env=False, timeout=30) as client:
         for page, cid in a1:
             r = client.get(f"{origin}/coll/{iso_date_to_timestamp(page['ts'])}id_/{page['url']}")
             assert r.status_code == 200, r.text[:500]
@@ -344,7 +244,7 @@ def _texts(db: Path) -> list[tuple[Any, ...]]:
 def test_a_wacz_made_by_py_wacz_from_a_wget_warc_imports_as_a_crawl_archives(
     tmp_path: Path, replica: ReplicaSite, crawler: Crawler, offline: Offline
 ) -> None:
-    _require("wacz")
+    require("wacz")
     write_wget_warc(tmp_path, replica)
     made = offline.run("wacz", "create", "-o", str(tmp_path / "wget.wacz"), str(tmp_path / "wget.warc"), cwd=tmp_path)
     assert made.returncode == 0, made.stdout + made.stderr
@@ -366,7 +266,7 @@ def test_a_wacz_made_by_py_wacz_from_a_wget_warc_imports_as_a_crawl_archives(
 
 
 def test_a_wacz_made_by_py_wacz_from_a_warcio_warc_gives_what_the_warc_gives(tmp_path: Path, offline: Offline) -> None:
-    _require("wacz")
+    require("wacz")
     warc = tmp_path / "other-crawler.warc.gz"
     write_other_crawlers_warc(warc)
     made = offline.run("wacz", "create", "-o", str(tmp_path / "other.wacz"), "--detect-pages", str(warc), cwd=tmp_path)
@@ -385,7 +285,7 @@ def test_py_wacz_repackages_the_export_with_its_pages_as_the_readme_says_for_sig
     crawler: Crawler, tmp_path: Path, offline: Offline
 ) -> None:
     """docs/archive.md, "Signing": ``wacz create -p`` (with ``--signing-url`` there) keeps the export's pages."""
-    _require("wacz")
+    require("wacz")
     crawler.crawl()
     wacz = export_wacz(crawler.settings, tmp_path / "series.wacz")
     with zipfile.ZipFile(wacz.path) as z:

@@ -34,11 +34,10 @@ from series_archiver.demo.replica import ReplicaSite
 from series_archiver.jobs.importer import run_import
 from series_archiver.jobs.seeds import crawl_plan, js_regex, write_seeds
 from series_archiver.settings import Settings
-
-from .conftest import Crawler
-from .test_crash import run_cli, write_config
-from .test_import import rows
-from .test_wacz import Offline, _require
+from tests.support.cli import run_cli, write_config
+from tests.support.crawl import Crawler
+from tests.support.db import rows
+from tests.support.tools import Offline, require
 
 # Browsertrix Crawler's options, as its documentation lists them ("All Command-Line Options"), with their
 # aliases: a key of the YAML config is one of these. Only the ones a crawl config may sensibly carry.
@@ -234,7 +233,7 @@ def test_a_crawl_from_the_seeds_packed_by_py_wacz_imports_as_the_crawls_articles
 ) -> None:
     if shutil.which("wget") is None:
         pytest.skip("Debian's wget is not installed (.ci/run installs it)")
-    _require("wacz")
+    require("wacz")
     crawled = crawler.crawl()
     assert crawled.counts.failed == 0
     config = yaml.safe_load(write_seeds(crawler.settings, fmt="browsertrix"))

@@ -32,10 +32,10 @@ from series_archiver.models import Attempt
 from series_archiver.settings import FetchSettings, Settings, WaybackSettings
 from series_archiver.sources.wayback import WaybackClient, original_of, parse_cdx
 from series_archiver.sources.wayback.cdx import FIELDS, dedupe_digests
-
-from .test_backfill import pointed
-from .test_import import rows, versions, write_other_crawlers_warc
-from .test_wacz import Offline, _pywb_python, _wayback
+from tests.support.db import rows, versions
+from tests.support.tools import Offline, pywb_python, wayback_server
+from tests.support.warcs import write_other_crawlers_warc
+from tests.support.wayback import pointed
 
 A1 = HISTORY["earlier_text"]["url"]
 REMOVED = HISTORY["removed"]["url"]
@@ -178,7 +178,7 @@ def offline(tmp_path: Path) -> Iterator[Offline]:
 
 
 def test_backfill_from_a_real_pywb_gives_the_history_the_wayback_replica_gives(settings: Settings, tmp_path: Path, offline: Offline) -> None:
-    pywb = _pywb_python()
+    pywb = pywb_python()
     root = tmp_path / "pywb"
     root.mkdir()
     warc = tmp_path / "history.warc.gz"
@@ -187,7 +187,7 @@ def test_backfill_from_a_real_pywb_gives_the_history_the_wayback_replica_gives(s
     added = offline.run("wb-manager", "add", "history", str(warc), cwd=root, python=pywb)
     assert added.returncode == 0, added.stderr
 
-    with _wayback(offline, root, pywb) as origin:
+    with wayback_server(offline, root, pywb) as origin:
         wayback = WaybackSettings(cdx_url=f"{origin}/history/cdx", playback_url=f"{origin}/history/", **FAST)
         # pywb's own answers, as the client reads them.
         with httpx.Client(trust_env=False, timeout=30) as raw:
