@@ -75,7 +75,10 @@ _SCREENSHOT_SELECT = "SELECT id, capture_id, taken_at, sha256, size, width, heig
 
 
 def _evidence_row(r: tuple[Any, ...]) -> EvidenceRow:
-    return EvidenceRow(*r[:8], tuple(int(i) for i in json.loads(r[8] or "[]")), *r[9:])  # type: ignore[arg-type]
+    return EvidenceRow(
+        r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], tuple(int(i) for i in json.loads(r[8] or "[]")),
+        r[9], r[10], r[11], None if r[12] is None else bytes(r[12]), r[13], r[14], r[15], None if r[16] is None else bytes(r[16]), r[17],
+    )
 
 
 class EvidenceTables(ArchiveBase):
@@ -176,15 +179,16 @@ class EvidenceTables(ArchiveBase):
 
     def captures_without_screenshot(self, article_ids: Iterable[int] | None = None) -> list[int]:
         """The captures of archived versions (of these articles) that have no screenshot, oldest first."""
-        where, params = "", ()
+        where = ""
         ids = list(article_ids or ())
+        params_: tuple[int, ...]
         if ids:
             where = f"WHERE v.article_id IN ({', '.join('?' for _ in ids)})"
-            params = tuple(ids)
+        params_ = tuple(ids)
         rows = self.conn.execute(
             f"SELECT DISTINCT j.value FROM versions v, json_each(v.capture_ids) j {where} "
             "EXCEPT SELECT capture_id FROM screenshots ORDER BY 1",
-            params,
+            params_,
         ).fetchall()
         return [int(r[0]) for r in rows]
 
