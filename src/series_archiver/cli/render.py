@@ -122,6 +122,7 @@ def warc_export_line(w: WarcExport) -> str:
         f"{w.revisits} revisit: {w.revisits_identical} identical-payload-digest, "
         f"{w.revisits_not_modified} server-not-modified"
         + (f", {w.metadata} metadata: captures read from another archive" if w.metadata else "")
+        + (f", {w.resources} resource: screenshots" if w.resources else "")
         + f"), {w.bytes:,} bytes"
     )
 
@@ -129,7 +130,7 @@ def warc_export_line(w: WarcExport) -> str:
 def wacz_export_line(z: WaczExport) -> str:
     return (
         f"wrote {z.path}: {z.pages} pages (one per version), {z.warc.records} WARC records in {z.warc.path}, "
-        f"{z.index_lines} index lines, {z.bytes:,} bytes"
+        f"{z.index_lines} index lines, {z.bytes:,} bytes" + (", signed" if z.signed else "")
     )
 
 
