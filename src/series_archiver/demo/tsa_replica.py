@@ -13,7 +13,7 @@ OpenSSL writes a token's certificates as a SET OF in the order given, not in
 DER's sorted order, and rfc3161-client, which parses strict DER, refuses a
 set of two in the wrong order. The CA comes from ``evidence.tsa_ca_file``.
 
-For tests: ``refuse_next(n)`` answers HTTP 503 to the next ``n`` queries,
+For tests: ``refuse_next(n)`` answers HTTP 503 to the next ``n`` queries (``stop_refusing()`` ends it),
 ``requests`` counts the queries answered, ``folder`` keeps the key material
 (a temporary folder by default, removed on exit).
 """
@@ -126,6 +126,10 @@ class TsaReplica:
     def refuse_next(self, n: int = 1) -> None:
         with self._lock:
             self._refusals += n
+
+    def stop_refusing(self) -> None:
+        with self._lock:
+            self._refusals = 0
 
     def reply(self, query: bytes) -> tuple[int, bytes]:
         """``openssl ts -reply`` on one query: (HTTP status, body)."""
