@@ -262,8 +262,8 @@ def test_evidence_settings_are_checked(tmp_path: Path) -> None:
 
     config = tmp_path / "c.toml"
     config.write_text('[evidence]\ntsa_url = "freetsa.org/tsr"\n')
-    with pytest.raises(ConfigError, match="evidence.tsa_url"):
+    with pytest.raises(ConfigError, match=r"evidence\.tsa_url"):
         load_settings(config)
     config.write_text("[evidence]\nbudget_seconds = -1\n")
-    with pytest.raises(ConfigError, match="evidence.budget_seconds"):
+    with pytest.raises(ConfigError, match=r"evidence\.budget_seconds"):
         load_settings(config)
