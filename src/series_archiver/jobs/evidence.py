@@ -23,7 +23,6 @@ import hashlib
 import html
 import json
 import tempfile
-import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -35,7 +34,7 @@ from cryptography import x509
 
 from series_archiver.archive import Archive
 from series_archiver.errors import NotArchived
-from series_archiver.evidence.bundle_check import CHAIN, MANIFEST, MANIFEST_TOKEN, ROOTS
+from series_archiver.evidence.bundle_check import CHAIN, MANIFEST, MANIFEST_TOKEN, ROOTS, SUMS, bundle_zip, manifest_bytes
 from series_archiver.evidence.screenshot import Renderer
 from series_archiver.evidence.tsa import load_pem_chain, load_roots, request_token
 from series_archiver.evidence.worker import EvidenceReport, EvidenceWorker
@@ -119,27 +118,19 @@ def make_bundle(
     with Renderer(settings.evidence.chromium) as renderer:
         files["report.pdf"] = renderer.pdf(report)
     files["VERIFY.md"] = _verify_md(article_id, sorted(n for n in files if n.endswith(".tsr")), bool(chain), bool(settings.evidence.tsa_url))
-    files["SHA256SUMS"] = "".join(f"{hashlib.sha256(data).hexdigest()}  {name}\n" for name, data in sorted(files.items())).encode()
-    manifest = _manifest(article_id, files)
+    files[SUMS] = "".join(f"{hashlib.sha256(data).hexdigest()}  {name}\n" for name, data in sorted(files.items())).encode()
+    manifest = manifest_bytes(article_id, files)
+    members = [*sorted(files.items()), (MANIFEST, manifest)]
     token = None
     if settings.evidence.tsa_url:
         ev = settings.evidence
         token = request_token(ev.tsa_url, manifest, timeout=ev.tsa_timeout_seconds, user_agent=user_agent(settings.fetch),
                               roots=load_roots(ev.tsa_ca_file), transport=transport).response
-    with output(out) as fh, zipfile.ZipFile(fh, "w") as bundle:
-        for name, data in sorted(files.items()):
-            stored = name.endswith((".png", ".wacz", ".pdf", ".tsr"))
-            bundle.writestr(zipfile.ZipInfo(name, _stamp()), data, compress_type=zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED)
-        bundle.writestr(zipfile.ZipInfo(MANIFEST, _stamp()), manifest, compress_type=zipfile.ZIP_DEFLATED)
-        if token is not None:
-            bundle.writestr(zipfile.ZipInfo(MANIFEST_TOKEN, _stamp()), token, compress_type=zipfile.ZIP_STORED)
+        members.append((MANIFEST_TOKEN, token))
+    with output(out) as fh:
+        fh.write(bundle_zip(members))
     tokens = sum(1 for n in files if n.endswith(".tsr")) + int(token is not None)
     return BundleResult(out, len(files) + 1 + int(token is not None), tokens, len(shots), out.stat().st_size)
-
-
-def _stamp() -> tuple[int, int, int, int, int, int]:
-    now = datetime.now(UTC)
-    return (now.year, now.month, now.day, now.hour, now.minute, now.second)
 
 
 def _pem(cert: x509.Certificate) -> str:
@@ -155,19 +146,6 @@ def _unique(certs: list[x509.Certificate]) -> list[x509.Certificate]:
             out.append(c)
     # The signers first, then their issuers: the order `-untrusted` and a reader expect.
     return sorted(out, key=lambda c: c.issuer == c.subject)
-
-
-def _manifest(article_id: int, files: dict[str, bytes]) -> bytes:
-    from series_archiver._version import __version__
-
-    body = {
-        "format": "series-archiver-bundle/1",
-        "article": article_id,
-        "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "software": f"series-archiver/{__version__}",
-        "files": {name: {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)} for name, data in sorted(files.items())},
-    }
-    return json.dumps(body, ensure_ascii=False, indent=1, sort_keys=True).encode("utf-8")
 
 
 def _verify_md(article_id: int, tokens: list[str], has_chain: bool, manifest_token: bool) -> bytes:
@@ -223,8 +201,12 @@ def _report_html(
     def sha(name: str) -> str:
         return hashlib.sha256(files[name]).hexdigest() if name in files else ""
 
+    from series_archiver._version import __version__
+
+    made = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     rows = [
         f"<h1>{e(history['title'])}</h1>",
+        f"<p>Evidence bundle made {made} by series-archiver {e(__version__)}.</p>",
         f"<p>Article {history['id']} of the archive, first seen {e(history['first_seen'])} at <code>{e(history['url'])}</code>. "
         f"Its status now: <b>{e(history['status'])}</b>{' since ' + e(history['gone_at']) if history['gone_at'] else ''}.</p>",
         "<h2>What was seen, and when</h2><ol>",
