@@ -29,6 +29,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from series_archiver.errors import EvidenceError
+
 __all__ = ["TsaReplica", "make_tsa_material"]
 
 QUERY_TYPE = "application/timestamp-query"
@@ -67,7 +69,7 @@ authorityKeyIdentifier = keyid
 def _openssl(*args: str, cwd: Path) -> None:
     done = subprocess.run(["openssl", *args], cwd=cwd, capture_output=True, text=True, check=False)
     if done.returncode != 0:
-        raise RuntimeError(f"openssl {' '.join(args[:2])} failed: {done.stderr.strip()}")
+        raise EvidenceError("openssl", f"{' '.join(args[:2])} failed: {done.stderr.strip()}")
 
 
 def make_tsa_material(folder: Path) -> None:
@@ -101,7 +103,7 @@ class TsaReplica:
 
     def __init__(self, folder: Path | None = None) -> None:
         if shutil.which("openssl") is None:
-            raise RuntimeError("the replica TSA needs the openssl command (Debian package openssl)")
+            raise EvidenceError("openssl", "not found: the replica TSA is made with it (apt-get install openssl)")
         self._temporary = folder is None
         self.folder = Path(tempfile.mkdtemp(prefix="sa-tsa-")) if folder is None else folder
         make_tsa_material(self.folder)
