@@ -267,3 +267,13 @@ def test_evidence_settings_are_checked(tmp_path: Path) -> None:
     config.write_text("[evidence]\nbudget_seconds = -1\n")
     with pytest.raises(ConfigError, match=r"evidence\.budget_seconds"):
         load_settings(config)
+
+
+def test_the_pass_keeps_to_its_budget_and_leaves_the_rest_queued(replica, stamped: Settings) -> None:
+    from series_archiver.evidence.worker import EvidenceWorker
+
+    Crawler(replica, stamped.replace(evidence__budget_seconds=0.0)).crawl()
+    assert [r[1] for r in evidence_rows(stamped.archive.db)] == ["queued"] * 4
+    with Archive(stamped.archive.db) as archive:
+        report = EvidenceWorker(stamped, archive, budget_seconds=60).run()
+    assert (report.stamped, report.queued) == (4, 0)
