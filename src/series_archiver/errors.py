@@ -24,6 +24,7 @@ to do about it, so a message printed by the CLI is enough to act on::
     │   │   └── ArchiveReadOnly   the archive file or its folder is read-only
     │   └── WriteRejected      SQLite refused one unit's rows: a bug, rolled back (.doing): go on
     ├── ExportError            an export file cannot be written                 (.path)
+    ├── EvidenceError          a screenshot, timestamp, signature or bundle cannot be made or checked (.what)
     └── PassInterrupted        SIGTERM/SIGINT stopped a pass between two URLs
 
 Fetch failures raise; they never return ``None``. The pipeline catches
@@ -72,6 +73,7 @@ __all__ = [
     "ArchiveReadOnly",
     "WriteRejected",
     "ExportError",
+    "EvidenceError",
     "PassInterrupted",
 ]
 
@@ -284,6 +286,17 @@ class ExportError(ArchiverError):
     def __init__(self, path: str, message: str) -> None:
         self.path = path
         super().__init__(f"{path}: {message}")
+
+
+class EvidenceError(ArchiverError):
+    """Evidence cannot be made or does not check: no browser, a TSA that refuses, a bad key, a bundle that fails.
+
+    ``what`` names the thing at fault (a file in a bundle, the TSA's URL, the key file).
+    """
+
+    def __init__(self, what: str, message: str) -> None:
+        self.what = what
+        super().__init__(f"{what}: {message}")
 
 
 class PassInterrupted(ArchiverError):

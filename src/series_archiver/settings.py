@@ -35,6 +35,7 @@ __all__ = [
     "NotifySettings",
     "WaybackSettings",
     "WitnessSettings",
+    "EvidenceSettings",
     "SeriesSettings",
     "Settings",
     "load_settings",
@@ -156,6 +157,27 @@ class WitnessSettings:
         return seconds
 
 
+@dataclass(frozen=True)
+class EvidenceSettings:
+    """Screenshots and trusted timestamps of each new version, removal and return (evidence/, docs/evidence.md)."""
+
+    screenshots: bool = False
+    # Seconds a pass spends on screenshots and timestamps at most; the rest stays queued.
+    budget_seconds: float = 60.0
+    chromium: Path = Path("/usr/bin/chromium")
+    # An RFC 3161 time-stamping authority; "" asks none.
+    tsa_url: str = ""
+    # PEM file of the certificates ``verify`` trusts as the TSA's roots; "": the chain the TSA sent.
+    tsa_ca_file: str = ""
+    tsa_timeout_seconds: float = 30.0
+    max_attempts: int = 5
+
+    @property
+    def enabled(self) -> bool:
+        """Whether events are queued for evidence at all."""
+        return self.screenshots or bool(self.tsa_url)
+
+
 def parse_duration(text: str) -> int | None:
     """Seconds in "1h", "30m", "3d 5h 20m", "90s" or "120" (SPN2's own forms); None when unreadable.
 
@@ -199,6 +221,7 @@ class Settings:
     notify: NotifySettings = field(default_factory=NotifySettings)
     wayback: WaybackSettings = field(default_factory=WaybackSettings)
     witness: WitnessSettings = field(default_factory=WitnessSettings)
+    evidence: EvidenceSettings = field(default_factory=EvidenceSettings)
     series: tuple[SeriesSettings, ...] = ()
     # Site profiles written in config ([[sites]]), tried before the built-in ones.
     sites: tuple[Site, ...] = ()
@@ -237,6 +260,7 @@ _SECTIONS: dict[str, type] = {
     "notify": NotifySettings,
     "wayback": WaybackSettings,
     "witness": WitnessSettings,
+    "evidence": EvidenceSettings,
 }
 
 
@@ -436,6 +460,13 @@ def _validate_ranges(s: Settings, source: str) -> None:
         (bool(re.match(r"https?://", s.wayback.playback_url)), "wayback.playback_url", "must be an http(s) URL"),
     ]
     checks += _witness_checks(s.witness)
+    checks += [
+        (s.evidence.budget_seconds >= 0, "evidence.budget_seconds", "must be 0 or more"),
+        (not s.evidence.tsa_url or bool(re.match(r"https?://[^/\s]+", s.evidence.tsa_url)), "evidence.tsa_url",
+         "must be \"\" (no timestamps) or an http(s) URL of an RFC 3161 time-stamping authority"),
+        (s.evidence.tsa_timeout_seconds > 0, "evidence.tsa_timeout_seconds", "must be more than 0"),
+        (s.evidence.max_attempts >= 1, "evidence.max_attempts", "must be 1 or more"),
+    ]
     for ok, key, problem in checks:
         if not ok:
             raise ConfigError(key, problem, source=source)

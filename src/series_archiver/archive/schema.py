@@ -360,6 +360,63 @@ def _step_9(conn: sqlite3.Connection) -> None:
     create_bigram_index(conn)
 
 
+# --- step 10: evidence (screenshots, trusted timestamps) -----------------------------
+
+# Each new version, removal and return is queued here in its own transaction
+# (``evidence`` rows), then worked after the pass (evidence/worker.py): a
+# screenshot of each capture it rests on, rendered from the stored bytes with
+# the network shut (``screenshots``), and an RFC 3161 token over one digest of
+# the event's evidence (``statement``, the canonical JSON it covers; docs/evidence.md).
+# The TSA's certificate chain is kept once (``tsa_chains``), for ``verify`` and bundles.
+V10_EVIDENCE = """
+CREATE TABLE screenshots (
+    id INTEGER PRIMARY KEY,
+    capture_id INTEGER NOT NULL UNIQUE REFERENCES captures(id),
+    taken_at TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    width INTEGER NOT NULL,
+    height INTEGER NOT NULL,
+    renderer TEXT NOT NULL,
+    png BLOB NOT NULL
+);
+CREATE TABLE tsa_chains (
+    id INTEGER PRIMARY KEY,
+    sha256 TEXT NOT NULL UNIQUE,
+    pem TEXT NOT NULL,
+    first_used TEXT NOT NULL
+);
+CREATE TABLE evidence (
+    id INTEGER PRIMARY KEY,
+    article_id INTEGER NOT NULL REFERENCES articles(id),
+    version_id INTEGER REFERENCES versions(id),
+    change_id INTEGER REFERENCES changes(id),
+    fetch_log_id INTEGER REFERENCES fetch_log(id),
+    kind TEXT NOT NULL,
+    url TEXT NOT NULL,
+    seen_at TEXT NOT NULL,
+    capture_ids TEXT NOT NULL DEFAULT '[]',
+    status TEXT NOT NULL DEFAULT 'queued',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    error TEXT,
+    statement BLOB,
+    digest TEXT,
+    tsa_url TEXT,
+    tsa_chain_id INTEGER REFERENCES tsa_chains(id),
+    token BLOB,
+    stamped_at TEXT,
+    finished_at TEXT
+);
+CREATE INDEX idx_evidence_status ON evidence(status, id);
+CREATE INDEX idx_evidence_article ON evidence(article_id, id);
+"""
+
+
+def _step_10(conn: sqlite3.Connection) -> None:
+    """Screenshots, the evidence queue with its timestamp tokens, and TSA chains; empty in an earlier archive."""
+    run_script(conn, V10_EVIDENCE)
+
+
 STEPS: tuple[Step, ...] = (
     Step(1, "release_0_1_0", _step_1),
     Step(2, "derivations", _step_2),
@@ -370,6 +427,7 @@ STEPS: tuple[Step, ...] = (
     Step(7, "version_text_once", _step_7),
     Step(8, "lookup_indexes", _step_8),
     Step(9, "search_bigrams", _step_9),
+    Step(10, "evidence", _step_10),
 )
 SCHEMA_VERSION = STEPS[-1].number
 

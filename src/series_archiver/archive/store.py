@@ -11,6 +11,9 @@ Datasette metadata), and the module whose methods write them::
     fetch_log      one row per HTTP attempt, whatever came of it              fetchlog.py
     runs           one row per crawl pass                                     fetchlog.py (runs.py reads them)
     witnesses      one row per capture asked of Save Page Now                 witnesses.py
+    evidence       one row per event to screenshot and timestamp              evidence_rows.py
+    screenshots    one PNG per capture, rendered from the stored bytes        evidence_rows.py
+    tsa_chains     each timestamp authority's certificate chain, once         evidence_rows.py
 
 Time-order reads and the renumbering of an article's history are in
 timeorder.py; the connection, transactions and the writer lock in base.py;
@@ -33,6 +36,7 @@ from series_archiver.archive.articles import ArticleRow, ArticleTables, UrlState
 from series_archiver.archive.base import iso, utcnow
 from series_archiver.archive.capture_rows import CaptureTables
 from series_archiver.archive.captures import CaptureChains
+from series_archiver.archive.evidence_rows import EvidenceTables
 from series_archiver.archive.fetchlog import RunTables
 from series_archiver.archive.lock import holder_info, read_holder
 from series_archiver.archive.migrations import backup, migrate, pending_steps, schema_version
@@ -53,7 +57,7 @@ log = logging.getLogger("series_archiver")
 RECLAIMING_STEP = 7
 
 
-class Archive(ArticleTables, VersionTables, CaptureTables, RunTables, WitnessTables, TimeOrderTables):
+class Archive(ArticleTables, VersionTables, CaptureTables, RunTables, WitnessTables, TimeOrderTables, EvidenceTables):
     """The archive database. One writer at a time (see ``writer_lock``).
 
     A writable open of an archive written by an earlier release upgrades it

@@ -175,7 +175,7 @@ _ARTICLE_OF_CAPTURE = """coalesce(
 
 
 def captures_with_refetches(
-    conn: sqlite3.Connection, series: str | None = None, chains: CaptureChains | None = None
+    conn: sqlite3.Connection, series: str | None = None, chains: CaptureChains | None = None, *, article: int | None = None
 ) -> Iterator[tuple[WarcCapture, Refetch | None]]:
     """Every capture (of ``series``, or all) with each fetch-log row naming it, capture by capture, rows in order.
 
@@ -185,7 +185,7 @@ def captures_with_refetches(
     """
     chains = chains or CaptureChains(conn)
     where = ""
-    params: tuple[str, ...] = ()
+    params: tuple[str | int, ...] = ()
     if series is not None:
         # Resolved once per capture (SQLite builds the IN list once), not per log row.
         where = (
@@ -193,6 +193,9 @@ def captures_with_refetches(
             "IN (SELECT id FROM articles WHERE series = ?))"
         )
         params = (series,)
+    if article is not None:  # one article's captures (an evidence bundle's article.wacz)
+        where = f"WHERE c.id IN (SELECT c.id FROM captures c WHERE {_ARTICLE_OF_CAPTURE} = ?)"
+        params = (article,)
     cursor = conn.execute(
         "SELECT c.id, c.url, c.final_url, c.fetched_at, c.status, c.http_version, NULL, "
         "NULL, c.sha256, c.source, c.memento_url, c.archive_src, c.warc_file, c.warc_record_id, c.warc_offset, "
@@ -256,14 +259,16 @@ SELECT a.id AS article_id, a.series, a.installment, a.label, a.title AS article_
        v.version, v.captured_at, v.title, v.published, v.byline, v.url, v.restores, v.content_hash, v.chars,
        v.text, v.layout, v.captions, v.capture_ids
 FROM versions v JOIN articles a ON a.id = v.article_id
-WHERE (?1 IS NULL OR a.series = ?1) AND (?2 IS NULL OR julianday(v.captured_at) >= julianday(?2))
+WHERE (?1 IS NULL OR a.series = ?1) AND (?2 IS NULL OR julianday(v.captured_at) >= julianday(?2)) AND (?3 IS NULL OR a.id = ?3)
 ORDER BY {INSTALLMENT_ORDER}, v.version
 """
 
 
-def exported_versions(conn: sqlite3.Connection, series: str | None = None, since: str | None = None) -> Iterator[ExportedVersion]:
-    """Every version (of ``series``; captured at or after the ISO time ``since``) in installment order."""
-    cursor = conn.execute(_EXPORTED_VERSIONS, (series, since))
+def exported_versions(
+    conn: sqlite3.Connection, series: str | None = None, since: str | None = None, *, article: int | None = None
+) -> Iterator[ExportedVersion]:
+    """Every version (of ``series`` or of one ``article``; captured at or after the ISO time ``since``) in installment order."""
+    cursor = conn.execute(_EXPORTED_VERSIONS, (series, since, article))
     names = [d[0] for d in cursor.description]
     for row in cursor:
         fields = dict(zip(names, row, strict=True))

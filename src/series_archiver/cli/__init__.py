@@ -7,6 +7,7 @@ library call and turning its errors into one line (``common.errors_to_exit``):
     history.py     list, show, log, diff, browse                 (reading the archive)
     webarchive.py  import, backfill, export, seeds               (WARC, WACZ, Wayback, cluster crawls)
     admin.py       upgrade, verify, rederive                     (the archive itself)
+    evidence.py    screenshot, evidence, verify-evidence, keygen (evidence a third party can check)
     common.py      shared options, settings, errors and Ctrl-C -> exit status
     render.py      everything shown on a terminal
 
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 import click
 
-from series_archiver.cli import admin, crawl, history, webarchive
+from series_archiver.cli import admin, crawl, evidence, history, webarchive
 
 __all__ = ["cli", "main"]
 
@@ -53,6 +54,10 @@ for _command in (
     admin.verify,
     admin.upgrade,
     admin.rederive,
+    evidence.screenshot,
+    evidence.evidence,
+    evidence.verify_evidence,
+    evidence.keygen,
 ):
     cli.add_command(_command)
 

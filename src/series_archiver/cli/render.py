@@ -122,6 +122,7 @@ def warc_export_line(w: WarcExport) -> str:
         f"{w.revisits} revisit: {w.revisits_identical} identical-payload-digest, "
         f"{w.revisits_not_modified} server-not-modified"
         + (f", {w.metadata} metadata: captures read from another archive" if w.metadata else "")
+        + (f", {w.resources} resource: screenshots" if w.resources else "")
         + f"), {w.bytes:,} bytes"
     )
 
@@ -129,7 +130,7 @@ def warc_export_line(w: WarcExport) -> str:
 def wacz_export_line(z: WaczExport) -> str:
     return (
         f"wrote {z.path}: {z.pages} pages (one per version), {z.warc.records} WARC records in {z.warc.path}, "
-        f"{z.index_lines} index lines, {z.bytes:,} bytes"
+        f"{z.index_lines} index lines, {z.bytes:,} bytes" + (", signed" if z.signed else "")
     )
 
 
@@ -139,8 +140,12 @@ def jsonl_export_line(j: JsonlExport) -> str:
 
 def verify_lines(report: VerifyReport) -> list[str]:
     lines = [f"capture {p.capture_id} ({p.url}, fetched {p.fetched_at}): {p.kind}: {p.detail}" for p in report.problems]
-    verdict = "all match their SHA-256" if report.ok else f"{len(report.problems)} do not match"
-    return [*lines, f"{report.checked} captures checked in {report.db}: {verdict}"]
+    verdict = "all match their SHA-256" if not report.problems else f"{len(report.problems)} do not match"
+    lines += [f"{report.checked} captures checked in {report.db}: {verdict}"]
+    if report.tokens or report.evidence_problems:
+        lines += [f"evidence: {p}" for p in report.evidence_problems]
+        lines.append(f"{report.tokens} timestamps checked: " + ("all verify" if not report.evidence_problems else f"{len(report.evidence_problems)} problems"))
+    return lines
 
 
 def upgrade_line(report: UpgradeReport) -> str:

@@ -107,27 +107,33 @@ def import_(config: Path | None, db: Path | None, files: tuple[Path, ...], as_js
               help="Write a WACZ 1.1.1 package: the WARC, its CDXJ index and one page per version (for ReplayWeb.page, pywb).")
 @click.option("--series", help="Only this series (its name, as in list).")
 @click.option("--since", help="Only what was fetched at or after this time: YYYY-MM-DD (UTC) or an ISO time with offset.")
+@click.option("--sign", "sign_key", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="Sign the WACZ's datapackage-digest.json with this EC private key (PEM; `series-archiver keygen`), "
+              "timestamped when evidence.tsa_url is set.")
 def export_(config: Path | None, db: Path | None, warc_path: Path | None, jsonl_path: Path | None,
-            wacz_path: Path | None, series: str | None, since: str | None) -> None:
+            wacz_path: Path | None, series: str | None, since: str | None, sign_key: Path | None) -> None:
     """Export the archive: WARC 1.1 or WACZ for web-archive tools, JSON Lines for analysis.
 
     The WARC holds a request and a response record per stored capture and a
     revisit record per re-fetch that found the same bytes; it passes
     `warcio check`. A revisit exported with --since refers to its response in
     an earlier export by record id. A WACZ packages that WARC with its index
-    and a page per version; ReplayWeb.page opens it as it is.
+    and a page per version; ReplayWeb.page opens it as it is. --sign KEYFILE
+    signs the WACZ (WACZ signing spec, key-based; docs/evidence.md).
 
     Example: series-archiver export --warc series.warc.gz --since 2025-12-01
     """
     if warc_path is None and jsonl_path is None and wacz_path is None:
         raise click.UsageError("give --warc FILE.warc.gz, --wacz FILE.wacz or --jsonl FILE (or more than one)")
+    if sign_key is not None and wacz_path is None:
+        raise click.UsageError("--sign signs a WACZ: give --wacz FILE.wacz too")
     with errors_to_exit():
         settings = load(config, db)
         since_at = exporting.parse_since(since) if since is not None else None
         if warc_path is not None:
             click.echo(warc_export_line(exporting.export_warc(settings, warc_path, series=series, since=since_at)))
         if wacz_path is not None:
-            click.echo(wacz_export_line(exporting.export_wacz(settings, wacz_path, series=series, since=since_at)))
+            click.echo(wacz_export_line(exporting.export_wacz(settings, wacz_path, series=series, since=since_at, sign_key=sign_key)))
         if jsonl_path is not None:
             click.echo(jsonl_export_line(exporting.export_jsonl(settings, jsonl_path, series=series, since=since_at)))
 

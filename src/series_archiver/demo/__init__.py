@@ -18,6 +18,7 @@ from typing import Any
 from series_archiver.demo.loopback import LoopbackTransport
 from series_archiver.demo.replica import ReplicaSite
 from series_archiver.demo.spn_replica import SpnReplica
+from series_archiver.demo.tsa_replica import TsaReplica
 from series_archiver.demo.wayback_replica import WaybackReplica
 from series_archiver.jobs import core
 from series_archiver.settings import Settings, load_settings
@@ -64,15 +65,19 @@ def run_demo(db: Path, *, fresh: bool = True, keep: bool = False, echo: Callable
         ReplicaSite() as site,
         WaybackReplica() as wayback,
         SpnReplica(site_transport=LoopbackTransport(site.origins), polls_pending=0) as spn,
+        TsaReplica(db.parent / "demo-tsa") as tsa,
     ):
         echo("Serving the bundled replica of the site on 127.0.0.1:")
         for real, local in sorted(site.origins.items()):
             if real.startswith("https://"):
                 echo(f"  {real:<32} -> {local}")
         echo(f"  and a replica Save Page Now 2 at {spn.url}, which witnesses each new version")
-        # Witnesses asked of the replica Save Page Now, with its keys (never the Internet Archive's).
+        echo(f"  and a replica RFC 3161 time-stamping authority (openssl ts) at {tsa.url}, its root CA in {tsa.ca_pem}")
+        # Witnesses asked of the replica Save Page Now, with its keys (never the Internet Archive's);
+        # timestamps of the replica TSA; screenshots by Debian's Chromium.
         settings = demo_settings(db).replace(
-            witness__save_page_now=True, witness__endpoint=spn.url, witness__access_key=spn.access_key, witness__secret_key=spn.secret_key
+            witness__save_page_now=True, witness__endpoint=spn.url, witness__access_key=spn.access_key, witness__secret_key=spn.secret_key,
+            evidence__screenshots=True, evidence__tsa_url=tsa.url, evidence__tsa_ca_file=str(tsa.ca_pem),
         )
         started = time.monotonic()
         result = core.crawl(settings, transport=LoopbackTransport(site.origins))
@@ -82,6 +87,7 @@ def run_demo(db: Path, *, fresh: bool = True, keep: bool = False, echo: Callable
             f"\nCrawled in {took:.1f}s: {c.found} found, {c.fetched} fetched, {c.new_articles} new articles, "
             f"{c.new_versions} versions, {c.unchanged} other renderings or unchanged, {c.failed} failed, {c.skipped} skipped (robots.txt)."
         )
+        evidence = _evidence_step(settings, echo)
         backfilled = _backfill_step(settings, wayback, echo)
         wacz = _wacz_step(settings, db.with_suffix(".wacz"), echo)
         echo(f"\nInstallments archived in {db}:")
@@ -98,6 +104,7 @@ def run_demo(db: Path, *, fresh: bool = True, keep: bool = False, echo: Callable
             f"  series-archiver list --db {db}\n"
             f"  series-archiver show 1 --db {db}\n"
             f"  series-archiver browse --db {db}   # browse in Datasette, with search and diffs\n"
+            f"  series-archiver evidence 1 --db {db} --out article-1.zip && series-archiver verify-evidence article-1.zip\n"
             f"  datasette {db}                     # or plain Datasette\n"
             f"  open {wacz} in ReplayWeb.page (https://replayweb.page), or into another archive: series-archiver import {wacz} --db other.db"
         )
@@ -108,7 +115,7 @@ def run_demo(db: Path, *, fresh: bool = True, keep: bool = False, echo: Callable
                     time.sleep(3600)
             except KeyboardInterrupt:
                 pass
-    return 0 if result.ok and backfilled else 1
+    return 0 if result.ok and backfilled and evidence else 1
 
 
 def _backfill_step(settings: Settings, wayback: WaybackReplica, echo: Callable[[str], None]) -> bool:
@@ -134,10 +141,37 @@ def _backfill_step(settings: Settings, wayback: WaybackReplica, echo: Callable[[
     return r.ok
 
 
+def _evidence_step(settings: Settings, echo: Callable[[str], None]) -> bool:
+    """What the evidence pass after the crawl made: screenshots and timestamps (docs/evidence.md)."""
+    from series_archiver.archive import open_archive
+
+    with open_archive(settings.archive.db) as archive:
+        counts = archive.evidence_counts()
+        shots = archive.conn.execute("SELECT count(*) FROM screenshots").fetchone()[0]
+        problems = [r.error for r in archive.evidence_rows() if r.error]
+    echo(
+        f"\nEvidence: {shots} screenshots rendered by headless Chromium from the stored bytes, "
+        f"{counts.get('stamped', 0)} events timestamped by the replica TSA"
+        + (f", {counts.get('queued', 0)} still queued" if counts.get("queued") else "") + "."
+    )
+    for problem in problems[:3]:
+        echo(f"  {problem}")
+    if not shots:
+        echo("  No screenshots: install the evidence extra (pip install 'series-archiver[evidence]') and Debian's chromium.")
+    return bool(counts.get("stamped")) and not counts.get("queued") and not counts.get("failed")
+
+
 def _wacz_step(settings: Settings, path: Path, echo: Callable[[str], None]) -> Path:
-    """The demo archive as a WACZ package beside it: what ReplayWeb.page, pywb and ``import`` read."""
+    """The demo archive as a WACZ package beside it, signed with a demo key: what ReplayWeb.page, pywb and ``import`` read."""
+    from series_archiver.evidence.signing import generate_key
     from series_archiver.export import export_wacz
 
-    z = export_wacz(settings, path)
-    echo(f"\nWrote {z.path}: the archive as a WACZ, {z.pages} pages (one per version), {z.warc.records} WARC records, {z.bytes:,} bytes.")
+    key = path.parent / "demo-wacz-key.pem"
+    if not key.exists():
+        generate_key(key)
+    z = export_wacz(settings, path, sign_key=key)
+    echo(
+        f"\nWrote {z.path}: the archive as a WACZ, {z.pages} pages (one per version), {z.warc.records} WARC records "
+        f"({z.warc.resources} screenshots), {z.bytes:,} bytes, signed with {key} and timestamped."
+    )
     return z.path

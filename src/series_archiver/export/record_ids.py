@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 
-__all__ = ["metadata_record_id", "request_record_id", "response_record_id", "revisit_record_id"]
+__all__ = ["metadata_record_id", "request_record_id", "response_record_id", "revisit_record_id", "screenshot_record_id"]
 
 # The namespace of every record id this tool derives (uuid5 of a fixed name).
 _ID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://series-archiver/warc-record")
@@ -38,3 +38,8 @@ def revisit_record_id(log_id: int, url: str, requested_at: str, sha256: str) -> 
 def metadata_record_id(capture_id: int, url: str, fetched_at: str, sha256: str) -> str:
     """The WARC-Record-ID of the metadata record saying where a capture not fetched live came from."""
     return _record_id("metadata", capture_id, url, fetched_at, sha256)
+
+
+def screenshot_record_id(screenshot_id: int, url: str, taken_at: str, sha256: str) -> str:
+    """The WARC-Record-ID of the resource record holding a capture's screenshot."""
+    return _record_id("screenshot", screenshot_id, url, taken_at, sha256)

@@ -11,7 +11,9 @@ from a URL or a file, and what pywb (``wb-manager add --unpack-wacz``) and
     pages/pages.jsonl        a header line, then one page per archived version: url and
                              ts of its page's response record, title, the version's text
     datapackage.json         every file above with its SHA-256 and size
-    datapackage-digest.json  the SHA-256 of datapackage.json
+    datapackage-digest.json  the SHA-256 of datapackage.json, signed with ``--sign KEYFILE``
+                             (evidence/signing.py: the key-based signature of the WACZ signing
+                             spec, with an RFC 3161 timestamp when ``evidence.tsa_url`` is set)
 
 Why written here and not by py-wacz (``wacz create``): py-wacz pulls in
 frictionless, pydantic, typer and boilerpy3 to package a WARC it would read
@@ -32,6 +34,7 @@ in memory (about 300 bytes a record); pages.jsonl is written to a temporary file
 
 from __future__ import annotations
 
+import base64
 import gzip
 import hashlib
 import json
@@ -45,14 +48,18 @@ from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Any
 
+import httpx
 from warcio.archiveiterator import ArchiveIterator
 from warcio.timeutils import iso_date_to_timestamp
 
 from series_archiver.archive import views
+from series_archiver.evidence.signing import SPEC_VERSION, load_signing_key, public_key_b64, sign_hash
+from series_archiver.evidence.tsa import load_roots, request_token
 from series_archiver.export.record_ids import response_record_id
 from series_archiver.export.snapshot import output, read_snapshot
 from series_archiver.export.warc import WarcExport, export_warc
 from series_archiver.settings import Settings
+from series_archiver.sources.http import user_agent
 
 __all__ = ["WACZ_VERSION", "WaczExport", "cdxj_lines", "export_wacz"]
 
@@ -77,18 +84,33 @@ class WaczExport:
     pages: int  # one per version whose page's response is in the WARC
     index_lines: int
     bytes: int
+    signed: bool = False
 
 
-def export_wacz(settings: Settings, path: Path, *, series: str | None = None, since: datetime | None = None) -> WaczExport:
-    """Write the archive to ``path`` as a WACZ 1.1.1 package (the WARC export inside, indexed, one page per version)."""
+def export_wacz(
+    settings: Settings,
+    path: Path,
+    *,
+    series: str | None = None,
+    since: datetime | None = None,
+    article: int | None = None,
+    sign_key: Path | None = None,
+    transport: httpx.BaseTransport | None = None,
+) -> WaczExport:
+    """Write the archive (or one ``article``) to ``path`` as a WACZ 1.1.1 package (the WARC export inside, indexed, one page per version).
+
+    ``sign_key`` (an EC private key in PEM) signs ``datapackage-digest.json``;
+    ``transport`` is for a replica TSA (tests).
+    """
     created = datetime.now(UTC).replace(microsecond=0)
     member = "archive/" + _warc_name(path)
+    key = load_signing_key(sign_key) if sign_key is not None else None  # a bad key fails before any work
     with output(path) as fh, tempfile.TemporaryDirectory(dir=path.parent, prefix=f".{path.name}.") as tmp:
         warc_path = Path(tmp) / Path(member).name
-        warc = export_warc(settings, warc_path, series=series, since=since)
+        warc = export_warc(settings, warc_path, series=series, since=since, article=article)
         entries, responses = _index_warc(warc_path, Path(member).name)
         pages_path = Path(tmp) / "pages.jsonl"
-        count, first = _write_pages(pages_path, _pages(settings, series, since, responses))
+        count, first = _write_pages(pages_path, _pages(settings, series, since, responses, article))
         with zipfile.ZipFile(fh, "w", allowZip64=True) as wacz:
             package = _Package(wacz, created)
             package.add_file(member, warc_path)
@@ -98,12 +120,40 @@ def export_wacz(settings: Settings, path: Path, *, series: str | None = None, si
             package.add_file("pages/pages.jsonl", pages_path, compress=True)
             datapackage = _datapackage(package.resources, created, series, first)
             package.add_bytes("datapackage.json", datapackage, listed=False)
-            digest = {"path": "datapackage.json", "hash": "sha256:" + hashlib.sha256(datapackage).hexdigest()}
+            digest: dict[str, Any] = {"path": "datapackage.json", "hash": "sha256:" + hashlib.sha256(datapackage).hexdigest()}
+            if key is not None:
+                digest["signedData"] = _signed_data(settings, key, digest["hash"], created, transport)
             package.add_bytes("datapackage-digest.json", _json_bytes(digest), listed=False)
         size = fh.tell()
     inside = WarcExport(Path(member), warc.requests, warc.responses, warc.revisits_identical,
-                        warc.revisits_not_modified, warc.bytes, warc.metadata)
-    return WaczExport(path, inside, count, len(entries), size)
+                        warc.revisits_not_modified, warc.bytes, warc.metadata, warc.resources)
+    return WaczExport(path, inside, count, len(entries), size, signed=key is not None)
+
+
+def _signed_data(
+    settings: Settings, key: Any, hash_text: str, created: datetime, transport: httpx.BaseTransport | None
+) -> dict[str, Any]:
+    """The key-based ``signedData`` (evidence/signing.py), with the spec's timestamp fields when a TSA is configured."""
+    from series_archiver._version import __version__  # here, not at the top: __init__ imports this package
+
+    signature = sign_hash(key, hash_text)
+    signed: dict[str, Any] = {
+        "hash": hash_text,
+        "created": created.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "software": f"series-archiver/{__version__}",
+        "version": SPEC_VERSION,
+        "signature": signature,
+        "publicKey": public_key_b64(key),
+    }
+    evidence = settings.evidence
+    if evidence.tsa_url:
+        token = request_token(
+            evidence.tsa_url, signature.encode("ascii"), timeout=evidence.tsa_timeout_seconds,
+            user_agent=user_agent(settings.fetch), roots=load_roots(evidence.tsa_ca_file), transport=transport,
+        )
+        signed["timeSignature"] = base64.b64encode(token.response).decode("ascii")
+        signed["timestampCert"] = token.chain_pem
+    return signed
 
 
 def _warc_name(path: Path) -> str:
@@ -198,10 +248,12 @@ def _compressed_index(lines: list[str]) -> tuple[bytes, bytes]:
 # --- pages ------------------------------------------------------------------------------------
 
 
-def _pages(settings: Settings, series: str | None, since: datetime | None, responses: dict[str, str]) -> Iterator[dict[str, Any]]:
+def _pages(
+    settings: Settings, series: str | None, since: datetime | None, responses: dict[str, str], article: int | None = None
+) -> Iterator[dict[str, Any]]:
     """One page per version whose first page's response record is in the WARC, in installment order."""
     with read_snapshot(settings.archive.db) as archive:
-        for v in views.exported_versions(archive.conn, series, since.isoformat() if since else None):
+        for v in views.exported_versions(archive.conn, series, since.isoformat() if since else None, article=article):
             refs = views.capture_refs(archive.conn, v.capture_ids[:1])
             if not refs:
                 continue

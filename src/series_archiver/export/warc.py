@@ -8,6 +8,8 @@ WARC (``export_warc``), written with warcio, one gzip member per record::
     metadata   one per capture not fetched live (``captures.source`` wayback or warc), concurrent
                to its response: where it came from (memento URL and X-Archive-Src, or file and record)
     revisit    one per later fetch-log row naming that capture (a re-fetch that got it again)
+    resource   one per screenshot of an exported capture (``screenshots``), as Browsertrix stores
+               them: ``urn:view:<url>``, image/png, WARC-Date = when it was taken, referring to its response
 
 Which fetch-log rows become which record: every row that names a capture
 (``fetch_log.capture_id``) is one record. The first row naming a capture is the
@@ -58,7 +60,13 @@ from warcio.warcwriter import WARCWriter
 from series_archiver.archive import views
 from series_archiver.archive.store import Archive
 from series_archiver.export.jsonl import JsonlExport, export_jsonl
-from series_archiver.export.record_ids import metadata_record_id, request_record_id, response_record_id, revisit_record_id
+from series_archiver.export.record_ids import (
+    metadata_record_id,
+    request_record_id,
+    response_record_id,
+    revisit_record_id,
+    screenshot_record_id,
+)
 from series_archiver.export.snapshot import check_series, output, parse_since, read_snapshot, stored_time, trusted_payload
 from series_archiver.settings import Settings
 
@@ -73,6 +81,7 @@ __all__ = [
     "export_warc",
     "parse_since",
     "response_record_id",
+    "screenshot_target",
     "stored_response_headers",
 ]
 
@@ -96,6 +105,7 @@ class WarcExport:
     revisits_not_modified: int
     bytes: int
     metadata: int = 0  # one beside each response not fetched live (a web archive's memento, an imported record)
+    resources: int = 0  # one per screenshot of an exported capture
 
     @property
     def revisits(self) -> int:
@@ -103,7 +113,7 @@ class WarcExport:
 
     @property
     def records(self) -> int:
-        return 1 + self.requests + self.responses + self.revisits + self.metadata
+        return 1 + self.requests + self.responses + self.revisits + self.metadata + self.resources
 
 
 def _warc_date(stored: str) -> str:
@@ -211,9 +221,11 @@ def _warcinfo_fields(settings: Settings, archive: Archive, series: str | None, s
     return {k: v for k, v in fields.items() if v}
 
 
-def export_warc(settings: Settings, path: Path, *, series: str | None = None, since: datetime | None = None) -> WarcExport:
-    """Write the archive's captures and re-fetches to ``path`` as WARC 1.1 (gzip per record if it ends in .gz)."""
-    counts = {"request": 0, "response": 0, "identical": 0, "not_modified": 0, "metadata": 0}
+def export_warc(
+    settings: Settings, path: Path, *, series: str | None = None, since: datetime | None = None, article: int | None = None
+) -> WarcExport:
+    """Write the archive's captures and re-fetches (of ``series``, or of one ``article``) to ``path`` as WARC 1.1 (gzip per record if it ends in .gz)."""
+    counts = {"request": 0, "response": 0, "identical": 0, "not_modified": 0, "metadata": 0, "resource": 0}
     with read_snapshot(settings.archive.db) as archive:
         check_series(archive, settings, series)
         with output(path) as fh:
@@ -223,7 +235,7 @@ def export_warc(settings: Settings, path: Path, *, series: str | None = None, si
             )
             current: views.WarcCapture | None = None
             digest = ""
-            for capture, refetch in views.captures_with_refetches(archive.conn, series, archive.chains):
+            for capture, refetch in views.captures_with_refetches(archive.conn, series, archive.chains, article=article):
                 if current is None or capture.id != current.id:
                     # The first row naming a capture is the fetch that stored it.
                     current, digest = capture, ""
@@ -231,6 +243,7 @@ def export_warc(settings: Settings, path: Path, *, series: str | None = None, si
                         digest = _write_exchange(writer, archive, capture)
                         counts["request" if capture.source == "live" else "metadata"] += 1
                         counts["response"] += 1
+                        counts["resource"] += _write_screenshot(writer, archive, capture)
                     continue
                 if refetch is None or (since is not None and stored_time(refetch.requested_at) < since):
                     continue
@@ -241,7 +254,9 @@ def export_warc(settings: Settings, path: Path, *, series: str | None = None, si
                 profile = _write_revisit(writer, capture, refetch, digest)
                 counts["not_modified" if profile == REVISIT_NOT_MODIFIED else "identical"] += 1
             size = fh.tell()
-    return WarcExport(path, counts["request"], counts["response"], counts["identical"], counts["not_modified"], size, counts["metadata"])
+    return WarcExport(
+        path, counts["request"], counts["response"], counts["identical"], counts["not_modified"], size, counts["metadata"], counts["resource"]
+    )
 
 
 def _payload_digest(body: bytes) -> str:
@@ -315,6 +330,33 @@ def _provenance_record(writer: WARCWriter, capture: views.WarcCapture) -> Any:
             "WARC-Concurrent-To": _response_id(capture),
         },
     )
+
+
+def screenshot_target(url: str) -> str:
+    """The WARC-Target-URI of a page's screenshot, as Browsertrix names its page screenshots."""
+    return f"urn:view:{url}"
+
+
+def _write_screenshot(writer: WARCWriter, archive: Archive, capture: views.WarcCapture) -> int:
+    """The capture's screenshot as a ``resource`` record referring to its response; 1 if written."""
+    shot = archive.screenshot_of(capture.id)
+    png = archive.screenshot_png(capture.id) if shot is not None else None
+    if shot is None or png is None:
+        return 0
+    record = writer.create_warc_record(
+        screenshot_target(capture.target),
+        "resource",
+        payload=io.BytesIO(png),
+        length=len(png),
+        warc_content_type="image/png",
+        warc_headers_dict={
+            "WARC-Record-ID": screenshot_record_id(shot.id, capture.target, shot.taken_at, shot.sha256),
+            "WARC-Date": _warc_date(shot.taken_at),
+            "WARC-Refers-To": _response_id(capture),
+        },
+    )
+    writer.write_record(record)
+    return 1
 
 
 def _write_revisit(writer: WARCWriter, capture: views.WarcCapture, refetch: views.Refetch, digest: str) -> str:

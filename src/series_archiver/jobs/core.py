@@ -109,6 +109,7 @@ def crawl(
         result = pipeline.crawl(recheck=recheck, kind=kind)
         if stop is None or not stop.is_set():
             witness_after_pass(settings, pipeline.archive, run_id=result.run_id, stop=stop)
+            evidence_after_pass(settings, pipeline.archive, stop=stop)
         return result
 
 
@@ -125,6 +126,7 @@ def fetch(
         result = pipeline.fetch_urls(urls)
         if stop is None or not stop.is_set():
             witness_after_pass(settings, pipeline.archive, run_id=result.run_id, stop=stop)
+            evidence_after_pass(settings, pipeline.archive, stop=stop)
         return result
 
 
@@ -146,6 +148,27 @@ def witness_after_pass(settings: Settings, archive: Archive, *, run_id: int | No
         return
     if report.submitted or report.succeeded or report.failed:
         log.info("witnesses: %s asked, %s captured, %s failed, %s queued, %s pending", report.submitted, report.succeeded, report.failed, report.queued, report.pending)
+
+
+def evidence_after_pass(settings: Settings, archive: Archive, *, stop: threading.Event | None = None) -> None:
+    """Screenshot and timestamp the events queued, within ``evidence.budget_seconds``; its trouble never fails the pass."""
+    if not settings.evidence.enabled:
+        return
+    from series_archiver.evidence.worker import EvidenceWorker
+
+    try:
+        report = EvidenceWorker(settings, archive, stop=stop).run()
+    except StoreError as exc:
+        if not isinstance(exc, WriteRejected):
+            raise
+        log.error("the evidence pass failed; evidence stays queued for the next pass", exc_info=True)
+        return
+    except Exception:  # a bug in the evidence code: the pass itself went well and is recorded
+        log.error("the evidence pass failed; evidence stays queued for the next pass", exc_info=True)
+        return
+    if report.screenshots or report.stamped or report.done or report.failed:
+        log.info("evidence: %s screenshots, %s timestamped, %s without a TSA, %s failed, %s queued",
+                 report.screenshots, report.stamped, report.done, report.failed, report.queued)
 
 
 def witness(settings: Settings, *, budget: float | None = None, transport: httpx.BaseTransport | None = None) -> Any:

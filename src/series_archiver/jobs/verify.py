@@ -10,7 +10,8 @@ a problem, and so is one whose frames (or its base's) cannot be rebuilt.
 Captures are read chain by chain (URL, then id), so each stored frame is
 decompressed once and memory holds one URL's frames, in one snapshot of the
 archive, so a crawl may keep writing meanwhile. Problems are reported in
-capture id order.
+capture id order. Then each RFC 3161 token and the statement it covers are
+checked (``evidence.check``; docs/evidence.md).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from series_archiver.archive import views
+from series_archiver.evidence.check import check_evidence
 from series_archiver.export.snapshot import CaptureProblem, checked_body, read_snapshot
 from series_archiver.settings import Settings
 
@@ -31,10 +33,12 @@ class VerifyReport:
     db: Path
     checked: int
     problems: tuple[CaptureProblem, ...]
+    tokens: int = 0  # RFC 3161 tokens checked
+    evidence_problems: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
-        return not self.problems
+        return not self.problems and not self.evidence_problems
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -42,6 +46,8 @@ class VerifyReport:
             "checked": self.checked,
             "ok": self.ok,
             "problems": [p.as_json() for p in self.problems],
+            "tokens": self.tokens,
+            "evidence_problems": list(self.evidence_problems),
         }
 
 
@@ -55,4 +61,7 @@ def verify_archive(settings: Settings) -> VerifyReport:
             body = checked_body(stored)
             if isinstance(body, CaptureProblem):
                 problems.append(body)
-    return VerifyReport(Path(settings.archive.db), checked, tuple(sorted(problems, key=lambda p: p.capture_id)))
+        evidence = check_evidence(archive, settings.evidence.tsa_ca_file)
+    return VerifyReport(
+        Path(settings.archive.db), checked, tuple(sorted(problems, key=lambda p: p.capture_id)), evidence.tokens, evidence.problems
+    )

@@ -171,6 +171,9 @@ class Recorder:
                     # With the event's own rows, so no committed event misses its witness. Pages read
                     # from a web archive or a file (``at``) are past news: a capture now shows today.
                     self.archive.queue_witnesses(witness_requests(tally.events), now)
+                if at is None and self.settings.evidence.enabled:
+                    # Screenshots and timestamps are taken after the pass (evidence/worker.py).
+                    self.archive.queue_evidence(tally.events, now)
         except WriteRejected as exc:
             # SQLite refused this URL's rows (a bug in recording it): rolled back, logged, the pass goes on.
             # The archive itself failing (ArchiveUnwritable: disk full, read-only) stops the pass below.
