@@ -23,8 +23,9 @@ a challenge's or firewall's markup (``_cf_chl_opt``, ``_Incapsula_Resource``),
 an Akamai reference number, or a phrase of the site's profile
 (``Site.block_phrases``) makes it one. Ordinary words (``Access Denied``,
 ``安全验证``, ``maintenance``) make it one only when they are most of the title,
-when the page holds almost no text (``WEAK_LIMIT``), or when it came with an
-error status; so does a captcha widget (a news page may carry one in a form). Phrases are compared folded (``textfold.fold``): script, width,
+or of a heading or line of a page holding almost no text (``WEAK_LIMIT``), or
+anywhere on a page that came with an error status; so does a captcha widget
+(a news page may carry one in a form). Phrases are compared folded (``textfold.fold``): script, width,
 case and spaces do not matter.
 """
 
@@ -226,13 +227,20 @@ def block_page(
     title = _title(markup)
     head = _folded(_TITLE_PART.split(title, maxsplit=1)[0])
     for kind, phrase in _WEAK:
-        word = _folded(phrase)
-        if word in head and len(word) * 2 >= len(head):
+        if _most_of(_folded(phrase), head):
             return BlockPage(kind, f"its title is {title!r}")
-    if len(folded) <= WEAK_LIMIT or status != 200:
+    if status != 200:
         for kind, phrase in _WEAK:
             if _folded(phrase) in folded:
-                return BlockPage(kind, f"it says {phrase!r}" + ("" if status == 200 else f" with HTTP {status}"))
+                return BlockPage(kind, f"it says {phrase!r} with HTTP {status}")
+    elif len(folded) <= WEAK_LIMIT:
+        # A page of a few lines: a heading or line that is mostly the word ("<h1>安全驗證</h1>"),
+        # not a headline that holds it (「網購安全驗證新規」).
+        lines = [fold(line) for line in _TAG.split(_INVISIBLE.sub(" ", markup)) if line.strip()]
+        for kind, phrase in _WEAK:
+            if any(_most_of(_folded(phrase), line) for line in lines):
+                return BlockPage(kind, f"it says {phrase!r}")
+    if status != 200 or len(folded) <= WEAK_LIMIT:
         for kind, mark in _WIDGETS:
             if mark in lowered:
                 return BlockPage(kind, f"its markup has {mark!r}" + ("" if status == 200 else f" with HTTP {status}"))
@@ -265,6 +273,11 @@ def soft_404(folded_title: str, folded_text: str, phrases: Iterable[str], min_ch
 def is_takedown(asked: str, target: str, registry: Registry = BUILT_IN) -> bool:
     """Whether a redirect from ``asked`` to ``target`` is a takedown: the site's profile says so (``Registry.is_takedown_redirect``)."""
     return registry.is_takedown_redirect(asked, target)
+
+
+def _most_of(word: str, text: str) -> bool:
+    """``word`` is in ``text`` and at least half of it."""
+    return bool(word) and word in text and len(word) * 2 >= len(text)
 
 
 def _title(markup: str) -> str:
