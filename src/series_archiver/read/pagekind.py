@@ -236,7 +236,7 @@ def block_page(
     elif len(folded) <= WEAK_LIMIT:
         # A page of a few lines: a heading or line that is mostly the word ("<h1>安全驗證</h1>"),
         # not a headline that holds it (「網購安全驗證新規」).
-        lines = [fold(line) for line in _TAG.split(_INVISIBLE.sub(" ", markup)) if line.strip()]
+        lines = [fold(html.unescape(line)) for line in _TAG.split(_INVISIBLE.sub(" ", markup)) if line.strip()]
         for kind, phrase in _WEAK:
             if any(_most_of(_folded(phrase), line) for line in lines):
                 return BlockPage(kind, f"it says {phrase!r}")
