@@ -25,26 +25,29 @@ from series_archiver.archive.runs import blocked_sites
 from series_archiver.demo import demo_settings
 from series_archiver.demo.loopback import LoopbackTransport
 from series_archiver.demo.replica import ReplicaSite
+from series_archiver.demo.wayback_replica import WaybackCapture, WaybackReplica
 from series_archiver.errors import Blocked, ConfigError, GoneError, HTTPStatusError
 from series_archiver.jobs.notify import notify, payload
 from series_archiver.models import Attempt, BlockedSite, PassCounts, PassResult
 from series_archiver.read.charset import decode_page
 from series_archiver.read.pagekind import STRONG_LIMIT, block_page, visible_text
 from series_archiver.read.response import check_block, judge
-from series_archiver.settings import NotifySettings
+from series_archiver.settings import FetchSettings, NotifySettings, WaybackSettings
 from series_archiver.sites import SITES, Registry
 from series_archiver.sites.config import site_from_table
 from series_archiver.sources.live import Fetcher
 from series_archiver.sources.warc import RecordPages, WarcFile
+from series_archiver.sources.wayback import MementoPages, WaybackClient
 from series_archiver.textfold import fold
 
-from .block_pages import CF_CHALLENGE, KINDS, MAINTENANCE_ZH, WAF_ZH, BlockKind
+from .block_pages import CF_BLOCKED, CF_CHALLENGE, KINDS, MAINTENANCE_ZH, WAF_ZH, BlockKind
 
 REPO = Path(__file__).resolve().parents[1]
 REAL_PAGES = REPO.parent / "shared" / "real-pages"
 REPLICA_PAGES = REPO / "src" / "series_archiver" / "demo" / "replica_site"
 ARTICLE = "https://www.takungpao.com/news/232108/2025/1215/1050001.html"
 STATUSES = (200, 403, 429, 503)
+FETCH = FetchSettings(user_agent="series-archiver-test/1", contact="+contact", retries=0, timeout_seconds=10.0)
 
 
 # --- the rules ----------------------------------------------------------------------------
@@ -231,6 +234,18 @@ def test_a_warc_record_of_a_challenge_is_blocked_not_a_page(tmp_path: Path) -> N
     with pytest.raises(Blocked) as caught:
         RecordPages(warc, entry)(ARTICLE)
     assert "crawl.warc.gz" in caught.value.message and caught.value.site == "www.takungpao.com"
+
+
+def test_a_web_archive_memento_of_a_challenge_is_blocked_not_a_page() -> None:
+    """The web archive's crawler meets challenges too: a memento of one is no capture of the article."""
+    captures = [WaybackCapture(ARTICLE, "20251216050000", 200, CF_BLOCKED.long.encode("utf-8"))]
+    with WaybackReplica(captures) as wayback:
+        settings = WaybackSettings(cdx_url=wayback.cdx_url, playback_url=wayback.playback_url)
+        with WaybackClient(settings, FETCH) as client, pytest.raises(Blocked) as caught:
+            MementoPages(client, FETCH, "20251216050000")(ARTICLE)
+    error = caught.value
+    assert error.reason.startswith("a CDN or firewall block (") and "in the web archive's capture of 2025-12-16" in error.message
+    assert error.attempts, "the memento's request is logged with the error"
 
 
 # --- a site that keeps blocking -----------------------------------------------------------
