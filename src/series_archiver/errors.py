@@ -8,6 +8,7 @@ to do about it, so a message printed by the CLI is enough to act on::
     ├── FetchError             one URL could not be fetched                     (.url, .attempts)
     │   ├── HostNotAllowed     the URL or a redirect leaves allowed_hosts
     │   ├── RobotsDisallowed   robots.txt forbids the URL
+    │   ├── Blocked            a block page: a challenge, captcha or maintenance page (.site, .reason, .status)
     │   ├── HTTPStatusError    a final non-2xx status                           (.status)
     │   │   └── GoneError      404 / 410, or a redirect to a home or list page
     │   ├── TooLarge           the body exceeds fetch.max_bytes (outcome too_large)
@@ -57,6 +58,7 @@ __all__ = [
     "FetchError",
     "HostNotAllowed",
     "RobotsDisallowed",
+    "Blocked",
     "HTTPStatusError",
     "GoneError",
     "TooLarge",
@@ -128,6 +130,28 @@ class RobotsDisallowed(FetchError):
     @property
     def outcome(self) -> str:
         return "skipped"
+
+
+class Blocked(FetchError):
+    """A block page answered instead of the page: a CDN or firewall challenge or block, a captcha, a maintenance page.
+
+    It is neither the page nor its removal, whatever its status (200, 403, 429,
+    503 …): nothing of it is recorded, the article keeps its status and its
+    versions, no witness is asked for. ``site`` is the host that answered,
+    ``reason`` what gave the page away (``read.pagekind``), ``status`` its HTTP status.
+    """
+
+    hint = "open the URL in a browser from this machine; slow down (fetch.delay_seconds) or ask the site to let the crawler in"
+
+    def __init__(self, url: str, message: str, *, site: str, reason: str, status: int, **kw: Any) -> None:
+        super().__init__(url, message, site=site, reason=reason, status=status, **kw)
+        self.site = site
+        self.reason = reason
+        self.status = status
+
+    @property
+    def outcome(self) -> str:
+        return "blocked"
 
 
 class HTTPStatusError(FetchError):

@@ -25,7 +25,7 @@ class Attempt:
     started_at: datetime
     attempt: int
     status: int | None
-    outcome: str  # ok, not_modified, retry, error, refused, skipped, gone, too_large, truncated, interrupted
+    outcome: str  # ok, not_modified, retry, error, refused, skipped, gone, blocked, too_large, truncated, interrupted
     error: str | None = None
     elapsed_ms: float = 0.0
     bytes: int = 0
@@ -259,11 +259,38 @@ class Event:
     summary: str | None = None
 
 
+@dataclass(frozen=True)
+class BlockedSite:
+    """A site that answered a pass with block pages (fetch-log outcome ``blocked``), and since when it does."""
+
+    site: str  # the host that answered
+    urls: int  # URLs it answered with a block page in the pass
+    url: str  # the first of them
+    reason: str  # what gave the last one away (read.pagekind)
+    passes: int  # passes in a row it blocked, this one included
+    since: str | None  # when the first of those passes started
+
+    @property
+    def keeps_blocking(self) -> bool:
+        """Blocked more than one pass in a row: no passing hiccup."""
+        return self.passes > 1
+
+    def describe(self) -> str:
+        """One line: ``www.takungpao.com blocked 7 URLs (3 passes in a row, since …): a CDN or firewall challenge (…)``."""
+        urls = f"{self.urls} URL{'s' if self.urls != 1 else ''}"
+        streak = f" ({self.passes} passes in a row, since {self.since})" if self.keeps_blocking else ""
+        return f"{self.site} blocked {urls}{streak}: {self.reason}"
+
+    def as_json(self) -> dict[str, object]:
+        return dataclasses.asdict(self)
+
+
 @dataclass
 class PassResult:
     run_id: int
     counts: PassCounts
     events: list[Event] = field(default_factory=list)
+    blocked: list[BlockedSite] = field(default_factory=list)  # filled at the end of a crawl or fetch pass
 
     @property
     def ok(self) -> bool:

@@ -12,13 +12,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from series_archiver.models import BlockedSite
 
 if TYPE_CHECKING:  # only for the annotations: no import cycle whatever the package's __init__ pulls in
     from series_archiver.archive.store import Archive
 
 __all__ = [
+    "BLOCK_LOOK_BACK",
     "CheckTimes",
     "RunRow",
+    "blocked_sites",
     "check_times",
     "latest_run",
     "parse_time",
@@ -143,3 +148,62 @@ def check_times(archive: Archive) -> list[CheckTimes]:
         "FROM article_urls u JOIN articles a ON a.id = u.article_id"
     ).fetchall()
     return [CheckTimes(url, article_id, *map(parse_time, moments)) for url, article_id, *moments in rows]
+
+
+# How many earlier runs ``blocked_sites`` looks through for when a site began blocking.
+BLOCK_LOOK_BACK = 64
+
+
+def blocked_sites(archive: Archive, run_id: int) -> list[BlockedSite]:
+    """The sites that answered run ``run_id`` with block pages (fetch-log outcome ``blocked``), most URLs first.
+
+    ``passes`` counts the runs in a row, this one included, in which the site
+    blocked: a run in which the site answered only with pages ends the streak, a run
+    that asked it nothing (a ``fetch`` of another site's URL) does not. At most
+    ``BLOCK_LOOK_BACK`` earlier runs are read.
+    """
+    blocked: dict[str, list[tuple[str, str]]] = {}
+    for url, error in archive.conn.execute(
+        "SELECT url, error FROM fetch_log WHERE run_id = ? AND outcome = 'blocked' ORDER BY id", (run_id,)
+    ):
+        blocked.setdefault(_host(url), []).append((url, error or ""))
+    if not blocked:
+        return []
+    row = archive.conn.execute("SELECT started_at FROM runs WHERE id = ?", (run_id,)).fetchone()
+    passes = dict.fromkeys(blocked, 1)
+    since: dict[str, str | None] = dict.fromkeys(blocked, row[0] if row else None)
+    counting = set(blocked)
+    earlier = archive.conn.execute(
+        "SELECT id, started_at FROM runs WHERE id < ? AND kind != 'daemon' ORDER BY id DESC LIMIT ?", (run_id, BLOCK_LOOK_BACK)
+    ).fetchall()
+    for earlier_id, started_at in earlier:
+        if not counting:
+            break
+        asked: dict[str, bool] = {}  # site -> whether it blocked in that run
+        for url, outcome in archive.conn.execute("SELECT url, outcome FROM fetch_log WHERE run_id = ?", (earlier_id,)):
+            site = _host(url)
+            if site in counting:
+                asked[site] = asked.get(site, False) or outcome == "blocked"
+        for site, was_blocked in asked.items():
+            if was_blocked:
+                passes[site] += 1
+                since[site] = started_at
+            else:
+                counting.discard(site)
+    out = [BlockedSite(site, len(rows), rows[0][0], _reason(rows[-1][1]), passes[site], since[site]) for site, rows in blocked.items()]
+    return sorted(out, key=lambda b: (-b.urls, b.site))
+
+
+def _host(url: str) -> str:
+    try:
+        return (urlsplit(url).hostname or url).lower()
+    except ValueError:
+        return url
+
+
+def _reason(error: str) -> str:
+    """The page-kind reason inside a ``Blocked`` message (read.response.check_block), or the message itself."""
+    marker = " is a block page, not the page: "
+    if marker not in error or " is blocking the crawler" not in error:
+        return error
+    return error.split(" is blocking the crawler", 1)[0].rsplit(". ", 1)[0].split(marker, 1)[1]

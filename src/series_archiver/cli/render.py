@@ -88,7 +88,13 @@ def summary_line(result: PassResult) -> str:
     for name in ("gone", "suspect", "skipped"):
         if getattr(c, name):
             parts.append(f"{getattr(c, name)} {name}")
-    return f"pass {result.run_id}: " + ", ".join(parts)
+    line = f"pass {result.run_id}: " + ", ".join(parts)
+    if result.blocked:  # among the failed: the sites that answered with block pages (read.pagekind)
+        line += "; BLOCKED by " + ", ".join(
+            f"{b.site} ({b.urls} URL{'s' if b.urls != 1 else ''}" + (f", {b.passes} passes in a row" if b.keeps_blocking else "") + ")"
+            for b in result.blocked
+        )
+    return line
 
 
 def import_summary(result: ImportResult) -> str:

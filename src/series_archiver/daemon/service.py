@@ -156,6 +156,8 @@ class Daemon:
             event(logging.WARNING if e.kind == "gone" else logging.INFO, e.kind, e.url, text)
         for url, why in result.counts.failures:
             event(logging.WARNING, "failed", url, why.removeprefix(f"{url}: "))  # the URL has its own column
+        for site in result.blocked:  # block pages (read.pagekind): the site, once, over its URLs' lines
+            event(logging.WARNING, "blocked", site.url, site.describe())
         counts = result.counts.as_dict()
         text = (
             f"run {result.run_id}: {counts_text(counts)}; "

@@ -3,8 +3,9 @@
 The daemon's own life is a ``runs`` row of kind ``daemon`` (heartbeat every
 30 s); its passes are runs of kind ``daemon-pass``. When the next pass is due
 is written to a small JSON file beside the archive (``series.db.daemon``),
-removed when the daemon stops. ``status()`` reads all of it, and the writer
-lock's ``.holder`` file; ``status_lines`` says it in one line per question.
+removed when the daemon stops. ``status()`` reads all of it, the writer
+lock's ``.holder`` file and the sites that answered the last pass with block
+pages; ``status_lines`` says it in one line per question.
 
 Whether a run's process still lives is decided here, for ``status`` and for
 the daemon refusing to start beside another: by pid on this host, by the age
@@ -22,8 +23,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from series_archiver.archive import Archive, holder_info, iso, utcnow
-from series_archiver.archive.runs import RunRow, latest_run, parse_time
+from series_archiver.archive.runs import RunRow, blocked_sites, latest_run, parse_time
 from series_archiver.daemon.cron import build_trigger, zone
+from series_archiver.models import BlockedSite
 from series_archiver.osutil import pid_alive
 from series_archiver.settings import Settings
 
@@ -114,7 +116,8 @@ def status(settings: Settings, *, now: datetime | None = None) -> dict[str, Any]
     (crawl or daemon-pass; ``fetch`` runs are not passes). ``running_pass``:
     one under way. ``next_pass_at``: from the running daemon; ``schedule.next_at``:
     what ``[schedule]`` gives from now, daemon or not. ``lock``: the writer
-    lock's holder, and whether that process still lives.
+    lock's holder, and whether that process still lives. ``blocked``: the sites
+    that answered the last pass with block pages, and for how many passes in a row.
     """
     now = now or utcnow()
     tz = zone(settings.schedule)
@@ -123,6 +126,7 @@ def status(settings: Settings, *, now: datetime | None = None) -> dict[str, Any]
         daemon_run = latest_run(archive, kinds=(DAEMON_KIND,))
         last_pass = latest_run(archive, not_kinds=_NOT_PASSES, running=False)
         running = latest_run(archive, not_kinds=_NOT_PASSES, running=True)
+        blocked = blocked_sites(archive, last_pass.id) if last_pass else []
     if running is not None and not run_alive(running):
         # Its process is gone: it is the last pass, and it died.
         if last_pass is None or running.id > last_pass.id:
@@ -164,6 +168,7 @@ def status(settings: Settings, *, now: datetime | None = None) -> dict[str, Any]
         "next_pass_at": next_pass_at,
         "schedule": {"cron": settings.schedule.cron, "timezone": settings.schedule.timezone, "next_at": iso(scheduled)},
         "lock": _lock(db),
+        "blocked": [b.as_json() for b in blocked],
     }
 
 
@@ -225,6 +230,10 @@ def status_lines(info: dict[str, Any]) -> list[str]:
             lines.append(f"           failed: {why}")
         if len(p["failures"]) > 5:
             lines.append(f"           … and {len(p['failures']) - 5} more (see the fetch_log table)")
+    for b in info.get("blocked", []):
+        site = BlockedSite(**b)
+        keeps = "; it keeps blocking: open one of its pages in a browser from this machine" if site.keeps_blocking else ""
+        lines.append(f"blocked    {site.describe()}{keeps}")
     r = info["running_pass"]
     if r is not None:
         lines.append(f"now        pass #{r['id']} ({r['kind']}) running since {at(r['started_at'])}, pid {r['pid']}, heartbeat {ago(r['heartbeat_at'])}")

@@ -18,7 +18,9 @@ What makes a version:
   that reading, so it shows the site's change and nothing of ours.
 * A version whose diff is empty is never recorded.
 * Versions follow the primary URL: a mirror's change is captured, not a version.
-* A capture that looks broken (``check_quality``) is evidence only.
+* A capture that looks broken (``check_quality``: a soft 404 by ``read.pagekind``'s
+  rule, a near-empty or suddenly shrunk text) is evidence only. A block page never
+  gets here: every source refuses it (``read.response.check_block``).
 """
 
 from __future__ import annotations
@@ -30,9 +32,9 @@ from dataclasses import dataclass
 from series_archiver.decide.align import keep_rendering
 from series_archiver.decide.diff import TextDiff, diff_texts
 from series_archiver.models import Article
+from series_archiver.read.pagekind import soft_404
 from series_archiver.read.reading import Reading
 from series_archiver.settings import QualitySettings
-from series_archiver.textfold import fold
 
 __all__ = [
     "Reading",
@@ -145,10 +147,9 @@ def restored_version(new: Reading, earlier: Iterable[tuple[int, Reading]]) -> in
 def check_quality(article: Article, reading: Reading, previous_chars: int | None, quality: QualitySettings) -> str | None:
     """Why this capture must not become a version (a soft 404, a near-empty or suddenly shrunk text), or None."""
     folded_len = len(reading.folded_text)
-    head = reading.folded_title + reading.folded_text[:200]
-    for phrase in quality.soft_404_phrases:
-        if fold(phrase) in head and folded_len < max(quality.min_chars * 3, 600):
-            return f"the page says {phrase!r} (a soft 404)"
+    soft = soft_404(reading.folded_title, reading.folded_text, quality.soft_404_phrases, quality.min_chars)
+    if soft is not None:
+        return soft
     if folded_len < quality.min_chars:
         return f"the body has {folded_len} characters, fewer than quality.min_chars={quality.min_chars}"
     text = article.text

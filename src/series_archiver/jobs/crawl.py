@@ -4,7 +4,9 @@ Worker threads fetch and read (network and parsing, ``read.article``); the
 calling thread alone writes to the archive (``record.Recorder``), one
 transaction per URL, so a crash leaves every article either fully recorded or
 untouched. The primary URL of a multi-page article is fetched without
-validators: a 304 for page 1 would hide an edit on page 2.
+validators: a 304 for page 1 would hide an edit on page 2. A site that
+answered with block pages (``read.pagekind``) is named in ``PassResult.blocked``,
+read back from the pass's fetch log.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 from series_archiver import urls
 from series_archiver.archive import Archive
-from series_archiver.errors import FetchError, PassInterrupted
+from series_archiver.archive.runs import blocked_sites
+from series_archiver.errors import PassInterrupted
 from series_archiver.models import Candidate, FetchedPage, PassCounts, PassResult
 from series_archiver.read.article import ArticleRead, read_article
 from series_archiver.read.discovery import discover
@@ -101,6 +104,7 @@ class Crawler:
                 if url not in candidates and (recheck is None or recheck(url, last_changed)):
                     targets[url] = None
             self._run_targets(targets, result)
+            result.blocked = blocked_sites(self.archive, result.run_id)
             status = "ok" if result.ok else "partial"
         except PassInterrupted:
             status = "interrupted"
@@ -119,6 +123,7 @@ class Crawler:
             targets = _as_tracked(asked, tracked)
             result.counts.found = len(targets)
             self._run_targets(targets, result)
+            result.blocked = blocked_sites(self.archive, result.run_id)
             status = "ok" if result.ok else "partial"
         except PassInterrupted:
             status = "interrupted"
@@ -130,12 +135,9 @@ class Crawler:
     # --- discovery helpers -----------------------------------------------------------
 
     def _get_list_page(self, url: str, result: PassResult) -> FetchedPage:
+        """A list page, its attempts logged; a failure (a block page too) is logged by ``Recorder.failure`` once discovery hands it back."""
         self._check_stop(f"before list page {url}")
-        try:
-            page = self.fetcher.fetch(url)
-        except FetchError as exc:
-            self.recorder.log_attempts(exc.attempts, result, None)
-            raise
+        page = self.fetcher.fetch(url)
         self.recorder.log_attempts(page.attempts, result, "list_page")
         return page
 

@@ -5,6 +5,11 @@ article back online: the ``Event`` list of a ``PassResult``. One notification
 per pass that has any, carrying them all, so the first pass of a new archive
 is one message, not twenty.
 
+A site that keeps blocking (block pages, ``read.pagekind``, in 2 passes in a
+row) is news too: the archive is blind to it. It is told at 2, 4, 8, 16 …
+passes in a row, not every pass; the payload's ``blocked`` lists every site
+that blocked the pass, whichever of them is told.
+
 Both channels are off by default (``[notify] command`` and ``url`` empty).
 A failure to notify is logged as a WARNING line and never stops the daemon.
 """
@@ -22,7 +27,7 @@ import httpx
 
 from series_archiver.archive import iso, utcnow
 from series_archiver.logs import event
-from series_archiver.models import Event, PassResult
+from series_archiver.models import BlockedSite, Event, PassResult
 from series_archiver.settings import NotifySettings
 
 __all__ = ["COMMAND_TIMEOUT_SECONDS", "POST_TIMEOUT_SECONDS", "notify", "payload"]
@@ -46,10 +51,17 @@ def _line(e: Event) -> str:
     return f"{what}{version}: {e.title} {e.url}{summary}"
 
 
+def _told(site: BlockedSite) -> bool:
+    """A site that keeps blocking is told at 2, 4, 8 … passes in a row: often enough to be seen, not every pass."""
+    return site.keeps_blocking and site.passes & (site.passes - 1) == 0
+
+
 def payload(result: PassResult, *, archive: Path) -> dict[str, Any]:
-    """What is sent: the pass, a readable ``text`` (chat webhooks show it as is), and every event."""
+    """What is sent: the pass, a readable ``text`` (chat webhooks show it as is), every event and every site that blocked."""
+    lines = [_line(e) for e in result.events]
+    lines += [f"keeps blocking: {b.describe()}" for b in result.blocked if _told(b)]
     return {
-        "text": "series-archiver: " + "; ".join(_line(e) for e in result.events),
+        "text": "series-archiver: " + "; ".join(lines),
         "run_id": result.run_id,
         "archive": str(archive),
         "sent_at": iso(utcnow()),
@@ -64,6 +76,7 @@ def payload(result: PassResult, *, archive: Path) -> dict[str, Any]:
             }
             for e in result.events
         ],
+        "blocked": [b.as_json() for b in result.blocked],
     }
 
 
@@ -72,7 +85,7 @@ def notify(settings: NotifySettings, result: PassResult, *, archive: Path) -> li
 
     Never raises: a broken command or an unreachable URL is a WARNING line.
     """
-    if not result.events or not (settings.command or settings.url):
+    if not (result.events or any(_told(b) for b in result.blocked)) or not (settings.command or settings.url):
         return []
     body = payload(result, archive=archive)
     sent: list[str] = []
@@ -88,7 +101,7 @@ def _run_command(command: str, body: dict[str, Any]) -> bool:
     env = {
         **os.environ,
         "SERIES_ARCHIVER_TEXT": body["text"],
-        "SERIES_ARCHIVER_EVENTS": " ".join(sorted({e["event"] for e in body["events"]})),
+        "SERIES_ARCHIVER_EVENTS": " ".join(sorted({e["event"] for e in body["events"]} | ({"blocked"} if body["blocked"] else set()))),
         "SERIES_ARCHIVER_RUN_ID": str(body["run_id"]),
     }
     try:

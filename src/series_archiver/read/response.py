@@ -1,4 +1,4 @@
-"""One response, whichever source it came from: a page, a next hop, a removal or a takedown.
+"""One response, whichever source it came from: a page, a next hop, a removal, a takedown or a block page.
 
 Every source answers a URL with a status and, for a redirect, a Location:
 the live site (``sources.live``), a web archive replaying a capture
@@ -11,7 +11,12 @@ answer *means* is decided here, once, for all of them:
   column page) is a takedown (``GoneError`` with its target), where the site's
   profile says so (``Site.redirect_is_takedown``);
 * any other redirect is the next hop, followed up to ``MAX_REDIRECTS``;
-* anything else is no page (``HTTPStatusError``).
+* anything else is no page (``HTTPStatusError``);
+* a block page, whatever its status (a challenge, a captcha, a maintenance
+  page: ``read.pagekind``), is neither the page nor its removal: ``check_block``
+  raises ``Blocked`` for a source that has the answer's body.
+
+What makes a takedown or a block page is ``read.pagekind``'s, with the other page-kind rules.
 
 ``follow`` walks the hops of one URL with a source's ``hop`` function. A
 source that replays fixed captures (a web archive, a file) gives the same
@@ -22,13 +27,15 @@ the way), so there only the bound stops it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Protocol, TypeVar
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
-from series_archiver.errors import GoneError, HTTPStatusError
+from series_archiver.errors import Blocked, GoneError, HTTPStatusError
+from series_archiver.models import Attempt
+from series_archiver.read import pagekind
 from series_archiver.sites import BUILT_IN, Registry
 
 __all__ = [
@@ -38,6 +45,7 @@ __all__ = [
     "Answer",
     "NextHop",
     "Final",
+    "check_block",
     "follow",
     "judge",
 ]
@@ -96,7 +104,7 @@ def judge(asked: str, answer: Answer, *, where: str = "", conditional: bool = Fa
         target = _join(answer.url, location)
         if target is None:
             raise HTTPStatusError(asked, status, f"HTTP {status} redirect to an invalid Location {location!r}{where}; open the URL in a browser")
-        if registry.is_takedown_redirect(asked, target):
+        if pagekind.is_takedown(asked, target, registry):
             # takungpao answers a removed article with a redirect to the home or column page
             message = (
                 f"redirected to {target}, a home or list page, not an article{where}: the article was taken down; "
@@ -110,6 +118,34 @@ def judge(asked: str, answer: Answer, *, where: str = "", conditional: bool = Fa
     elif status == 304:
         message += "; the server answered 304 to a request that was not conditional"
     raise HTTPStatusError(asked, status, message)
+
+
+def check_block(
+    asked: str,
+    url: str,
+    status: int,
+    markup: str,
+    *,
+    headers: Iterable[tuple[str, str]] = (),
+    where: str = "",
+    registry: Registry = BUILT_IN,
+    attempts: Sequence[Attempt] = (),
+) -> None:
+    """Raise ``Blocked`` when the answer ``url`` gave (to ``asked`` or one of its hops) is a block page.
+
+    ``markup`` is the answer's body as text, ``headers`` its headers; the site's
+    own phrases come from ``registry`` (``Site.block_phrases``).
+    """
+    page = pagekind.block_page(markup, status=status, headers=headers, phrases=registry.block_phrases(url))
+    if page is None:
+        return
+    site = urlsplit(url).hostname or url
+    message = (
+        f"{_hop(asked, url)}HTTP {status}{_phrase(status)}{where} is a block page, not the page: {page.reason}. "
+        f"{site} is blocking the crawler; nothing is recorded and the article keeps its status. "
+        "Open the URL in a browser from this machine; slow down (fetch.delay_seconds) or ask the site to let the crawler in"
+    )
+    raise Blocked(asked, message, site=site, reason=page.reason, status=status, attempts=attempts)
 
 
 def follow(

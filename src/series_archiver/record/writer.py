@@ -30,6 +30,10 @@ How versions are decided (the heart of the archive):
   as ``suspect``; it never replaces the current version.
 * Text that returns to an earlier version is a new version that records which
   one it restores.
+* A block page (a challenge, a captcha, a maintenance page: ``read.pagekind``),
+  whatever its status, is neither a version nor a removal: nothing is captured,
+  the article keeps its status, no witness is asked for; the attempt is logged
+  ``blocked`` with the reason and the URL counted failed.
 * 404, 410 or a redirect to a home or list page on the primary URL marks the
   article ``gone`` (a ``changes`` row of kind ``gone``); its primary URL
   answering again marks it ``live`` (kind ``back``), and a changed text then
@@ -64,7 +68,16 @@ from series_archiver.decide.versions import (
     with_text,
 )
 from series_archiver.decide.witness import witness_requests
-from series_archiver.errors import ArchiverError, ExtractError, FetchError, GoneError, RobotsDisallowed, SuspectCapture, WriteRejected
+from series_archiver.errors import (
+    ArchiverError,
+    Blocked,
+    ExtractError,
+    FetchError,
+    GoneError,
+    RobotsDisallowed,
+    SuspectCapture,
+    WriteRejected,
+)
 from series_archiver.models import Article, Attempt, Candidate, Event, FetchedPage, PassCounts, PassResult, SeriesMatch, StoredVersion
 from series_archiver.read import derivation
 from series_archiver.read.article import ArticleRead
@@ -208,6 +221,12 @@ class Recorder:
     def _record_error(self, work: _Work, result: PassResult, now: datetime) -> None:
         exc = work.error
         state = self.archive.url_state(work.url)
+        if isinstance(exc, Blocked):
+            # Neither the page nor its removal: logged, counted failed (the pass names the site), nothing else.
+            article_id = state.article_id if state else None
+            self.archive.log_attempts(work.attempts or _synthetic_attempt(work.url, now, str(exc)), run_id=result.run_id, final_outcome="blocked", article_id=article_id)
+            self._record_failure(work.url, exc, result)
+            return
         if isinstance(exc, GoneError) and exc.url != work.url and work.pages:
             # Page 1 still links a further page that is gone: the text would be
             # cut short, which is a broken capture, not a takedown.

@@ -119,6 +119,11 @@ class Registry:
         site = next((s for s in self.sites if s.has_article_id(asked_url)), None)
         return site is not None and site.redirect_is_takedown and not self.has_article_id(target_url)
 
+    def block_phrases(self, url: str) -> tuple[str, ...]:
+        """The phrases the sites of ``url``'s host add to the block-page rules (``Site.block_phrases``, read.pagekind)."""
+        host = (urlsplit(url).hostname or "").lower()
+        return tuple(p for site in self.sites if site.block_phrases and site.role(host) is not None for p in site.block_phrases)
+
     def url_role(self, url: str) -> str:
         """page, mirror or epaper by the host's site; other for a host no site claims."""
         host = (urlsplit(url).hostname or "").lower()

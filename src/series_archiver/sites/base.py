@@ -203,6 +203,9 @@ class Site:
     # of these hosts are this site's; when empty, its markup alone decides.
     page_hosts: tuple[str, ...] = ()
     definition: str = ""  # a configured site: its table as canonical JSON (derivation.py digests it)
+    # Phrases the site's own block, captcha or maintenance pages print, beyond those every
+    # site's do (read.pagekind): such a page is never a version nor a removal.
+    block_phrases: tuple[str, ...] = ()
 
     def claims(self, url: str) -> bool:
         """True when a page at ``url`` may be this site's (its markup still has to match)."""

@@ -61,6 +61,7 @@ SITE_KEYS: Mapping[str, str] = {
     "mirrors": "other hosts that serve the same articles at the same paths",
     "cleaning": f"cleaning rules to switch on: {', '.join(CLEANING_RULES)}",
     "papers": "the paper's names as printed before 記者 in a byline line or photo credit",
+    "block_phrases": "phrases the site's own block, captcha or maintenance page prints (never a version nor a removal)",
 }
 _REQUIRED = ("name", "body")
 
@@ -136,7 +137,9 @@ def site_from_table(raw: Any, key: str, *, source: str | None = None) -> Site:
         redirect_is_takedown=False,
         cleaning=Cleaning(frozenset(rules), byline_papers=papers, credit_papers=papers, furniture_lines=table.strings("furniture_lines")),
         page_hosts=hosts,
-        definition=json.dumps(raw, ensure_ascii=False, sort_keys=True, default=str),
+        # Block phrases decide no text: changing them must not look like a new way of reading the pages.
+        definition=json.dumps({k: v for k, v in raw.items() if k != "block_phrases"}, ensure_ascii=False, sort_keys=True, default=str),
+        block_phrases=table.strings("block_phrases"),
     )
 
 

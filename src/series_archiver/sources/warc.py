@@ -35,7 +35,7 @@ from series_archiver import urls
 from series_archiver.errors import ExportError, HTTPStatusError
 from series_archiver.models import FetchedPage, Provenance
 from series_archiver.read.charset import decode_page
-from series_archiver.read.response import follow
+from series_archiver.read.response import check_block, follow
 from series_archiver.sites import BUILT_IN, Registry
 
 __all__ = ["RecordPages", "WarcEntry", "WarcFile", "warc_files"]
@@ -162,6 +162,7 @@ class RecordPages:
 
         answer, redirects = follow(url, hop, where=where, replays=True, registry=self.registry)
         decoded = decode_page(answer.url, httpx.Headers(list(answer.headers)), answer.payload, len(answer.payload))
+        check_block(url, answer.url, 200, decoded.text, headers=answer.headers, where=where(answer), registry=self.registry)
         return FetchedPage(
             url=url, final_url=answer.url, status=200, fetched_at=first.date, content=answer.payload, text=decoded.text,
             encoding=decoded.encoding, content_type=decoded.content_type, response_headers=answer.headers,

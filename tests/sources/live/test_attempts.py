@@ -6,6 +6,7 @@ import pytest
 
 from series_archiver import errors
 from series_archiver.errors import (
+    Blocked,
     FetchError,
     GoneError,
     HostNotAllowed,
@@ -27,6 +28,7 @@ ERRORS: list[FetchError] = [
     FetchError(HOP, "it broke"),
     HostNotAllowed(HOP, "host is not in fetch.allowed_hosts"),
     RobotsDisallowed(HOP, "robots.txt disallows it"),
+    Blocked(HOP, "HTTP 503 is a block page", site="127.0.0.1", reason="a maintenance page (it says '系統維護中')", status=503),
     HTTPStatusError(HOP, 503, "HTTP 503 Service Unavailable after 3 attempts"),
     GoneError(HOP, 404, "the page is gone", reason="Not Found"),
     GoneError(HOP, 302, "a home or list page", target="http://127.0.0.1/"),

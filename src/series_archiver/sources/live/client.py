@@ -16,6 +16,8 @@ attempts so far, the abandoned one last (outcome ``interrupted``).
 
 A 200 body is streamed and bounded by ``max_bytes`` of *decoded* bytes (a gzip bomb stops
 early), checked against Content-Length, refused unless it is HTML, and decoded strictly.
+A block page (a challenge, a captcha, a maintenance page: ``read.response.check_block``),
+as a 200 or as an error, is ``Blocked``, never retried: its attempt is logged ``blocked``.
 Everything else raises a ``FetchError`` carrying one ``Attempt`` per request made.
 How each gate and check works is in its own module (``robots``, ``sources.http`` for the
 client, gates, retries and stops, ``body``, ``charset``); this one decides what happens in which order.
@@ -33,10 +35,11 @@ from typing import Any, Self
 
 import httpx
 
-from series_archiver.errors import FetchError, GoneError, HostNotAllowed, HTTPStatusError, PassInterrupted, RobotsDisallowed
+from series_archiver.errors import Blocked, FetchError, GoneError, HostNotAllowed, HTTPStatusError, PassInterrupted, RobotsDisallowed
 from series_archiver.models import FetchedPage
 from series_archiver.read.charset import decode_page
-from series_archiver.read.response import follow
+from series_archiver.read.pagekind import may_be_block
+from series_archiver.read.response import check_block, follow
 from series_archiver.settings import FetchSettings
 from series_archiver.sites import BUILT_IN, Registry
 from series_archiver.sources.http import HostGates, backoff_seconds, is_retried, is_retried_status, open_client, user_agent
@@ -183,6 +186,7 @@ class Fetcher:
                     raise restated(error, asked, n)
                 why = error.message
             elif is_retried_status(reply.status):
+                self._refuse_block(asked, reply, record, attempts)  # a challenge answers the same on a retry
                 if n == tries:
                     message = (
                         f"HTTP {reply.status} {reply.reason} after {n} attempts; the site is struggling or "
@@ -210,9 +214,20 @@ class Fetcher:
         if reply.status == 304 and conditional:
             attempts.add(reply.url, **record, outcome="not_modified")
         else:
+            self._refuse_block(asked, reply, record, attempts)
             # A removal or no page is relabelled by _follow with the reason read.response gives.
             attempts.add(reply.url, **record, outcome="ok")
         return reply
+
+    def _refuse_block(self, asked: str, reply: Reply, record: dict[str, Any], attempts: Attempts) -> None:
+        """A block page is no answer to the URL: ``Blocked``, its attempt logged ``blocked`` with the reason."""
+        if not may_be_block(reply.status):
+            return
+        try:
+            check_block(asked, reply.url, reply.status, _text(reply), headers=reply.response_headers, registry=self._registry)
+        except Blocked as exc:
+            attempts.add(reply.url, **record, outcome="blocked", error=exc.message)
+            raise
 
     def _try_once(self, url: str, conditional: dict[str, str], attempts: Attempts) -> tuple[Reply, dict[str, Any]]:
         """One request in a host slot, and what its attempt record needs (status, timing, bytes).
@@ -301,3 +316,13 @@ class Fetcher:
             attempts=tuple(attempts.items),
             replaced_bytes=reply.replaced_bytes,
         )
+
+
+def _text(reply: Reply) -> str:
+    """A reply's body as text: decoded strictly for a 200, as well as it goes for an error page (Cloudflare's may be plain text)."""
+    if reply.status == 200 or not reply.content:
+        return reply.text
+    try:
+        return decode_page(reply.url, reply.headers, reply.content, reply.raw_bytes).text
+    except FetchError:
+        return reply.content.decode("utf-8", "replace")

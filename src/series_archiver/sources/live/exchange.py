@@ -1,6 +1,7 @@
 """One GET on the wire, no redirect followed, and what came back as a ``Reply``.
 
-Only a 200 body is read (see ``body``); any other body is drained. A failure to read
+Only a 200 body is read (see ``body``), and the small body of an error that may be a block
+page (a 403, 429, 503 …: ``read.pagekind``); any other body is drained. A failure to read
 the body is kept in ``Reply.error`` with the status and headers that did arrive, so the
 attempt record says what was seen; no response at all raises ``NetworkError``. Once
 ``stop`` is set the GET is not sent, or is abandoned in flight: ``PassInterrupted``
@@ -17,16 +18,18 @@ import httpx
 
 from series_archiver.errors import FetchError, NetworkError
 from series_archiver.read.charset import refuse_non_html
+from series_archiver.read.pagekind import may_be_block
 from series_archiver.sources.http import InFlight, interruptible
-from series_archiver.sources.live.body import describe, drain, read_body
+from series_archiver.sources.live.body import content_length, describe, drain, read_body
 
 __all__ = ["Reply", "exchange"]
 
+_ERROR_BODY_MAX_BYTES = 256 * 1024  # block pages are a few KiB; a bigger error body is no block page
 
 
 @dataclass(frozen=True)
 class Reply:
-    """One HTTP response, its body read (200) or not (anything else)."""
+    """One HTTP response, its body read (200, or a small 4xx/5xx) or not (anything else)."""
 
     url: str
     host: str
@@ -97,6 +100,8 @@ def _get(
                     )
                 except FetchError as exc:
                     error = exc
+            elif may_be_block(response.status_code):
+                content, raw = _error_body(url, response, request)
             else:
                 drain(response)
             return Reply(
@@ -120,6 +125,17 @@ def _get(
         ) from exc
     except httpx.TransportError as exc:
         raise NetworkError(url, f"connection failed ({describe(exc)}); check the network and that the site is up") from exc
+
+
+def _error_body(url: str, response: httpx.Response, request: InFlight) -> tuple[bytes, int]:
+    """An error's body, when small: a challenge or captcha comes as a 403, 429 or 503; nothing when too big or broken."""
+    length = content_length(response.headers)
+    if length is not None and length > _ERROR_BODY_MAX_BYTES:
+        return b"", 0
+    try:
+        return read_body(url, response, _ERROR_BODY_MAX_BYTES, between=lambda: request.check("while the body was read"))
+    except FetchError:
+        return b"", 0
 
 
 def _header_pairs(headers: httpx.Headers) -> tuple[tuple[str, str], ...]:

@@ -18,7 +18,7 @@ import httpx
 from series_archiver.errors import FetchError, HostNotAllowed
 from series_archiver.models import Attempt, FetchedPage, Provenance
 from series_archiver.read.charset import decode_page
-from series_archiver.read.response import follow
+from series_archiver.read.response import check_block, follow
 from series_archiver.settings import FetchSettings
 from series_archiver.sites import BUILT_IN, Registry
 from series_archiver.sources.wayback.cdx import format_timestamp
@@ -63,6 +63,8 @@ class MementoPages:
                 exc.with_attempts(attempts)
             raise
         decoded = decode_page(memento.url, httpx.Headers(list(memento.headers)), memento.content, len(memento.content))
+        # A memento of a challenge or captcha page (common: the archive's crawler meets them too) is no page of the article.
+        check_block(url, memento.url, 200, decoded.text, headers=memento.headers, where=where(memento), registry=self.registry, attempts=attempts)
         return FetchedPage(
             url=url,
             final_url=memento.url,
