@@ -257,6 +257,16 @@ def test_import_after_a_crawl_reads_records_of_a_twin_as_the_archived_url(crawle
     assert run_import(crawler.settings, [warc]).new_versions == 0, "importing again adds nothing"
 
 
+def test_a_crawl_reads_a_page_linked_at_both_schemes_once(crawler: Crawler) -> None:
+    """The replica's lists link ② at http and at https: one page, so one read in the pass (two concurrent reads
+    of one page could date the second before the first one's version)."""
+    result = crawler.crawl()
+    db = crawler.settings.archive.db
+    https = SECOND_HTTP.replace("http://", "https://")
+    read = rows(db, "SELECT url FROM fetch_log WHERE run_id = ? AND url IN (?, ?) AND outcome IS NOT NULL", result.run_id, SECOND_HTTP, https)
+    assert read == [(SECOND_HTTP,)]
+
+
 def test_a_live_fetch_of_a_twin_is_a_check_of_the_archived_url(crawler: Crawler, replica: ReplicaSite) -> None:
     crawler.crawl()
     db = crawler.settings.archive.db

@@ -223,11 +223,16 @@ class Crawler:
 
 
 def _as_tracked(found: Mapping[str, Candidate | None], tracked: Iterable[str]) -> dict[str, Candidate | None]:
-    """Found URLs under the form the archive tracks them by, when it tracks a twin (``urls.twins``)."""
+    """Found URLs, one per page (``urls.key``), under the form the archive tracks them by when it tracks a twin.
+
+    A list may link a page at http and another at https: fetched twice in one pass, the page would be
+    read twice by two workers at once, and the second read could be dated before the first one's version.
+    The first URL found of a page is kept (the main site's link is listed first).
+    """
     by_key = {urls.key(url): url for url in tracked}
     out: dict[str, Candidate | None] = {}
     for url, candidate in found.items():
-        known = by_key.get(urls.key(url), url)
+        known = by_key.setdefault(urls.key(url), url)
         if candidate is not None and known != url:
             candidate = dataclasses.replace(candidate, url=known)
         out.setdefault(known, candidate)
