@@ -1,8 +1,8 @@
 """``import``: WARC, ARC and WACZ files written by other crawlers (or by ``export --warc``) into the archive.
 
 The files are the source (``sources.warc``: an index pass over every file of
-the command, then records read by offset); each file's records are read in
-``WARC-Date`` order, oldest first, and each HTML page of an allowed host is
+the command, then records read by offset); the records of all the files are
+read in ``WARC-Date`` order, oldest first, and each HTML page of an allowed host is
 read (``read.article``) and recorded by the one writer (``record.Recorder``),
 dated by ``WARC-Date``: the same extraction, cleaning, dedupe, version decision
 and time order as a live fetch or a web archive's memento. A list page feeds
@@ -195,7 +195,7 @@ class _Import:
         # Configured sites without article_urls: their articles are known by host and markup.
         self.by_markup = tuple(site for site in self.registry.sites if site.page_hosts and site.article_url.pattern == "(?!)")
         self.bytes_total = 0
-        self.bytes_before = 0  # of the files done in this phase
+        self.bytes_before = 0  # of the files the index pass has read
 
     def keep(self, uri: str) -> bool:
         """Whether a record's URL is of an allowed host: the index notes no other."""
@@ -213,7 +213,7 @@ class _Import:
             self.progress(ImportStep(phase, warc.name, self.bytes_before + done, 2 * self.bytes_total, records))
 
     def run(self, warcs: Sequence[WarcFile]) -> None:
-        """Index every file (a revisit may refer to any of them), then import each."""
+        """Index every file (a revisit may refer to any of them), then import their records."""
         self.bytes_total = sum(w.size for w in warcs)
         originals = Originals()
         indexed: list[WarcFile] = []
@@ -242,41 +242,40 @@ class _Import:
             self.result.damaged.extend(warc.damage)
             originals.add(warc)
             indexed.append(warc)
-        handled = 0
-        for warc in indexed:
-            handled = self.file(warc, handled)
-            self.bytes_before += warc.size
+        self.records([(warc, entry) for warc in indexed for entry in warc.entries])
 
-    def file(self, warc: WarcFile, handled: int = 0) -> int:
-        """Import one indexed file; ``handled`` records before it, and after it returned."""
-        ordered = sorted(warc.entries, key=lambda e: (e.date, e.offset))
+    def records(self, found: Sequence[tuple[WarcFile, WarcEntry]]) -> None:
+        """Import the records of every file in ``WARC-Date`` order, oldest first, whichever file holds them."""
+        position = {id(warc): i for i, warc in enumerate(dict.fromkeys(w for w, _ in found))}
+        ordered = sorted(found, key=lambda we: (we[1].date, position[id(we[0])], we[1].offset))
         # Reader threads work while this thread is in SQLite or zlib (which let go
         # of the GIL), a bounded number of records ahead so memory stays flat;
         # records are recorded in order. A page whose bytes turn out to be
         # archived already was read for nothing: the price of reading ahead.
         pool = ThreadPoolExecutor(max_workers=IMPORT_READERS, thread_name_prefix="import")
         try:
-            ahead: deque[tuple[WarcEntry, Future[_Read] | _Read | None]] = deque()
+            ahead: deque[tuple[WarcFile, WarcEntry, Future[_Read] | _Read | None]] = deque()
             queue = iter(ordered)
             done = 0
             while done < len(ordered):
                 with self.archive.batch():
                     for _ in range(IMPORT_BATCH):
                         while len(ahead) < 2 * IMPORT_READERS + 2:
-                            entry = next(queue, None)
-                            if entry is None:
+                            nxt = next(queue, None)
+                            if nxt is None:
                                 break
-                            ahead.append((entry, self._submit(pool, warc, entry)))
+                            ahead.append((*nxt, self._submit(pool, *nxt)))
                         if not ahead:
                             break
-                        self._check_stop(f"after {done} of {len(ordered)} records of {warc.name}")
-                        entry, read = ahead.popleft()
-                        self._step("importing", warc, warc.size * done // max(len(ordered), 1), handled + done)
+                        warc, entry, read = ahead.popleft()
+                        self._check_stop(f"after {done} of {len(ordered)} records (next: byte {entry.offset} of {warc.name})")
+                        if self.progress is not None:
+                            self.progress(ImportStep("importing", warc.name, self.bytes_total * (len(ordered) + done) // len(ordered),
+                                                     2 * self.bytes_total, done))
                         self._entry(warc, entry, read.result() if isinstance(read, Future) else read)
                         done += 1
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
-        return handled + done
 
     def _further_page(self, url: str) -> bool:
         return self.registry.is_article_url(url) and self.registry.first_page_url(url) != url

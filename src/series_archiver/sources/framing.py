@@ -218,12 +218,12 @@ def _record(reader: _Plain | _Member, offset: int, fmt: str) -> Head:
     return Head(offset, fmt, headers, head_length, length)
 
 
-def _sniff(path: Path) -> tuple[bool, str]:
+def _sniff(path: Path, name: str) -> tuple[bool, str]:
     """(gzip, "warc" or "arc") of a file; ``DamagedFile`` for an empty file or one that is no archive."""
     with path.open("rb") as fh:
         start = fh.read(_CHUNK)
     if not start:
-        raise DamagedFile(str(path), "an empty file: no records")
+        raise DamagedFile(name, "an empty file: no records")
     gz = start.startswith(_GZIP_MAGIC)
     text = start
     if gz:
@@ -240,7 +240,7 @@ def _sniff(path: Path) -> tuple[bool, str]:
         return gz, "arc" if ".arc" in path.suffixes else "warc"
     shown = start[:24].decode("latin-1").encode("unicode_escape").decode("ascii")
     kind = "a gzip file that holds no WARC or ARC records" if gz else "not a WARC or ARC file"
-    raise DamagedFile(str(path), f"{kind} (it begins {shown!r})")
+    raise DamagedFile(name, f"{kind} (it begins {shown!r})")
 
 
 def _find(fh: BinaryIO, start: int, pattern: re.Pattern[bytes], test: Callable[[int], bool] | None = None) -> int | None:
@@ -263,7 +263,7 @@ def _find(fh: BinaryIO, start: int, pattern: re.Pattern[bytes], test: Callable[[
 
 def scan(path: Path, name: str) -> Iterator[Head | DamagedFile]:
     """Every record of the file, or the damage where one cannot be read; ``DamagedFile`` (raised) if it is no archive."""
-    gz, fmt = _sniff(path)
+    gz, fmt = _sniff(path, name)
     with path.open("rb") as fh:
         size = fh.seek(0, io.SEEK_END)
         pos = 0

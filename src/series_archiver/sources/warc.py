@@ -47,7 +47,7 @@ import httpx
 from warcio.statusandheaders import StatusAndHeadersParser
 
 from series_archiver import urls
-from series_archiver.errors import DamagedFile, DamagedRecord, ExportError, FetchError, HTTPStatusError, TooLarge
+from series_archiver.errors import DamagedFile, DamagedRecord, ExportError, FetchError, HTTPStatusError, TooLarge, UndecodableText
 from series_archiver.models import FetchedPage, Provenance
 from series_archiver.read.charset import decode_page, refuse_non_html
 from series_archiver.read.response import follow
@@ -292,10 +292,10 @@ class WarcFile:
         try:
             return decode_content(entry.uri, content, payload, max_bytes)
         except FetchError as exc:
-            if isinstance(exc, TooLarge) or not _HTML_START.match(payload[:1024]):
+            if isinstance(exc, TooLarge | UndecodableText) or not _HTML_START.match(payload[:1024]):
                 raise
-            # Browser-based crawlers may store the body as the browser gave it, already
-            # decoded, under the header the server sent: such a body is HTML as it stands.
+            # A known coding that fails at once on a body that is HTML as it stands: browser-based
+            # crawlers may store the body as the browser gave it, decoded, under the server's header.
             return payload
 
     def payload_digest(self, entry: WarcEntry, algo: str) -> bytes | None:
