@@ -242,6 +242,7 @@ def test_odd_shapes_of_real_files_a_malformed_record_and_an_unknown_coding(tmp_p
     a1 = _replica_body(replica, A1)
     chunked = b"".join(b"%x;ext=1\r\n%s\r\n" % (len(p), p) for p in (a1[:1000], a1[1000:])) + b"0\r\n\r\n"
     a2 = replica.manifest["installments"][1]["pages"][0]
+    a3 = replica.manifest["installments"][3]["pages"][0]
     records = [
         raw_record(f"<{A1}>", "2025-12-15T01:00:00Z", _http_block(chunked, "200", ("Content-Type: text/html", "Transfer-Encoding: chunked")), lf=True),
         raw_record(A1, "2025-12-16T01:00:00Z", _http_block(b"", "304 Not Modified", ()), kind="revisit", extra=(
@@ -249,17 +250,19 @@ def test_odd_shapes_of_real_files_a_malformed_record_and_an_unknown_coding(tmp_p
             ("WARC-Refers-To-Target-URI", A1), ("WARC-Refers-To-Date", "2025-12-15T01:00:00Z"))),
         raw_record(a2, "2025-12-16T02:00:00Z", b"<html>no status line, no headers</html>"),
         raw_record(a2, "2025-12-16T03:00:00Z", _http_block(a1, headers=("Content-Type: text/html", "Content-Encoding: x-snappy"))),
+        # As a browser-based crawler may store it: the body decoded, the server's Content-Encoding kept.
+        raw_record(a3, "2025-12-16T04:00:00Z", _http_block(_replica_body(replica, a3), headers=("Content-Type: text/html", "Content-Encoding: br"))),
     ]
     warc = tmp_path / "shapes.warc"
     warc.write_bytes(b"".join(records))
     malformed_at = len(records[0]) + len(records[1])
     result = run_import(settings, [warc])
-    assert result.new_articles == 1 and result.unresolved == []
+    assert result.new_articles == 2 and result.unresolved == []
     assert result.duplicates == 1, "the revisit is resolved to the response of its URI and date: the same bytes"
     assert [(d.path, d.offset) for d in result.damaged] == [("shapes.warc", malformed_at)]
     assert "no HTTP status line" in result.damaged[0].problem
     assert result.failed == 1 and "x-snappy" in result.failures[0][1]
-    assert rows(settings.archive.db, "SELECT url, warc_offset FROM captures") == [(A1, 0)]
+    assert rows(settings.archive.db, "SELECT url, warc_offset FROM captures ORDER BY 2") == [(A1, 0), (a3, sum(map(len, records[:4])))]
 
 
 # --- damage: a corrupt gzip member, a cut, a dropped WARC/1.1 line, foreign and empty files ---------------
@@ -373,20 +376,26 @@ def test_empty_foreign_and_single_stream_files_each_get_one_line_and_exit_1(tmp_
 # --- ARC files ------------------------------------------------------------------------------------------
 
 
-def _arc_record(uri: str, stamp: str, block: bytes, mime: str = "text/html") -> bytes:
-    return f"{uri} 127.0.0.1 {stamp} {mime} {len(block)}\n".encode() + block + b"\n"
+def _arc_record(uri: str, stamp: str, block: bytes, mime: str = "text/html", v2: str = "") -> bytes:
+    return f"{uri} 127.0.0.1 {stamp} {mime} {v2}{len(block)}\n".encode() + block + b"\n"
 
 
-def write_arc(path: Path, replica: ReplicaSite, *, gz: bool) -> list[tuple[int, str]]:
-    """An ARC v1 file of the replica's pages, as the Internet Archive's and Heritrix's writers lay it out
-    (a ``filedesc`` record first; in a ``.arc.gz`` each record a gzip member); (offset, URL) of each page."""
-    desc = b"1 0 series-archiver-tests\nURL IP-address Archive-date Content-type Archive-length\n"
-    records = [_arc_record(f"filedesc://{path.name}", "20251215000000", desc, "text/plain")]
+def write_arc(path: Path, replica: ReplicaSite, *, gz: bool, version: int = 1) -> list[tuple[int, str]]:
+    """An ARC file of the replica's pages, as the Internet Archive's and Heritrix's writers lay it out
+    (a ``filedesc`` record first; in a ``.arc.gz`` each record a gzip member); (offset, URL) of each page.
+    Version 2 header lines carry a result code, checksum, location, offset and file name before the length."""
+    if version == 1:
+        desc = b"1 0 series-archiver-tests\nURL IP-address Archive-date Content-type Archive-length\n"
+    else:
+        desc = (b"2 0 series-archiver-tests\nURL IP-address Archive-date Content-type Result-code Checksum Location "
+                b"Offset Filename Archive-length\n")
+    extra = "" if version == 1 else f"200 - - 0 {path.name} "
+    records = [_arc_record(f"filedesc://{path.name}", "20251215000000", desc, "text/plain", extra)]
     pages = _pages(replica)
     for i, url in enumerate(pages):
         body = _replica_body(replica, url)
         block = f"HTTP/1.0 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body
-        records.append(_arc_record(url, f"202512150{i}0000", block))
+        records.append(_arc_record(url, f"202512150{i}0000", block, v2=extra))
     out, where, pos = [], [], 0
     for i, rec in enumerate(records):
         data = gzip.compress(rec) if gz else rec
@@ -398,10 +407,12 @@ def write_arc(path: Path, replica: ReplicaSite, *, gz: bool) -> list[tuple[int, 
     return where
 
 
-@pytest.mark.parametrize("name", ["crawl.arc", "crawl.arc.gz"])
-def test_an_arc_file_gives_the_installments_with_its_name_and_offsets(tmp_path: Path, replica: ReplicaSite, crawler: Crawler, name: str) -> None:
+@pytest.mark.parametrize(("name", "version"), [("crawl.arc", 1), ("crawl.arc.gz", 1), ("v2.arc.gz", 2)])
+def test_an_arc_file_gives_the_installments_with_its_name_and_offsets(
+    tmp_path: Path, replica: ReplicaSite, crawler: Crawler, name: str, version: int
+) -> None:
     arc = tmp_path / name
-    where = write_arc(arc, replica, gz=name.endswith(".gz"))
+    where = write_arc(arc, replica, gz=name.endswith(".gz"), version=version)
     target = crawler.settings.replace(archive__db=tmp_path / "from-arc.db")
     result = run_import(target, [arc])
     assert result.failed == 0 and not result.damaged, (result.failures, result.damaged)
