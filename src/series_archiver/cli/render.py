@@ -83,15 +83,20 @@ def import_progress(*, enabled: bool) -> Iterator[Callable[[ImportStep], None] |
         return
     with Progress(
         TextColumn("[bold]{task.fields[phase]}"), TextColumn("{task.fields[file]}"), BarColumn(), DownloadColumn(),
-        TextColumn("{task.fields[rate]} records/s"), TimeElapsedColumn(), console=Console(stderr=True), transient=True,
+        TextColumn("{task.fields[rate]} records/s"), TextColumn("{task.fields[records]}"), TimeElapsedColumn(),
+        console=Console(stderr=True), transient=True,
     ) as bar:
-        task = bar.add_task("", total=None, phase="reading", file="", rate="0")
+        task = bar.add_task("", total=None, phase="reading", file="", rate="0", records="")
         phase_started: dict[str, float] = {}  # records per second are counted from the start of each phase
 
         def update(step: ImportStep) -> None:
             now = time.monotonic()
             rate = step.records / max(now - phase_started.setdefault(step.phase, now), 1e-3)
-            bar.update(task, completed=step.bytes_done, total=step.bytes_total or None, phase=step.phase, file=step.file[-50:], rate=f"{rate:,.0f}")
+            records = f"{step.records:,} read" if step.records_total is None else f"{step.records}/{step.records_total}"
+            bar.update(
+                task, completed=step.bytes_done, total=step.bytes_total or None, phase=step.phase, file=step.file[-50:],
+                rate=f"{rate:,.0f}", records=records,
+            )
 
         yield update
 

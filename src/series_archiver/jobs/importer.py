@@ -89,6 +89,7 @@ class ImportStep:
     bytes_done: int  # of all the files, the index pass and the import each counting them once
     bytes_total: int
     records: int  # records read (reading) or handled (importing) so far in this phase
+    records_total: int | None = None  # importing: the records to handle, of every file
 
 
 ImportProgress = Callable[[ImportStep], None]
@@ -271,7 +272,7 @@ class _Import:
                         self._check_stop(f"after {done} of {len(ordered)} records (next: byte {entry.offset} of {warc.name})")
                         if self.progress is not None:
                             self.progress(ImportStep("importing", warc.name, self.bytes_total * (len(ordered) + done) // len(ordered),
-                                                     2 * self.bytes_total, done))
+                                                     2 * self.bytes_total, done, len(ordered)))
                         self._entry(warc, entry, read.result() if isinstance(read, Future) else read)
                         done += 1
         finally:

@@ -38,6 +38,7 @@ __all__ = ["Head", "block_chunks", "scan"]
 
 _CHUNK = 1 << 16
 _LINE_MAX = 1 << 16  # one header line
+_INFLATE_MAX = 1 << 20  # inflated bytes held at once: a gzip bomb fills no more
 _HEAD_MAX = 1 << 20  # all the headers of one record
 _WARC_VERSIONS = ["WARC/1.0", "WARC/1.1", "WARC/0.17", "WARC/0.18"]
 _WARC_LINE = re.compile(rb"WARC/(?:1\.[01]|0\.1[78])\r?\n")
@@ -99,10 +100,14 @@ class _Plain:
 class _Member:
     """One gzip member read from ``offset`` on, inflated a buffer at a time."""
 
-    def __init__(self, fh: BinaryIO, offset: int) -> None:
-        fh.seek(offset)
+    def __init__(self, fh: BinaryIO, offset: int, pending: bytes = b"") -> None:
+        # ``pending``: the bytes from ``offset`` on that the member before read past its end (the
+        # file is then positioned after them), so a file of small members is read once, not re-read.
+        if not pending:
+            fh.seek(offset)
         self.fh = fh
         self.offset = offset
+        self._pending = pending
         self._z = zlib.decompressobj(31)
         self._buf = b""
         self._raw = 0
@@ -114,11 +119,11 @@ class _Member:
                 return False
             data = self._z.unconsumed_tail
             if not data:
-                data = self.fh.read(_CHUNK)
+                data, self._pending = self._pending or self.fh.read(_CHUNK), b""
                 self._raw += len(data)
                 if not data:
                     raise _Cut("the file ends inside this gzip member")
-            self._buf = self._z.decompress(data, _CHUNK)
+            self._buf = self._z.decompress(data, _INFLATE_MAX)
         return True
 
     def readline(self) -> bytes:
@@ -148,6 +153,10 @@ class _Member:
     def end(self) -> int:
         """The byte of the file after this member (once it was read to its end)."""
         return self.offset + self._raw - len(self._z.unused_data)
+
+    def left_over(self) -> bytes:
+        """What was read past this member's end: the start of the next."""
+        return self._z.unused_data
 
 
 def _warc_head(reader: _Plain | _Member, first: bytes) -> tuple[tuple[tuple[str, str], ...], int, int]:
@@ -267,9 +276,11 @@ def scan(path: Path, name: str) -> Iterator[Head | DamagedFile]:
     with path.open("rb") as fh:
         size = fh.seek(0, io.SEEK_END)
         pos = 0
+        pending = b""
         while pos < size:
             if gz:
-                reader: _Plain | _Member = _Member(fh, pos)
+                reader: _Plain | _Member = _Member(fh, pos, pending)
+                pending = b""
             else:
                 pos = _skip_blank(fh, pos)
                 if pos >= size:
@@ -279,7 +290,7 @@ def scan(path: Path, name: str) -> Iterator[Head | DamagedFile]:
                 head = _record(reader, pos, fmt)
                 if isinstance(reader, _Member):
                     _member_rest(reader)
-                    nxt = reader.end()
+                    nxt, pending = reader.end(), reader.left_over()
                 else:
                     nxt = _after_block(fh, fmt)
             except _Cut as exc:

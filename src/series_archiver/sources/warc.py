@@ -182,6 +182,7 @@ class WarcFile:
         self.passed_over = 0
         self.damage: list[DamagedFile] = []
         self.originals: Originals | None = None  # set when the file is one of several of an import
+        self._digests: dict[tuple[int, str], bytes | None] = {}  # payload digests computed, by (offset, algorithm)
 
     def index(self, progress: Callable[[int], None] | None = None) -> None:
         """Note the file's records (``progress`` gets the bytes read so far); ``DamagedFile`` if it is no archive at all."""
@@ -300,6 +301,12 @@ class WarcFile:
 
     def payload_digest(self, entry: WarcEntry, algo: str) -> bytes | None:
         """The digest of a response's payload as stored (what ``WARC-Payload-Digest`` covers); None if it has no HTTP headers."""
+        key = (entry.offset, algo)
+        if key not in self._digests:
+            self._digests[key] = self._payload_digest(entry, algo)
+        return self._digests[key]
+
+    def _payload_digest(self, entry: WarcEntry, algo: str) -> bytes | None:
         hasher = hashlib.new(algo)
         start = b""
         hashing = False
