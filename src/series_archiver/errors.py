@@ -14,7 +14,8 @@ to do about it, so a message printed by the CLI is enough to act on::
     │   ├── TooLarge           the body exceeds fetch.max_bytes (outcome too_large)
     │   ├── TruncatedBody      fewer bytes than announced, a broken stream (outcome truncated)
     │   ├── NotHTML            a content type that is not a web page
-    │   ├── UndecodableText    no encoding gives clean text
+    │   ├── UndecodableText    no encoding gives clean text, or a content coding none can undo
+    │   ├── DamagedRecord      a record of a file to import holds no readable HTTP response (.path, .offset)
     │   └── NetworkError       timeout, refused or reset connection, after retries
     ├── ExtractError           a page was fetched but yields no article         (.url)
     │   └── SuspectCapture     a soft 404, an empty or truncated text           (.reason)
@@ -26,6 +27,7 @@ to do about it, so a message printed by the CLI is enough to act on::
     │   └── WriteRejected      SQLite refused one unit's rows: a bug, rolled back (.doing): go on
     ├── ExportError            an export file cannot be written                 (.path)
     ├── EvidenceError          a screenshot, timestamp, signature or bundle cannot be made or checked (.what)
+    ├── DamagedFile            a file to import is damaged, cut, empty or no archive (.path, .offset)
     └── PassInterrupted        SIGTERM/SIGINT stopped a pass between two URLs
 
 Fetch failures raise; they never return ``None``. The pipeline catches
@@ -65,6 +67,7 @@ __all__ = [
     "TruncatedBody",
     "NotHTML",
     "UndecodableText",
+    "DamagedRecord",
     "NetworkError",
     "ExtractError",
     "SuspectCapture",
@@ -76,6 +79,7 @@ __all__ = [
     "WriteRejected",
     "ExportError",
     "EvidenceError",
+    "DamagedFile",
     "PassInterrupted",
 ]
 
@@ -211,6 +215,20 @@ class UndecodableText(FetchError):
     pass
 
 
+class DamagedRecord(FetchError):
+    """A record of a WARC or ARC file holds no readable HTTP response (a garbled status line, a broken chunked body).
+
+    ``path`` names the file, ``offset`` the byte where the record begins; the
+    import records it as that URL's failure and names the file as damaged.
+    """
+
+    def __init__(self, url: str, path: str, offset: int, problem: str) -> None:
+        self.path = path
+        self.offset = offset
+        self.problem = problem
+        super().__init__(url, f"the record at byte {offset} of {path}: {problem}")
+
+
 class NetworkError(FetchError):
     pass
 
@@ -321,6 +339,23 @@ class EvidenceError(ArchiverError):
     def __init__(self, what: str, message: str) -> None:
         self.what = what
         super().__init__(f"{what}: {message}")
+
+
+class DamagedFile(ArchiverError):
+    """A WARC, ARC or WACZ file to import, or a record in it, cannot be read: what is wrong, and where.
+
+    ``offset`` is the byte of the file where the damage begins (the record or gzip
+    member that cannot be read), None for the file as a whole (empty, not an
+    archive). The import passes over it and goes on with the next record it can
+    find, and with the next file; the command then exits 1 naming the file.
+    """
+
+    def __init__(self, path: str, problem: str, *, offset: int | None = None) -> None:
+        self.path = path
+        self.problem = problem
+        self.offset = offset
+        where = "" if offset is None else f" at byte {offset}"
+        super().__init__(f"{path}{where}: {problem}")
 
 
 class PassInterrupted(ArchiverError):

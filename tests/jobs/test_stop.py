@@ -28,10 +28,10 @@ from tests.support.crawl import Crawler
 from tests.support.wayback import pointed
 
 
-def _stop_after_first() -> tuple[threading.Event, Callable[[int, int, str], None]]:
+def _stop_after_first() -> tuple[threading.Event, Callable[..., None]]:
     stop = threading.Event()
 
-    def progress(done: int, total: int, url: str) -> None:
+    def progress(*_where: object) -> None:  # (done, total, url) of a pass, or an import's ImportStep
         stop.set()
 
     return stop, progress

@@ -7,13 +7,14 @@ stored in the archive, so the terminal and Datasette fold the same paragraphs.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
@@ -26,13 +27,15 @@ if TYPE_CHECKING:
     from series_archiver.export import JsonlExport, WaczExport, WarcExport
     from series_archiver.jobs.backfill import BackfillResult
     from series_archiver.jobs.core import UpgradeReport
-    from series_archiver.jobs.importer import ImportResult
+    from series_archiver.jobs.importer import ImportResult, ImportStep
     from series_archiver.jobs.rederive import RealignReport, RederiveReport
     from series_archiver.jobs.verify import VerifyReport
     from series_archiver.witness.worker import WitnessReport
 
 __all__ = [
     "progress_bar",
+    "import_progress",
+    "import_damage_lines",
     "summary_line",
     "import_summary",
     "backfill_summary",
@@ -72,6 +75,32 @@ def progress_bar(*, enabled: bool) -> Iterator[ProgressFn | None]:
         yield update
 
 
+@contextmanager
+def import_progress(*, enabled: bool) -> Iterator[Callable[[ImportStep], None] | None]:
+    """The import's progress on a terminal: the file, records per second, bytes done; nothing when piped."""
+    if not enabled:
+        yield None
+        return
+    with Progress(
+        TextColumn("[bold]{task.fields[phase]}"), TextColumn("{task.fields[file]}"), BarColumn(), DownloadColumn(),
+        TextColumn("{task.fields[rate]} records/s"), TextColumn("{task.fields[records]}"), TimeElapsedColumn(),
+        console=Console(stderr=True), transient=True,
+    ) as bar:
+        task = bar.add_task("", total=None, phase="reading", file="", rate="0", records="")
+        phase_started: dict[str, float] = {}  # records per second are counted from the start of each phase
+
+        def update(step: ImportStep) -> None:
+            now = time.monotonic()
+            rate = step.records / max(now - phase_started.setdefault(step.phase, now), 1e-3)
+            records = f"{step.records:,} read" if step.records_total is None else f"{step.records}/{step.records_total}"
+            bar.update(
+                task, completed=step.bytes_done, total=step.bytes_total or None, phase=step.phase, file=step.file[-50:],
+                rate=f"{rate:,.0f}", records=records,
+            )
+
+        yield update
+
+
 # --- passes and jobs ------------------------------------------------------------------
 
 
@@ -99,11 +128,23 @@ def summary_line(result: PassResult) -> str:
 
 def import_summary(result: ImportResult) -> str:
     return (
-        f"{result.records} records, {result.pages} pages: {result.new_articles} new articles, "
+        f"{result.files} files, {result.records} records, {result.pages} pages: {result.new_articles} new articles, "
         f"{result.new_versions} versions ({result.earlier_versions} earlier, placed in time order), "
         f"{result.removals} removals, {result.duplicates} duplicates, {result.evidence} kept as evidence, "
         f"{result.skipped} skipped, {result.failed} failed"
+        + (f", {len(result.unresolved)} revisits unresolved" if result.unresolved else "")
+        + (f"; damaged: {', '.join(result.damaged_files)}" if result.damaged else "")
     )
+
+
+def import_damage_lines(result: ImportResult) -> list[str]:
+    """One line per damage found (file, byte, what), then the revisits whose original is nowhere."""
+    lines = [f"  damaged: {d}" for d in result.damaged]
+    lines += [
+        f"  unresolved revisit: {url} at byte {offset} of {name}: its original is in no file imported and not in the archive"
+        for name, offset, url in result.unresolved
+    ]
+    return lines
 
 
 def backfill_summary(result: BackfillResult) -> str:

@@ -12,6 +12,8 @@ from series_archiver import export as exporting
 from series_archiver.cli.common import common_options, echo_json, errors_to_exit, load, setup_logging, stoppable
 from series_archiver.cli.render import (
     backfill_summary,
+    import_damage_lines,
+    import_progress,
     import_summary,
     jsonl_export_line,
     progress_bar,
@@ -66,31 +68,37 @@ def backfill(
 
 @click.command(name="import")
 @common_options
-@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the counts, and each damage with its file and byte offset, as JSON.")
 @click.option("-v", "--verbose", count=True, help="Log each event (-vv for debug).")
 def import_(config: Path | None, db: Path | None, files: tuple[Path, ...], as_json: bool, verbose: int) -> None:
-    """Import WARC (.warc, .warc.gz) and WACZ files written by other crawlers, or by export --warc.
+    """Import WARC (.warc, .warc.gz), ARC (.arc, .arc.gz) and WACZ files written by other crawlers, or by export --warc.
 
-    Response records, and revisits resolved to their payload, of allowed hosts
-    go through the same path as a live fetch, dated by WARC-Date, oldest
-    first; list pages in the file feed discovery. Importing a file again adds
-    nothing. Ctrl-C stops it between two records (exit 130); importing the
-    file again reads the rest.
+    A folder is read as the archive files in it (not in its subfolders), in
+    name order. Response records, and revisits resolved to their payload (in
+    the same file, another file given, or a capture already archived), of
+    allowed hosts go through the same path as a live fetch, dated by
+    WARC-Date, oldest first; list pages feed discovery. Importing a file again
+    adds nothing. A damaged record, gzip member or cut file is passed over and
+    named with its byte offset, and the import goes on; an empty file or one
+    that is no archive is named in one line. Either ends in exit 1. Ctrl-C
+    stops it between two records (exit 130); importing again reads the rest.
 
-    Example: series-archiver import crawl-20251215.warc.gz collection.wacz --json
+    Example: series-archiver import crawl-20251215.warc.gz collection.wacz crawls/ --json
     """
     from series_archiver.jobs import importer
 
     setup_logging(verbose)
     with errors_to_exit(), stoppable() as stop:
         settings = load(config, db)
-        with progress_bar(enabled=not as_json and sys.stderr.isatty()) as progress:
+        with import_progress(enabled=not as_json and sys.stderr.isatty()) as progress:
             result = importer.run_import(settings, list(files), progress=progress, stop=stop)
     if as_json:
         echo_json(result.as_json())
     else:
         click.echo(import_summary(result))
+        for line in import_damage_lines(result):
+            click.echo(line, err=True)
         for _url, why in result.failures:
             click.echo(f"  failed: {why}", err=True)
     if not result.ok:

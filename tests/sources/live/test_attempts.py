@@ -7,6 +7,7 @@ import pytest
 from series_archiver import errors
 from series_archiver.errors import (
     Blocked,
+    DamagedRecord,
     FetchError,
     GoneError,
     HostNotAllowed,
@@ -37,6 +38,7 @@ ERRORS: list[FetchError] = [
     NotHTML(HOP, "content type 'application/pdf' is not a web page", received=0, content_type="application/pdf"),
     UndecodableText(HOP, "no encoding gives clean text", received=77),
     NetworkError(HOP, "timed out"),
+    DamagedRecord(HOP, "crawl.warc.gz", 1234, "no HTTP status line"),
 ]
 
 
