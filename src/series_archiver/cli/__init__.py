@@ -4,7 +4,7 @@ One module per kind of job, each command opening the archive through one
 library call and turning its errors into one line (``common.errors_to_exit``):
 
     crawl.py       crawl, fetch, witness, daemon, status, demo   (the live site)
-    history.py     list, show, log, diff, browse                 (reading the archive)
+    history.py     list, show, search, log, diff, browse         (reading the archive)
     webarchive.py  import, backfill, export                      (WARC, WACZ, Wayback)
     admin.py       upgrade, verify, rederive                     (the archive itself)
     common.py      shared options, settings, errors and Ctrl-C -> exit status
@@ -41,6 +41,7 @@ for _command in (
     webarchive.import_,
     history.list_,
     history.show,
+    history.search,
     crawl.demo,
     history.diff,
     history.log,
