@@ -79,6 +79,8 @@ def search(config: Path | None, db: Path | None, query: tuple[str, ...], limit: 
     Example: series-archiver search 華為 芯片 --limit 5
     """
     words = " ".join(query)
+    if not words.strip():
+        raise click.BadParameter("give at least one word to find", param_hint="QUERY")
     with errors_to_exit():
         hits = core.search_articles(load(config, db), words)
     if as_json:
