@@ -48,7 +48,7 @@ class ArchiveSettings:
     db: Path = Path("archive/series.db")
     lock_timeout_seconds: float = 60.0
     backup_before_upgrade: bool = True
-    # The one zone people read times in (browse pages); the archive keeps UTC and JSON keeps offsets.
+    # The one zone people read times in (browse pages, the CLI); the archive keeps UTC and JSON keeps offsets.
     display_timezone: str = "Asia/Hong_Kong"
 
 

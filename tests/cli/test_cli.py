@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -22,6 +24,12 @@ def test_demo_runs_offline_and_lists_the_installments(tmp_path: Path) -> None:
     for label in ("志氣篇", "底氣篇", "骨氣篇", "硬氣篇"):
         assert label in proc.stdout
     assert f"datasette {tmp_path / 'demo.db'}" in proc.stdout
+    # The hints run as the demo was run (here `python -m`; after the quick start, .venv/bin/series-archiver).
+    python = os.path.abspath(sys.executable)
+    assert f"{python} -m series_archiver list --db {tmp_path / 'demo.db'}" in proc.stdout
+    assert f"{python} -m datasette {tmp_path / 'demo.db'}" in proc.stdout
+    assert "(2 URLs, 2 versions)" in proc.stdout and "(1 URL, 1 version)" in proc.stdout
+    assert not re.search(r"\b1 URLs\b|\b(?<![\d,])1 [a-z ]*versions\b|\b[02-9] version\b", proc.stdout)
     listed = json.loads(run("list", "--json", "--db", str(tmp_path / "demo.db"), cwd=tmp_path, check=True).stdout)
     assert [r["installment"] for r in listed] == [1, 2, 3, 4, 5]  # ⑤: recovered by the demo's backfill
     assert set(listed[0]) >= {"id", "series", "installment", "label", "title", "url", "urls", "versions", "status",

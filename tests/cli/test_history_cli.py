@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -91,7 +92,7 @@ def test_diff_json_names_exactly_the_changed_characters(db: Path, rows: dict[int
     assert [(o["op"], o["text"]) for o in back["ops"] if o["op"] != "equal"] == [("delete", "1.2萬億"), ("insert", "1萬億")]
 
 
-def test_diff_on_a_pipe_is_plain_text_with_the_change_inline(db: Path, rows: dict[int, dict]) -> None:
+def test_diff_on_a_pipe_is_plain_text_with_the_change_marked(db: Path, rows: dict[int, dict]) -> None:
     article = rows[1]["id"]
     done = run(db, "diff", str(article))
     assert done.returncode == 0, done.stderr
@@ -99,7 +100,8 @@ def test_diff_on_a_pipe_is_plain_text_with_the_change_inline(db: Path, rows: dic
     lines = done.stdout.splitlines()
     assert lines[0].startswith(f"#{article} version 1 (") and lines[0].endswith("): +5 -3 characters")
     [changed] = [line for line in lines if "萬億" in line]
-    assert changed.endswith("示例市去年工業增加值首度站上1萬億1.2萬億元台階。")
+    # Marked, so the old and the new figures no longer run together (1萬億1.2萬億).
+    assert changed.endswith("示例市去年工業增加值首度站上[-1萬億-]{+1.2萬億+}元台階。")
     assert "unchanged paragraphs" in done.stdout
 
 
@@ -133,7 +135,9 @@ def test_log_as_text(db: Path, rows: dict[int, dict]) -> None:
     assert lines[0] == f"#{article} 貿戰下中國力量① 志氣篇｜門檻擋不住 星河芯挺起腰桿"
     assert lines[1].startswith("gone since ") and lines[1].endswith(f" · 2 versions · {A1}")
     assert lines[2] == f"  also at {A1_MIRROR} (mirror, live)"
-    kinds = [line.split()[1] for line in lines[4:]]
+    # Each event at its time in archive.display_timezone (Hong Kong), offset shown.
+    assert all(re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\+08:00  ", line) for line in lines[4:])
+    kinds = [line.split()[2] for line in lines[4:]]
     assert kinds == ["first", "edit", "gone"]
     assert "+5 -3" in lines[5] and lines[6].endswith("HTTP 404 Not Found")
 

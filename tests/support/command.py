@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,9 +11,15 @@ from pathlib import Path
 from series_archiver.demo.replica import ReplicaSite
 
 
-def run(*args: str, cwd: Path, check: bool = False) -> subprocess.CompletedProcess[str]:
+def run(*args: str, cwd: Path, check: bool = False, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """``series-archiver ARGS`` in a subprocess, its output piped; ``env``: variables over this process's (COLUMNS=80)."""
     proc = subprocess.run(
-        [sys.executable, "-m", "series_archiver", *args], cwd=cwd, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "series_archiver", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=None if env is None else {**os.environ, **env},
     )
     if check and proc.returncode != 0:
         raise AssertionError(f"exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}")

@@ -61,6 +61,7 @@ __all__ = [
     "query_terms",
     "search",
     "snippet_html",
+    "snippet_parts",
 ]
 
 # The version's searchable text: title, byline, paragraphs, captions.
@@ -356,6 +357,22 @@ def snippet_html(title: str | None, text: str | None, captions: str | None, quer
             + ("…" if right < len(line) else "")
         )
     return None
+
+
+def snippet_parts(snippet: str) -> list[tuple[str, bool]]:
+    """A ``snippet_html`` as text for a terminal: its pieces, each with whether it is the match.
+
+    >>> snippet_parts("…站上<mark>1萬億</mark>元 &amp; 更多")
+    [('…站上', False), ('1萬億', True), ('元 & 更多', False)]
+    """
+    parts: list[tuple[str, bool]] = []
+    marked = False
+    for piece in re.split(r"(</?mark>)", snippet):
+        if piece in ("<mark>", "</mark>"):
+            marked = piece == "<mark>"
+        elif piece:
+            parts.append((html.unescape(piece), marked))
+    return parts
 
 
 def register_functions(conn: sqlite3.Connection) -> None:

@@ -1,48 +1,22 @@
-"""Times as people read them: one zone on every page, said once at the top and named on each time.
+"""Times as people read them on a page: one zone, said once at the top and named on each time.
 
-The archive stores UTC (ISO 8601 with its offset); a reader in Hong Kong reads
-Hong Kong time. The zone is ``archive.display_timezone`` (the series' own zone
-by default), given to Datasette as the plugin's ``display_timezone``; JSON keeps
-the stored ISO 8601 values, offsets included.
+The clock itself (the zone, the local time, its label) is ``display.Clock``,
+shared with the CLI; this adds what a page needs of it, the ``<time>`` element.
+The zone is ``archive.display_timezone``, given to Datasette as the plugin's
+``display_timezone``; JSON keeps the stored ISO 8601 values, offsets included.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
 import markupsafe
 
-from series_archiver.errors import ConfigError
+from series_archiver import display
 
 __all__ = ["Clock", "clock_for"]
 
 
-@dataclass(frozen=True)
-class Clock:
-    """Shows stored times in one zone: ``Clock("Asia/Hong_Kong").at("2025-12-15T02:03:00+00:00")``."""
-
-    name: str
-    zone: ZoneInfo = field(repr=False, compare=False)
-
-    def local(self, iso: str | None) -> datetime | None:
-        if not iso:
-            return None
-        try:
-            when = datetime.fromisoformat(iso)
-        except ValueError:
-            return None
-        if when.tzinfo is None:  # never written by this tool; read as UTC, what the archive stores
-            when = when.replace(tzinfo=ZoneInfo("UTC"))
-        return when.astimezone(self.zone)
-
-    def text(self, iso: str | None, *, seconds: bool = False) -> str:
-        """``2025-12-15 10:03 HKT``; the stored text itself when it is no time."""
-        when = self.local(iso)
-        if when is None:
-            return iso or ""
-        return when.strftime("%Y-%m-%d %H:%M:%S %Z" if seconds else "%Y-%m-%d %H:%M %Z")
+class Clock(display.Clock):
+    """``display.Clock`` with HTML: ``Clock("Asia/Hong_Kong", zone).at("2025-12-15T02:03:00+00:00")``."""
 
     def at(self, iso: str | None) -> markupsafe.Markup:
         """A ``<time>`` element: the local time shown, the ISO 8601 instant for machines."""
@@ -51,23 +25,8 @@ class Clock:
             return markupsafe.Markup("{}").format(iso or "")
         return markupsafe.Markup('<time datetime="{}">{}</time>').format(when.isoformat(timespec="seconds"), self.text(iso))
 
-    def date(self, iso: str | None) -> str:
-        when = self.local(iso)
-        return when.strftime("%Y-%m-%d") if when else (iso or "")
-
-    @property
-    def label(self) -> str:
-        """``Asia/Hong_Kong (HKT, UTC+08:00)``: what the pages say once, at the top."""
-        now = datetime.now(self.zone)
-        offset = now.strftime("%z")
-        abbreviation = now.strftime("%Z")
-        named = f"{abbreviation}, " if abbreviation not in (self.name, "UTC") and abbreviation[:1] not in "+-" else ""
-        return f"{self.name} ({named}UTC{offset[:3]}:{offset[3:]})"
-
 
 def clock_for(name: str, *, key: str = "archive.display_timezone") -> Clock:
     """The clock of an IANA zone name; a ``ConfigError`` naming ``key`` when there is no such zone."""
-    try:
-        return Clock(name, ZoneInfo(name))
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(key, f"{name!r} is no IANA time zone; use one such as Asia/Hong_Kong or UTC") from None
+    clock = display.clock_for(name, key=key)
+    return Clock(clock.name, clock.zone)

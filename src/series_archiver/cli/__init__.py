@@ -4,7 +4,7 @@ One module per kind of job, each command opening the archive through one
 library call and turning its errors into one line (``common.errors_to_exit``):
 
     crawl.py       crawl, fetch, witness, daemon, status, demo   (the live site)
-    history.py     list, show, log, diff, browse                 (reading the archive)
+    history.py     list, show, search, log, diff, browse         (reading the archive)
     webarchive.py  import, backfill, export, seeds               (WARC, WACZ, Wayback, cluster crawls)
     admin.py       upgrade, verify, rederive                     (the archive itself)
     evidence.py    screenshot, evidence, verify-evidence, keygen (evidence a third party can check)
@@ -43,6 +43,7 @@ for _command in (
     webarchive.seeds,
     history.list_,
     history.show,
+    history.search,
     crawl.demo,
     history.diff,
     history.log,

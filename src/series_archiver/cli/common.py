@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import signal
 import sys
 import threading
@@ -21,6 +22,7 @@ from typing import Any, TypeVar
 import click
 import httpx
 
+from series_archiver.display import Clock, clock_for
 from series_archiver.errors import ArchiverError, ConfigError, PassInterrupted
 from series_archiver.settings import Settings, load_settings
 from series_archiver.stopsignals import on_stop_signals
@@ -30,7 +32,9 @@ __all__ = [
     "common_options",
     "echo_json",
     "errors_to_exit",
+    "invoked_as",
     "load",
+    "reader_clock",
     "loopback",
     "replica_option",
     "setup_logging",
@@ -49,6 +53,42 @@ def load(config: Path | None, db: Path | None, **overrides: Any) -> Settings:
     if path is None and DEFAULT_CONFIG.exists():
         path = DEFAULT_CONFIG
     return load_settings(path, db=db, overrides={k: v for k, v in overrides.items() if v is not None})
+
+
+def reader_clock(settings: Settings) -> Clock:
+    """The zone people read times in: ``archive.display_timezone`` (checked when the settings were loaded)."""
+    return clock_for(settings.archive.display_timezone)
+
+
+def invoked_as(argv0: str | None = None) -> tuple[str, str]:
+    """How to run this command, and Datasette, again as the user just did: for the hints a command prints.
+
+    ``series-archiver`` when that is what PATH finds; else the script as typed
+    (``.venv/bin/series-archiver`` after the README's quick start) with its
+    venv's ``datasette`` beside it; ``python -m series_archiver`` runs both as modules.
+    """
+    argv0 = argv0 if argv0 is not None else sys.argv[0]
+    script = Path(argv0)
+    if script.name != "series-archiver":  # python -m series_archiver, or a test's runner
+        python = _shorter(Path(sys.executable))
+        return f"{python} -m series_archiver", f"{python} -m datasette"
+    found = shutil.which("series-archiver")
+    if found and Path(found).resolve() == script.resolve():
+        return "series-archiver", "datasette" if shutil.which("datasette") else _shorter(script.with_name("datasette"))
+    return _shorter(script), _shorter(script.with_name("datasette"))
+
+
+def _shorter(path: Path) -> str:
+    """``path`` relative to the working directory when it lies under it (``.venv/bin/…``), else absolute.
+
+    Symbolic links are kept: a venv's ``python`` is one, and must stay the venv's.
+    """
+    absolute = Path(os.path.abspath(path))
+    try:
+        relative = str(absolute.relative_to(os.path.abspath(os.curdir)))
+    except ValueError:
+        return str(absolute)
+    return relative if os.sep in relative else f".{os.sep}{relative}"
 
 
 def common_options(fn: F) -> F:

@@ -13,8 +13,10 @@ from series_archiver.cli.common import (
     common_options,
     echo_json,
     errors_to_exit,
+    invoked_as,
     load,
     loopback,
+    reader_clock,
     replica_option,
     setup_logging,
     stoppable,
@@ -22,6 +24,7 @@ from series_archiver.cli.common import (
 )
 from series_archiver.cli.render import progress_bar, summary_line, witness_summary
 from series_archiver.demo import run_demo
+from series_archiver.display import plural
 from series_archiver.jobs import core
 from series_archiver.models import PassResult
 
@@ -83,7 +86,7 @@ def _report(result: PassResult, as_json: bool, *, asked: bool = False) -> None:
         # The pipeline counts a robots.txt refusal as skipped, not failed (a crawl
         # rightly passes such links by); a URL asked for by name was not archived.
         click.echo(
-            f"  not archived: {skipped} URL{'s' if skipped != 1 else ''} that robots.txt refuses, "
+            f"  not archived: {plural(skipped, 'URL')} that robots.txt refuses, "
             "or whose robots.txt could not be read (-v names each)",
             err=True,
         )
@@ -148,14 +151,17 @@ def daemon(
 def status(config: Path | None, db: Path | None, as_json: bool) -> None:
     """Say when the last pass ran and how it went, when the next is due, and who holds the lock.
 
+    Times are in archive.display_timezone.
+
     Example: series-archiver status --json
     """
     with errors_to_exit():
-        info = schedule.status(load(config, db))
+        settings = load(config, db)
+        info = schedule.status(settings)
     if as_json:
         echo_json(info)
         return
-    click.echo("\n".join(schedule.status_lines(info)))
+    click.echo("\n".join(schedule.status_lines(info, tz=reader_clock(settings).zone)))
 
 
 @click.command()
@@ -171,5 +177,6 @@ def demo(keep: bool, db: Path, fresh: bool) -> None:
     Example: series-archiver demo
     """
     with errors_to_exit():
-        code = run_demo(db, fresh=fresh, keep=keep, echo=click.echo)
+        program, datasette = invoked_as()
+        code = run_demo(db, fresh=fresh, keep=keep, echo=click.echo, program=program, datasette=datasette)
     sys.exit(code)

@@ -1,4 +1,7 @@
-"""Commands that read the archive: ``list``, ``show``, ``log``, ``diff``, ``browse``. None of them writes."""
+"""Commands that read the archive: ``list``, ``show``, ``search``, ``log``, ``diff``, ``browse``. None of them writes.
+
+Times are shown in ``archive.display_timezone``, each with its offset; ``--json`` keeps the stored ISO 8601.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +10,18 @@ from pathlib import Path
 import click
 
 from series_archiver import history
-from series_archiver.cli.common import common_options, echo_json, errors_to_exit, load
-from series_archiver.cli.render import format_article, print_article_table, print_history, print_version_diff
+from series_archiver.cli.common import common_options, echo_json, errors_to_exit, invoked_as, load, reader_clock
+from series_archiver.cli.render import (
+    format_article,
+    print_article_table,
+    print_history,
+    print_search,
+    print_version_diff,
+    wants_color,
+)
 from series_archiver.jobs import core
 
-__all__ = ["list_", "show", "log", "diff", "browse"]
+__all__ = ["list_", "show", "search", "log", "diff", "browse"]
 
 
 @click.command(name="list")
@@ -20,14 +30,18 @@ __all__ = ["list_", "show", "log", "diff", "browse"]
 def list_(config: Path | None, db: Path | None, as_json: bool) -> None:
     """List the archived articles, installments in order.
 
+    On a terminal of any width the title takes what the other columns leave;
+    dates are in archive.display_timezone.
+
     Example: series-archiver list --json
     """
     with errors_to_exit():
-        rows = core.list_articles(load(config, db))
+        settings = load(config, db)
+        rows = core.list_articles(settings)
     if as_json:
         echo_json(rows)
         return
-    print_article_table(rows)
+    print_article_table(rows, reader_clock(settings), program=invoked_as()[0])
 
 
 @click.command()
@@ -41,11 +55,38 @@ def show(config: Path | None, db: Path | None, article_id: int, version: int | N
     Example: series-archiver show 1 --version 2
     """
     with errors_to_exit():
-        data = core.show_article(load(config, db), article_id, version)
+        settings = load(config, db)
+        data = core.show_article(settings, article_id, version)
     if as_json:
         echo_json(data)
         return
-    click.echo(format_article(data))
+    click.echo(format_article(data, reader_clock(settings)))
+
+
+@click.command()
+@common_options
+@click.argument("query", nargs=-1, required=True)
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="Show at most this many articles.")
+@click.option("--json", "as_json", is_flag=True, help="Print an array of the articles found, with their snippets.")
+def search(config: Path | None, db: Path | None, query: tuple[str, ...], limit: int, as_json: bool) -> None:
+    """Find the articles whose text, in any version, holds every word of QUERY.
+
+    The reading room's search: simplified or traditional script, full- or
+    half-width, and Taiwan or mainland wording (芯片, 晶片) find the same
+    text; each article found shows the versions that hold the words and
+    the paragraph where they are.
+
+    Example: series-archiver search 華為 芯片 --limit 5
+    """
+    words = " ".join(query)
+    if not words.strip():
+        raise click.BadParameter("give at least one word to find", param_hint="QUERY")
+    with errors_to_exit():
+        hits = core.search_articles(load(config, db), words)
+    if as_json:
+        echo_json(hits[:limit])
+        return
+    print_search(words, hits[:limit], found=len(hits))
 
 
 @click.command()
@@ -54,20 +95,32 @@ def show(config: Path | None, db: Path | None, article_id: int, version: int | N
 @click.option("--from", "from_version", type=int, help="The older version (default: the one before --to).")
 @click.option("--to", "to_version", type=int, help="The newer version (default: the latest).")
 @click.option("--json", "as_json", is_flag=True, help="Print from, to, chars_added, chars_removed and ops as JSON.")
-def diff(config: Path | None, db: Path | None, article_id: int, from_version: int | None, to_version: int | None, as_json: bool) -> None:
+@click.option(
+    "--color",
+    type=click.Choice(["auto", "always", "never"]),
+    default="auto",
+    show_default=True,
+    help="Colour the changes (auto: on a terminal); without colour they are marked [-deleted-]{+inserted+}.",
+)
+def diff(
+    config: Path | None, db: Path | None, article_id: int, from_version: int | None, to_version: int | None, as_json: bool, color: str
+) -> None:
     """Show what changed between two versions of an article, character by character.
 
-    Deletions are red and struck through, insertions green and underlined;
-    unchanged paragraphs far from a change are folded.
+    On a terminal deletions are red and struck through, insertions green and
+    underlined; into a file or a pipe (or with --color never) they are
+    marked [-deleted-] and {+inserted+}. Unchanged paragraphs far from a
+    change are folded.
 
-    Example: series-archiver diff 1 --from 1 --to 2
+    Example: series-archiver diff 1 --from 1 --to 2 > edit.txt
     """
     with errors_to_exit():
-        result = history.article_diff(load(config, db), article_id, from_version, to_version)
+        settings = load(config, db)
+        result = history.article_diff(settings, article_id, from_version, to_version)
     if as_json:
         echo_json(result.as_json())
         return
-    print_version_diff(result)
+    print_version_diff(result, reader_clock(settings), color=wants_color(color))
 
 
 @click.command()
@@ -80,11 +133,12 @@ def log(config: Path | None, db: Path | None, article_id: int, as_json: bool) ->
     Example: series-archiver log 1 --json
     """
     with errors_to_exit():
-        result = history.article_log(load(config, db), article_id)
+        settings = load(config, db)
+        result = history.article_log(settings, article_id)
     if as_json:
         echo_json(result.as_json())
         return
-    print_history(result)
+    print_history(result, reader_clock(settings))
 
 
 @click.command()

@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 from series_archiver.archive import Archive, holder_info, iso, utcnow
 from series_archiver.archive.runs import RunRow, blocked_sites, latest_run, parse_time
 from series_archiver.daemon.cron import build_trigger, zone
+from series_archiver.display import plural
 from series_archiver.models import BlockedSite
 from series_archiver.osutil import pid_alive
 from series_archiver.settings import Settings
@@ -102,8 +103,19 @@ def duration_text(delta: timedelta) -> str:
 
 
 def counts_text(counts: dict[str, int]) -> str:
-    """A pass's counts in one phrase; gone, suspect and skipped only when there are some."""
-    parts = [f"{counts.get(k) or 0} {k.replace('_', ' ')}" for k in ("found", "fetched", "new_articles", "new_versions", "unchanged", "failed")]
+    """A pass's counts in one phrase; gone, suspect and skipped only when there are some.
+
+    >>> counts_text({"found": 5, "new_articles": 1, "new_versions": 2, "gone": 1})
+    '5 found, 0 fetched, 1 new article, 2 new versions, 0 unchanged, 0 failed, 1 gone'
+    """
+    parts = [
+        f"{counts.get('found') or 0} found",
+        f"{counts.get('fetched') or 0} fetched",
+        plural(counts.get("new_articles") or 0, "new article"),
+        plural(counts.get("new_versions") or 0, "new version"),
+        f"{counts.get('unchanged') or 0} unchanged",
+        f"{counts.get('failed') or 0} failed",
+    ]
     parts += [f"{counts[k]} {k}" for k in ("gone", "suspect", "skipped") if counts.get(k)]
     return ", ".join(parts)
 
@@ -190,9 +202,12 @@ def _lock(db: Path) -> dict[str, Any]:
     }
 
 
-def status_lines(info: dict[str, Any]) -> list[str]:
-    """``status`` for people: one line per question (daemon, last pass, now, next pass, lock)."""
-    tz = ZoneInfo(info["timezone"])
+def status_lines(info: dict[str, Any], *, tz: tzinfo | None = None) -> list[str]:
+    """``status`` for people: one line per question (daemon, last pass, now, next pass, lock).
+
+    Times are in ``tz`` (the CLI's: ``archive.display_timezone``), else the schedule's zone, each with its offset.
+    """
+    tz = tz or ZoneInfo(info["timezone"])
     now = parse_time(info["checked_at"]) or utcnow()
 
     def at(text: str | None) -> str:

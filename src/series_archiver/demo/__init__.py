@@ -20,6 +20,7 @@ from series_archiver.demo.replica import ReplicaSite
 from series_archiver.demo.spn_replica import SpnReplica
 from series_archiver.demo.tsa_replica import TsaReplica
 from series_archiver.demo.wayback_replica import WaybackReplica
+from series_archiver.display import plural
 from series_archiver.jobs import core
 from series_archiver.settings import Settings, load_settings
 
@@ -55,8 +56,20 @@ def demo_settings(db: Path, *, base: Settings | None = None) -> Settings:
     )
 
 
-def run_demo(db: Path, *, fresh: bool = True, keep: bool = False, echo: Callable[[str], None] = print) -> int:
-    """Serve, crawl, report. Returns the exit status."""
+def run_demo(
+    db: Path,
+    *,
+    fresh: bool = True,
+    keep: bool = False,
+    echo: Callable[[str], None] = print,
+    program: str = "series-archiver",
+    datasette: str = "datasette",
+) -> int:
+    """Serve, crawl, report. Returns the exit status.
+
+    ``program`` and ``datasette``: the commands as the user can run them (the
+    CLI passes how it was run, ``.venv/bin/series-archiver`` after the quick start), for the hints.
+    """
     if fresh and db.exists():
         for path in db.parent.glob(db.name + "*"):
             path.unlink()
@@ -84,8 +97,8 @@ def run_demo(db: Path, *, fresh: bool = True, keep: bool = False, echo: Callable
         took = time.monotonic() - started
         c = result.counts
         echo(
-            f"\nCrawled in {took:.1f}s: {c.found} found, {c.fetched} fetched, {c.new_articles} new articles, "
-            f"{c.new_versions} versions, {c.unchanged} other renderings or unchanged, {c.failed} failed, {c.skipped} skipped (robots.txt)."
+            f"\nCrawled in {took:.1f}s: {c.found} found, {c.fetched} fetched, {plural(c.new_articles, 'new article')}, "
+            f"{plural(c.new_versions, 'version')}, {c.unchanged} other renderings or unchanged, {c.failed} failed, {c.skipped} skipped (robots.txt)."
         )
         evidence = _evidence_step(settings, echo)
         backfilled = _backfill_step(settings, wayback, echo)
@@ -94,20 +107,25 @@ def run_demo(db: Path, *, fresh: bool = True, keep: bool = False, echo: Callable
         for row in core.list_articles(settings):
             number = f"{row['installment']:>2}" if row["installment"] is not None else " ?"
             label = row["label"] or ""
-            echo(f"  #{row['id']:<3} {row['series']} {number} {label:<4} {row['title']}  ({len(row['urls'])} URLs, {row['versions']} version)")
+            echo(f"  #{row['id']:<3} {row['series']} {number} {label:<4} {row['title']}  ({plural(len(row['urls']), 'URL')}, {plural(row['versions'], 'version')})")
             for url in row["urls"]:
                 echo(f"          {url}")
             for w in core.show_article(settings, row["id"])["witnesses"]:
                 echo(f"          witnessed ({w['kind']}): {w['archived_url'] or w['status']}")
-        echo(
-            "\nNext:\n"
-            f"  series-archiver list --db {db}\n"
-            f"  series-archiver show 1 --db {db}\n"
-            f"  series-archiver browse --db {db}   # browse in Datasette, with search and diffs\n"
-            f"  series-archiver evidence 1 --db {db} --out article-1.zip && series-archiver verify-evidence article-1.zip\n"
-            f"  datasette {db}                     # or plain Datasette\n"
-            f"  open {wacz} in ReplayWeb.page (https://replayweb.page), or into another archive: series-archiver import {wacz} --db other.db"
-        )
+        hints = [
+            (f"{program} list --db {db}", ""),
+            (f"{program} diff 1 --db {db}", "what changed in installment ①"),
+            (f"{program} search 芯片 --db {db}", "search every version"),
+            (f"{program} browse --db {db}", "browse in Datasette, with search and diffs"),
+            (f"{program} evidence 1 --db {db} --out article-1.zip", "one article's evidence bundle"),
+            (f"{program} verify-evidence article-1.zip", "checked offline"),
+            (f"{datasette} {db}", "or plain Datasette"),
+        ]
+        width = max(len(command) for command, _ in hints)
+        echo("\nNext:")
+        for command, why in hints:
+            echo(f"  {command:<{width}}   # {why}" if why else f"  {command}")
+        echo(f"  open {wacz} in ReplayWeb.page (https://replayweb.page), or into another archive: {program} import {wacz} --db other.db")
         if keep:
             echo("\nThe replica keeps running; press Ctrl-C to stop.")
             try:
@@ -133,10 +151,10 @@ def _backfill_step(settings: Settings, wayback: WaybackReplica, echo: Callable[[
     started = time.monotonic()
     r = run_backfill(settings)
     echo(
-        f"  {r.cdx_queries} CDX queries, {r.captures_seen} captures seen, {r.captures_fetched} read in {time.monotonic() - started:.1f}s: "
-        f"{r.new_articles} installment removed before the first crawl recovered; {r.new_versions} versions "
-        f"({r.earlier_versions} an earlier text placed in time order), {r.removals} removal; {r.evidence} older captures kept as evidence, "
-        f"{r.blocked} URL blocked by the archive, {r.failed} failed."
+        f"  {plural(r.cdx_queries, 'CDX query', 'CDX queries')}, {plural(r.captures_seen, 'capture')} seen, {r.captures_fetched} read "
+        f"in {time.monotonic() - started:.1f}s: {plural(r.new_articles, 'installment')} removed before the first crawl recovered; "
+        f"{plural(r.new_versions, 'version')} ({r.earlier_versions} an earlier text placed in time order), {plural(r.removals, 'removal')}; "
+        f"{plural(r.evidence, 'older capture')} kept as evidence, {plural(r.blocked, 'URL')} blocked by the archive, {r.failed} failed."
     )
     return r.ok
 
@@ -171,7 +189,8 @@ def _wacz_step(settings: Settings, path: Path, echo: Callable[[str], None]) -> P
         generate_key(key)
     z = export_wacz(settings, path, sign_key=key)
     echo(
-        f"\nWrote {z.path}: the archive as a WACZ, {z.pages} pages (one per version), {z.warc.records} WARC records "
-        f"({z.warc.resources} screenshots), {z.bytes:,} bytes, signed with {key} and timestamped."
+        f"\nWrote {z.path}: the archive as a WACZ, {plural(z.pages, 'page')} (one per version), "
+        f"{plural(z.warc.records, 'WARC record')} ({plural(z.warc.resources, 'screenshot')}), {plural(z.bytes, 'byte')}, "
+        f"signed with {key} and timestamped."
     )
     return z.path

@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 
 from series_archiver.archive import SCHEMA_VERSION, Archive
+from series_archiver.archive.search import search, search_ready, snippet_parts
 from series_archiver.errors import StoreError, WriteRejected
 from series_archiver.history import CaptureInfo, read_witnesses
 from series_archiver.jobs.crawl import Crawler, ProgressFn, RecheckFn
@@ -25,7 +26,7 @@ from series_archiver.models import PassResult
 from series_archiver.settings import Settings
 from series_archiver.sources.live import Fetcher
 
-__all__ = ["crawl", "fetch", "list_articles", "show_article", "open_pipeline", "PassResult"]
+__all__ = ["crawl", "fetch", "list_articles", "show_article", "search_articles", "open_pipeline", "PassResult"]
 
 log = logging.getLogger("series_archiver")
 
@@ -214,6 +215,34 @@ def list_articles(settings: Settings) -> list[dict[str, Any]]:
                 }
             )
         return out
+
+
+def search_articles(settings: Settings, query: str) -> list[dict[str, Any]]:
+    """The articles whose text, in any version, holds every word of ``query``, as ``search --json`` prints them.
+
+    The reading room's search (``archive.search``): the same folding, matching
+    and snippet (``snippet`` is ``snippet_html`` as plain text), installments in order.
+    """
+    with _reader(settings) as archive:
+        if not search_ready(archive.conn):
+            raise StoreError(str(settings.archive.db), "has no search index yet; the next `crawl` builds it")
+        rows = search(archive.conn, query)
+    return [
+        {
+            "id": r["article_id"],
+            "series": r["series"],
+            "installment": r["installment"],
+            "label": r["label"],
+            "title": r["title"],
+            "published": r["published"],
+            "status": r["status"],
+            "versions_matching": [int(n) for n in str(r["versions_matching"]).split(", ")],
+            "current_version": r["current_version"],
+            "snippet": "".join(text for text, _ in snippet_parts(r["snippet_html"])) if r["snippet_html"] else None,
+            "snippet_html": r["snippet_html"],
+        }
+        for r in rows
+    ]
 
 
 def show_article(settings: Settings, article_id: int, version: int | None = None) -> dict[str, Any]:
