@@ -21,8 +21,8 @@ def screenshot(config: Path | None, db: Path | None, ids: tuple[int, ...], budge
     """Take the screenshots missing from archived versions (of articles IDS, or all).
 
     Each is rendered by headless Chromium from the stored capture with the
-    network shut, and stored with its SHA-256. Needs the `evidence` extra:
-    pip install 'series-archiver[evidence]'.
+    network shut, and stored with its SHA-256. Needs Debian's chromium:
+    apt-get install chromium fonts-noto-cjk.
 
     Example: series-archiver screenshot 1 2
     """

@@ -175,7 +175,7 @@ def _evidence_step(settings: Settings, echo: Callable[[str], None]) -> bool:
     for problem in problems[:3]:
         echo(f"  {problem}")
     if not shots:
-        echo("  No screenshots: install the evidence extra (pip install 'series-archiver[evidence]') and Debian's chromium.")
+        echo("  No screenshots: install Debian's chromium and CJK fonts (apt-get install chromium fonts-noto-cjk).")
     return bool(counts.get("stamped")) and not counts.get("queued") and not counts.get("failed")
 
 

@@ -8,10 +8,9 @@ escaped the routing would fail rather than reach the site. Scripts do not run:
 the archive reads its text from the HTML as served, without scripts, and a
 script would show what it computes today rather than what was stored.
 
-Playwright drives ``evidence.chromium`` (Debian's ``chromium``), never a
-browser it downloads. It is an optional dependency:
-``pip install 'series-archiver[evidence]'``; without it, or without the
-browser, ``Renderer`` raises ``EvidenceError`` saying what to install.
+Playwright (a dependency) drives ``evidence.chromium`` (Debian's
+``chromium``), never a browser it downloads; without the browser,
+``Renderer`` raises ``EvidenceError`` saying what to install.
 """
 
 from __future__ import annotations
@@ -47,7 +46,7 @@ CHROMIUM_ARGS = (
     f"--proxy-server={_NO_NETWORK}",
     "--proxy-bypass-list=<-loopback>",
 )
-INSTALL_HINT = "pip install 'series-archiver[evidence]' (Playwright, driving Debian's chromium: apt-get install chromium fonts-noto-cjk)"
+INSTALL_HINT = "install Debian's chromium and CJK fonts (apt-get install chromium fonts-noto-cjk), or set evidence.chromium; Playwright drives it"
 
 
 @dataclass(frozen=True)
