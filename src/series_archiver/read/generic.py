@@ -31,22 +31,24 @@ __all__ = ["GENERIC", "GenericText", "read_generic"]
 
 GENERIC = "generic"  # the profile name of everything this path reads (clean.py keeps its paragraphs as they are)
 
-# "Too little": less than this many characters of text (whitespace aside) and less
-# than this share of what the density reading finds.
+# "Too little": less than this many characters of text (whitespace aside).
 _ENOUGH_CHARS = 250
-_ENOUGH_SHARE = 0.5
 
 _FAST = True
 _PRECISION = True
 _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 # Elements that are furniture wherever they stand.
 _FURNITURE_TAGS = ("nav", "aside", "footer", "form", "script", "style", "noscript", "iframe", "select", "button", "textarea", "header")
+# Elements whose text is never the page's text.
+_HIDDEN = frozenset({"script", "style", "noscript", "template", "select", "button", "textarea", "iframe"})
 # Class or id tokens of furniture: structural names, not words of the text.
 _FURNITURE_NAME = re.compile(
     r"(?:^|[\s_-])(?:comments?|commentlist|reply|replies|respond|sidebar|side|nav|navbar|menu|footer|foot|breadcrumbs?"
     r"|share|sharing|social|related|recommend|advert|ads?|banner|pagination|pager|toolbar|copyright)(?:$|[\s_-])",
     re.IGNORECASE,
 )
+# The names of comment sections and replies: furniture however much text they hold.
+_REPLIES_NAME = re.compile(r"(?:^|[\s_-])(?:comments?|commentlist|reply|replies|respond)(?:$|[\s_-])", re.IGNORECASE)
 _CONTAINERS = frozenset({"div", "td", "article", "section", "main", "body", "font", "span", "center", "blockquote", "dd"})
 _BLOCKS = frozenset({"p", "div", "td", "tr", "li", "br", "h1", "h2", "h3", "h4", "h5", "h6", "table", "blockquote", "pre", "dd", "dt"})
 _PUNCT = re.compile(r"[，。！？；、,.!?;]")
@@ -65,51 +67,108 @@ class GenericText:
 
 
 def read_generic(html: str, url: str, root: etree._Element | None) -> GenericText | None:
-    """The article's blocks, or None when no reading finds any text."""
-    links = _link_texts(root) if root is not None else {}
-    best: GenericText | None = None
-    density: tuple[Block, ...] | None = None  # read only when a cheaper reading fell short
-    for reader, recall in (("trafilatura-precision", False), ("trafilatura-recall", True)):
-        blocks = _without_link_lines(_trafilatura_blocks(html, url, recall), links)
-        if blocks and (best is None or _size(blocks) > _size(best.blocks)):
-            best = GenericText(blocks, reader)
-        if best is not None and _size(best.blocks) >= _ENOUGH_CHARS:
-            return best
-        if density is None:
-            density = _density_blocks(root) if root is not None else ()
-        if best is not None and _size(best.blocks) >= _ENOUGH_SHARE * _size(density):
-            return best
-    if density and (best is None or _size(density) > _size(best.blocks)):
-        return GenericText(density, "density")
-    return best
+    """The article's blocks, or None when no reading finds any text.
 
-
-def _link_texts(root: etree._Element) -> dict[str, int]:
-    """The texts of the page's links (whitespace removed), each with its length."""
-    found: dict[str, int] = {}
-    for a in root.iter("a"):
-        text = _SPACE.sub("", "".join(a.itertext()))
-        if len(text) >= 2:
-            found[text] = len(text)
-    return found
-
-
-def _without_link_lines(blocks: tuple[Block, ...], links: dict[str, int]) -> tuple[Block, ...]:
-    """Blocks less than half made of the page's link texts: a line of links is navigation, not text.
-
-    trafilatura drops links' markup, so which words were links is read off the page itself.
+    Two readings that look at the page differently are compared, so that neither's blind spot
+    decides alone: trafilatura reads node by node and cleans well, but with its fallbacks off it
+    can settle on a sidebar or drop text outside ``<p>``; the density reading finds the one
+    container of the article, but keeps what sits in it. Where they agree on the region, the
+    article is trafilatura's lines that lie in that container; where they do not, trafilatura's
+    recall reading is the third opinion.
     """
-    if not links:
-        return blocks
-    kept: list[Block] = []
-    for block in blocks:
-        text = _SPACE.sub("", block.text)
-        if not text:
-            continue
-        linked = len(text) if text in links else sum(n for t, n in links.items() if n <= len(text) and t in text)
-        if linked * 2 <= len(text):
-            kept.append(block)
-    return tuple(kept)
+    density = _Reading(_density_blocks(root) if root is not None else (), "density")
+    precise = _Reading(_trafilatura_blocks(html, url, recall=False), "trafilatura-precision")
+    if precise.size >= _ENOUGH_CHARS and precise.share_in(density) >= _AGREE:
+        return _merged(precise, density)
+    recall = _Reading(_trafilatura_blocks(html, url, recall=True), "trafilatura-recall")
+    wider = recall if recall.size > precise.size else precise
+    if density.size and wider.size and density.share_in(wider) >= _AGREE and density.size * 2 >= wider.size:
+        # The container lies inside what trafilatura found: trafilatura kept furniture around it
+        # (a sidebar, the article's teaser a second time), so the container's lines are the article.
+        return _merged(wider, density, container=True)
+    if precise.size >= _ENOUGH_CHARS and precise.share_in(recall) >= _AGREE:
+        return GenericText(precise.blocks, precise.name)
+    for reading in (wider, density):
+        if reading.size:
+            return GenericText(reading.blocks, reading.name)
+    return None
+
+
+# --- comparing readings ---------------------------------------------------------------
+
+# Readings are compared by runs of this many characters (whitespace removed): long enough that a
+# shared run is shared text, short enough that lines cut differently still match.
+_SHINGLE = 6
+# A line lies in another reading when at least half of its runs are found there; two readings
+# agree when at least half of one's text lies in the other.
+_AGREE = 0.5
+# Text the container holds between trafilatura's first and last line, that trafilatura left out:
+# past this share of trafilatura's own text it is the article trafilatura missed (text outside
+# <p>, a list), not the captions and bylines it dropped on purpose.
+_MISSED = 0.5
+_PROSE = re.compile(r"[，。！？；,.!?;]")
+_PROSE_CHARS = 40
+
+
+class _Reading:
+    """One reading's blocks, their text without whitespace, and (asked for once) its runs."""
+
+    def __init__(self, blocks: tuple[Block, ...], name: str) -> None:
+        self.blocks = blocks
+        self.name = name
+        self.squeezed = [_SPACE.sub("", b.text) for b in blocks]
+        self.size = sum(map(len, self.squeezed))
+        self._runs: tuple[set[str], str] | None = None
+
+    def runs(self) -> tuple[set[str], str]:
+        if self._runs is None:
+            text = "".join(self.squeezed)
+            self._runs = {text[i : i + _SHINGLE] for i in range(max(1, len(text) - _SHINGLE + 1))}, text
+        return self._runs
+
+    def lying_in(self, other: _Reading) -> list[bool]:
+        """Per block: does it lie in ``other``? Its runs are sampled a run apart: half found is half found."""
+        runs, text = other.runs()
+        found = []
+        for line in self.squeezed:
+            if len(line) < _SHINGLE:
+                found.append(bool(line) and line in text)
+                continue
+            starts = range(0, len(line) - _SHINGLE + 1, _SHINGLE)
+            found.append(sum(1 for i in starts if line[i : i + _SHINGLE] in runs) * 2 >= len(starts))
+        return found
+
+    def share_in(self, other: _Reading) -> float:
+        """The share of this reading's text that lies in ``other``."""
+        if not self.size or not other.size:
+            return 0.0
+        return sum(len(line) for line, inside in zip(self.squeezed, self.lying_in(other), strict=True) if inside) / self.size
+
+
+def _merged(reading: _Reading, density: _Reading, *, container: bool = False) -> GenericText:
+    """``reading``'s lines that lie in the density container (with ``container``, the container's
+    lines that lie in ``reading``); or, when it missed much of the text between its first and last
+    line there, the container's lines over that span."""
+    inside = density.lying_in(reading)
+    if not any(inside):
+        return GenericText(reading.blocks, reading.name)
+    first, last = inside.index(True), len(inside) - 1 - inside[::-1].index(True)
+    missed = [
+        i
+        for i in range(first, last + 1)
+        if not inside[i] and len(density.squeezed[i]) >= _PROSE_CHARS and _PROSE.search(density.blocks[i].text)
+    ]
+    if container or sum(len(density.squeezed[i]) for i in missed) > _MISSED * reading.size:
+        kinds = dict(zip(reading.squeezed, (b.kind for b in reading.blocks), strict=True))
+        fill = set(missed) if not container else set()
+        span = tuple(
+            Block(kinds.get(density.squeezed[i], "paragraph"), density.blocks[i].text)
+            for i in range(first, last + 1)
+            if inside[i] or i in fill
+        )
+        return GenericText(span, f"{reading.name}+density")
+    kept = tuple(b for b, keep in zip(reading.blocks, reading.lying_in(density), strict=True) if keep)
+    return GenericText(kept or reading.blocks, f"{reading.name}&density")
 
 
 def _size(blocks: tuple[Block, ...]) -> int:
@@ -223,27 +282,29 @@ def _density_blocks(root: etree._Element) -> tuple[Block, ...]:
         chars = text_len.get(el, 0)
         adjusted.append((score * (1 - (link_len.get(el, 0) / chars if chars else 1)), order, el))
     for score, _, el in sorted(adjusted, key=lambda x: x[:2], reverse=True):
-        lines = _container_lines(el, text_len, link_len)
+        lines = _container_lines(el, text_len, link_len, dead)
         if score > 0 and lines:
             return tuple(Block("paragraph", line) for line in lines)
     return ()
 
 
 def _measure(root: etree._Element) -> tuple[dict[etree._Element, int], dict[etree._Element, int], set[etree._Element]]:
-    """Per element: characters of text (whitespace aside) and of link text inside it; and the furniture, all of it."""
+    """Per element: characters of text (whitespace aside) and of link text inside it; and the furniture, all of it.
+
+    Two walks: lengths first, since furniture by structure is judged with them. A wrapper that holds
+    most of the page's text is no sidebar, whatever its class says (``ad_body``, ``right-side-news``),
+    and an ASP.NET page sits in one <form>.
+    """
     text_len: dict[etree._Element, int] = {}
     link_len: dict[etree._Element, int] = {}
-    dead: set[etree._Element] = set()
     stack: list[etree._Element] = []
     links = 0  # open <a> elements
     for event, el in etree.iterwalk(root, events=("start", "end")):
         if event == "start":
-            if (stack and stack[-1] in dead) or _is_furniture(el):
-                dead.add(el)
             stack.append(el)
             if el.tag == "a":
                 links += 1
-            n = len(_SPACE.sub("", el.text or "")) if el.tag not in ("script", "style") else 0
+            n = len(_SPACE.sub("", el.text or "")) if el.tag not in _HIDDEN else 0
             text_len[el] = n
             link_len[el] = n if links else 0
             continue
@@ -253,9 +314,25 @@ def _measure(root: etree._Element) -> tuple[dict[etree._Element, int], dict[etre
         tail = len(_SPACE.sub("", el.tail or ""))
         parent = stack[-1] if stack else None
         if parent is not None:
+            if el.tag in _HIDDEN:
+                text_len[el] = link_len[el] = 0
             text_len[parent] += text_len[el] + tail
             link_len[parent] += link_len[el] + (tail if links else 0)
+    total = text_len.get(root, 0)
+    dead: set[etree._Element] = set()
+    walk = etree.iterwalk(root, events=("start",))
+    for _, el in walk:
+        if el.tag in _HIDDEN or (_is_furniture(el) and not _wraps_article(el, text_len.get(el, 0), total)):
+            dead.update(el.iter())
+            walk.skip_subtree()
     return text_len, link_len, dead
+
+
+def _wraps_article(el: etree._Element, chars: int, total: int) -> bool:
+    """A wrapper of the page's article, whatever its tag or name says (``ad_body``, ``side-by-side``,
+    the <form> of an ASP.NET page): it holds most of the page's text. Sidebars, menus and footers
+    never do; a comment section or the replies of a thread can, so those stay furniture."""
+    return chars * 2 >= total and not _REPLIES_NAME.search(f"{el.get('class') or ''} {el.get('id') or ''}")
 
 
 def _own_text(el: etree._Element) -> str:
@@ -268,7 +345,9 @@ def _own_text(el: etree._Element) -> str:
     return _SPACE.sub("", "".join(parts))
 
 
-def _container_lines(container: etree._Element, text_len: dict[etree._Element, int], link_len: dict[etree._Element, int]) -> list[str]:
+def _container_lines(
+    container: etree._Element, text_len: dict[etree._Element, int], link_len: dict[etree._Element, int], dead: set[etree._Element]
+) -> list[str]:
     """The container's text, a line per block element or <br>, furniture and link-dense blocks dropped."""
     parts: list[str] = []
     walk = etree.iterwalk(container, events=("start", "end", "comment"))
@@ -280,7 +359,7 @@ def _container_lines(container: etree._Element, text_len: dict[etree._Element, i
         if event == "start":
             chars = text_len.get(el, 0)
             if el is not container and (
-                _is_furniture(el) or (block and el.tag != "br" and chars and link_len.get(el, 0) * 2 > chars)
+                el in dead or (block and el.tag != "br" and chars and link_len.get(el, 0) * 2 > chars)
             ):
                 walk.skip_subtree()
                 parts.append("\n")
