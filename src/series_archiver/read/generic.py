@@ -76,15 +76,17 @@ def read_generic(html: str, url: str, root: etree._Element | None) -> GenericTex
     article is trafilatura's lines that lie in that container; where they do not, trafilatura's
     recall reading is the third opinion.
     """
-    density = _Reading(_density_blocks(root) if root is not None else (), "density")
+    blocks, post = _density(root) if root is not None else ((), False)
+    density = _Reading(blocks, "density")
     precise = _Reading(_trafilatura_blocks(html, url, recall=False), "trafilatura-precision")
     if precise.size >= _ENOUGH_CHARS and precise.share_in(density) >= _AGREE:
         return _merged(precise, density)
     recall = _Reading(_trafilatura_blocks(html, url, recall=True), "trafilatura-recall")
     wider = recall if recall.size > precise.size else precise
-    if density.size and wider.size and density.share_in(wider) >= _AGREE and density.size * 2 >= wider.size:
+    if density.size and wider.size and density.share_in(wider) >= _AGREE and (post or density.size * 2 >= wider.size):
         # The container lies inside what trafilatura found: trafilatura kept furniture around it
-        # (a sidebar, the article's teaser a second time), so the container's lines are the article.
+        # (a sidebar, the article's teaser a second time, the replies to a thread's opening post),
+        # so the container's lines are the article.
         return _merged(wider, density, container=True)
     if precise.size >= _ENOUGH_CHARS and precise.share_in(recall) >= _AGREE:
         return GenericText(precise.blocks, precise.name)
@@ -254,12 +256,15 @@ def _is_furniture(el: etree._Element) -> bool:
 
 
 def _density_blocks(root: etree._Element) -> tuple[Block, ...]:
-    """Blocks of the container whose own text is richest in sentences and poorest in links.
+    """Blocks of the container whose own text is richest in sentences and poorest in links."""
+    return _density(root)[0]
 
-    Every walk is one pass over the tree, without recursion.
-    """
+
+def _density(root: etree._Element) -> tuple[tuple[Block, ...], bool]:
+    """The density reading's blocks, and whether they are the first of a run of records (a thread's
+    opening post). Every walk is one pass over the tree, without recursion."""
     if _TOO_DEEP(root):
-        return ()
+        return (), False
     text_len, link_len, dead = _measure(root)
     scores: dict[etree._Element, float] = {}
     for el in root.iter("p", "td", "div", "pre", "font", "span", "dd", "article", "section"):
@@ -281,11 +286,81 @@ def _density_blocks(root: etree._Element) -> tuple[Block, ...]:
     for score, order, el in ranked[:8]:
         chars = text_len.get(el, 0)
         adjusted.append((score * (1 - (link_len.get(el, 0) / chars if chars else 1)), order, el))
-    for score, _, el in sorted(adjusted, key=lambda x: x[:2], reverse=True):
+    for score, _, best in sorted(adjusted, key=lambda x: x[:2], reverse=True):
+        el, record = _first_record(best, scores, text_len, link_len, dead)
         lines = _container_lines(el, text_len, link_len, dead)
         if score > 0 and lines:
-            return tuple(Block("paragraph", line) for line in lines)
-    return ()
+            return tuple(Block("paragraph", line) for line in lines), record
+    return (), False
+
+
+def _first_record(
+    el: etree._Element,
+    scores: dict[etree._Element, float],
+    text_len: dict[etree._Element, int],
+    link_len: dict[etree._Element, int],
+    dead: set[etree._Element],
+) -> tuple[etree._Element, bool]:
+    """In a run of records (a thread's posts, the entries of a blog's page), the first record's text.
+
+    A thread's opening post is its article, and the replies are not; the longest post, or the
+    element holding them all, is what the density finds. A run is two or more siblings of one tag
+    and class and inner structure (``_kind_of``), each a composite of blocks with text of its own:
+    paragraphs in divs of one class are no run, they hold no blocks.
+    """
+    run = _run_of(el, text_len, dead)
+    node = el
+    for _ in range(3):
+        if run or node.getparent() is None:
+            break
+        node = node.getparent()
+        run = _run_of(node, text_len, dead, siblings=True)
+    if not run:
+        return el, False
+    first = run[0]
+    if el is first or any(a is first for a in el.iterancestors()):
+        return el, True  # already inside the opening post
+    inside = [(scores[e] * (1 - link_len.get(e, 0) / max(1, text_len.get(e, 0))), e) for e in first.iter() if e in scores and e.tag in _CONTAINERS]
+    return (max(inside, key=lambda x: x[0])[1] if inside else first), True
+
+
+def _run_of(el: etree._Element, text_len: dict[etree._Element, int], dead: set[etree._Element], *, siblings: bool = False) -> list[etree._Element]:
+    """The records of a run: ``el``'s siblings like it (``siblings``), or the children of ``el`` that
+    make one and hold most of its text."""
+    if siblings:
+        parent = el.getparent()
+        if parent is None:
+            return []
+        kind = _kind_of(el)
+        groups = [[c for c in parent if c.tag == el.tag and _kind_of(c) == kind]]
+    else:
+        by_kind: dict[tuple[object, ...], list[etree._Element]] = {}
+        for c in el:
+            if c.tag in _RECORD_TAGS:
+                by_kind.setdefault(_kind_of(c), []).append(c)
+        groups = list(by_kind.values())
+    for group in groups:
+        records = [c for c in group if c not in dead and text_len.get(c, 0) >= 20 and c.tag in _RECORD_TAGS and _COMPOSITE(c)]
+        if len(records) >= 2 and (siblings or sum(text_len.get(c, 0) for c in records) * 10 >= 6 * text_len.get(el, 0)):
+            return records
+    return []
+
+
+def _kind_of(el: etree._Element) -> tuple[object, ...]:
+    """What a template makes alike: tag and class of the element, its children and theirs.
+
+    The posts of a thread share it; the stacked tables of an old layout do not.
+    """
+    kind: list[object] = [el.tag, el.get("class")]
+    for child in el:
+        if isinstance(child.tag, str):
+            kind.append((child.tag, child.get("class"), tuple((g.tag, g.get("class")) for g in child if isinstance(g.tag, str))))
+    return tuple(kind)
+
+
+# What a record of a run is made of: a post is a table or a div of blocks, never a lone paragraph.
+_RECORD_TAGS = frozenset({"table", "div", "li", "article", "section", "dl", "tbody", "tr"})
+_COMPOSITE = etree.XPath("boolean(.//p | .//div | .//td | .//table | .//br | .//dd)")
 
 
 def _measure(root: etree._Element) -> tuple[dict[etree._Element, int], dict[etree._Element, int], set[etree._Element]]:
