@@ -76,8 +76,8 @@ def read_generic(html: str, url: str, root: etree._Element | None) -> GenericTex
     article is trafilatura's lines that lie in that container; where they do not, trafilatura's
     recall reading is the third opinion.
     """
-    blocks, post = _density(root) if root is not None else ((), False)
-    density = _Reading(blocks, "density")
+    blocks, post, titles = _density(root) if root is not None else ((), False, frozenset[int]())
+    density = _Reading(blocks, "density", titles)
     precise = _Reading(_trafilatura_blocks(html, url, recall=False), "trafilatura-precision")
     if precise.size >= _ENOUGH_CHARS and precise.share_in(density) >= _AGREE:
         return _merged(precise, density)
@@ -108,6 +108,8 @@ _AGREE = 0.5
 # past this share of trafilatura's own text it is the article trafilatura missed (text outside
 # <p>, a list), not the captions and bylines it dropped on purpose.
 _MISSED = 0.5
+_TITLES_SHARE = 0.2
+# What counts of it: sentences, and the titles a round-up lists; not labels ("Advertisement").
 _PROSE = re.compile(r"[，。！？；,.!?;]")
 _PROSE_CHARS = 40
 
@@ -115,9 +117,10 @@ _PROSE_CHARS = 40
 class _Reading:
     """One reading's blocks, their text without whitespace, and (asked for once) its runs."""
 
-    def __init__(self, blocks: tuple[Block, ...], name: str) -> None:
+    def __init__(self, blocks: tuple[Block, ...], name: str, titles: frozenset[int] = frozenset()) -> None:
         self.blocks = blocks
         self.name = name
+        self.titles = titles  # the blocks that are linked titles in a list (density only)
         self.squeezed = [_SPACE.sub("", b.text) for b in blocks]
         self.size = sum(map(len, self.squeezed))
         self._runs: tuple[set[str], str] | None = None
@@ -158,11 +161,21 @@ def _merged(reading: _Reading, density: _Reading, *, container: bool = False) ->
     missed = [
         i
         for i in range(first, last + 1)
-        if not inside[i] and len(density.squeezed[i]) >= _PROSE_CHARS and _PROSE.search(density.blocks[i].text)
+        if not inside[i]
+        and (
+            (len(density.squeezed[i]) >= _PROSE_CHARS and _PROSE.search(density.blocks[i].text))
+            or (i in density.titles and len(density.squeezed[i]) >= _TITLE_CHARS)
+        )
     ]
-    if container or sum(len(density.squeezed[i]) for i in missed) > _MISSED * reading.size:
+    big = sum(len(density.squeezed[i]) for i in missed) > _MISSED * reading.size
+    # What trafilatura drops as links, between its lines: the article when the titles are a good part
+    # of the container's text (a round-up, a deals post), not when they are a box of related stories.
+    titles = {i for i in missed if i in density.titles}
+    if sum(len(density.squeezed[i]) for i in titles) < _TITLES_SHARE * density.size:
+        titles = set()
+    if container or big or titles:
         kinds = dict(zip(reading.squeezed, (b.kind for b in reading.blocks), strict=True))
-        fill = set(missed) if not container else set()
+        fill = set() if container else set(missed) if big else titles
         span = tuple(
             Block(kinds.get(density.squeezed[i], "paragraph"), density.blocks[i].text)
             for i in range(first, last + 1)
@@ -260,11 +273,11 @@ def _density_blocks(root: etree._Element) -> tuple[Block, ...]:
     return _density(root)[0]
 
 
-def _density(root: etree._Element) -> tuple[tuple[Block, ...], bool]:
-    """The density reading's blocks, and whether they are the first of a run of records (a thread's
-    opening post). Every walk is one pass over the tree, without recursion."""
+def _density(root: etree._Element) -> tuple[tuple[Block, ...], bool, frozenset[int]]:
+    """The density reading's blocks; whether they are the first of a run of records (a thread's
+    opening post); which of them are linked titles. Every walk is one pass over the tree, without recursion."""
     if _TOO_DEEP(root):
-        return (), False
+        return (), False, frozenset()
     text_len, link_len, dead = _measure(root)
     scores: dict[etree._Element, float] = {}
     for el in root.iter("p", "td", "div", "pre", "font", "span", "dd", "article", "section"):
@@ -290,8 +303,8 @@ def _density(root: etree._Element) -> tuple[tuple[Block, ...], bool]:
         el, record = _first_record(best, scores, text_len, link_len, dead)
         lines = _container_lines(el, text_len, link_len, dead)
         if score > 0 and lines:
-            return tuple(Block("paragraph", line) for line in lines), record
-    return (), False
+            return tuple(Block("paragraph", line) for line, _ in lines), record, frozenset(i for i, (_, title) in enumerate(lines) if title)
+    return (), False, frozenset()
 
 
 def _first_record(
@@ -420,10 +433,22 @@ def _own_text(el: etree._Element) -> str:
     return _SPACE.sub("", "".join(parts))
 
 
+# Inside the article's container, a list item or heading that is one long link is a title the
+# article lists (a round-up, a deals post), not navigation: menus are short words.
+_TITLE_ITEMS = frozenset({"li", "dt", "dd", "h2", "h3", "h4"})
+_TITLE_CHARS = 20
+
+
 def _container_lines(
     container: etree._Element, text_len: dict[etree._Element, int], link_len: dict[etree._Element, int], dead: set[etree._Element]
-) -> list[str]:
-    """The container's text, a line per block element or <br>, furniture and link-dense blocks dropped."""
+) -> list[tuple[str, bool]]:
+    """The container's text, a line per block element or <br>, furniture and link-dense blocks dropped;
+    each line with whether it is a linked title.
+
+    A list item or heading that is one long link stays when the container's own text goes on after
+    it (a round-up, a deals post); a run of them that ends the container, or opens it, is the
+    related stories or the replies to a post, and goes.
+    """
     parts: list[str] = []
     walk = etree.iterwalk(container, events=("start", "end", "comment"))
     for event, el in walk:
@@ -433,16 +458,33 @@ def _container_lines(
         block = el.tag in _BLOCKS
         if event == "start":
             chars = text_len.get(el, 0)
-            if el is not container and (
-                el in dead or (block and el.tag != "br" and chars and link_len.get(el, 0) * 2 > chars)
-            ):
+            linked = block and el.tag != "br" and chars and link_len.get(el, 0) * 2 > chars
+            if el is not container and (el in dead or (linked and not _is_title(el, chars))):
                 walk.skip_subtree()
                 parts.append("\n")
                 continue
-            parts.append("\n" if block else "")
+            parts.append(_TITLE_MARK if linked and el is not container else "\n" if block else "")
             parts.append(el.text or "")
         else:
             parts.append("\n" if block else "")
             if el is not container:
                 parts.append(el.tail or "")
-    return [t for t in (normalize(x) for x in "".join(parts).split("\n")) if t]
+    mark = _TITLE_MARK[1:]
+    lines = [(t, raw.startswith(mark)) for raw in "".join(parts).split("\n") if (t := normalize(raw.lstrip(mark)))]
+    titles = [title for _, title in lines]
+    if all(titles):
+        return []  # nothing but links: a list of them, and the density looks further
+    first, last = titles.index(False), len(titles) - 1 - titles[::-1].index(False)
+    return lines[first : last + 1]
+
+
+def _is_title(el: etree._Element, chars: int) -> bool:
+    """A list item or heading that is one long link and nothing more (no list of replies inside)."""
+    return el.tag in _TITLE_ITEMS and chars >= _TITLE_CHARS and not _HOLDS_BLOCKS(el)
+
+
+_HOLDS_BLOCKS = etree.XPath("boolean(.//li | .//ul | .//ol | .//div | .//table | .//p | .//dl)")
+
+
+# Starts each line of a title item, so that the runs of them at either end can be told and dropped.
+_TITLE_MARK = "\n\x01"
