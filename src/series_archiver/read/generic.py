@@ -100,7 +100,7 @@ def read_generic(html: str, url: str, root: etree._Element | None) -> GenericTex
 
 # Readings are compared by runs of this many characters (whitespace removed): long enough that a
 # shared run is shared text, short enough that lines cut differently still match.
-_SHINGLE = 6
+_SHINGLE = 8
 # A line lies in another reading when at least half of its runs are found there; two readings
 # agree when at least half of one's text lies in the other.
 _AGREE = 0.5
@@ -115,32 +115,26 @@ _PROSE_CHARS = 40
 
 
 class _Reading:
-    """One reading's blocks, their text without whitespace, and (asked for once) its runs."""
+    """One reading's blocks and their text without whitespace."""
 
     def __init__(self, blocks: tuple[Block, ...], name: str, titles: frozenset[int] = frozenset()) -> None:
         self.blocks = blocks
         self.name = name
         self.titles = titles  # the blocks that are linked titles in a list (density only)
-        self.squeezed = [_SPACE.sub("", b.text) for b in blocks]
+        self.squeezed = ["".join(b.text.split()) for b in blocks]
         self.size = sum(map(len, self.squeezed))
-        self._runs: tuple[set[str], str] | None = None
-
-    def runs(self) -> tuple[set[str], str]:
-        if self._runs is None:
-            text = "".join(self.squeezed)
-            self._runs = {text[i : i + _SHINGLE] for i in range(max(1, len(text) - _SHINGLE + 1))}, text
-        return self._runs
+        self.text = "".join(self.squeezed)
 
     def lying_in(self, other: _Reading) -> list[bool]:
-        """Per block: does it lie in ``other``? Its runs are sampled a run apart: half found is half found."""
-        runs, text = other.runs()
+        """Per block: does it lie in ``other``? Its runs are looked for a run apart: half found is half found."""
+        text = other.text
         found = []
         for line in self.squeezed:
             if len(line) < _SHINGLE:
                 found.append(bool(line) and line in text)
                 continue
             starts = range(0, len(line) - _SHINGLE + 1, _SHINGLE)
-            found.append(sum(1 for i in starts if line[i : i + _SHINGLE] in runs) * 2 >= len(starts))
+            found.append(sum(1 for i in starts if line[i : i + _SHINGLE] in text) * 2 >= len(starts))
         return found
 
     def share_in(self, other: _Reading) -> float:
@@ -187,7 +181,7 @@ def _merged(reading: _Reading, density: _Reading, *, container: bool = False) ->
 
 
 def _size(blocks: tuple[Block, ...]) -> int:
-    return sum(len(_SPACE.sub("", b.text)) for b in blocks)
+    return sum(len("".join(b.text.split())) for b in blocks)
 
 
 # --- trafilatura -------------------------------------------------------------------
@@ -392,14 +386,15 @@ def _measure(root: etree._Element) -> tuple[dict[etree._Element, int], dict[etre
             stack.append(el)
             if el.tag == "a":
                 links += 1
-            n = len(_SPACE.sub("", el.text or "")) if el.tag not in _HIDDEN else 0
+            # Lengths with inner spaces: a measure of how much text, not an exact count (a regex per node costs more).
+            n = len(el.text.strip()) if el.text and el.tag not in _HIDDEN else 0
             text_len[el] = n
             link_len[el] = n if links else 0
             continue
         stack.pop()
         if el.tag == "a":
             links -= 1
-        tail = len(_SPACE.sub("", el.tail or ""))
+        tail = len(el.tail.strip()) if el.tail else 0
         parent = stack[-1] if stack else None
         if parent is not None:
             if el.tag in _HIDDEN:
@@ -430,7 +425,7 @@ def _own_text(el: etree._Element) -> str:
         if isinstance(child.tag, str) and child.tag not in _BLOCKS and child.tag != "a":
             parts.append("".join(child.itertext()))
         parts.append(child.tail or "")
-    return _SPACE.sub("", "".join(parts))
+    return "".join("".join(parts).split())
 
 
 # Inside the article's container, a list item or heading that is one long link is a title the
