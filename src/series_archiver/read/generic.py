@@ -38,7 +38,7 @@ _FAST = True
 _PRECISION = True
 _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 # Elements that are furniture wherever they stand.
-_FURNITURE_TAGS = ("nav", "aside", "footer", "form", "script", "style", "noscript", "iframe", "select", "button", "textarea", "header")
+_FURNITURE_TAGS = frozenset(("nav", "aside", "footer", "form", "script", "style", "noscript", "iframe", "select", "button", "textarea", "header"))
 # Elements whose text is never the page's text.
 _HIDDEN = frozenset({"script", "style", "noscript", "template", "select", "button", "textarea", "iframe"})
 # Class or id tokens of furniture: structural names, not words of the text.
@@ -101,6 +101,7 @@ def read_generic(html: str, url: str, root: etree._Element | None) -> GenericTex
 # Readings are compared by runs of this many characters (whitespace removed): long enough that a
 # shared run is shared text, short enough that lines cut differently still match.
 _SHINGLE = 8
+_SAMPLES = 6  # runs looked for along a line that is not the same line in the other reading
 # A line lies in another reading when at least half of its runs are found there; two readings
 # agree when at least half of one's text lies in the other.
 _AGREE = 0.5
@@ -124,16 +125,19 @@ class _Reading:
         self.squeezed = ["".join(b.text.split()) for b in blocks]
         self.size = sum(map(len, self.squeezed))
         self.text = "".join(self.squeezed)
+        self.lines = frozenset(self.squeezed)
 
     def lying_in(self, other: _Reading) -> list[bool]:
-        """Per block: does it lie in ``other``? Its runs are looked for a run apart: half found is half found."""
-        text = other.text
+        """Per block: does it lie in ``other``? The same line there, or at least half of a few runs
+        of it, spread along it, found in ``other``'s text."""
+        text, lines = other.text, other.lines
         found = []
         for line in self.squeezed:
-            if len(line) < _SHINGLE:
+            if line in lines or len(line) < _SHINGLE:
                 found.append(bool(line) and line in text)
                 continue
-            starts = range(0, len(line) - _SHINGLE + 1, _SHINGLE)
+            step = max(_SHINGLE, (len(line) - _SHINGLE) // (_SAMPLES - 1))
+            starts = range(0, len(line) - _SHINGLE + 1, step)
             found.append(sum(1 for i in starts if line[i : i + _SHINGLE] in text) * 2 >= len(starts))
         return found
 
@@ -258,8 +262,11 @@ def _lines(node: etree._Element) -> list[str]:
 def _is_furniture(el: etree._Element) -> bool:
     if el.tag in _FURNITURE_TAGS:
         return True
-    names = f"{el.get('class') or ''} {el.get('id') or ''}".strip()
-    return bool(names) and _FURNITURE_NAME.search(names) is not None
+    attrib = el.attrib
+    if not attrib:
+        return False
+    cls, ident = attrib.get("class"), attrib.get("id")
+    return (cls is not None and _FURNITURE_NAME.search(cls) is not None) or (ident is not None and _FURNITURE_NAME.search(ident) is not None)
 
 
 def _density_blocks(root: etree._Element) -> tuple[Block, ...]:
@@ -275,7 +282,7 @@ def _density(root: etree._Element) -> tuple[tuple[Block, ...], bool, frozenset[i
     text_len, link_len, dead = _measure(root)
     scores: dict[etree._Element, float] = {}
     for el in root.iter("p", "td", "div", "pre", "font", "span", "dd", "article", "section"):
-        if el in dead:
+        if text_len.get(el, 0) < 20 or el in dead:  # too little text inside, let alone of its own
             continue
         text = _own_text(el)
         if len(text) < 20:
@@ -371,43 +378,45 @@ _COMPOSITE = etree.XPath("boolean(.//p | .//div | .//td | .//table | .//br | .//
 
 
 def _measure(root: etree._Element) -> tuple[dict[etree._Element, int], dict[etree._Element, int], set[etree._Element]]:
-    """Per element: characters of text (whitespace aside) and of link text inside it; and the furniture, all of it.
+    """Per element: characters of text and of link text inside it; and the furniture, all of it.
 
-    Two walks: lengths first, since furniture by structure is judged with them. A wrapper that holds
-    most of the page's text is no sidebar, whatever its class says (``ad_body``, ``right-side-news``),
-    and an ASP.NET page sits in one <form>.
+    One walk gives the lengths and the elements that look like furniture; which of those are is
+    judged after it, with the lengths. A wrapper that holds most of the page's text is no sidebar,
+    whatever its class says (``ad_body``, ``side-by-side``), and an ASP.NET page sits in one <form>.
     """
     text_len: dict[etree._Element, int] = {}
     link_len: dict[etree._Element, int] = {}
+    suspects: list[etree._Element] = []  # in document order: an outer one comes first
     stack: list[etree._Element] = []
     links = 0  # open <a> elements
     for event, el in etree.iterwalk(root, events=("start", "end")):
+        tag = el.tag
         if event == "start":
             stack.append(el)
-            if el.tag == "a":
+            if tag == "a":
                 links += 1
+            if tag in _HIDDEN or _is_furniture(el):
+                suspects.append(el)
             # Lengths with inner spaces: a measure of how much text, not an exact count (a regex per node costs more).
-            n = len(el.text.strip()) if el.text and el.tag not in _HIDDEN else 0
+            n = len(el.text.strip()) if el.text and tag not in _HIDDEN else 0
             text_len[el] = n
             link_len[el] = n if links else 0
             continue
         stack.pop()
-        if el.tag == "a":
+        if tag == "a":
             links -= 1
-        tail = len(el.tail.strip()) if el.tail else 0
-        parent = stack[-1] if stack else None
-        if parent is not None:
-            if el.tag in _HIDDEN:
+        if stack:
+            if tag in _HIDDEN:
                 text_len[el] = link_len[el] = 0
+            tail = len(el.tail.strip()) if el.tail else 0
+            parent = stack[-1]
             text_len[parent] += text_len[el] + tail
             link_len[parent] += link_len[el] + (tail if links else 0)
     total = text_len.get(root, 0)
     dead: set[etree._Element] = set()
-    walk = etree.iterwalk(root, events=("start",))
-    for _, el in walk:
-        if el.tag in _HIDDEN or (_is_furniture(el) and not _wraps_article(el, text_len.get(el, 0), total)):
+    for el in suspects:
+        if el not in dead and (el.tag in _HIDDEN or not _wraps_article(el, text_len.get(el, 0), total)):
             dead.update(el.iter())
-            walk.skip_subtree()
     return text_len, link_len, dead
 
 
