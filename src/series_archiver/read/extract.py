@@ -271,4 +271,15 @@ def _extract_generic(html: str, url: str, page: Page | None) -> Extracted:
         heading = page.find("h1")
         if not title and heading is not None:
             title = normalize(page.text(heading, " "))
-    return Extracted(url=url, profile=GENERIC, title=title, blocks=found.blocks, published=published, byline=byline)
+    return Extracted(url=url, profile=GENERIC, title=title, blocks=_without_title(found.blocks, title), published=published, byline=byline)
+
+
+def _without_title(blocks: tuple[Block, ...], title: str) -> tuple[Block, ...]:
+    """The blocks without a first line that is the page's title: it is stored as the title, once.
+
+    ``<title>`` often adds the site's name (「標題 - 某某網」), so a first line inside it counts.
+    """
+    first = "".join(blocks[0].text.split()) if blocks else ""
+    if len(blocks) > 1 and len(first) >= 4 and first in "".join(title.split()):
+        return blocks[1:]
+    return blocks
