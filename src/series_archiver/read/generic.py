@@ -50,7 +50,9 @@ _FURNITURE_NAME = re.compile(
 # The names of comment sections and replies: furniture however much text they hold.
 _REPLIES_NAME = re.compile(r"(?:^|[\s_-])(?:comments?|commentlist|reply|replies|respond)(?:$|[\s_-])", re.IGNORECASE)
 _CONTAINERS = frozenset({"div", "td", "article", "section", "main", "body", "font", "span", "center", "blockquote", "dd"})
-_BLOCKS = frozenset({"p", "div", "td", "tr", "li", "br", "h1", "h2", "h3", "h4", "h5", "h6", "table", "blockquote", "pre", "dd", "dt"})
+_BLOCKS = frozenset(
+    {"p", "div", "td", "tr", "li", "br", "h1", "h2", "h3", "h4", "h5", "h6", "table", "blockquote", "pre", "dd", "dt", "figure", "figcaption"}
+)
 _PUNCT = re.compile(r"[，。！？；、,.!?;]")
 _SPACE = re.compile(r"\s+")
 # Deeper than any real page. On such a tree each element object lxml frees walks up to the
@@ -281,7 +283,7 @@ def _density(root: etree._Element) -> tuple[tuple[Block, ...], bool, frozenset[i
         return (), False, frozenset()
     text_len, link_len, dead = _measure(root)
     scores: dict[etree._Element, float] = {}
-    for el in root.iter("p", "td", "div", "pre", "font", "span", "dd", "article", "section"):
+    for el in root.iter("p", "td", "div", "pre", "font", "span", "dd", "article", "section", "figcaption"):
         if text_len.get(el, 0) < 20 or el in dead:  # too little text inside, let alone of its own
             continue
         text = _own_text(el)
@@ -289,6 +291,8 @@ def _density(root: etree._Element) -> tuple[tuple[Block, ...], bool, frozenset[i
             continue
         score = 1 + len(_PUNCT.findall(text)) + min(len(text) / 100, 3)
         parent = el if el.tag in ("td", "div", "article", "section", "pre", "dd") else el.getparent()
+        if parent is not None and parent.tag == "figure":
+            parent = parent.getparent()  # a photo post's captions are its text: they count for the gallery
         if parent is None:
             continue
         scores[parent] = scores.get(parent, 0.0) + score
