@@ -5,7 +5,8 @@ paragraph mid-sentence (even mid-word), captions (▲… 新華社) and stray ca
 fragments sit between paragraphs, the byline stands on its own line. Undoing
 those are rules that a site profile switches on (``Site.cleaning``, named in
 ``sites.base.CLEANING_RULES``): a page read by a profile that names no rule,
-or by no profile at all, keeps its paragraphs as they are. Every page loses
+or by no profile at all, keeps its paragraphs as they are (a generic page loses
+the repost or copyright notice after its article, 版權聲明, 轉載請註明). Every page loses
 invisible characters and structural furniture (the 責任編輯 line, a pager line),
 and never a line for a word it contains; what is kept as content: the editor's
 note (編者按), the pull quote, headings and the expert sidebar.
@@ -113,7 +114,8 @@ def _clean(pages: Sequence[Extracted]) -> Article:
     bylines: list[str] = [first.byline] if first.byline else []
     kept: list[Block] = []
     # The generic path (generic.py) removed furniture by structure and keeps the page's paragraphs
-    # as they are: no print-layout rejoining, no repeated-paragraph removal, no furniture words.
+    # as they are: no print-layout rejoining, no repeated-paragraph removal, no furniture words;
+    # only the notice a site appends after the article goes (_without_notice).
     generic = first.profile == GENERIC
     for block in raw_blocks:
         text = normalize(block.text)

@@ -1,16 +1,23 @@
 """The generic path: the article of a page that no site profile knows.
 
-A chain, cheapest reading first, each tried only when the one before found
-nothing or too little:
+Two readings that look at a page in different ways, checked against each other:
 
 1. trafilatura with precision first (no comments, tables kept, its own
    fallbacks off: they cost more CPU than they add here), read as its
    structured tree so that headings, list items and table rows stay lines;
-2. trafilatura again favouring recall (short pages, forum posts);
-3. a structural density reading of our own: the container with the most
+2. a structural density reading of our own: the container with the most
    sentence text that is not link text, furniture (nav, aside, footer,
-   comment sections, forms) dropped by element and by link density, never by
-   a word that can be ordinary text.
+   comment sections, forms) dropped by element, by class name and by link
+   density, never by a word that can be ordinary text. A wrapper holding
+   most of the page's text is never furniture; in a run of template-alike
+   records (a thread's posts) the first record is the article.
+
+Where they agree on the region, the article is trafilatura's lines that lie in
+the container (its furniture outside goes), or the container's lines over
+trafilatura's span when trafilatura missed much of it (text outside ``<p>``,
+a list of linked titles). Where they disagree, or trafilatura found too
+little, trafilatura favouring recall is the third opinion. Whichever reading
+has text gives it: the path is never empty on a page with text.
 
 Title, time and author are read off the page's own tree (``<title>``,
 ``<h1>``, JSON-LD, ``<meta>``), not by trafilatura's metadata pass: it would
@@ -65,7 +72,7 @@ class GenericText:
     """What the chain read: the blocks and which reading gave them (for logs and the benchmark)."""
 
     blocks: tuple[Block, ...]
-    reader: str  # trafilatura-precision, trafilatura-recall, density
+    reader: str  # trafilatura-precision, trafilatura-recall or density; "&density": its lines in the container, "+density": the container's
 
 
 def read_generic(html: str, url: str, root: etree._Element | None) -> GenericText | None:
