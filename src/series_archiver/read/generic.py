@@ -90,6 +90,10 @@ def read_generic(html: str, url: str, root: etree._Element | None) -> GenericTex
     precise = _Reading(_trafilatura_blocks(html, url, recall=False), "trafilatura-precision")
     if precise.size >= _ENOUGH_CHARS and precise.share_in(density) >= _AGREE:
         return _merged(precise, density)
+    if precise.size >= _ENOUGH_CHARS and density.size <= precise.size and not post:
+        # They disagree, but the container holds no more text than trafilatura found: it is the
+        # density reading that went astray (a list of teasers), and no third opinion is needed.
+        return GenericText(precise.blocks, precise.name)
     recall = _Reading(_trafilatura_blocks(html, url, recall=True), "trafilatura-recall")
     wider = recall if recall.size > precise.size else precise
     if density.size and wider.size and density.share_in(wider) >= _AGREE and (post or density.size * 2 >= wider.size):
