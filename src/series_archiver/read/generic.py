@@ -404,14 +404,19 @@ def _measure(root: etree._Element) -> tuple[dict[etree._Element, int], dict[etre
     suspects: list[etree._Element] = []  # in document order: an outer one comes first
     stack: list[etree._Element] = []
     links = 0  # open <a> elements
-    for event, el in etree.iterwalk(root, events=("start", "end")):
+    body = root.find("body")  # the <head> holds no text of the page
+    for event, el in etree.iterwalk(root if body is None else body, events=("start", "end")):
         tag = el.tag
         if event == "start":
             stack.append(el)
             if tag == "a":
                 links += 1
-            if tag in _HIDDEN or _is_furniture(el):
+            if tag in _FURNITURE_TAGS or tag in _HIDDEN:
                 suspects.append(el)
+            else:
+                cls, ident = el.get("class"), el.get("id")
+                if (cls and _FURNITURE_NAME.search(cls)) or (ident and _FURNITURE_NAME.search(ident)):
+                    suspects.append(el)
             # Lengths with inner spaces: a measure of how much text, not an exact count (a regex per node costs more).
             n = len(el.text.strip()) if el.text and tag not in _HIDDEN else 0
             text_len[el] = n
@@ -427,7 +432,7 @@ def _measure(root: etree._Element) -> tuple[dict[etree._Element, int], dict[etre
             parent = stack[-1]
             text_len[parent] += text_len[el] + tail
             link_len[parent] += link_len[el] + (tail if links else 0)
-    total = text_len.get(root, 0)
+    total = text_len.get(root if body is None else body, 0)
     dead: set[etree._Element] = set()
     for el in suspects:
         if el not in dead and (el.tag in _HIDDEN or not _wraps_article(el, text_len.get(el, 0), total)):
