@@ -193,8 +193,23 @@ def _merged(reading: _Reading, density: _Reading, *, container: bool = False) ->
             if inside[i] or i in fill
         )
         return GenericText(span, f"{reading.name}+density")
-    kept = tuple(b for b, keep in zip(reading.blocks, reading.lying_in(density), strict=True) if keep)
+    keep = reading.lying_in(density)
+    outside = sum(len(line) for line, b, k in zip(reading.squeezed, reading.blocks, keep, strict=True) if not k and _is_paragraph(line, b.text))
+    if outside > _SPLIT * reading.size:
+        # Much of what trafilatura found outside the container is paragraphs of sentences: the article
+        # runs on in a container beside it (a long piece cut in two by the layout), and all of it stands.
+        return GenericText(reading.blocks, reading.name)
+    kept = tuple(b for b, k in zip(reading.blocks, keep, strict=True) if k)
     return GenericText(kept or reading.blocks, f"{reading.name}&density")
+
+
+_SPLIT = 0.4  # of trafilatura's text; agreement leaves at most half of it outside
+_PARAGRAPH_CHARS = 2 * _PROSE_CHARS
+
+
+def _is_paragraph(squeezed: str, text: str) -> bool:
+    """A paragraph of sentences, not a label, a link line or a one-line promotion."""
+    return len(squeezed) >= _PARAGRAPH_CHARS and len(_PROSE.findall(text)) >= 2
 
 
 def _size(blocks: tuple[Block, ...]) -> int:
