@@ -246,13 +246,8 @@ def _next_pages(page: Page, url: str, site: Site) -> tuple[str, ...]:
 
 
 def _extract_generic(html: str, url: str, page: Page | None) -> Extracted:
-    """A page no profile matches: the generic chain (generic.py), metadata off the page's own tree."""
-    found = read_generic(html, url, page.root if page is not None else None)
-    if found is None or not found.blocks:
-        raise ExtractError(
-            url, "no known site profile matches the page and no generic reading found article text; open it in a browser"
-        )
-    log.debug("generic path read %s with %s", url, found.reader)
+    """A page no profile matches: metadata off the page's own tree, then the generic chain
+    (generic.py), which prunes that tree as it reads it."""
     published: datetime | None = None
     byline: str | None = None
     title = ""
@@ -271,6 +266,12 @@ def _extract_generic(html: str, url: str, page: Page | None) -> Extracted:
         heading = page.find("h1")
         if not title and heading is not None:
             title = normalize(page.text(heading, " "))
+    found = read_generic(html, url, page.root if page is not None else None)
+    if found is None or not found.blocks:
+        raise ExtractError(
+            url, "no known site profile matches the page and no generic reading found article text; open it in a browser"
+        )
+    log.debug("generic path read %s with %s", url, found.reader)
     return Extracted(url=url, profile=GENERIC, title=title, blocks=_without_title(found.blocks, title), published=published, byline=byline)
 
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import lxml.html
 from lxml import etree
 
 from series_archiver.models import Block, BlockKind
@@ -76,7 +77,7 @@ class GenericText:
 
 
 def read_generic(html: str, url: str, root: etree._Element | None) -> GenericText | None:
-    """The article's blocks, or None when no reading finds any text.
+    """The article's blocks, or None when no reading finds any text. ``root`` is pruned: read it first.
 
     Two readings that look at the page differently are compared, so that neither's blind spot
     decides alone: trafilatura reads node by node and cleans well, but with its fallbacks off it
@@ -87,7 +88,14 @@ def read_generic(html: str, url: str, root: etree._Element | None) -> GenericTex
     """
     blocks, post, titles = _density(root) if root is not None else ((), False, frozenset[int]())
     density = _Reading(blocks, "density", titles)
-    precise = _Reading(_trafilatura_blocks(html, url, recall=False), "trafilatura-precision")
+    # trafilatura prunes the tree it reads: the page's own, now that the density reading is done
+    # with it (parsing the page again would cost more than all the rest of this path).
+    tree: str | lxml.html.HtmlElement = html
+    if isinstance(root, lxml.html.HtmlElement):
+        # As trafilatura's own parser leaves a page: no comments, no processing instructions.
+        etree.strip_elements(root, etree.Comment, etree.ProcessingInstruction, with_tail=False)
+        tree = root
+    precise = _Reading(_trafilatura_blocks(tree, url, recall=False), "trafilatura-precision")
     if precise.size >= _ENOUGH_CHARS and precise.share_in(density) >= _AGREE:
         return _merged(precise, density)
     if precise.size >= _ENOUGH_CHARS and density.size <= precise.size and not post:
@@ -219,7 +227,7 @@ def _size(blocks: tuple[Block, ...]) -> int:
 # --- trafilatura -------------------------------------------------------------------
 
 
-def _trafilatura_blocks(html: str, url: str, recall: bool) -> tuple[Block, ...]:
+def _trafilatura_blocks(html: str | lxml.html.HtmlElement, url: str, recall: bool) -> tuple[Block, ...]:
     import trafilatura  # slow to import: only pages without a profile need it
 
     doc = trafilatura.bare_extraction(
@@ -247,8 +255,10 @@ def _structured(node: etree._Element, out: list[Block]) -> None:
     if tag in ("list", "table", "row"):
         if tag == "row":
             cells = [lines for lines in (_lines(c) for c in node if c.tag == "cell") if lines]
-            if len(cells) == 1:  # a layout table: the cell's lines are the page's lines
-                out.extend(Block("paragraph", line) for line in cells[0])
+            if len(cells) == 1 or any(len(lines) > 1 for lines in cells):
+                # A layout table (one cell, or cells of several lines: the post beside the menu):
+                # each cell's lines are the page's lines, never one run-on row.
+                out.extend(Block("paragraph", line) for lines in cells for line in lines)
                 return
             row = [" ".join(lines) for lines in cells]
             # A row of one- and two-character cells is a widget (a calendar, a pager), not a table of the article.
