@@ -231,8 +231,11 @@ class _MagicHtml:
             encoding="utf-8",
         )
         assert self.proc.stdout is not None
-        if not self.proc.stdout.readline().strip():
+        ready = self.proc.stdout.readline().strip()
+        if not ready:
             raise Unavailable(f"{python} could not start magic-html (is it installed there, on Python >= 3.12?)")
+        about = json.loads(ready)
+        self.version = f"{about['version']} (in Python {about['python']}, a process of its own)"
 
     def __call__(self, html: str, url: str, lang: str) -> tuple[str, float]:
         assert self.proc.stdin is not None and self.proc.stdout is not None
@@ -412,14 +415,16 @@ def main(argv: list[str] | None = None) -> int:
     print_table(summary, skipped, lost)
     out = args.out or (RESULTS if args.pages == PAGES and not args.limit and not args.only else None)
     if out is not None and not args.no_write:
+        from importlib.metadata import PackageNotFoundError, version
+
         versions = {}
         for dist in ("trafilatura", "readability-lxml", "resiliparse", "justext", "gne", "lxml"):
             try:
-                from importlib.metadata import version
-
                 versions[dist] = version(dist)
-            except Exception:
+            except PackageNotFoundError:
                 versions[dist] = "not installed"
+        magic = next((run for run in runs.values() if isinstance(run, _MagicHtml)), None)
+        versions["magic-html"] = magic.version if magic is not None else "not run"
         out.write_text(
             json.dumps(
                 {

@@ -10,8 +10,10 @@ the benchmark sends it each page in its turn, interleaved with the other extract
 from __future__ import annotations
 
 import json
+import platform
 import sys
 import time
+from importlib.metadata import version
 
 
 def main() -> int:
@@ -19,7 +21,7 @@ def main() -> int:
     from magic_html import GeneralExtractor
 
     extractor = GeneralExtractor()
-    print(json.dumps({"ready": True}), flush=True)
+    print(json.dumps({"ready": True, "version": version("magic-html"), "python": platform.python_version()}), flush=True)
     for line in sys.stdin:
         request = json.loads(line)
         t0 = time.process_time()
