@@ -86,14 +86,20 @@ def read_generic(html: str, url: str, root: etree._Element | None) -> GenericTex
     article is trafilatura's lines that lie in that container; where they do not, trafilatura's
     recall reading is the third opinion.
     """
-    blocks, post, titles = _density(root) if root is not None else ((), False, frozenset[int]())
-    density = _Reading(blocks, "density", titles)
+    found = _density(root) if root is not None else _Density(())
+    post = found.post
+    density = _Reading(found.blocks, "density", found.titles)
     # trafilatura prunes the tree it reads: the page's own, now that the density reading is done
     # with it (parsing the page again would cost more than all the rest of this path).
     tree: str | lxml.html.HtmlElement = html
     if isinstance(root, lxml.html.HtmlElement):
-        # As trafilatura's own parser leaves a page: no comments, no processing instructions.
+        # As trafilatura's own parser leaves a page (no comments, no processing instructions), and
+        # without the furniture the density reading found: trafilatura has less to read and no
+        # sidebar or menu left to settle on. Text after a removed element stays (drop_tree).
         etree.strip_elements(root, etree.Comment, etree.ProcessingInstruction, with_tail=False)
+        for el in found.furniture:
+            if el.getparent() is not None:
+                el.drop_tree()
         tree = root
     precise = _Reading(_trafilatura_blocks(tree, url, recall=False), "trafilatura-precision")
     if precise.size >= _ENOUGH_CHARS and precise.share_in(density) >= _AGREE:
@@ -309,15 +315,24 @@ def _is_furniture(el: etree._Element) -> bool:
 
 def _density_blocks(root: etree._Element) -> tuple[Block, ...]:
     """Blocks of the container whose own text is richest in sentences and poorest in links."""
-    return _density(root)[0]
+    return _density(root).blocks
 
 
-def _density(root: etree._Element) -> tuple[tuple[Block, ...], bool, frozenset[int]]:
-    """The density reading's blocks; whether they are the first of a run of records (a thread's
-    opening post); which of them are linked titles. Every walk is one pass over the tree, without recursion."""
+@dataclass(frozen=True)
+class _Density:
+    """The density reading."""
+
+    blocks: tuple[Block, ...]
+    post: bool = False  # the blocks are the first of a run of records (a thread's opening post)
+    titles: frozenset[int] = frozenset()  # which blocks are linked titles
+    furniture: tuple[etree._Element, ...] = ()  # the outermost furniture of the page, in document order
+
+
+def _density(root: etree._Element) -> _Density:
+    """The density reading of the page. Every walk is one pass over the tree, without recursion."""
     if _TOO_DEEP(root):
-        return (), False, frozenset()
-    text_len, link_len, dead = _measure(root)
+        return _Density(())
+    text_len, link_len, dead, furniture = _measure(root)
     scores: dict[etree._Element, float] = {}
     for el in root.iter("p", "td", "div", "pre", "font", "span", "dd", "article", "section", "figcaption"):
         if text_len.get(el, 0) < 20 or el in dead:  # too little text inside, let alone of its own
@@ -344,8 +359,9 @@ def _density(root: etree._Element) -> tuple[tuple[Block, ...], bool, frozenset[i
         el, record = _first_record(best, scores, text_len, link_len, dead)
         lines = _container_lines(el, text_len, link_len, dead)
         if score > 0 and lines:
-            return tuple(Block("paragraph", line) for line, _ in lines), record, frozenset(i for i, (_, title) in enumerate(lines) if title)
-    return (), False, frozenset()
+            titles = frozenset(i for i, (_, title) in enumerate(lines) if title)
+            return _Density(tuple(Block("paragraph", line) for line, _ in lines), record, titles, tuple(furniture))
+    return _Density((), furniture=tuple(furniture))
 
 
 def _first_record(
@@ -417,8 +433,11 @@ _RECORD_TAGS = frozenset({"table", "div", "li", "article", "section", "dl", "tbo
 _COMPOSITE = etree.XPath("boolean(.//p | .//div | .//td | .//table | .//br | .//dd)")
 
 
-def _measure(root: etree._Element) -> tuple[dict[etree._Element, int], dict[etree._Element, int], set[etree._Element]]:
-    """Per element: characters of text and of link text inside it; and the furniture, all of it.
+def _measure(
+    root: etree._Element,
+) -> tuple[dict[etree._Element, int], dict[etree._Element, int], set[etree._Element], list[etree._Element]]:
+    """Per element: characters of text and of link text inside it; the furniture, all of it; and the
+    outermost furniture elements, in document order.
 
     One walk gives the lengths and the elements that look like furniture; which of those are is
     judged after it, with the lengths. A wrapper that holds most of the page's text is no sidebar,
@@ -459,10 +478,12 @@ def _measure(root: etree._Element) -> tuple[dict[etree._Element, int], dict[etre
             link_len[parent] += link_len[el] + (tail if links else 0)
     total = text_len.get(root if body is None else body, 0)
     dead: set[etree._Element] = set()
+    outermost: list[etree._Element] = []
     for el in suspects:
         if el not in dead and (el.tag in _HIDDEN or not _wraps_article(el, text_len.get(el, 0), total)):
             dead.update(el.iter())
-    return text_len, link_len, dead
+            outermost.append(el)
+    return text_len, link_len, dead, outermost
 
 
 def _wraps_article(el: etree._Element, chars: int, total: int) -> bool:
