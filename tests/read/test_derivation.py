@@ -18,13 +18,13 @@ import pytest
 
 from series_archiver import textfold
 from series_archiver.archive import Archive
-from series_archiver.decide import versions
 from series_archiver.demo.replica import ReplicaSite
 from series_archiver.jobs.rederive import rederive_archive
 from series_archiver.models import Article, Block, Extracted, PassResult
 from series_archiver.read import article as reading
 from series_archiver.read import clean as clean_module
 from series_archiver.read import derivation
+from series_archiver.read import reading as reading_module
 from series_archiver.settings import Settings
 from tests.support.crawl import Crawler
 
@@ -72,7 +72,7 @@ def test_an_extra_folding_rule_makes_no_version(crawled: Crawler, monkeypatch: p
     def fold_with_a_new_rule(text: str) -> str:  # a later release also folds the ideographic full stop
         return original(text).replace("。", ".")
 
-    monkeypatch.setattr(versions, "fold", fold_with_a_new_rule)
+    monkeypatch.setattr(reading_module, "fold", fold_with_a_new_rule)  # where a Reading folds
     monkeypatch.setattr(textfold, "fold", fold_with_a_new_rule)
     recrawl_changes_nothing(crawled)
 

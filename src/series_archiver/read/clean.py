@@ -5,7 +5,8 @@ paragraph mid-sentence (even mid-word), captions (▲… 新華社) and stray ca
 fragments sit between paragraphs, the byline stands on its own line. Undoing
 those are rules that a site profile switches on (``Site.cleaning``, named in
 ``sites.base.CLEANING_RULES``): a page read by a profile that names no rule,
-or by no profile at all, keeps its paragraphs as they are. Every page loses
+or by no profile at all, keeps its paragraphs as they are (a generic page loses
+the repost or copyright notice after its article, 版權聲明, 轉載請註明). Every page loses
 invisible characters and structural furniture (the 責任編輯 line, a pager line),
 and never a line for a word it contains; what is kept as content: the editor's
 note (編者按), the pull quote, headings and the expert sidebar.
@@ -113,7 +114,8 @@ def _clean(pages: Sequence[Extracted]) -> Article:
     bylines: list[str] = [first.byline] if first.byline else []
     kept: list[Block] = []
     # The generic path (generic.py) removed furniture by structure and keeps the page's paragraphs
-    # as they are: no print-layout rejoining, no repeated-paragraph removal, no furniture words.
+    # as they are: no print-layout rejoining, no repeated-paragraph removal, no furniture words;
+    # only the notice a site appends after the article goes (_without_notice).
     generic = first.profile == GENERIC
     for block in raw_blocks:
         text = normalize(block.text)
@@ -128,6 +130,8 @@ def _clean(pages: Sequence[Extracted]) -> Article:
             continue
         kind: BlockKind = "heading" if block.kind == "heading" or _looks_like_heading(text) else "paragraph"
         kept.append(Block(kind, text))
+    if generic:
+        kept = _without_notice(kept)
     if "print_layout" in rules:
         kept = _rejoin(kept)
     if "repeated_paragraphs" in rules:
@@ -143,6 +147,30 @@ def _clean(pages: Sequence[Extracted]) -> Article:
         captions=tuple(dict.fromkeys(c for c in captions if c)),
         pages=tuple(p.url for p in pages),
     )
+
+
+# A notice a site appends after an article it publishes: who owns the text, how to repost it
+# (版權聲明, 反侵权公告, 轉載請註明). Read by its label at the start of a line, in the last third
+# of the text only; the same words inside a sentence, or before the article's end, are text.
+_NOTICE = re.compile(
+    r"^[\s【\[(（<《]*(?:版[权權](?:声明|聲明|所有)|反侵[权權](?:公告|声明|聲明)|免[责責][声聲]明|[转轉][载載](?:请|請)|(?:如需|欢迎|歡迎)[转轉][载載]"
+    r"|未[经經](?:授[权權]|许可|許可|同意)|本[文站网網](?:版[权權]|[转轉][载載]|所[载載]|刊[登发發]))"
+)
+_NOTICE_SHARE = 1 / 3
+
+
+def _without_notice(blocks: list[Block]) -> list[Block]:
+    """A generic page's blocks without the repost or copyright notice after the article."""
+    total = sum(len(b.text) for b in blocks)
+    tail = 0
+    cut: int | None = None
+    for i in range(len(blocks) - 1, 0, -1):
+        tail += len(blocks[i].text)
+        if tail > total * _NOTICE_SHARE:
+            break
+        if _NOTICE.match(blocks[i].text):
+            cut = i
+    return blocks[:cut] if cut is not None else blocks
 
 
 def cleaning_of(page: Extracted) -> Cleaning:

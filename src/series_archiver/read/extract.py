@@ -246,13 +246,8 @@ def _next_pages(page: Page, url: str, site: Site) -> tuple[str, ...]:
 
 
 def _extract_generic(html: str, url: str, page: Page | None) -> Extracted:
-    """A page no profile matches: the generic chain (generic.py), metadata off the page's own tree."""
-    found = read_generic(html, url, page.root if page is not None else None)
-    if found is None or not found.blocks:
-        raise ExtractError(
-            url, "no known site profile matches the page and no generic reading found article text; open it in a browser"
-        )
-    log.debug("generic path read %s with %s", url, found.reader)
+    """A page no profile matches: metadata off the page's own tree, then the generic chain
+    (generic.py), which prunes that tree as it reads it."""
     published: datetime | None = None
     byline: str | None = None
     title = ""
@@ -271,4 +266,21 @@ def _extract_generic(html: str, url: str, page: Page | None) -> Extracted:
         heading = page.find("h1")
         if not title and heading is not None:
             title = normalize(page.text(heading, " "))
-    return Extracted(url=url, profile=GENERIC, title=title, blocks=found.blocks, published=published, byline=byline)
+    found = read_generic(html, url, page.root if page is not None else None)
+    if found is None or not found.blocks:
+        raise ExtractError(
+            url, "no known site profile matches the page and no generic reading found article text; open it in a browser"
+        )
+    log.debug("generic path read %s with %s", url, found.reader)
+    return Extracted(url=url, profile=GENERIC, title=title, blocks=_without_title(found.blocks, title), published=published, byline=byline)
+
+
+def _without_title(blocks: tuple[Block, ...], title: str) -> tuple[Block, ...]:
+    """The blocks without a first line that is the page's title: it is stored as the title, once.
+
+    ``<title>`` often adds the site's name (「標題 - 某某網」), so a first line inside it counts.
+    """
+    first = "".join(blocks[0].text.split()) if blocks else ""
+    if len(blocks) > 1 and len(first) >= 4 and first in "".join(title.split()):
+        return blocks[1:]
+    return blocks

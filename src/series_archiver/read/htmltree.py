@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 
+import lxml.html
 from lxml import etree
 
 from series_archiver.sites import Selector
@@ -54,7 +55,9 @@ def parse(html: str) -> Page | None:
     """The page's tree, or None when it holds no element at all. Raises what lxml raises on input it refuses."""
     if html[:1] == "\ufeff":
         html = html[1:]
-    parser = etree.HTMLParser(recover=True)
+    # lxml.html's parser is libxml2's HTML parser, its elements lxml.html's: the generic path hands
+    # the tree to trafilatura, which takes nothing else, rather than have it parse the page again.
+    parser = lxml.html.HTMLParser(recover=True)
     parser.feed(html)
     root = parser.close()
     if root is not None and _TOO_DEEP(root):
