@@ -52,7 +52,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from series_archiver.models import Attempt
+    from series_archiver.models import Attempt, FetchedPage
 
 __all__ = [
     "ArchiverError",
@@ -178,6 +178,9 @@ class GoneError(HTTPStatusError):
         super().__init__(url, status, message, **kw)
         self.reason = reason
         self.target = target
+        # The removal page as the site served it (a 404's or 410's body), kept as evidence of the
+        # takedown and rendered as its screenshot; None when the answer had no readable page.
+        self.page: FetchedPage | None = kw.get("page")
 
     @property
     def summary(self) -> str:

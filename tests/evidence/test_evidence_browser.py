@@ -265,3 +265,28 @@ def test_screenshot_fills_in_versions_archived_before_and_asks_nothing_of_the_si
 def replica() -> Iterator[ReplicaSite]:
     with ReplicaSite() as site:
         yield site
+
+
+def test_a_removal_keeps_the_page_the_site_answered_with_and_its_screenshot(replica: ReplicaSite, settings: Settings) -> None:
+    """Item 1 of issue 23: a removal page gets a screenshot too. The 404's body is stored as a capture (never a version),
+    the fetch-log row of the removal names it, the removal's evidence rests on it, and it is rendered like a version's page."""
+    _need_browser()
+    settings = settings.replace(evidence__screenshots=True)
+    crawler = Crawler(replica, settings)
+    crawler.crawl()
+    removed = "https://www.takungpao.com/news/232108/2025/1218/1050977.html"
+    replica.remove(removed)
+    result = crawler.crawl()
+    assert result.counts.gone == 1
+    with open_archive(settings.archive.db) as archive:
+        conn = archive.conn
+        capture_id, reason, status = conn.execute(
+            "SELECT id, suspect_reason, status FROM captures WHERE url = ? AND suspect_reason LIKE 'the removal page%'", (removed,)
+        ).fetchone()
+        assert status == 404 and "HTTP 404" in reason
+        assert conn.execute("SELECT capture_id FROM fetch_log WHERE url = ? AND outcome = 'gone'", (removed,)).fetchone() == (capture_id,)
+        (captures,) = conn.execute("SELECT capture_ids FROM evidence WHERE kind = 'gone' AND url = ?", (removed,)).fetchone()
+        assert json.loads(captures) == [capture_id]
+        assert conn.execute("SELECT count(*) FROM screenshots WHERE capture_id = ?", (capture_id,)).fetchone() == (1,)
+        versions = conn.execute("SELECT count(*) FROM versions v JOIN articles a ON a.id = v.article_id WHERE a.url = ?", (removed,)).fetchone()
+    assert versions == (1,), "the removal page is never a version"

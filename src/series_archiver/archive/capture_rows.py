@@ -17,6 +17,11 @@ __all__ = ["CaptureTables"]
 log = logging.getLogger("series_archiver")
 
 
+# The reason a removal page (the page a site answers a removal with: a 404's body) is kept under:
+# evidence of the takedown, shown with the removal, never a suspect capture of the article's text.
+REMOVAL_PAGE = "the removal page"
+
+
 class CaptureTables(ArchiveBase):
     """The ``captures`` table: a response is stored once, as a delta against its URL's last whole capture."""
 
@@ -140,11 +145,11 @@ class CaptureTables(ArchiveBase):
         )
 
     def suspect_captures(self, article_id: int) -> list[dict[str, Any]]:
-        """Captures of the article kept as evidence only (soft 404, near-empty, truncated, unreadable)."""
+        """Captures of the article kept as evidence only (soft 404, near-empty, truncated, unreadable); not removal pages."""
         return self._dicts(
             "SELECT id, url, fetched_at, status, size, suspect_reason FROM captures "
-            "WHERE article_id = ? AND suspect_reason IS NOT NULL ORDER BY id",
-            (article_id,),
+            "WHERE article_id = ? AND suspect_reason IS NOT NULL AND suspect_reason NOT LIKE ? ORDER BY id",
+            (article_id, REMOVAL_PAGE + "%"),
         )
 
     def capture_bytes(self, capture_id: int) -> bytes:

@@ -88,8 +88,8 @@ class EvidenceTables(ArchiveBase):
         """Queue one evidence row per event of ``EVIDENCE_KINDS``, in the caller's transaction (the event's own).
 
         A version's event rests on that version's captures; a return on the
-        capture its URL answered with; a removal on no capture (the 404 is not
-        kept) but on the fetch-log row that saw it.
+        capture its URL answered with; a removal on the fetch-log row that saw
+        it, and on the removal page the site sent (a 404's body), when it sent one.
         """
         ids = []
         for event in events:
@@ -116,9 +116,11 @@ class EvidenceTables(ArchiveBase):
                 captures = [int(state[0])] if state and state[0] is not None else []
             elif event.kind == "gone":
                 row = self.conn.execute(
-                    "SELECT max(id) FROM fetch_log WHERE url = ? AND outcome = 'gone'", (event.url,)
+                    "SELECT id, capture_id FROM fetch_log WHERE url = ? AND outcome = 'gone' ORDER BY id DESC LIMIT 1", (event.url,)
                 ).fetchone()
                 log_id = row[0] if row else None
+                # The removal page the site answered with, where it sent one (a 404's body): its screenshot shows the takedown.
+                captures = [int(row[1])] if row and row[1] is not None else []
             ids.append(
                 self._insert(
                     "evidence",

@@ -54,6 +54,7 @@ from datetime import datetime
 
 from series_archiver import urls
 from series_archiver.archive import Archive, UrlState, utcnow
+from series_archiver.archive.capture_rows import REMOVAL_PAGE
 from series_archiver.decide.dedupe import KnownArticles, find_duplicate, fingerprint
 from series_archiver.decide.diff import render_html
 from series_archiver.decide.versions import (
@@ -235,7 +236,13 @@ class Recorder:
             self._record_suspect(work, state.article_id if state else None, reason, result)
             return
         if isinstance(exc, GoneError):
-            self.archive.log_attempts(work.attempts, run_id=result.run_id, final_outcome="gone", article_id=state.article_id if state else None)
+            removal_page = None
+            if exc.page is not None and state and state.article_id is not None:
+                # The page the site answered the removal with (a 404's body): evidence of the takedown, never a version.
+                removal_page, _ = self.archive.add_capture(exc.page, article_id=state.article_id, suspect_reason=f"{REMOVAL_PAGE} ({exc.summary})")
+            self.archive.log_attempts(
+                work.attempts, run_id=result.run_id, final_outcome="gone", article_id=state.article_id if state else None, capture_id=removal_page
+            )
             if state and state.article_id is not None:
                 if state.status == "gone":
                     self.archive.upsert_url(work.url, role=self.registry.url_role(work.url), last_status=exc.status)

@@ -130,13 +130,18 @@ class Fetcher:
     def _follow(self, asked: str, conditional: dict[str, str], attempts: Attempts) -> FetchedPage:
         """Every hop passes the gates; what an answer means (page, next hop, removal, takedown) is ``read.response``'s."""
 
+        answers: list[Reply] = []
+
         def hop(url: str) -> Reply:
-            return self._get_with_retries(asked, self._admit(asked, url, attempts), conditional, attempts)
+            answers.append(self._get_with_retries(asked, self._admit(asked, url, attempts), conditional, attempts))
+            return answers[-1]
 
         try:
             reply, redirects = follow(asked, hop, conditional=bool(conditional), registry=self._registry)
         except GoneError as exc:
             attempts.relabel_last("gone", exc.message)
+            if exc.target is None and answers and answers[-1].content:
+                exc.page = self._removal_page(asked, answers[-1], attempts)
             raise
         except HTTPStatusError as exc:
             attempts.relabel_last("error", exc.message)
@@ -298,6 +303,15 @@ class Fetcher:
 
     def _get_robots(self, url: str, body_limit: int) -> Reply:
         return self._exchange(url, {}, body_limit=body_limit, html_only=False)
+
+    def _removal_page(self, asked: str, reply: Reply, attempts: Attempts) -> FetchedPage | None:
+        """A 404's or 410's page as served, when it is a web page: the evidence of the takedown."""
+        try:
+            decoded = decode_page(reply.url, reply.headers, reply.content, reply.raw_bytes)
+        except FetchError:
+            return None
+        reply = replace(reply, text=decoded.text, encoding=decoded.encoding, content_type=decoded.content_type, replaced_bytes=decoded.replaced_bytes)
+        return self._page(asked, reply, [], attempts)
 
     def _page(self, asked: str, reply: Reply, redirects: list[str], attempts: Attempts) -> FetchedPage:
         return FetchedPage(

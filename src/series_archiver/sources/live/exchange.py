@@ -19,6 +19,7 @@ import httpx
 from series_archiver.errors import FetchError, NetworkError
 from series_archiver.read.charset import refuse_non_html
 from series_archiver.read.pagekind import may_be_block
+from series_archiver.read.response import GONE_STATUSES
 from series_archiver.sources.http import InFlight, interruptible
 from series_archiver.sources.live.body import content_length, describe, drain, read_body
 
@@ -100,7 +101,8 @@ def _get(
                     )
                 except FetchError as exc:
                     error = exc
-            elif may_be_block(response.status_code):
+            elif may_be_block(response.status_code) or response.status_code in GONE_STATUSES:
+                # A block page is told by its body; a removal page (404, 410) is kept as evidence of the takedown.
                 content, raw = _error_body(url, response, request)
             else:
                 drain(response)
@@ -128,7 +130,8 @@ def _get(
 
 
 def _error_body(url: str, response: httpx.Response, request: InFlight) -> tuple[bytes, int]:
-    """An error's body, when small: a challenge or captcha comes as a 403, 429 or 503; nothing when too big or broken."""
+    """An error's body, when small: a challenge or captcha comes as a 403, 429 or 503, a removal page as a 404 or 410;
+    nothing when too big or broken."""
     length = content_length(response.headers)
     if length is not None and length > _ERROR_BODY_MAX_BYTES:
         return b"", 0
