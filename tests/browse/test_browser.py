@@ -13,13 +13,10 @@ SA_REQUIRE_BROWSER=1 (CI), when they fail.
 
 from __future__ import annotations
 
-import os
-import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
@@ -27,47 +24,16 @@ import pytest
 
 from series_archiver.demo.replica import ReplicaSite
 from tests.support.browse import Built, build_archive, version_row_id
+from tests.support.browser import chromium
+from tests.support.tools import free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-def _unavailable(reason: str) -> None:
-    if os.environ.get("SA_REQUIRE_BROWSER") == "1":
-        pytest.fail(f"{reason}, but SA_REQUIRE_BROWSER=1 (install it: apt-get install chromium; pip install -e '.[test]')")
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    if not CHROMIUM.exists():
-        _unavailable(f"no headless Chromium at {CHROMIUM} (Debian package `chromium`)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("the `playwright` package is not installed (it is in the test extra)")
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +41,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Built, st
     """The archive, served by `series-archiver browse` in its own process."""
     with ReplicaSite() as site:
         built = build_archive(tmp_path_factory.mktemp("browser") / "series.db", site)
-    port = _free_port()
+    port = free_port()
     log = tmp_path_factory.mktemp("browse-log") / "browse.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(

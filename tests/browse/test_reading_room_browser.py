@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -34,13 +33,13 @@ import pytest
 
 from series_archiver.archive.layout import decode_layout
 from series_archiver.demo.replica import ReplicaSite
+from tests.support.browser import chromium, unavailable
 from tests.support.paths import REPO
 from tests.support.room import Room, build_room
+from tests.support.tools import free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"]
 AXE = Path(os.environ.get("SA_AXE_CORE", REPO / ".cache/axe/node_modules/axe-core/axe.min.js"))
 WIDTHS = (1280, 390)
 
@@ -70,36 +69,14 @@ FITS = """() => {
 OPEN_ALL = "() => document.querySelectorAll('details').forEach(d => { d.open = true; })"
 
 
-def _unavailable(reason: str) -> None:
-    if os.environ.get("SA_REQUIRE_BROWSER") == "1":
-        pytest.fail(f"{reason}, but SA_REQUIRE_BROWSER=1 (install it: apt-get install chromium; npm install --prefix .cache/axe axe-core)")
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        _unavailable(f"no headless Chromium at {CHROMIUM} (Debian package `chromium`)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("the `playwright` package is not installed (it is in the test extra)")
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    with chromium() as launched:
+        yield launched
 
 
 def _start(command: list[str], log: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
+    port = free_port()
     with log.open("wb") as out:
         proc = subprocess.Popen([*command, "--host", "127.0.0.1", "--port", str(port)], stdout=out, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
@@ -276,7 +253,7 @@ def test_the_other_page_types_fit_too(page: Any, served: tuple[Room, str, str], 
 
 def test_axe_finds_no_serious_or_critical_violation(page: Any, served: tuple[Room, str, str]) -> None:
     if not AXE.exists():
-        _unavailable(f"no axe-core at {AXE} (npm install --prefix .cache/axe axe-core, as .ci/run does)")
+        unavailable(f"no axe-core at {AXE} (npm install --prefix .cache/axe axe-core, as .ci/run does)")
     room, base, _ = served
     found = []
     for path in (
@@ -339,5 +316,5 @@ def test_chromium_has_a_cjk_font() -> None:
     except FileNotFoundError:
         found = ""
     if not found.strip():
-        _unavailable("no CJK font for Chromium (Debian package `fonts-noto-cjk`)")
+        unavailable("no CJK font for Chromium (Debian package `fonts-noto-cjk`)")
     assert "CJK" in found or "TC" in found, found

@@ -12,33 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from html import escape
-from typing import Literal
 
 import markupsafe
 
-from series_archiver.decide.diff import TextDiff
+from series_archiver.decide.diff import DisplayRow, OpKind, TextDiff, display_rows
 
 __all__ = ["inline_html", "side_by_side_html"]
 
-_Kind = Literal["equal", "insert", "delete"]
-_Row = list[tuple[_Kind, str]]
+_Row = DisplayRow
 _CONTEXT = 1  # unchanged paragraphs shown on either side of a change
-
-
-def _rows(diff: TextDiff) -> list[_Row]:
-    """Display rows, one per paragraph; a bare inserted or deleted line break shows as ¶."""
-    rows: list[_Row] = [[]]
-    for op in diff.ops:
-        if op.op != "equal" and op.text == "\n":
-            rows[-1].append((op.op, "¶"))
-            rows.append([])
-            continue
-        for n, part in enumerate(op.text.split("\n")):
-            if n:
-                rows.append([])
-            if part:
-                rows[-1].append((op.op, part))
-    return rows
 
 
 def _runs(rows: list[_Row]) -> Iterator[tuple[bool, list[_Row]]]:
@@ -58,7 +40,7 @@ def _runs(rows: list[_Row]) -> Iterator[tuple[bool, list[_Row]]]:
         yield len(hidden) > 1, hidden
 
 
-def _marked(row: _Row, show: tuple[_Kind, ...]) -> str:
+def _marked(row: _Row, show: tuple[OpKind, ...]) -> str:
     out = []
     for kind, text in row:
         if kind not in show:
@@ -80,7 +62,7 @@ def _fold(count: int, inner: str) -> str:
 def inline_html(diff: TextDiff) -> markupsafe.Markup:
     """One column: each paragraph with its deletions struck and insertions highlighted."""
     parts = ['<div class="sa-diff sa-inline">']
-    for folded, rows in _runs(_rows(diff)):
+    for folded, rows in _runs(display_rows(diff)):
         inner = "".join(f"<p>{_marked(row, ('equal', 'delete', 'insert'))}</p>" for row in rows)
         parts.append(_fold(len(rows), inner) if folded else inner)
     parts.append("</div>")
@@ -99,7 +81,7 @@ def side_by_side_html(diff: TextDiff, *, before: str, after: str) -> markupsafe.
         '<div class="sa-diff sa-sbs">',
         f'<div class="sa-sbs-head">{escape(before)}</div><div class="sa-sbs-head">{escape(after)}</div>',
     ]
-    for folded, rows in _runs(_rows(diff)):
+    for folded, rows in _runs(display_rows(diff)):
         inner = "".join(pair(row) for row in rows)
         parts.append(_fold(len(rows), f'<div class="sa-sbs-rows">{inner}</div>') if folded else inner)
     parts.append("</div>")

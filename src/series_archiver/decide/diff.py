@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 from diff_match_patch import diff_match_patch
 
-__all__ = ["DiffOp", "TextDiff", "diff_texts", "DisplayRow", "layout", "skipped_line", "render_html"]
+__all__ = ["DiffOp", "TextDiff", "diff_texts", "DisplayRow", "display_rows", "layout", "skipped_line", "render_html"]
 
 OpKind = Literal["equal", "insert", "delete"]
 
@@ -359,7 +359,7 @@ DisplayRow = list[tuple[OpKind, str]]
 """One paragraph as shown: its runs of equal, deleted and inserted text."""
 
 
-def _rows(diff: TextDiff) -> list[DisplayRow]:
+def display_rows(diff: TextDiff) -> list[DisplayRow]:
     """The diff as display lines; a bare inserted or deleted line break shows as ¶."""
     rows: list[DisplayRow] = [[]]
     for op in diff.ops:
@@ -380,7 +380,7 @@ def layout(diff: TextDiff, context: int | None = 1) -> list[DisplayRow | int]:
 
     ``context=None`` shows everything.
     """
-    rows = _rows(diff)
+    rows = display_rows(diff)
     if context is None:
         everything: list[DisplayRow | int] = list(rows)
         return everything

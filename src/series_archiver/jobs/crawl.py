@@ -15,8 +15,9 @@ import dataclasses
 import logging
 import threading
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 
 from series_archiver import urls
 from series_archiver.archive import Archive
@@ -72,9 +73,7 @@ class Crawler:
         no reason to fetch it again. A ``PassInterrupted`` raised between two
         URLs (the daemon's stop) marks the run ``interrupted``.
         """
-        result = PassResult(run_id=self.archive.start_run(kind), counts=PassCounts())
-        status = "failed"
-        try:
+        with self._pass(kind) as result:
             found_urls: dict[str, Candidate] = {}
             for series in self.settings.series:
                 try:
@@ -104,25 +103,25 @@ class Crawler:
                 if url not in candidates and (recheck is None or recheck(url, last_changed)):
                     targets[url] = None
             self._run_targets(targets, result)
-            result.blocked = blocked_sites(self.archive, result.run_id)
-            status = "ok" if result.ok else "partial"
-        except PassInterrupted:
-            status = "interrupted"
-            raise
-        finally:
-            self.archive.finish_run(result.run_id, result.counts.as_dict(), result.counts.failures, status)
         return result
 
     def fetch_urls(self, wanted: Sequence[str]) -> PassResult:
         """Archive the given URLs now, whether or not a list page links to them."""
-        result = PassResult(run_id=self.archive.start_run("fetch"), counts=PassCounts())
-        status = "failed"
-        try:
+        with self._pass("fetch") as result:
             tracked = [url for url, _article_id, _changed in self.archive.tracked_urls()]
             asked = {self.settings.registry.first_page_url(urls.normalize(u)): None for u in wanted}
             targets = _as_tracked(asked, tracked)
             result.counts.found = len(targets)
             self._run_targets(targets, result)
+        return result
+
+    @contextmanager
+    def _pass(self, kind: str) -> Iterator[PassResult]:
+        """A pass's ``runs`` row, finished whatever happens: ok, partial, interrupted (a stop) or failed (a bug)."""
+        result = PassResult(run_id=self.archive.start_run(kind), counts=PassCounts())
+        status = "failed"
+        try:
+            yield result
             result.blocked = blocked_sites(self.archive, result.run_id)
             status = "ok" if result.ok else "partial"
         except PassInterrupted:
@@ -130,7 +129,6 @@ class Crawler:
             raise
         finally:
             self.archive.finish_run(result.run_id, result.counts.as_dict(), result.counts.failures, status)
-        return result
 
     # --- discovery helpers -----------------------------------------------------------
 
