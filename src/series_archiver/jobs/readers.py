@@ -82,7 +82,7 @@ class Readers:
     @property
     def ahead(self) -> int:
         """How many tasks to keep in flight: enough that no reader waits for the writer to hand it the next."""
-        return 4 * max(self.processes, _THREADS) + 2
+        return 3 * max(self.processes, _THREADS)
 
     def submit(self, *args: Any) -> Future[Any]:
         if self.processes:
