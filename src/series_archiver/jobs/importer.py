@@ -37,9 +37,11 @@ it (its records' captures are not there).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
+import sys
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -322,6 +324,7 @@ class _Import:
                         finally:
                             documents.clear()
                             self.archive.chains.clear_prepared()
+                            self.passed.events.clear()  # an import notifies no one: its events are counted, not kept
                         done += 1
         finally:
             readers.close()
@@ -472,7 +475,10 @@ class _Import:
         result.pages += 1
         if read.article is None:  # a list page: its links name the installments that follow
             for c in read.found:
-                self.candidates.setdefault(urls.key(c.url), c)
+                # Kept for the whole import, one per installment: the strings every entry repeats are shared.
+                shared = dataclasses.replace(c, series=sys.intern(c.series), via=sys.intern(c.via),
+                                             found_on=sys.intern(c.found_on) if c.found_on is not None else None)
+                self.candidates.setdefault(urls.key(c.url), shared)
             return
         if self.archive.has_capture(url, read.page.sha256):
             result.duplicates += 1  # the same bytes of that URL, already archived (this file again, or our own export)

@@ -24,6 +24,7 @@ read in threads of this process, as before.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import signal
@@ -75,7 +76,14 @@ class Readers:
                 self.processes, mp_context=multiprocessing.get_context("fork"), initializer=_start, initargs=(os.getpid(),)
             )
             # Fork them now, while _job is this import's (ProcessPoolExecutor forks at its first task).
-            self.pool.submit(int).result()
+            # The objects alive at the fork (the files' indexes, the settings, the dictionaries) are
+            # frozen first: a reader's garbage collector would otherwise write to every one of them
+            # and so copy, page by page, the writer's whole heap into each reader.
+            gc.freeze()
+            try:
+                self.pool.submit(int).result()
+            finally:
+                gc.unfreeze()
         else:
             self.pool = ThreadPoolExecutor(max_workers=_THREADS, thread_name_prefix="import")
 
