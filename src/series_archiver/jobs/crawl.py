@@ -37,7 +37,7 @@ log = logging.getLogger("series_archiver")
 ProgressFn = Callable[[int, int, str], None]
 # Readings recorded in one transaction at most, and for at most this long (see _run_targets).
 RECORD_BATCH = 32
-RECORD_SECONDS = 1.0
+RECORD_SECONDS = 0.25
 RecheckFn = Callable[[str, str | None], bool]
 
 
