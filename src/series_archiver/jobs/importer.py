@@ -26,9 +26,11 @@ A record whose bytes the archive already holds for that URL or a twin of it
 ``warc_file``, ``warc_record_id`` and ``warc_offset`` (``captures.source`` = ``warc``).
 
 Speed: reader processes (``readers.py``, one per core) read records ahead
-of the writer: the record's bytes, decoding, extraction, cleaning, folding,
-and the version's search document (``archive.prepared``), so the writer's
-triggers do not fold the text again. The writer records them in order,
+of the writer, ``IMPORT_CHUNK`` at a time: the record's bytes, decoding,
+extraction, cleaning, folding, a list page's entries, the version's search
+document (``archive.prepared``: the writer's triggers do not fold the text
+again) and each page compressed whole (``captures.encode_whole``: its first
+capture's frames). The writer records them in order,
 ``IMPORT_BATCH`` to a SQLite transaction (``Archive.batch``), each record a
 savepoint of its own, so a failure of one record still undoes that record
 alone; a crash loses at most the batch, and importing the file again redoes
