@@ -56,7 +56,8 @@ from bench import sitegen  # noqa: E402
 from series_archiver.decide.diff import diff_texts  # noqa: E402
 from series_archiver.demo.replica import ReplicaSite  # noqa: E402
 
-WORK = BENCH / "work"
+# Where sites, archives and WARCs are made and kept; BENCH_WORK puts them elsewhere (a shared machine: one per engineer).
+WORK = Path(os.environ.get("BENCH_WORK") or BENCH / "work")
 RESULTS = BENCH / "results.json"
 TABLES = ("articles", "article_urls", "versions", "captures", "fetch_log", "changes", "runs")
 TARGETS = {
@@ -591,6 +592,7 @@ def main_scale(
         kept = report.get("scale", {}).get("figures", {}) if parts else {}
         seconds = {**kept.get("seconds", {}), **figures.get("seconds", {})}
         figures = {**kept, **figures, "seconds": seconds}
+        figures["targets"] = scale.targets(figures)
         report["scale"] = {
             "when": when,
             "machine": machine(),

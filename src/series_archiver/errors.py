@@ -87,6 +87,19 @@ __all__ = [
 class ArchiverError(Exception):
     """Root of every error series-archiver raises on purpose."""
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled as its message and attributes, not by calling __init__ again with
+        # ``args`` (which takes other arguments): an import's reader processes send
+        # the errors they meet back to the writer.
+        return (_rebuilt, (type(self), self.args, self.__dict__))
+
+
+def _rebuilt(cls: type[ArchiverError], args: tuple[Any, ...], state: dict[str, Any]) -> ArchiverError:
+    exc = cls.__new__(cls, *args)
+    exc.args = args
+    exc.__dict__.update(state)
+    return exc
+
 
 class ConfigError(ArchiverError):
     def __init__(self, key: str, problem: str, *, source: str | None = None) -> None:

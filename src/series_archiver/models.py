@@ -159,7 +159,7 @@ class SeriesMatch:
     label: str | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # an import keeps one per installment listed
 class Candidate:
     """A link discovery found: a URL and the title it was listed under."""
 

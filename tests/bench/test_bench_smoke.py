@@ -118,8 +118,14 @@ def test_the_scale_figures_on_small_numbers(tmp_path: Path) -> None:
     imported = figures["import"]
     for size, result in imported["sizes"].items():
         assert result["counts"]["new_articles"] == int(size) and result["counts"]["failed"] == 0
-        assert result["peak_rss_kb"] > 0
+        assert result["peak_rss_kb"] > 0 and result["peak_tree_pss_kb"] > 0 and result["cpu_ms_per_page"] > 0
     assert any("cumulative" in line or "ncalls" in line for line in imported["profile"])
     furniture = figures["furniture"]
     assert furniture["versions_made"] == 0, "a change of furniture alone is never a version"
     assert len(furniture["sizes"]) == 3 and furniture["sizes"][-1] >= furniture["sizes"][0]
+    # scale.figures.targets: one entry per figure measured, under the names issue 25 gives them.
+    targets = figures["targets"]
+    assert {"import_pages_per_second", "import_rss_growth", "furniture_refetch_bytes", "furniture_passes_growth"} <= set(targets)
+    assert all({"value", "target", "met"} <= set(t) and isinstance(t["met"], bool) for t in targets.values())
+    assert targets["import_pages_per_second"]["value"] == pytest.approx(imported["pages_per_second"], rel=1e-3)
+    assert all("load_average" in figures[part] for part in ("search", "import", "furniture"))

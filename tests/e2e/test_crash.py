@@ -82,7 +82,11 @@ def test_kill_9_at_several_moments_then_the_next_pass_completes(
     assert snapshot(db) == reference
     with reader(db) as conn:
         statuses = [r[0] for r in conn.execute("SELECT status FROM runs ORDER BY id")]
-    assert statuses == ["interrupted"] * killed + ["ok"]
+    # A pass commits its readings in batches: a kill meant for late in a pass can land once its last
+    # batch and its run are committed (the load makes it likelier), and that pass is then ok, with
+    # nothing left to redo. Every other kill interrupted its pass.
+    assert len(statuses) == killed + 1 and statuses[-1] == "ok", statuses
+    assert statuses[:-1].count("interrupted") >= killed - 1 and set(statuses[:-1]) <= {"interrupted", "ok"}, statuses
     assert not (db.parent / "series.db.holder").exists()
 
     # And the pass after that finds nothing new: the kills left nothing to redo.

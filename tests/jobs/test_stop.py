@@ -1,7 +1,8 @@
 """``stop=`` of fetch, import and backfill: set mid-way, the job ends between two URLs or records, its run ``interrupted``.
 
-The event is set from the progress callback, after the first URL or record is
-recorded, so the stop lands at a known place. Ctrl-C through a real terminal is
+The event is set after the first URL or record is recorded (from the progress
+callback, or for a pass, whose progress comes once a batch is committed, from
+the recording itself), so the stop lands at a known place. Ctrl-C through a real terminal is
 tests/test_cli_interrupt.py.
 """
 
@@ -11,6 +12,7 @@ import sqlite3
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,6 +25,7 @@ from series_archiver.jobs import core
 from series_archiver.jobs.backfill import run_backfill
 from series_archiver.jobs.importer import run_import
 from series_archiver.jobs.verify import verify_archive
+from series_archiver.record import Recorder
 from series_archiver.settings import Settings
 from tests.support.crawl import Crawler
 from tests.support.wayback import pointed
@@ -48,11 +51,20 @@ def _articles(db: Path) -> int:
         return int(conn.execute("SELECT count(*) FROM articles").fetchone()[0])
 
 
-def test_fetch_stops_between_two_urls(replica: ReplicaSite, settings: Settings) -> None:
+def test_fetch_stops_between_two_urls(replica: ReplicaSite, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     urls = [i["url"] for i in replica.manifest["installments"]]
-    stop, progress = _stop_after_first()
+    stop = threading.Event()
+    real = Recorder.record
+
+    def record_then_stop(self: Recorder, *args: Any, **kwargs: Any) -> None:
+        # A pass reports its progress once a batch of recordings is committed: the stop is set
+        # right after the first URL is recorded instead, as a signal would land mid-batch.
+        real(self, *args, **kwargs)
+        stop.set()
+
+    monkeypatch.setattr(Recorder, "record", record_then_stop)
     with pytest.raises(PassInterrupted):
-        core.fetch(settings, urls, progress=progress, transport=LoopbackTransport(replica.origins), stop=stop)
+        core.fetch(settings, urls, transport=LoopbackTransport(replica.origins), stop=stop)
     assert _last_run(settings.archive.db) == ("fetch", "interrupted")
     assert _articles(settings.archive.db) == 1
     assert verify_archive(settings).ok

@@ -190,12 +190,20 @@ class ArticleTables(ArchiveBase):
         row = self.conn.execute("SELECT coalesce(last_checked, first_seen) FROM articles WHERE id = ?", (article_id,)).fetchone()
         return datetime.fromisoformat(row[0]) if row and row[0] else None
 
-    def fingerprint_rows(self) -> Iterable[tuple[int, str, int | None, str, str]]:
-        """(id, series, installment, title, text of the current version) for dedupe."""
+    def dedupe_rows(self) -> Iterable[tuple[int, str, int | None]]:
+        """(id, series, installment) of every article with a current version, in id order, for dedupe."""
         return self.conn.execute(
-            "SELECT a.id, a.series, a.installment, v.title, v.text FROM articles a "
-            "JOIN versions v ON v.article_id = a.id AND v.version = a.current_version"
+            "SELECT a.id, a.series, a.installment FROM articles a "
+            "JOIN versions v ON v.article_id = a.id AND v.version = a.current_version ORDER BY a.id"
         ).fetchall()
+
+    def current_text(self, article_id: int) -> str:
+        """The text of the article's current version ("" if it has none): what dedupe compares."""
+        row = self.conn.execute(
+            "SELECT v.text FROM articles a JOIN versions v ON v.article_id = a.id AND v.version = a.current_version WHERE a.id = ?",
+            (article_id,),
+        ).fetchone()
+        return str(row[0] or "") if row else ""
 
     def current_pages(self, url: str) -> int:
         """How many pages the current version was read from, when ``url`` is its article's primary URL; else 0."""

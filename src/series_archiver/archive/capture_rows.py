@@ -57,7 +57,7 @@ class CaptureTables(ArchiveBase):
             return int(row[0]), False
         headers = headers_json(page.request_headers, page.response_headers)
         base, base_chain, base_size = self._delta_base(page.url)
-        stored = encode(page.content, headers, base, base_chain, base_size)
+        stored = encode(page.content, headers, base, base_chain, base_size, whole=self.chains.whole_for(page.content, headers))
         capture_id = self._insert(
             "captures",
             {

@@ -57,6 +57,7 @@ __all__ = [
     "decode",
     "encode",
     "encode_headers",
+    "encode_whole",
     "headers_json",
 ]
 
@@ -129,19 +130,25 @@ def _compressor(level: int, base: bytes | None) -> zstandard.ZstdCompressor:
     return zstandard.ZstdCompressor(level=level, dict_data=dictionary, write_checksum=True, write_content_size=True, write_dict_id=False)
 
 
-def encode(body: bytes, headers: bytes, base: Rebuilt | None, base_chain: int, base_size: int = 0) -> Encoded:
+def encode(body: bytes, headers: bytes, base: Rebuilt | None, base_chain: int, base_size: int = 0, *, whole: Encoded | None = None) -> Encoded:
     """The frames to store for a capture: a delta against ``base``, or whole.
 
     ``base``: the URL's last whole capture, rebuilt; ``base_chain``: the
     ``chain`` of the URL's latest capture (how many captures since ``base``);
     ``base_size``: the length of ``base``'s stored frame. Whole when there is
     no base, after ``DELTA_CHAIN - 1`` deltas, or when the delta would be
-    larger than ``DRIFT`` of ``base_size``.
+    larger than ``DRIFT`` of ``base_size``. ``whole``: these bytes compressed
+    whole already (``encode_whole``, in an import's reader process).
     """
     if base is not None and base_chain + 1 < DELTA_CHAIN:
         raw = _compressor(DELTA_LEVEL, base.body).compress(body)
         if not base_size or len(raw) <= DRIFT * base_size:
             return Encoded("zstd-delta", base.capture_id, base_chain + 1, raw, _compressor(DELTA_LEVEL, base.headers).compress(headers))
+    return whole if whole is not None else encode_whole(body, headers)
+
+
+def encode_whole(body: bytes, headers: bytes) -> Encoded:
+    """A capture's frames stored whole: the same bytes wherever they are compressed (zstd is deterministic)."""
     c = _compressor(WHOLE_LEVEL, None)
     return Encoded("zstd", None, 0, c.compress(body), c.compress(headers))
 
@@ -222,10 +229,26 @@ class CaptureChains:
         # capture's headers, then its payload.
         self._recent: Rebuilt | None = None
         self._select: str | None = None
+        self._prepared: dict[int, tuple[bytes, bytes, Encoded]] = {}  # by id(body): see prepare_whole
 
     def forget(self) -> None:
         self._last.clear()
         self._recent = None
+
+    def prepare_whole(self, body: bytes, headers: bytes, whole: Encoded) -> None:
+        """``whole`` is ``encode_whole(body, headers)``, made elsewhere: taken if the capture of ``body`` is stored whole.
+
+        Kept for the capture being recorded only (``whole_for`` hands it out once;
+        ``clear_prepared`` drops the rest), by the very ``body`` object.
+        """
+        self._prepared[id(body)] = (body, headers, whole)
+
+    def whole_for(self, body: bytes, headers: bytes) -> Encoded | None:
+        found = self._prepared.pop(id(body), None)
+        return found[2] if found is not None and found[0] is body and found[1] == headers else None
+
+    def clear_prepared(self) -> None:
+        self._prepared.clear()
 
     def remember(self, rebuilt: Rebuilt) -> None:
         self._last[rebuilt.url] = rebuilt

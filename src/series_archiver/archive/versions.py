@@ -9,6 +9,7 @@ from typing import Any
 
 from series_archiver.archive.base import ArchiveBase, iso
 from series_archiver.archive.layout import decode_layout, encode_layout, headings, paragraphs
+from series_archiver.archive.prepared import document_fields
 from series_archiver.archive.search import fold_document
 from series_archiver.models import Article, StoredVersion
 
@@ -87,7 +88,7 @@ class VersionTables(ArchiveBase):
                 "published": iso(article.published),
                 "byline": article.byline,
                 "text": article.text,
-                "captions": json.dumps(list(article.captions), ensure_ascii=False),
+                "captions": document_fields(article)[3],  # as prepared.prepare reads it
                 "layout": encode_layout(article.text, [(b.kind, b.text) for b in article.blocks]),
                 "chars": len(article.text),
                 "url": url,

@@ -14,9 +14,10 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 
 from series_archiver import urls
@@ -35,6 +36,9 @@ __all__ = ["Crawler", "Pipeline", "ProgressFn", "RecheckFn"]
 log = logging.getLogger("series_archiver")
 
 ProgressFn = Callable[[int, int, str], None]
+# Readings recorded in one transaction at most, and for at most this long (see _run_targets).
+RECORD_BATCH = 32
+RECORD_SECONDS = 0.25
 RecheckFn = Callable[[str, str | None], bool]
 
 
@@ -154,36 +158,60 @@ class Crawler:
             pending: deque[tuple[Candidate | None, Future[ArticleRead]]] = deque()
             exhausted = False
             while pending or not exhausted:
-                while not exhausted and len(pending) < workers * 2:
-                    try:
-                        url, candidate = next(items)
-                    except StopIteration:
-                        exhausted = True
-                        break
-                    # Validators are read here, in the writing thread: the archive's
-                    # connection is never used from a worker.
-                    etag, last_modified = self.validators(url)
-                    pending.append((candidate, pool.submit(self._read, url, etag, last_modified)))
+                exhausted = self._submit(pool, items, pending, workers, exhausted)
                 if not pending:
                     break
-                candidate, future = pending.popleft()
-                try:
-                    read = future.result()
-                except PassInterrupted as exc:
-                    # Stopped while this URL was in flight: its abandoned attempts are logged (outcome
-                    # "interrupted"), and so are those of the URLs in flight beside it; none is recorded.
-                    self._log_abandoned(exc, [f for _c, f in pending], result)
-                    raise
-                self.recorder.record(read, result, candidate=candidate)
-                done += 1
+                wait([pending[0][1]])  # outside any transaction: a transaction never waits on the network
+                # URLs whose readings are in are recorded in one SQLite transaction (a savepoint
+                # each, so one URL's failure still undoes that URL alone), and reported once it is
+                # committed: a commit per URL made the search indexes write a segment per page, most
+                # of a page's writing cost. It ends when the next reading is not in yet, after
+                # RECORD_BATCH URLs, or after RECORD_SECONDS.
+                with _Held() as held, self.archive.batch():
+                    started = time.monotonic()
+                    recorded = 0
+                    while recorded < RECORD_BATCH and time.monotonic() - started < RECORD_SECONDS:
+                        exhausted = self._submit(pool, items, pending, workers, exhausted)
+                        if not pending or not pending[0][1].done():
+                            break
+                        candidate, future = pending.popleft()
+                        try:
+                            read = future.result()
+                        except PassInterrupted as exc:
+                            # Stopped while this URL was in flight: its abandoned attempts are logged (outcome
+                            # "interrupted"), and so are those of the URLs in flight beside it; none is recorded.
+                            self._log_abandoned(exc, [f for _c, f in pending], result)
+                            raise
+                        self.recorder.record(read, result, candidate=candidate)
+                        recorded += 1
+                        done += 1
+                        if self.progress:
+                            held.progress.append((done, total, read.url))
+                        if done < total:
+                            self._check_stop(f"after {done} of {total} URLs")
                 if self.progress:
-                    self.progress(done, total, read.url)
-                if done < total:
-                    self._check_stop(f"after {done} of {total} URLs")
+                    for step in held.progress:
+                        self.progress(*step)
         finally:
             # On a stop (PassInterrupted, the daemon's SIGTERM) or an error, URLs not yet
             # started are dropped; fetches in flight end and are not recorded.
             pool.shutdown(wait=True, cancel_futures=True)
+
+    def _submit(
+        self, pool: ThreadPoolExecutor, items: Iterator[tuple[str, Candidate | None]],
+        pending: deque[tuple[Candidate | None, Future[ArticleRead]]], workers: int, exhausted: bool,
+    ) -> bool:
+        """Keep ``workers * 2`` URLs in flight; whether the targets are exhausted."""
+        while not exhausted and len(pending) < workers * 2:
+            try:
+                url, candidate = next(items)
+            except StopIteration:
+                return True
+            # Validators are read here, in the writing thread: the archive's
+            # connection is never used from a worker.
+            etag, last_modified = self.validators(url)
+            pending.append((candidate, pool.submit(self._read, url, etag, last_modified)))
+        return exhausted
 
     def _log_abandoned(self, first: PassInterrupted, others: Iterable[Future[ArticleRead]], result: PassResult) -> None:
         """Log the attempts a stop abandoned: of the URL being waited for, and of those in flight beside it."""
@@ -218,6 +246,36 @@ class Crawler:
         return (state.etag, state.last_modified)
 
 
+
+
+class _Held:
+    """What a batch of recordings reports, held until its transaction is committed (or its
+    completed part is, on a stop; entered before ``Archive.batch``, so left after it): progress
+    steps, and the log records of every thread.
+
+    A line "new article #12" must never name a page that a kill -9 then leaves unrecorded.
+    Records are held by a filter on the package's logger and handed to its handlers in order
+    once the batch is over; a crash loses them with the batch they describe.
+    """
+
+    def __init__(self) -> None:
+        self.progress: list[tuple[int, int, str]] = []
+        self.records: list[logging.LogRecord] = []
+        self._lock = threading.Lock()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        with self._lock:
+            self.records.append(record)
+        return False
+
+    def __enter__(self) -> _Held:
+        log.addFilter(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        log.removeFilter(self)
+        for record in self.records:
+            log.handle(record)
 
 
 def _as_tracked(found: Mapping[str, Candidate | None], tracked: Iterable[str]) -> dict[str, Candidate | None]:

@@ -25,22 +25,29 @@ A record whose bytes the archive already holds for that URL or a twin of it
 ``duplicate``: nothing is added. Every capture imported records its
 ``warc_file``, ``warc_record_id`` and ``warc_offset`` (``captures.source`` = ``warc``).
 
-Speed: reader threads read records ahead of the writing thread, and records
-are written ``IMPORT_BATCH`` to a SQLite transaction (``Archive.batch``), each
-record a savepoint of its own, so a failure of one record still undoes that
-record alone; a crash loses at most the batch, and importing the file again
-redoes it (its records' captures are not there).
+Speed: reader processes (``readers.py``, one per core) read records ahead
+of the writer, ``IMPORT_CHUNK`` at a time: the record's bytes, decoding,
+extraction, cleaning, folding, a list page's entries, the version's search
+document (``archive.prepared``: the writer's triggers do not fold the text
+again) and each page compressed whole (``captures.encode_whole``: its first
+capture's frames). The writer records them in order,
+``IMPORT_BATCH`` to a SQLite transaction (``Archive.batch``), each record a
+savepoint of its own, so a failure of one record still undoes that record
+alone; a crash loses at most the batch, and importing the file again redoes
+it (its records' captures are not there).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
+import sys
 import threading
 from collections import deque
-from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,6 +57,8 @@ import httpx
 
 from series_archiver import urls
 from series_archiver.archive import Archive
+from series_archiver.archive.captures import Encoded, encode_whole, headers_json
+from series_archiver.archive.prepared import Prepared, PreparedDocuments, prepare
 from series_archiver.errors import (
     ArchiverError,
     DamagedFile,
@@ -62,6 +71,7 @@ from series_archiver.errors import (
     PassInterrupted,
     StoreError,
 )
+from series_archiver.jobs.readers import IMPORT_PROCESSES, Readers
 from series_archiver.models import Candidate, FetchedPage, PassCounts, PassResult
 from series_archiver.read.article import ArticleRead, read_article
 from series_archiver.read.discovery import find_candidates
@@ -75,7 +85,7 @@ __all__ = ["ImportResult", "ImportStep", "import_files", "run_import"]
 log = logging.getLogger("series_archiver")
 
 IMPORT_BATCH = 64  # records per SQLite transaction
-IMPORT_READERS = 2  # threads reading and extracting records ahead of the writer
+IMPORT_CHUNK = 8  # records handed to a reader at a time
 # Headers that described the bytes on the wire: an archived capture's body has them undone.
 _WIRE_HEADERS = frozenset({"content-encoding", "transfer-encoding", "content-length"})
 
@@ -134,15 +144,19 @@ class ImportResult:
 
 
 def import_files(
-    settings: Settings, archive: Archive, paths: Sequence[Path], *, progress: ImportProgress | None = None, stop: threading.Event | None = None
+    settings: Settings, archive: Archive, paths: Sequence[Path], *, progress: ImportProgress | None = None, stop: threading.Event | None = None,
+    processes: int = IMPORT_PROCESSES,
 ) -> ImportResult:
-    """Import ``paths``, files or folders of them (the caller holds the writer lock); ``stop``, once set, ends it between two records."""
+    """Import ``paths``, files or folders of them (the caller holds the writer lock); ``stop``, once set, ends it between two records.
+
+    ``processes``: reader processes (0: reader threads of this process; the same result, on one core).
+    """
     files, empty_folders = archive_paths(paths)
     result = ImportResult(run_id=archive.start_run("import"), damaged=list(empty_folders))
     passed = PassResult(run_id=result.run_id, counts=PassCounts())
     status = "failed"
     try:
-        job = _Import(settings, archive, Recorder(settings, archive), result, passed, progress, stop)
+        job = _Import(settings, archive, Recorder(settings, archive), result, passed, progress, stop, processes)
         with ExitStack() as unpacked:  # a WACZ's WARCs stay unpacked until every file is imported: a revisit may refer to them
             warcs: list[WarcFile] = []
             for path in files:
@@ -174,12 +188,33 @@ def import_files(
 
 @dataclass(frozen=True)
 class _Read:
-    """What a reader thread brings back for one record: its page (or why not), and its article read, if it is one."""
+    """What a reader brings back for one record: its page (or why not), and its article read, if it is one."""
 
     page: FetchedPage | None = None
     error: FetchError | None = None
     article: ArticleRead | None = None
     unresolved: bool = False  # a revisit whose original is in no file of the import, nor in the archive
+    prepared: Prepared | None = None  # the article's search document, as its first version would have it
+    found: tuple[Candidate, ...] = ()  # a list page's entries: the installments it names
+    frames: tuple[tuple[bytes, Encoded], ...] = ()  # per page of the article: its headers JSON, and it compressed whole
+
+
+class _Later:
+    """A record handed to a reader in a chunk: its reading, once the chunk is read."""
+
+    def __init__(self) -> None:
+        self.future: Future[list[_Read]] | None = None
+        self.index = 0
+
+    def result(self) -> _Read:
+        assert self.future is not None
+        return self.future.result()[self.index]
+
+
+def _hand(readers: Readers, chunk: Sequence[tuple[_Later, tuple[int, WarcEntry, Stored | None]]]) -> None:
+    future = readers.submit([task for _later, task in chunk])
+    for index, (later, _task) in enumerate(chunk):
+        later.future, later.index = future, index
 
 
 class _Import:
@@ -187,9 +222,11 @@ class _Import:
 
     def __init__(
         self, settings: Settings, archive: Archive, recorder: Recorder, result: ImportResult, passed: PassResult,
-        progress: ImportProgress | None, stop: threading.Event | None,
+        progress: ImportProgress | None, stop: threading.Event | None, processes: int,
     ) -> None:
         self.settings, self.archive, self.recorder = settings, archive, recorder
+        self.processes = processes
+        self.warcs: list[WarcFile] = []  # indexed, in order: a reader process is handed a record as (file number, entry)
         self.registry = settings.registry
         self.result, self.passed, self.progress, self.stop = result, passed, progress, stop
         self.candidates: dict[str, Candidate] = {}
@@ -243,29 +280,34 @@ class _Import:
             self.result.damaged.extend(warc.damage)
             originals.add(warc)
             indexed.append(warc)
+        self.warcs = indexed
         self.records([(warc, entry) for warc in indexed for entry in warc.entries])
 
     def records(self, found: Sequence[tuple[WarcFile, WarcEntry]]) -> None:
         """Import the records of every file in ``WARC-Date`` order, oldest first, whichever file holds them."""
         position = {id(warc): i for i, warc in enumerate(dict.fromkeys(w for w, _ in found))}
         ordered = sorted(found, key=lambda we: (we[1].date, position[id(we[0])], we[1].offset))
-        # Reader threads work while this thread is in SQLite or zlib (which let go
-        # of the GIL), a bounded number of records ahead so memory stays flat;
-        # records are recorded in order. A page whose bytes turn out to be
-        # archived already was read for nothing: the price of reading ahead.
-        pool = ThreadPoolExecutor(max_workers=IMPORT_READERS, thread_name_prefix="import")
+        if not ordered:
+            return
+        # Readers work a bounded number of records ahead of this thread, the one
+        # writer, so memory stays flat; records are recorded in order. A page whose
+        # bytes turn out to be archived already was read for nothing: the price
+        # of reading ahead. Forked after the index pass and before any transaction.
+        numbers = {id(warc): i for i, warc in enumerate(self.warcs)}
+        readers = Readers(self._read_chunk, self.processes)
+        documents = PreparedDocuments(self.archive.conn)
+        # A reader is handed IMPORT_CHUNK records at a time: one hand-off (a pickled task and a
+        # pickled answer through a pipe, a wake-up of the pool's threads) instead of one a record.
+        ahead_most = readers.ahead * IMPORT_CHUNK
         try:
-            ahead: deque[tuple[WarcFile, WarcEntry, Future[_Read] | _Read | None]] = deque()
+            ahead: deque[tuple[WarcFile, WarcEntry, _Later | _Read | None]] = deque()
             queue = iter(ordered)
             done = 0
             while done < len(ordered):
                 with self.archive.batch():
                     for _ in range(IMPORT_BATCH):
-                        while len(ahead) < 2 * IMPORT_READERS + 2:
-                            nxt = next(queue, None)
-                            if nxt is None:
-                                break
-                            ahead.append((*nxt, self._submit(pool, *nxt)))
+                        if len(ahead) <= ahead_most - IMPORT_CHUNK:
+                            self._read_ahead(readers, numbers, queue, ahead, ahead_most)
                         if not ahead:
                             break
                         warc, entry, read = ahead.popleft()
@@ -273,16 +315,51 @@ class _Import:
                         if self.progress is not None:
                             self.progress(ImportStep("importing", warc.name, self.bytes_total * (len(ordered) + done) // len(ordered),
                                                      2 * self.bytes_total, done, len(ordered)))
-                        self._entry(warc, entry, read.result() if isinstance(read, Future) else read)
+                        got = read.result() if isinstance(read, _Later) else read
+                        if got is not None:
+                            if got.prepared is not None:
+                                documents.add(got.prepared)
+                            for page, (headers, frames) in zip(got.article.pages if got.article else (), got.frames, strict=False):
+                                self.archive.chains.prepare_whole(page.content, headers, frames)
+                        try:
+                            self._entry(warc, entry, got)
+                        finally:
+                            documents.clear()
+                            self.archive.chains.clear_prepared()
+                            self.passed.events.clear()  # an import notifies no one: its events are counted, not kept
                         done += 1
         finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+            readers.close()
+
+    def _read_ahead(
+        self, readers: Readers, numbers: dict[int, int], queue: Iterator[tuple[WarcFile, WarcEntry]],
+        ahead: deque[tuple[WarcFile, WarcEntry, _Later | _Read | None]], most: int,
+    ) -> None:
+        """Queue records up to ``most``, those to read handed to the readers IMPORT_CHUNK at a time."""
+        chunk: list[tuple[_Later, tuple[int, WarcEntry, Stored | None]]] = []
+        while len(ahead) < most:
+            nxt = next(queue, None)
+            if nxt is None:
+                break
+            warc, entry = nxt
+            task = self._task(numbers, warc, entry)
+            if isinstance(task, tuple):
+                later = _Later()
+                chunk.append((later, task))
+                ahead.append((warc, entry, later))
+            else:
+                ahead.append((warc, entry, task))
+            if len(chunk) == IMPORT_CHUNK:
+                _hand(readers, chunk)
+                chunk = []
+        if chunk:
+            _hand(readers, chunk)
 
     def _further_page(self, url: str) -> bool:
         return self.registry.is_article_url(url) and self.registry.first_page_url(url) != url
 
-    def _submit(self, pool: ThreadPoolExecutor, warc: WarcFile, entry: WarcEntry) -> Future[_Read] | _Read | None:
-        """Read the record ahead, unless it will be passed over without being read."""
+    def _task(self, numbers: dict[int, int], warc: WarcFile, entry: WarcEntry) -> tuple[int, WarcEntry, Stored | None] | _Read | None:
+        """What a reader needs to read the record, unless it will be passed over without being read."""
         if self.archive.warc_record_seen(entry.record_id, warc.name) or self._further_page(entry.uri):
             return None  # a further page is read with its first page
         original = None
@@ -290,7 +367,7 @@ class _Import:
             original = self._archived_original(entry)
             if original is None:
                 return _Read(unresolved=True)
-        return pool.submit(self._read, warc, entry, original)
+        return (numbers[id(warc)], entry, original)
 
     def _archived_original(self, entry: WarcEntry) -> Stored | None:
         """The capture already in the archive that a revisit refers to: the one imported from ``WARC-Refers-To``,
@@ -327,8 +404,11 @@ class _Import:
         headers = tuple((str(k), str(v)) for k, v in json.loads(rebuilt.response_headers()) if str(k).lower() not in _WIRE_HEADERS)
         return Stored(entry.uri, 200, None, headers, rebuilt.body, "HTTP/1.1", entry)
 
+    def _read_chunk(self, tasks: Sequence[tuple[int, WarcEntry, Stored | None]]) -> list[_Read]:
+        return [self._read(self.warcs[number], entry, original) for number, entry, original in tasks]
+
     def _read(self, warc: WarcFile, entry: WarcEntry, original: Stored | None) -> _Read:
-        """Runs in a reader thread: the WARC file and parsing only, no archive access."""
+        """Runs in a reader (a process, or a thread): the WARC file and parsing only, no archive access."""
         pages = RecordPages(warc, entry, self.registry, max_bytes=self.settings.fetch.max_bytes, original=original)
         url = entry.uri
         try:
@@ -340,12 +420,24 @@ class _Import:
             log.debug("reading %s at byte %d", warc.name, entry.offset, exc_info=True)
             return _Read(error=DamagedRecord(url, warc.name, entry.offset, f"cannot be read ({type(exc).__name__}: {exc})"))
         if not self._is_article(url, page):
-            return _Read(page)  # a list page: discovery reads it in the writing thread
+            # A list page: its links name the installments that follow (the writer keeps the first of each).
+            return _Read(page, found=tuple(c for series in self.settings.series for c in find_candidates(page, series, self.settings.fetch)))
 
         def cached(page_url: str) -> FetchedPage:
             return page if page_url == url else pages(page_url)
 
-        return _Read(page, article=read_article(url, cached, self.settings.site_profiles))
+        article = read_article(url, cached, self.settings.site_profiles)
+        if article.article is None or article.reading is None:
+            return _Read(page, article=article)
+        # Work the writer would do otherwise, done here, on another core: the hashes, the search
+        # document, each page compressed whole (what its first capture stores).
+        frames = []
+        for p in article.pages:
+            _ = p.sha256
+            headers = headers_json(p.request_headers, p.response_headers)
+            frames.append((headers, encode_whole(p.content, headers)))
+        _ = article.reading.key
+        return _Read(page, article=article, prepared=prepare(article.article), frames=tuple(frames))
 
     def _is_article(self, url: str, page: FetchedPage) -> bool:
         if self.registry.is_article_url(url):
@@ -384,9 +476,11 @@ class _Import:
         assert read.page is not None
         result.pages += 1
         if read.article is None:  # a list page: its links name the installments that follow
-            for series in self.settings.series:
-                for c in find_candidates(read.page, series, self.settings.fetch):
-                    self.candidates.setdefault(urls.key(c.url), c)
+            for c in read.found:
+                # Kept for the whole import, one per installment: the strings every entry repeats are shared.
+                shared = dataclasses.replace(c, series=sys.intern(c.series), via=sys.intern(c.via),
+                                             found_on=sys.intern(c.found_on) if c.found_on is not None else None)
+                self.candidates.setdefault(urls.key(c.url), shared)
             return
         if self.archive.has_capture(url, read.page.sha256):
             result.duplicates += 1  # the same bytes of that URL, already archived (this file again, or our own export)

@@ -87,6 +87,7 @@ from series_archiver.read.discovery import series_of
 from series_archiver.read.reading import Reading
 from series_archiver.record.older import Older
 from series_archiver.settings import Settings
+from series_archiver.textfold import fold
 
 __all__ = ["Recorder"]
 
@@ -416,8 +417,7 @@ class Recorder:
         self, work: _Work, article: Article, reading: Reading, match: SeriesMatch, capture_ids: list[int], result: PassResult, now: datetime
     ) -> tuple[int, str]:
         """A URL seen for the first time: another rendering of a known article, or a new one."""
-        known = self._known().candidates(match.series, match.installment)
-        duplicate = find_duplicate(reading.folded_text, match.series, match.installment, known, self.settings.dedupe)
+        duplicate = find_duplicate(reading.folded_text, match.series, match.installment, self._known())
         if duplicate is not None:
             article_id, score = duplicate
             # Another rendering of an archived article: a new URL, never a new version.
@@ -441,7 +441,7 @@ class Recorder:
             article_id, article, content_hash=reading.key, captured_at=now, url=work.url, capture_ids=capture_ids,
             derivation_id=self._derivation_id(now),
         )
-        self._add_fingerprint(article_id, match, article)
+        self._add_fingerprint(article_id, match)
         result.counts.new_articles += 1
         result.counts.new_versions += 1
         result.events.append(Event("new_article", article_id, work.url, article.title, 1))
@@ -506,7 +506,7 @@ class Recorder:
                 "diff_html": render_html(outcome.diff),
             }
         )
-        self._replace_fingerprint(article_id, article)
+        self._replace_fingerprint(article_id)
         kind = "restored" if restores else "new_version"
         result.counts.new_versions += 1
         result.events.append(Event(kind, article_id, work.url, article.title, number, summary))
@@ -552,8 +552,9 @@ class Recorder:
     def _known(self) -> KnownArticles:
         if self._fingerprints is None:
             self._fingerprints = KnownArticles(
-                fingerprint(aid, series, inst, title, text, self.settings.dedupe)
-                for aid, series, inst, title, text in self.archive.fingerprint_rows()
+                (fingerprint(aid, series, inst) for aid, series, inst in self.archive.dedupe_rows()),
+                text_of=lambda article_id: fold(self.archive.current_text(article_id)),
+                settings=self.settings.dedupe,
             )
         return self._fingerprints
 
@@ -561,20 +562,13 @@ class Recorder:
         """An article's current text changed outside a recording (ingest's time order): read them again when next needed."""
         self._fingerprints = None
 
-    def _add_fingerprint(self, article_id: int, match: SeriesMatch, article: Article) -> None:
-        fp = fingerprint(article_id, match.series, match.installment, article.title, article.text, self.settings.dedupe)
+    def _add_fingerprint(self, article_id: int, match: SeriesMatch) -> None:
+        fp = fingerprint(article_id, match.series, match.installment)
         self._fingerprint_changes.append(lambda: self._known().append(fp))
 
-    def _replace_fingerprint(self, article_id: int, article: Article) -> None:
-        self._fingerprint_changes.append(lambda: self._replace_fingerprint_now(article_id, article))
-
-    def _replace_fingerprint_now(self, article_id: int, article: Article) -> None:
-        if self._fingerprints is None:
-            return  # not loaded yet: _known() will read this version from the archive
-        self._fingerprints.replace(
-            article_id, lambda fp: fingerprint(article_id, fp.series, fp.installment, article.title, article.text, self.settings.dedupe)
-        )
-
+    def _replace_fingerprint(self, article_id: int) -> None:
+        # Series and installment stay; the sketch of the old text goes (a fingerprint keeps no text).
+        self._fingerprint_changes.append(lambda: self._fingerprints.changed(article_id) if self._fingerprints is not None else None)
 
 
 def _speculative(work: _Work, state: UrlState | None) -> bool:

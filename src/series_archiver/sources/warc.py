@@ -66,7 +66,7 @@ _HTML_START = re.compile(rb"\s*(?:<!doctype|<html|<head|<body|<meta|<!--)", re.I
 _DIGEST_SIZES = {"sha1": 20, "sha256": 32, "sha512": 64, "md5": 16}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per record of every file, in the writer and each reader process
 class WarcEntry:
     """One response or revisit record of a WARC (or ARC) file, as its index pass noted it."""
 
