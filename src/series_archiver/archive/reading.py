@@ -14,6 +14,7 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
+from series_archiver.archive.articles import ArticleRow
 from series_archiver.archive.layout import decode_layout
 from series_archiver.archive.views import INSTALLMENT_ORDER
 
@@ -34,24 +35,9 @@ _READABLE = "NOT (c.kind IN ('edit', 'restore') AND c.from_version IS NULL)"
 
 
 @dataclass(frozen=True)
-class ArticleRecord:
+class ArticleRecord(ArticleRow):
     """An ``articles`` row, with how often it was edited and what last happened to it."""
 
-    id: int
-    series: str
-    installment: int | None
-    label: str | None
-    title: str
-    url: str
-    status: str  # live or gone
-    published: str | None
-    byline: str | None
-    versions: int
-    current_version: int | None
-    first_seen: str
-    last_checked: str | None
-    last_changed: str | None
-    gone_at: str | None
     edits: int  # edits and returns to an earlier text
     last_event: str  # new, edit, restore, gone or back
     last_event_at: str
