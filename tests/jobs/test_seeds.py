@@ -20,16 +20,12 @@ import json
 import re
 import shutil
 import subprocess
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import yaml
 
-from series_archiver.demo.loopback import LoopbackTransport
 from series_archiver.demo.replica import ReplicaSite
 from series_archiver.jobs.importer import run_import
 from series_archiver.jobs.seeds import crawl_plan, js_regex, write_seeds
@@ -38,6 +34,7 @@ from tests.support.cli import run_cli, write_config
 from tests.support.crawl import Crawler
 from tests.support.db import rows
 from tests.support.tools import Offline, require
+from tests.support.warcs import WgetProxy
 
 # Browsertrix Crawler's options, as its documentation lists them ("All Command-Line Options"), with their
 # aliases: a key of the YAML config is one of these. Only the ones a crawl config may sensibly carry.
@@ -163,56 +160,12 @@ def test_the_seeds_command(tmp_path: Path, replica: ReplicaSite) -> None:
 # --- the round trip: wget crawls from the seeds, py-wacz packs, import reads ----------------------------
 
 
-class _HttpProxy:
-    """A proxy on 127.0.0.1 for wget: the real hosts' requests go to the replica, whose pages' https links are
-    served as http ones (the proxy speaks plain HTTP; the WARC then holds http URLs, twins of the https ones).
-    Any other host is refused, and CONNECT is not spoken: nothing leaves loopback."""
-
-    def __init__(self, site: ReplicaSite) -> None:
-        client = httpx.Client(transport=LoopbackTransport(site.origins))
-        self.requested: list[str] = []
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, format: str, *args: Any) -> None:
-                return
-
-            def do_GET(inner) -> None:  # inner: the handler; self: the proxy
-                self.requested.append(inner.path)
-                try:
-                    headers = {k: v for k, v in inner.headers.items() if k.lower() not in ("proxy-connection", "connection", "accept-encoding")}
-                    r = client.get(inner.path, headers=headers)
-                    body, status = r.content, r.status_code
-                    items = [(k, v.replace("https://", "http://")) for k, v in r.headers.items()
-                             if k.lower() not in ("content-length", "transfer-encoding", "connection", "content-encoding")]
-                    if "html" in r.headers.get("content-type", ""):
-                        body = body.replace(b"https://", b"http://")
-                except httpx.HTTPError:
-                    body, status, items = b"refused", 502, []
-                inner.send_response(status)
-                for k, v in items:
-                    inner.send_header(k, v)
-                inner.send_header("Content-Length", str(len(body)))
-                inner.end_headers()
-                inner.wfile.write(body)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-        self.address = f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 def _posix(rx: str) -> str:
     """A written scope regex as wget's --accept-regex (POSIX extended) reads it: no (?: or named groups, no \\d."""
     return re.sub(r"\(\?(?::|<\w+>)", "(", rx).replace(r"\d", "[0-9]")
 
 
-def _wget(proxy: _HttpProxy, out: Path, name: str, seeds: list[str], accept: list[str], depth: int) -> Path:
+def _wget(proxy: WgetProxy, out: Path, name: str, seeds: list[str], accept: list[str], depth: int) -> Path:
     wget = shutil.which("wget")
     assert wget is not None
     env = {"PATH": "/usr/bin:/bin", "http_proxy": proxy.address, "https_proxy": proxy.address, "no_proxy": ""}
@@ -241,7 +194,7 @@ def test_a_crawl_from_the_seeds_packed_by_py_wacz_imports_as_the_crawls_articles
 
     work = tmp_path / "crawl"
     work.mkdir()
-    proxy = _HttpProxy(replica)
+    proxy = WgetProxy(replica, https_as_http=True)
     try:
         # Each seed with the scope it crawls by: the list pages with the crawl's, each known article with its own.
         warcs = []

@@ -59,11 +59,18 @@ def write_other_crawlers_warc(path: Path) -> None:
         writer.write_record(image)
 
 
-class _Proxy:
-    """An HTTP proxy on 127.0.0.1 that hands wget's requests for the real hosts to the replica (and refuses any other)."""
+class WgetProxy:
+    """An HTTP proxy on 127.0.0.1 that hands wget's requests for the real hosts to the replica (and refuses any other).
 
-    def __init__(self, site: ReplicaSite) -> None:
+    ``https_as_http``: the pages' and headers' https links are served as http ones (the proxy speaks plain
+    HTTP and CONNECT is not spoken, so the WARC then holds http URLs, twins of the https ones).
+    ``requested`` lists the paths asked for.
+    """
+
+    def __init__(self, site: ReplicaSite, *, https_as_http: bool = False) -> None:
         client = httpx.Client(transport=LoopbackTransport(site.origins))
+        self.requested: list[str] = []
+        dropped = ("proxy-connection", "connection", *(("accept-encoding",) if https_as_http else ()))
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
@@ -71,20 +78,26 @@ class _Proxy:
             def log_message(self, format: str, *args: Any) -> None:
                 return
 
-            def do_GET(self) -> None:
+            def do_GET(inner) -> None:  # inner: the handler; self: the proxy
+                self.requested.append(inner.path)
                 try:
-                    headers = {k: v for k, v in self.headers.items() if k.lower() not in ("proxy-connection", "connection")}
-                    r = client.get(self.path, headers=headers)
-                    body, status, items = r.content, r.status_code, [(k, v) for k, v in r.headers.items()
-                                                                      if k.lower() not in ("content-length", "transfer-encoding", "connection", "content-encoding")]
+                    headers = {k: v for k, v in inner.headers.items() if k.lower() not in dropped}
+                    r = client.get(inner.path, headers=headers)
+                    body, status = r.content, r.status_code
+                    items = [(k, v) for k, v in r.headers.items()
+                             if k.lower() not in ("content-length", "transfer-encoding", "connection", "content-encoding")]
+                    if https_as_http:
+                        items = [(k, v.replace("https://", "http://")) for k, v in items]
+                        if "html" in r.headers.get("content-type", ""):
+                            body = body.replace(b"https://", b"http://")
                 except httpx.HTTPError:
                     body, status, items = b"refused", 502, []
-                self.send_response(status)
+                inner.send_response(status)
                 for k, v in items:
-                    self.send_header(k, v)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                    inner.send_header(k, v)
+                inner.send_header("Content-Length", str(len(body)))
+                inner.end_headers()
+                inner.wfile.write(body)
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -106,7 +119,7 @@ def write_wget_warc(tmp_path: Path, replica: ReplicaSite) -> tuple[Path, list[st
     urls = [u.replace("https://", "http://") for u in manifest["list_pages"][:3]]
     for inst in manifest["installments"]:
         urls += [u.replace("https://", "http://") for u in inst["pages"]]
-    proxy = _Proxy(replica)
+    proxy = WgetProxy(replica)
     try:
         env = {"PATH": "/usr/bin:/bin", "http_proxy": proxy.address, "no_proxy": ""}
         subprocess.run(
