@@ -63,7 +63,7 @@ def test_the_archive_has_a_title_and_a_description_that_links_the_views(client: 
 def test_every_table_and_column_of_the_archive_is_described(built: Built) -> None:
     tables = metadata(built.db)["databases"][built.name]["tables"]
     conn = sqlite3.connect(f"file:{built.db}?mode=ro", uri=True)
-    names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'search_fts_%' AND name NOT LIKE 'search_bigrams_%'")]
+    names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'search_fts_%' AND name NOT LIKE 'search_bigrams_%'")]
     assert {"articles", "versions", "changes", "search_text", "search_fts"} <= set(names)
     for table in names:
         assert tables[table]["description"], table

@@ -115,8 +115,9 @@ class EvidenceTables(ArchiveBase):
                 state = self.conn.execute("SELECT last_capture_id FROM article_urls WHERE url = ?", (event.url,)).fetchone()
                 captures = [int(state[0])] if state and state[0] is not None else []
             elif event.kind == "gone":
+                # A removal is never folded into a run (compact.py): its row is its own.
                 row = self.conn.execute(
-                    "SELECT max(id) FROM fetch_log WHERE url = ? AND outcome = 'gone'", (event.url,)
+                    "SELECT max(f.id) FROM fetches f JOIN urls u ON u.id = f.url_id WHERE u.url = ? AND f.outcome = 'gone'", (event.url,)
                 ).fetchone()
                 log_id = row[0] if row else None
             ids.append(

@@ -7,8 +7,10 @@ Datasette metadata), and the module whose methods write them::
     article_urls   every URL an article was seen at, with its HTTP validators  articles.py
     versions       one row per distinct text or title of an article           versions.py
     changes        one row per pair of consecutive versions, with the diff    versions.py
-    captures       raw responses as received (zstd, deltas: captures.py)      capture_rows.py
-    fetch_log      one row per HTTP attempt, whatever came of it              fetchlog.py
+    capture_store  raw responses as received (zstd, deltas: captures.py)      capture_rows.py
+    fetches        one row per HTTP attempt, or per run of unchanged re-fetches  fetchlog.py
+    urls           each URL the two above name, once                          base.py
+    captures, fetch_log  views: the two above in their old columns (compact.py)
     runs           one row per crawl pass                                     fetchlog.py (runs.py reads them)
     witnesses      one row per capture asked of Save Page Now                 witnesses.py
     evidence       one row per event to screenshot and timestamp              evidence_rows.py
@@ -53,8 +55,9 @@ __all__ = ["Archive", "UrlState", "ArticleRow", "WitnessRow", "utcnow", "iso", "
 log = logging.getLogger("series_archiver")
 
 # An upgrade from below this schema step rewrote every capture (step 6: zstd
-# deltas) or version (step 7: the text stored once) and VACUUMs after it.
-RECLAIMING_STEP = 7
+# deltas; step 11: URLs by id, SHA-256s as bytes), version (step 7: the text
+# stored once) or fetch-log row (step 11: runs) and VACUUMs after it.
+RECLAIMING_STEP = 11
 
 
 class Archive(ArticleTables, VersionTables, CaptureTables, RunTables, WitnessTables, TimeOrderTables, EvidenceTables):
@@ -81,6 +84,7 @@ class Archive(ArticleTables, VersionTables, CaptureTables, RunTables, WitnessTab
         self.readonly = readonly
         self.holds_writer_lock = False
         self._batched = False
+        self._url_ids = {}
         conn = connect_reader(self.path) if readonly else connect_writer(self.path)
         conn.execute("PRAGMA busy_timeout = 30000")
         self.conn = conn
@@ -188,9 +192,9 @@ class Archive(ArticleTables, VersionTables, CaptureTables, RunTables, WitnessTab
         return applied
 
     def _reclaim_space(self) -> None:
-        """VACUUM once after the steps that rewrite every capture and version (6, 7).
+        """VACUUM once after the steps that rewrite every capture, version and log row (6, 7, 11).
 
-        They leave the old zlib blobs and JSON columns as free pages: the file
+        They leave the old zlib blobs, JSON columns and text URLs as free pages: the file
         would not shrink until a VACUUM, which needs the database to itself
         (the writer lock is held; a reader in the middle of a read makes it
         wait, then give up). One that cannot run is no failed upgrade: the
