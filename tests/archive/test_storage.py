@@ -213,9 +213,11 @@ def test_the_0_1_0_fixture_upgrades_to_deltas_and_layouts_verifies_and_shrinks(t
         assert set(codecs) == {"zstd", "zstd-delta"} and sum(codecs.values()) == 11
         assert conn.execute("PRAGMA freelist_count").fetchone()[0] == 0, "the upgrade VACUUMs the freed pages away"
         # Schema step 9 adds an index the fixture never had (search_bigrams): its pages are new data, not storage;
-        # step 11 three b-trees (the URLs, their index, the runs' last ids), a page each at least, however small.
+        # step 11 five b-trees (the URLs, their index, the runs' last ids, each version's article, the articles
+        # in installment order), a page each at least, however small.
+        new_btrees = ("urls", "sqlite_autoindex_urls_1", "idx_fetches_last", "search_versions", "idx_articles_order")
         bigram_pages = conn.execute(
-            "SELECT count(*) FROM dbstat WHERE name LIKE 'search_bigrams%' OR name IN ('urls', 'sqlite_autoindex_urls_1', 'idx_fetches_last')"
+            f"SELECT count(*) FROM dbstat WHERE name LIKE 'search_bigrams%' OR name IN {new_btrees}"
         ).fetchone()[0]
         assert conn.execute("PRAGMA page_count").fetchone()[0] - bigram_pages < pages_before
         layouts = conn.execute("SELECT id, text, layout, captions FROM versions ORDER BY id").fetchall()

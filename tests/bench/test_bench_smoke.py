@@ -123,3 +123,10 @@ def test_the_scale_figures_on_small_numbers(tmp_path: Path) -> None:
     furniture = figures["furniture"]
     assert furniture["versions_made"] == 0, "a change of furniture alone is never a version"
     assert len(furniture["sizes"]) == 3 and furniture["sizes"][-1] >= furniture["sizes"][0]
+    # Each figure the issue names, for the parts measured, with its value, target, verdict and the load beside it.
+    targets = figures["targets"]
+    assert {"furniture_refetch_bytes", "furniture_passes_growth", "two_char_query_ms_1m", "three_char_query_ms_1m",
+            "import_pages_per_second", "import_rss_growth"} <= set(targets)
+    for entry in targets.values():
+        assert {"value", "target", "met", "load_average"} <= set(entry) and isinstance(entry["met"], bool)
+        assert len(entry["load_average"]["before"]) == 3

@@ -247,7 +247,7 @@ def test_an_archive_made_before_search_is_indexed_on_the_next_open(built: Built,
     # Browsing never writes: without the index, the search query is simply not offered.
     assert "search" not in metadata(db)["databases"]["old"]["queries"]
     with Archive(db) as archive:
-        assert [r["installment"] for r in search(archive.conn, "晶片")] == [1]
+        assert [r["installment"] for r in search(archive.conn, "晶片").results] == [1]
         assert archive.conn.execute("SELECT count(*) FROM search_text").fetchone()[0] == 5
     with Archive(db) as archive:
         assert archive.conn.total_changes == 0, "opening an indexed archive must not write"

@@ -55,9 +55,11 @@ __all__ = ["Archive", "UrlState", "ArticleRow", "WitnessRow", "utcnow", "iso", "
 log = logging.getLogger("series_archiver")
 
 # An upgrade from below this schema step rewrote every capture (step 6: zstd
-# deltas; step 11: URLs by id, SHA-256s as bytes), version (step 7: the text
-# stored once) or fetch-log row (step 11: runs) and VACUUMs after it.
-RECLAIMING_STEP = 11
+# deltas) and version (step 7: the text stored once) and VACUUMs after it.
+RECLAIMING_STEP = 7
+# One from below this step rewrote the capture and fetch-log rows (step 11: URLs
+# by id, runs): it VACUUMs when that left a tenth of the file free.
+COMPACTING_STEP = 11
 
 
 class Archive(ArticleTables, VersionTables, CaptureTables, RunTables, WitnessTables, TimeOrderTables, EvidenceTables):
@@ -184,15 +186,21 @@ class Archive(ArticleTables, VersionTables, CaptureTables, RunTables, WitnessTab
                 f"upgrading from schema {before} to {SCHEMA_VERSION} failed at schema {schema_version(self.conn)} ({exc}); "
                 "nothing of the failed step was kept; check the disk and run again",
             ) from exc
-        if before and before < RECLAIMING_STEP:
+        if before and (before < RECLAIMING_STEP or (before < COMPACTING_STEP and self._tenth_free())):
             self._reclaim_space()
         if before:
             kept = f"; the archive as it was is in {backup_to}" if backup_to is not None else ""
             log.warning("%s: upgraded from schema %s to %s (%s)%s", self.path, before, SCHEMA_VERSION, ", ".join(applied), kept)
         return applied
 
+    def _tenth_free(self) -> bool:
+        """Whether the steps left a tenth of the file free: a VACUUM rewrites the whole file, worth it only then
+        (an archive of versions alone, such as a search benchmark's, frees little and may be many gigabytes)."""
+        pages = int(self.conn.execute("PRAGMA page_count").fetchone()[0])
+        return int(self.conn.execute("PRAGMA freelist_count").fetchone()[0]) * 10 >= pages
+
     def _reclaim_space(self) -> None:
-        """VACUUM once after the steps that rewrite every capture, version and log row (6, 7, 11).
+        """VACUUM once after the steps that rewrite every capture, version or log row (6, 7, 11).
 
         They leave the old zlib blobs, JSON columns and text URLs as free pages: the file
         would not shrink until a VACUUM, which needs the database to itself
