@@ -98,6 +98,11 @@ def test_the_view_gives_back_every_attempt_as_the_old_writer_logged_it(tmp_path:
 
     assert logged(db) == expected
     assert unfolded(db) == expected, "readers unfolding in Python see what the view shows"
+    with Archive(db, readonly=True) as archive:
+        for row in expected[::7] + expected[-3:]:
+            found = archive.fetch_log_row(row[0])
+            assert found is not None and tuple(vars(found).values()) == row
+        assert archive.fetch_log_row(len(expected) + 1) is None
     count, repeats, longest = stored
     assert count + repeats == len(expected) and count < len(expected) // 3
     assert longest == MAX_REPEATS

@@ -42,9 +42,9 @@ __all__ = [
     "MAX_REPEATS",
     "REPEATABLE",
     "LogRow",
+    "append",
     "fold",
     "sha256_bytes",
-    "sha256_hex",
     "step_11",
     "unfold",
 ]
@@ -159,10 +159,6 @@ def sha256_bytes(digest: str | None) -> bytes | str | None:
     except ValueError:
         return digest
     return raw if len(raw) == 32 and raw.hex() == digest else digest
-
-
-def sha256_hex(stored: bytes | str | None) -> str | None:
-    return stored.hex() if isinstance(stored, bytes) else stored
 
 
 # --- the step ------------------------------------------------------------------------------

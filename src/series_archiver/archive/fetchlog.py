@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from series_archiver.archive.base import ArchiveBase, iso, utcnow
-from series_archiver.archive.compact import REPEATABLE, LogRow, append, fold
+from series_archiver.archive.compact import FETCH_COLUMNS, REPEATABLE, LogRow, append, fold, unfold
 from series_archiver.models import Attempt
 from series_archiver.osutil import pid_alive
 
@@ -92,6 +92,19 @@ class RunTables(ArchiveBase):
                     capture_id=capture_id if last else None,
                 )
             )
+
+    def fetch_log_row(self, log_id: int) -> LogRow | None:
+        """The fetch-log row with this id, a re-fetch folded into a run included (what ``fetch_log`` shows)."""
+        row = self.conn.execute(f"SELECT {FETCH_COLUMNS} FROM fetches f JOIN urls u ON u.id = f.url_id WHERE f.id = ?", (log_id,)).fetchone()
+        if row is not None:
+            return next(unfold(row))
+        # A folded re-fetch: in a run that starts before it and ends at or after it.
+        runs = self.conn.execute(
+            f"SELECT {FETCH_COLUMNS} FROM fetches f JOIN urls u ON u.id = f.url_id "
+            "WHERE f.last_id IS NOT NULL AND f.last_id >= ? AND f.id < ?",
+            (log_id, log_id),
+        ).fetchall()
+        return next((r for run in runs for r in unfold(run) if r.id == log_id), None)
 
     def _log(self, row: LogRow) -> None:
         url_id = self.url_id(row.url)
