@@ -206,9 +206,77 @@ def time_queries(db: Path, queries: list[str], *, runs: int = 3, profile: Path |
     return out
 
 
+# The search as release 0.2.0 ran it (archive/search.py's SEARCH_SQL before paging, verbatim but for
+# the installment order written out): every article that matches, each with every matching version
+# and its snippet. ``check_pages`` compares the paged search with it.
+_IN_TRIGRAMS_0_2 = "s.version_id IN (SELECT rowid FROM search_fts WHERE search_fts MATCH coalesce(sa_fts_query(:q), '\"\"'))"
+_IN_BIGRAMS_0_2 = "s.version_id IN (SELECT rowid FROM search_bigrams WHERE search_bigrams MATCH coalesce(sa_bigram_query(:q), 'x'))"
+SEARCH_0_2 = f"""WITH hits AS (
+    SELECT s.article_id, s.version FROM search_text AS s
+    WHERE sa_bigram_query(:q) IS NULL AND sa_fts_query(:q) IS NOT NULL AND {_IN_TRIGRAMS_0_2} AND sa_match(s.folded, :q)
+    UNION ALL
+    SELECT s.article_id, s.version FROM search_text AS s
+    WHERE sa_bigram_query(:q) IS NOT NULL AND {_IN_BIGRAMS_0_2} AND (sa_fts_query(:q) IS NULL OR {_IN_TRIGRAMS_0_2})
+      AND sa_match(s.folded, :q)
+),
+per_article AS (
+    SELECT article_id, group_concat(version, ', ') AS versions_matching, max(version) AS latest_match
+    FROM (SELECT article_id, version FROM hits ORDER BY article_id, version)
+    GROUP BY article_id
+)
+SELECT a.id AS article_id, a.series, a.installment, a.label, a.title, substr(a.published, 1, 10) AS published, a.status,
+    p.versions_matching, a.current_version, sa_snippet(v.title, v.text, v.captions, :q) AS snippet_html
+FROM per_article AS p
+JOIN articles AS a ON a.id = p.article_id
+JOIN versions AS v ON v.article_id = p.article_id AND v.version = p.latest_match
+ORDER BY a.series, a.installment IS NULL, a.installment, a.published, a.id"""
+
+
+def check_pages(db: Path, queries: list[str], log: Log, *, limit: int = 20, whole_limit: int = 500) -> dict[str, Any]:
+    """Whether the paged search gives 0.2.0's answer, page by page, for each query (untimed).
+
+    The first three pages of ``limit`` and a page of ``limit`` at every ``whole_limit``-th article must
+    be that slice of 0.2.0's list, and the pages of ``whole_limit`` end to end the whole list, the total its length.
+    """
+    from series_archiver.archive.search import register_functions, search
+
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    register_functions(conn)
+    out: dict[str, Any] = {}
+    try:
+        for q in queries:
+            started = time.perf_counter()
+            cur = conn.execute(SEARCH_0_2, {"q": q})
+            names = [d[0] for d in cur.description]
+            before = [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+            seconds_0_2 = time.perf_counter() - started
+            ok = True
+            offsets = sorted({0, limit, 2 * limit, *range(0, len(before), whole_limit)})
+            for offset in offsets:
+                page = search(conn, q, limit, offset)
+                ok = ok and list(page.results) == before[offset : offset + limit] and page.total == len(before)
+            whole: list[dict[str, Any]] = []
+            offset: int | None = 0
+            while offset is not None:
+                page = search(conn, q, whole_limit, offset)
+                whole += page.results
+                offset = page.next_offset
+            ok = ok and whole == before
+            out[q] = {"same": ok, "articles": len(before), "pages_checked": len(offsets), "seconds_0_2": round(seconds_0_2, 2)}
+            if not ok:
+                log(f"  search {q!r}: the pages differ from 0.2.0's answer")
+    finally:
+        conn.close()
+    return out
+
+
 def search_figures(work: Path, log: Log, *, sizes: tuple[int, ...] = (100_000, 1_000_000), seed: int = 15,
-                   profile: Path | None = None, queries: int = 25) -> dict[str, Any]:
-    """Median two- and three-character query times at each size; growth from the first size to the last."""
+                   profile: Path | None = None, queries: int = 25, check: bool = True) -> dict[str, Any]:
+    """Median two- and three-character query times at each size; growth from the first size to the last.
+
+    ``check``: also compare every kind's pages with 0.2.0's search (``check_pages``; at a million
+    versions 0.2.0 takes minutes for a common word).
+    """
     work.mkdir(parents=True, exist_ok=True)
     out: dict[str, Any] = {"sizes": {}}
     previous: Path | None = None
@@ -244,6 +312,10 @@ def search_figures(work: Path, log: Log, *, sizes: tuple[int, ...] = (100_000, 1
         timed = {kind: time_queries(db, q, profile=(profile / f"search-{size}-{kind}.prof") if profile else None) for kind, q in qs.items()}
         info["queries"] = timed
         info["versions_in_archive"] = _versions(db)
+        if check:
+            log(f"  checking every kind's pages against 0.2.0's search at {size:,} versions (untimed) …")
+            info["pages_as_0_2"] = {kind: check_pages(db, q, log) for kind, q in qs.items()}
+            info["pages_as_0_2_all_same"] = all(c["same"] for kind in info["pages_as_0_2"].values() for c in kind.values())
         info["median_ms"] = {kind: statistics.median(t["ms"] for t in timed[kind]) for kind in ("two", "three")}
         info["median_hits"] = {kind: statistics.median(t["versions"] for t in timed[kind]) for kind in ("two", "three")}
         out["sizes"][str(size)] = info

@@ -115,6 +115,8 @@ def test_the_scale_figures_on_small_numbers(tmp_path: Path) -> None:
         assert at["versions"] == int(size) and at["per_table"]["search_bigrams"] > 0
         # Every name looked up belongs to an article of the archive: each query finds its versions.
         assert all(q["versions"] >= scale.VERSIONS_PER_ARTICLE for kind in ("two", "three") for q in at["queries"][kind])
+        # Page by page, the answer 0.2.0's search gave (every kind of query).
+        assert at["pages_as_0_2_all_same"] and set(at["pages_as_0_2"]) == {"two", "three", "one", "common"}
     imported = figures["import"]
     for size, result in imported["sizes"].items():
         assert result["counts"]["new_articles"] == int(size) and result["counts"]["failed"] == 0
