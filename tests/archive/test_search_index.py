@@ -200,9 +200,11 @@ def assert_index_matches_text(conn: sqlite3.Connection) -> None:
             holders.setdefault(token, set()).add(version_id)
     rng = random.Random(3)
     sample = rng.sample(sorted(holders), min(300, len(holders)))
+    articles = dict(conn.execute("SELECT version_id, article_id FROM search_text").fetchall())
     for token in sample:
+        # Each row's rowid is its version's article and id (schema step 11): article_id << 32 | version_id.
         found = {r[0] for r in conn.execute("SELECT rowid FROM search_bigrams WHERE search_bigrams MATCH ?", (token,))}
-        assert found == holders[token], token
+        assert found == {articles[v] << 32 | v for v in holders[token]}, token
     # One row a version, and the table can be counted like any other (Datasette and sqlite3 shells do).
     assert conn.execute("SELECT count(*) FROM search_bigrams").fetchone()[0] == conn.execute("SELECT count(*) FROM search_text").fetchone()[0]
     # And a token no version yields finds nothing.

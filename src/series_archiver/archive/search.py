@@ -165,6 +165,39 @@ END;
 _BIGRAM_BACKFILL = "INSERT INTO search_bigrams (rowid, grams) SELECT version_id, sa_bigrams(folded) FROM search_text"
 
 
+# Schema step 11 builds the two-character index again with each row's article
+# in its rowid: ``article_id << 32 | version_id`` (``ARTICLE_SHIFT``). A count of
+# the articles a pair finds then reads that index alone (``rowid >> 32``, in
+# order), with no lookup per version, and a walk asks it once an article (the
+# rowid range of its versions) instead of once a version. (``_BIGRAM_SCHEMA``
+# above is step 9's, kept as it was; this one replaces it.)
+ARTICLE_SHIFT = 32
+_VERSION_BITS = (1 << ARTICLE_SHIFT) - 1
+_ROWID_NEW = f"(new.article_id << {ARTICLE_SHIFT}) | new.version_id"
+_ROWID_OLD = f"(old.article_id << {ARTICLE_SHIFT}) | old.version_id"
+_BIGRAM_SCHEMA_ARTICLES = f"""
+DROP TRIGGER IF EXISTS search_text_bigrams_insert;
+DROP TRIGGER IF EXISTS search_text_bigrams_delete;
+DROP TRIGGER IF EXISTS search_text_bigrams_update;
+DROP TABLE IF EXISTS search_bigrams;
+CREATE VIRTUAL TABLE IF NOT EXISTS search_bigrams USING fts5(
+    grams, content='', detail='none', tokenize='ascii'
+);
+CREATE TRIGGER IF NOT EXISTS search_text_bigrams_insert AFTER INSERT ON search_text BEGIN
+    INSERT INTO search_bigrams (rowid, grams) VALUES ({_ROWID_NEW}, sa_bigrams(new.folded));
+END;
+CREATE TRIGGER IF NOT EXISTS search_text_bigrams_delete AFTER DELETE ON search_text BEGIN
+    INSERT INTO search_bigrams (search_bigrams, rowid, grams) VALUES ('delete', {_ROWID_OLD}, sa_bigrams(old.folded));
+END;
+CREATE TRIGGER IF NOT EXISTS search_text_bigrams_update AFTER UPDATE ON search_text BEGIN
+    INSERT INTO search_bigrams (search_bigrams, rowid, grams) VALUES ('delete', {_ROWID_OLD}, sa_bigrams(old.folded));
+    INSERT INTO search_bigrams (rowid, grams) VALUES ({_ROWID_NEW}, sa_bigrams(new.folded));
+END;
+"""
+_BIGRAM_BACKFILL_ARTICLES = (
+    f"INSERT INTO search_bigrams (rowid, grams) SELECT (article_id << {ARTICLE_SHIFT}) | version_id, sa_bigrams(folded) FROM search_text"
+)
+
 # Schema step 11: each version's article, so a count of matching articles reads
 # a few bytes a match and no text (search_text's rows hold the folded text, so
 # reading its article_id costs a page a row); and articles in installment
@@ -242,7 +275,11 @@ def create_bigram_index(conn: sqlite3.Connection) -> None:
 
 
 def create_page_index(conn: sqlite3.Connection) -> None:
-    """The map of versions to articles and the installment-order index of articles, filled: schema step 11."""
+    """Schema step 11: the two-character index again with articles in its rowids, the map of versions to
+    articles and the installment-order index of articles, filled."""
+    register_functions(conn)
+    run_script(conn, _BIGRAM_SCHEMA_ARTICLES)
+    conn.execute(_BIGRAM_BACKFILL_ARTICLES)
     new = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'search_versions'").fetchone() is None
     run_script(conn, _PAGE_SCHEMA)
     if new:
@@ -256,10 +293,8 @@ def ensure_search_index(conn: sqlite3.Connection) -> None:
     again from scratch: with a trigger on ``search_text`` gone, they may have
     missed rows, and a contentless table cannot be asked which.
     """
-    conn.execute("DROP TABLE IF EXISTS search_bigrams")
     conn.execute("DROP TABLE IF EXISTS search_versions")
     create_search_schema(conn)
-    create_bigram_index(conn)
     create_page_index(conn)
 
 
@@ -318,13 +353,13 @@ _CANDIDATES_INDEXED = f"""
     WHERE sa_bigram_query(:q) IS NULL AND sa_fts_query(:q) IS NOT NULL
       AND search_fts MATCH coalesce(sa_fts_query(:q), '\"\"')
     UNION ALL
-    SELECT rowid FROM search_bigrams
+    SELECT rowid & {_VERSION_BITS} FROM search_bigrams
     WHERE sa_bigram_query(:q) IS NOT NULL
       AND search_bigrams MATCH coalesce(sa_bigram_query(:q), 'x')
-      AND (sa_fts_query(:q) IS NULL OR rowid IN ({_TRIGRAMS}))"""
+      AND (sa_fts_query(:q) IS NULL OR rowid & {_VERSION_BITS} IN ({_TRIGRAMS}))"""
 # Without the trigram tokenizer there is no search_fts: the pairs answer every term.
-_CANDIDATES_BIGRAMS_ONLY = """
-    SELECT rowid AS version_id FROM search_bigrams
+_CANDIDATES_BIGRAMS_ONLY = f"""
+    SELECT rowid & {_VERSION_BITS} AS version_id FROM search_bigrams
     WHERE sa_bigram_query(:q) IS NOT NULL AND search_bigrams MATCH coalesce(sa_bigram_query(:q), 'x')"""
 _SEARCH_TEMPLATE = """WITH candidates AS ({candidates}
 ),
@@ -388,30 +423,40 @@ class _Plan:
     exact: bool
 
     def candidates(self) -> str:
-        """The version ids the indexes give (``version_id``)."""
+        """The versions the indexes give (``version_id``, ``article_id``): the pairs index says both in its rowid."""
         if self.bigrams is None:
-            return "SELECT rowid AS version_id FROM search_fts WHERE search_fts MATCH :fq"
-        sql = "SELECT rowid AS version_id FROM search_bigrams WHERE search_bigrams MATCH :bq"
-        return sql + (" AND rowid IN (SELECT rowid FROM search_fts WHERE search_fts MATCH :fq)" if self.fts else "")
+            return ("SELECT f.rowid AS version_id, m.article_id FROM search_fts AS f "
+                    "JOIN search_versions AS m ON m.version_id = f.rowid WHERE search_fts MATCH :fq")
+        sql = (f"SELECT rowid & {_VERSION_BITS} AS version_id, rowid >> {ARTICLE_SHIFT} AS article_id "
+               "FROM search_bigrams WHERE search_bigrams MATCH :bq")
+        if self.fts:
+            sql += f" AND rowid & {_VERSION_BITS} IN (SELECT rowid FROM search_fts WHERE search_fts MATCH :fq)"
+        return sql
 
     def _verified(self, folded: str = "(SELECT t.folded FROM search_text AS t WHERE t.version_id = c.version_id)") -> str:
         """The test of ``folded`` against the query, where the indexes alone do not decide."""
         return "" if self.exact else f" AND sa_match({folded}, :q)"
 
     def count_sql(self) -> str:
-        return (f"SELECT count(DISTINCT m.article_id) FROM ({self.candidates()}) AS c "
-                f"JOIN search_versions AS m ON m.version_id = c.version_id WHERE 1{self._verified()}")
+        return f"SELECT count(DISTINCT c.article_id) FROM ({self.candidates()}) AS c WHERE 1{self._verified()}"
 
     def sorted_page_sql(self) -> str:
-        return (f"SELECT a.id FROM articles AS a WHERE a.id IN (SELECT m.article_id FROM ({self.candidates()}) AS c "
-                f"JOIN search_versions AS m ON m.version_id = c.version_id WHERE 1{self._verified()}) "
-                f"ORDER BY {INSTALLMENT_ORDER} LIMIT :limit OFFSET :offset")
+        return (f"SELECT a.id FROM articles AS a WHERE a.id IN (SELECT c.article_id FROM ({self.candidates()}) AS c "
+                f"WHERE 1{self._verified()}) ORDER BY {INSTALLMENT_ORDER} LIMIT :limit OFFSET :offset")
 
     def walked_page_sql(self) -> str:
-        probes = [f"EXISTS (SELECT 1 FROM {index} WHERE {index} MATCH :{name} AND rowid = s.version_id)"
-                  for index, name, expression in (("search_bigrams", "bq", self.bigrams), ("search_fts", "fq", self.fts)) if expression]
-        return (f"SELECT a.id FROM articles AS a INDEXED BY idx_articles_order WHERE EXISTS ("
-                f"SELECT 1 FROM search_text AS s WHERE s.article_id = a.id AND {' AND '.join(probes)}{self._verified('s.folded')}) "
+        if self.exact and self.fts is None:
+            # The pairs alone decide: one probe an article, the rowid range of its versions.
+            found = (f"EXISTS (SELECT 1 FROM search_bigrams WHERE search_bigrams MATCH :bq "
+                     f"AND rowid BETWEEN a.id << {ARTICLE_SHIFT} AND (a.id << {ARTICLE_SHIFT}) | {_VERSION_BITS})")
+        else:
+            probes = ["EXISTS (SELECT 1 FROM search_fts WHERE search_fts MATCH :fq AND rowid = s.version_id)"] if self.fts else []
+            if self.bigrams:
+                probes.append(f"EXISTS (SELECT 1 FROM search_bigrams WHERE search_bigrams MATCH :bq "
+                              f"AND rowid = (s.article_id << {ARTICLE_SHIFT}) | s.version_id)")
+            found = (f"EXISTS (SELECT 1 FROM search_text AS s WHERE s.article_id = a.id AND {' AND '.join(probes)}"
+                     f"{self._verified('s.folded')})")
+        return (f"SELECT a.id FROM articles AS a INDEXED BY idx_articles_order WHERE {found} "
                 f"ORDER BY {INSTALLMENT_ORDER} LIMIT :limit OFFSET :offset")
 
 
