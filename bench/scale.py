@@ -207,10 +207,13 @@ def time_queries(db: Path, queries: list[str], *, runs: int = 3, profile: Path |
 
 
 # The search as release 0.2.0 ran it (archive/search.py's SEARCH_SQL before paging, verbatim but for
-# the installment order written out): every article that matches, each with every matching version
-# and its snippet. ``check_pages`` compares the paged search with it.
+# the installment order written out, and the pairs index's rowid read as schema step 11 writes it,
+# article_id << 32 | version_id): every article that matches, each with every matching version and its
+# snippet. ``check_pages`` compares the paged search with it.
 _IN_TRIGRAMS_0_2 = "s.version_id IN (SELECT rowid FROM search_fts WHERE search_fts MATCH coalesce(sa_fts_query(:q), '\"\"'))"
-_IN_BIGRAMS_0_2 = "s.version_id IN (SELECT rowid FROM search_bigrams WHERE search_bigrams MATCH coalesce(sa_bigram_query(:q), 'x'))"
+_IN_BIGRAMS_0_2 = (
+    "s.version_id IN (SELECT rowid & 4294967295 FROM search_bigrams WHERE search_bigrams MATCH coalesce(sa_bigram_query(:q), 'x'))"
+)
 SEARCH_0_2 = f"""WITH hits AS (
     SELECT s.article_id, s.version FROM search_text AS s
     WHERE sa_bigram_query(:q) IS NULL AND sa_fts_query(:q) IS NOT NULL AND {_IN_TRIGRAMS_0_2} AND sa_match(s.folded, :q)
