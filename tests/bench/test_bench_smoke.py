@@ -18,7 +18,7 @@ from tests.support.paths import REPO
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from bench import run, scale, sitegen
+from bench import run, scale, searchscale, sitegen
 from series_archiver.demo.replica import ReplicaSite
 from series_archiver.read.discovery import match_series
 from series_archiver.settings import load_settings
@@ -114,7 +114,7 @@ def test_the_scale_figures_on_small_numbers(tmp_path: Path) -> None:
         at = search["sizes"][size]
         assert at["versions"] == int(size) and at["per_table"]["search_bigrams"] > 0
         # Every name looked up belongs to an article of the archive: each query finds its versions.
-        assert all(q["versions"] >= scale.VERSIONS_PER_ARTICLE for kind in ("two", "three") for q in at["queries"][kind])
+        assert all(q["versions"] >= searchscale.VERSIONS_PER_ARTICLE for kind in ("two", "three") for q in at["queries"][kind])
         # Page by page, the answer 0.2.0's search gave (every kind of query).
         assert at["pages_as_0_2_all_same"] and set(at["pages_as_0_2"]) == {"two", "three", "one", "common"}
     imported = figures["import"]
