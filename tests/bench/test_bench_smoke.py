@@ -18,7 +18,7 @@ from tests.support.paths import REPO
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from bench import run, scale, searchscale, sitegen
+from bench import run, searchscale, sitegen
 from series_archiver.demo.replica import ReplicaSite
 from series_archiver.read.discovery import match_series
 from series_archiver.settings import load_settings
