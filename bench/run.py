@@ -592,7 +592,8 @@ def main_scale(
         kept = report.get("scale", {}).get("figures", {}) if parts else {}
         seconds = {**kept.get("seconds", {}), **figures.get("seconds", {})}
         figures = {**kept, **figures, "seconds": seconds}
-        figures["targets"] = scale.targets(figures)
+        # One entry a figure the issue names (value, target, met), for the parts measured now; the others kept.
+        figures["targets"] = {**kept.get("targets", {}), **scale.target_entries({k: v for k, v in figures.items() if k in (parts or scale.PARTS)})}
         report["scale"] = {
             "when": when,
             "machine": machine(),

@@ -9,44 +9,33 @@ its ``target`` and whether it was ``met``:
   real crawler against the loopback replica: ``bench/storage.py``'s
   ``furniture_growth`` where it is there (it counts the pages in use), else
   this module's own loop (the file's size).
-* ``search_figures``: the median time of two- and three-character queries at
-  100,000 and 1,000,000 versions.
+* ``search_figures`` (``searchscale.py``, with how its archives are built):
+  the first page of two- and three-character names, common words and single
+  characters at 100,000 and 1,000,000 versions, every page checked against
+  0.2.0's search.
 * ``import_figures``: ``series-archiver import`` of a 10,000-page WARC, as a
   subprocess: pages per second and peak RSS, and peak RSS at 2,500 and 5,000
   pages to show it stays flat.
 * ``crawl_figures``: cold-crawl CPU per page and the no-change pass, from
   bench/run.py's own measurement (``run.bench``).
 
-How the search archives are built: not by HTTP (a million versions through the
-replica would take hours) but through the archive package's own writer,
-``Archive.create_article`` and ``Archive.add_version``, the calls the pipeline
-makes, so the triggers fold every version and fill both search indexes as a
-crawl would. The texts are sitegen's sentences, each article with its own
-invented firm and person (names of random characters, so a name is about as
-rare as in a real paper), ten versions an article, each a one-paragraph edit
-of the one before. The archives are kept in bench/work/ (gitignored), named by
-their parameters: the 1,000,000 one is built once by extending a copy of the
-100,000 one, and reused by later runs.
+``target_entries`` gives each figure issue 25 names its value, target and
+verdict (``scale.figures.targets`` in bench/results.json).
 """
 
 from __future__ import annotations
 
-import cProfile
 import io
 import json
 import os
 import pstats
-import random
 import re
 import shutil
-import sqlite3
-import statistics
 import subprocess
 import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -56,223 +45,20 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from bench import sitegen  # noqa: E402
+from bench.searchscale import SEARCH_MS, search_figures  # noqa: E402
 
 Log = Callable[[str], None]
 
 SCALE_TARGETS = {
     "furniture_refetch_bytes": 1024.0,  # archive growth per furniture-only re-fetch, at most
     "furniture_passes_growth": 1.2,  # size after 100 furniture-only passes / after the first crawl, at most
-    "search_ms": 100.0,  # median query at 1,000,000 versions, under
+    "search_ms": SEARCH_MS,  # median query at 1,000,000 versions, under
     "import_pages_per_second": 300.0,  # at least
     "import_rss_mb": 300.0,  # peak, under
     "import_rss_growth": 1.2,  # peak at 10,000 pages / at 2,500, under ("flat")
     "cold_cpu_ms_per_page": 5.0,  # at most
     "nochange_time_fraction": 0.10,  # of the cold crawl's time, at most
 }
-
-# Bump when the generated archive changes shape, so cached archives are built again.
-SEARCH_FORMAT = 2
-VERSIONS_PER_ARTICLE = 10
-PARAGRAPHS = 4
-# Characters of invented given names and firm names (common in names; any would do).
-NAME_CHARS = (
-    "安柏波博才辰澄川春丹德東棟帆方飛芬楓福剛歌庚廣貴海涵翰豪浩和赫鴻華輝慧佳嘉建江傑金錦晉京晶靜久娟君凱康柯可蘭朗樂"
-    "禮立麗蓮良林玲凌龍露倫梅敏明鳴寧鵬平琪啟謙強喬琴青清晴秋泉榮瑞潤森善盛詩石書舒帥順思松素濤騰天婷彤偉維文武希熙霞"
-    "翔曉欣新星興雪雅彥燕陽耀怡逸毅穎永勇友宇雨玉元源遠月悅雲澤振正志智中舟洲竹卓子宗"
-)
-
-
-# --- search at scale ---------------------------------------------------------------
-
-
-_FIRM, _PERSON = "\x01", "\x02"
-
-
-@lru_cache(maxsize=1)
-def _paragraph_pool(seed: int, size: int = 20_000) -> tuple[str, ...]:
-    """Paragraphs of sitegen's sentences with the firm and person left as marks: a million paragraphs cost a lookup each."""
-    rng = random.Random(f"pool:{seed}")
-    return tuple("".join(sitegen._sentence(rng, _FIRM, _PERSON) for _ in range(rng.randint(3, 5))) for _ in range(size))
-
-
-def _paragraph(rng: random.Random, firm: str, person: str, seed: int = 15) -> str:
-    return rng.choice(_paragraph_pool(seed)).replace(_FIRM, firm).replace(_PERSON, person)
-
-
-def _entities(rng: random.Random) -> tuple[str, str, str]:
-    """An article's firm, person and the person's given name (two characters)."""
-    given = rng.choice(NAME_CHARS) + rng.choice(NAME_CHARS)
-    firm = rng.choice(NAME_CHARS) + rng.choice(NAME_CHARS) + rng.choice(sitegen.FIRM_TAILS)
-    return firm, rng.choice(sitegen.SURNAMES) + given, given
-
-
-def _article_rng(seed: int, number: int) -> random.Random:
-    return random.Random(f"scale:{seed}:{number}")
-
-
-def build_search_archive(db: Path, versions: int, *, seed: int = 15, log: Log = print, batch: int = 5000) -> dict[str, Any]:
-    """Write articles of ``VERSIONS_PER_ARTICLE`` versions into ``db`` until it holds ``versions``; the build's figures.
-
-    An archive already holding some of them (a copy of a smaller one) is extended.
-    """
-    from series_archiver.archive import Archive
-    from series_archiver.models import Article, Block
-
-    started = time.perf_counter()
-    articles = -(-versions // VERSIONS_PER_ARTICLE)
-    with Archive(db) as archive:
-        have = archive.conn.execute("SELECT count(*) FROM articles").fetchone()[0]
-        base = datetime(2025, 1, 1, tzinfo=UTC)
-        derivation = archive.derivation_id("bench-scale", json.dumps({"bench": SEARCH_FORMAT}), base)
-        number = have
-        while number < articles:
-            with archive.transaction():
-                for _ in range(max(1, batch // VERSIONS_PER_ARTICLE)):
-                    number += 1
-                    if number > articles:
-                        break
-                    rng = _article_rng(seed, number)
-                    firm, person, _ = _entities(rng)
-                    paragraphs = [_paragraph(rng, firm, person, seed) for _ in range(PARAGRAPHS)]
-                    url = f"https://www.takungpao.com/news/232108/scale/{number}.html"
-                    title = f"{sitegen.SERIES}｜{firm}{rng.choice(sitegen.HEADLINE_A)} {person}：{rng.choice(sitegen.QUOTES)[:8]}"
-                    when = base + timedelta(minutes=number)
-                    byline, captions = f"大公報記者 {person}", (f"{firm}的{rng.choice(sitegen.FACILITIES)}。",)
-
-                    def article(paragraphs: list[str], title: str = title, url: str = url, byline: str = byline,
-                                captions: tuple[str, ...] = captions) -> Article:
-                        return Article(url=url, profile="takungpao", title=title, blocks=tuple(Block("paragraph", p) for p in paragraphs),
-                                       byline=byline, captions=captions)
-
-                    article_id = archive.create_article(series=sitegen.SERIES, installment=number, label=None, article=article(paragraphs), url=url, now=when)
-                    for k in range(VERSIONS_PER_ARTICLE):
-                        if k:
-                            paragraphs = list(paragraphs)
-                            paragraphs[rng.randrange(PARAGRAPHS)] = _paragraph(rng, firm, person, seed)
-                        archive.add_version(article_id, article(paragraphs=paragraphs), content_hash=f"{number}:{k}",
-                                            captured_at=when + timedelta(days=k), url=url, capture_ids=[], derivation_id=derivation)
-            if number % 10_000 < batch // VERSIONS_PER_ARTICLE:
-                log(f"  {number * VERSIONS_PER_ARTICLE:,} versions ({time.perf_counter() - started:.0f} s)")
-    return {"versions": articles * VERSIONS_PER_ARTICLE, "articles": articles, "seconds": time.perf_counter() - started,
-            "articles_added": articles - have}
-
-
-def search_queries(seed: int, articles: int, count: int = 25) -> dict[str, list[str]]:
-    """What a reader looks up: the given name (two characters) and full name (three) of people in the archive.
-
-    Drawn from articles of the whole archive (of ``articles``), the same draws at every size that holds them.
-    """
-    rng = random.Random(f"queries:{seed}")
-    two, three = [], []
-    for _ in range(count):
-        _firm, person, given = _entities(_article_rng(seed, rng.randint(1, articles)))
-        two.append(given)
-        three.append(person)
-    # Words that occur in a large part of the archive, reported beside (no target: every match is an article to list).
-    common = ["科技", "企業", "研發投入"]
-    return {"two": two, "three": three, "one": [g[0] for g in two[:3]], "common": common}
-
-
-def time_queries(db: Path, queries: list[str], *, runs: int = 3, profile: Path | None = None) -> list[dict[str, Any]]:
-    """Each query through ``search.search`` on a read-only connection, as Datasette runs it: best of ``runs``, ms."""
-    from series_archiver.archive.search import search
-
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    out = []
-    try:
-        for q in queries:
-            times, rows = [], []
-            for _ in range(runs):
-                started = time.perf_counter()
-                rows = search(conn, q)
-                times.append((time.perf_counter() - started) * 1000)
-            versions = sum(len(str(r["versions_matching"]).split(", ")) for r in rows)
-            out.append({"query": q, "ms": min(times), "articles": len(rows), "versions": versions})
-        if profile:
-            # Once more under the profiler, apart from the timed runs (it slows what it watches).
-            profiler = cProfile.Profile()
-            profiler.enable()
-            for q in queries:
-                search(conn, q)
-            profiler.disable()
-            profile.parent.mkdir(parents=True, exist_ok=True)
-            profiler.dump_stats(str(profile))
-    finally:
-        conn.close()
-    return out
-
-
-def search_figures(work: Path, log: Log, *, sizes: tuple[int, ...] = (100_000, 1_000_000), seed: int = 15,
-                   profile: Path | None = None, queries: int = 25) -> dict[str, Any]:
-    """Median two- and three-character query times at each size; growth from the first size to the last."""
-    work.mkdir(parents=True, exist_ok=True)
-    out: dict[str, Any] = {"sizes": {}}
-    previous: Path | None = None
-    for size in sizes:
-        db = work / f"scale-search-{size}-s{seed}-f{SEARCH_FORMAT}.db"
-        info_path = db.with_suffix(".json")
-        info = json.loads(info_path.read_text()) if info_path.exists() and db.exists() else None
-        if info is None and db.exists():
-            # A build that was stopped: its batches were committed, so it goes on from there.
-            log(f"search archive of {size:,} versions: resuming the build of {db.name} (its build time counts from here) …")
-            built = build_search_archive(db, size, seed=seed, log=log)
-            info = {**built, "build_seconds": None, "bytes": _checkpointed_size(db)}
-            info_path.write_text(json.dumps(info, indent=1) + "\n")
-        elif info is None:
-            if previous is not None:
-                log(f"search archive of {size:,} versions: extending a copy of {previous.name} …")
-                shutil.copy(previous, db)
-                carried = json.loads(previous.with_suffix(".json").read_text())["build_seconds"] or 0.0
-            else:
-                log(f"search archive of {size:,} versions: building …")
-                carried = 0.0
-            built = build_search_archive(db, size, seed=seed, log=log)
-            info = {**built, "build_seconds": carried + built["seconds"], "bytes": _checkpointed_size(db)}
-            info_path.write_text(json.dumps(info, indent=1) + "\n")
-        else:
-            log(f"search archive of {size:,} versions: cached ({info['bytes'] / 2**30:.2f} GB)")
-        info["per_table"] = _per_index_bytes(db)
-        qs = search_queries(seed, sizes[0] // VERSIONS_PER_ARTICLE, queries)
-        log(f"  timing {sum(len(v) for v in qs.values())} queries at {size:,} versions …")
-        timed = {kind: time_queries(db, q, profile=(profile / f"search-{size}-{kind}.prof") if profile else None) for kind, q in qs.items()
-                 if kind in ("two", "three")}
-        # Words in much of the archive and single characters list thousands of articles: timed once, for the record.
-        # At the first size only: each lists a large share of the archive with its snippet, so at a million
-        # versions one query takes minutes (the time grows with the articles listed, see bench/README.md).
-        if size == sizes[0]:
-            timed.update({kind: time_queries(db, q, runs=1) for kind, q in qs.items() if kind not in timed})
-        info["queries"] = timed
-        info["median_ms"] = {kind: statistics.median(t["ms"] for t in timed[kind]) for kind in ("two", "three")}
-        info["median_hits"] = {kind: statistics.median(t["versions"] for t in timed[kind]) for kind in ("two", "three")}
-        out["sizes"][str(size)] = info
-        previous = db
-    first, last = out["sizes"][str(sizes[0])], out["sizes"][str(sizes[-1])]
-    out["growth"] = {kind: last["median_ms"][kind] / max(first["median_ms"][kind], 1e-6) for kind in ("two", "three")}
-    out["met"] = {kind: last["median_ms"][kind] < SCALE_TARGETS["search_ms"] for kind in ("two", "three")}
-    return out
-
-
-def _checkpointed_size(db: Path) -> int:
-    with sqlite3.connect(db) as conn:
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    return db.stat().st_size
-
-
-def _per_index_bytes(db: Path) -> dict[str, int]:
-    """Bytes of the versions, search_text and the two FTS indexes (shadow tables counted with their index)."""
-    out: dict[str, int] = {}
-    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
-        try:
-            rows = conn.execute("SELECT name, sum(pgsize) FROM dbstat GROUP BY name").fetchall()
-        except sqlite3.OperationalError:
-            return out
-    for name, size in rows:
-        for owner in ("search_fts", "search_bigrams", "search_text", "versions"):
-            if name == owner or name.startswith(owner + "_") or name == f"idx_{owner}_article":
-                out[owner] = out.get(owner, 0) + int(size)
-                break
-    return out
-
 
 # --- import ---------------------------------------------------------------------------
 
@@ -536,6 +322,67 @@ def crawl_figures(work: Path, log: Log, *, articles: int = 1000, workers: int = 
     }
 
 
+# --- the figures the issue names ---------------------------------------------------------------------
+
+# The name of each figure in ``scale.figures.targets`` (issue 25), its target and whether a lower value is better.
+TARGET_FIGURES = {
+    "import_pages_per_second": ("import", 300.0, False),
+    "import_rss_growth": ("import", 1.2, True),
+    "furniture_refetch_bytes": ("furniture", 1024.0, True),
+    "furniture_passes_growth": ("furniture", 1.2, True),
+    "common_word_first_page_ms_1m": ("search", 100.0, True),
+    "two_char_query_ms_1m": ("search", 100.0, True),
+    "three_char_query_ms_1m": ("search", 100.0, True),
+    "cold_cpu_ms_per_page": ("crawl", 5.0, True),
+    "nochange_time_fraction": ("crawl", 0.10, True),
+}
+# Strictly under the target (``<``), where the issue says so; the others at most (``≤``) or at least (``≥``).
+_STRICT = {"common_word_first_page_ms_1m", "two_char_query_ms_1m", "three_char_query_ms_1m"}
+
+
+def _target_value(name: str, f: dict[str, Any]) -> tuple[float | None, str]:
+    """The measured value of one named figure from its part's figures, and what it is."""
+    if name == "import_pages_per_second":
+        return f["pages_per_second"], "pages/s importing the 10,000-page WARC"
+    if name == "import_rss_growth":
+        return f["rss_growth"], "peak RSS importing 10,000 pages / 2,500"
+    if name == "furniture_refetch_bytes":
+        return f["per_refetch_bytes"], "archive growth per furniture-only re-fetch (pages in use), first pass after the cold crawl"
+    if name == "furniture_passes_growth":
+        return f["growth"], f"size after {f['passes']} furniture-only passes / after the cold crawl" + (" (extrapolated)" if f.get("extrapolated") else "")
+    last = list(f.get("sizes", {}).values())[-1] if name.endswith("_1m") else {}
+    if name == "common_word_first_page_ms_1m":
+        return f["common_word_first_page_ms"], ("slowest first page (best of 3) among words in more than half the versions: "
+                                                + ", ".join(f["common_words_over_half"]))
+    if name == "two_char_query_ms_1m":
+        return last["median_ms"]["two"], "median first page (best of 3) of 25 given names"
+    if name == "three_char_query_ms_1m":
+        return last["median_ms"]["three"], "median first page (best of 3) of 25 full names"
+    if name == "cold_cpu_ms_per_page":
+        return f["cold_cpu_ms_per_page"], "CPU ms a page, cold crawl of 1,000 installments"
+    return f["nochange_time_fraction"], "no-change pass time / cold crawl time"
+
+
+def target_entries(figures: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """``scale.figures.targets``: for each named figure whose part was measured, its value, target and whether met.
+
+    Each carries the part's load average before and after it ran: the machine is shared, and other
+    work only ever slows a figure down.
+    """
+    out: dict[str, dict[str, Any]] = {}
+    for name, (part, target, lower) in TARGET_FIGURES.items():
+        f = figures.get(part)
+        if not isinstance(f, dict):
+            continue
+        value, what = _target_value(name, f)
+        if value is None:
+            continue
+        met = (value < target if name in _STRICT else value <= target) if lower else value >= target
+        out[name] = {"value": round(float(value), 4), "target": target, "met": bool(met), "what": what,
+                     "when": f.get("when"), "load_average": f.get("load_average")}
+    return out
+
+
 # --- the run -------------------------------------------------------------------------------------
 
 
@@ -585,40 +432,6 @@ def scale(
     return figures
 
 
-# The figures issue 25 asks for, each from the part that measures it: (part, how to read the value, target, at most?).
-_TARGETS: dict[str, tuple[str, Callable[[dict[str, Any]], float | None], float, str]] = {
-    "import_pages_per_second": ("import", lambda f: f.get("pages_per_second"), 300.0, ">="),
-    "import_rss_growth": ("import", lambda f: f.get("rss_growth"), 1.2, "<="),
-    "furniture_refetch_bytes": ("furniture", lambda f: f.get("per_refetch_bytes"), 1024.0, "<="),
-    "furniture_passes_growth": ("furniture", lambda f: f.get("growth"), 1.2, "<="),
-    "common_word_first_page_ms_1m": ("search", lambda f: f.get("common_word_first_page_ms_1m"), 100.0, "<"),
-    "two_char_query_ms_1m": ("search", lambda f: _median_at(f, "two", "1000000"), 100.0, "<"),
-    "three_char_query_ms_1m": ("search", lambda f: _median_at(f, "three", "1000000"), 100.0, "<"),
-    "cold_cpu_ms_per_page": ("crawl", lambda f: f.get("cold_cpu_ms_per_page"), 5.0, "<="),
-    "nochange_time_fraction": ("crawl", lambda f: f.get("nochange_time_fraction"), 0.10, "<="),
-}
-
-
-def _median_at(search: dict[str, Any], kind: str, size: str) -> float | None:
-    value = search.get("sizes", {}).get(size, {}).get("median_ms", {}).get(kind)
-    return None if value is None else float(value)
-
-
-def targets(figures: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """``scale.figures.targets``: each figure's ``value``, ``target`` and ``met``, with when it was measured and
-    the load average then; a figure whose part has not been measured (or has no such value yet) is left out."""
-    out: dict[str, dict[str, Any]] = {}
-    for name, (part, read, target, compare) in _TARGETS.items():
-        measured = figures.get(part)
-        value = read(measured) if isinstance(measured, dict) else None
-        if value is None or not isinstance(measured, dict):
-            continue
-        met = {">=": value >= target, "<=": value <= target, "<": value < target}[compare]
-        out[name] = {"value": round(float(value), 4), "target": target, "met": bool(met), "compare": compare,
-                     "part": part, "when": measured.get("when"), "load_average": measured.get("load_average")}
-    return out
-
-
 def _minutes(seconds: float | None) -> str:
     return "? min (the build was resumed)" if seconds is None else f"{seconds / 60:.0f} min"
 
@@ -645,12 +458,14 @@ def scale_table(s: dict[str, Any]) -> str:
                          f"{sz[last]['median_ms'][kind]:.1f} ms ({sz[first]['median_ms'][kind]:.1f} ms at {int(first):,}: "
                          f"{s['search']['growth'][kind]:.2f}×; median {sz[last]['median_hits'][kind]:.0f} versions matching)",
                          f"< {t['search_ms']:.0f} ms", s["search"]["met"][kind]))
-        common = ", ".join(f"{q['query']} {q['ms']:.0f} ms ({q['versions']:,} versions)" for q in sz[first]["queries"].get("common", []))
+        common = ", ".join(f"{q['query']} {q['ms']:.0f} ms ({q['versions']:,} versions, {q['articles']:,} articles)"
+                           for q in sz[last]["queries"].get("common", []))
         if common:
-            rows.append((f"words in much of the archive, at {int(first):,} versions", common, "", None))
-        one = ", ".join(f"{q['query']} {q['ms']:.0f} ms ({q['versions']:,} versions)" for q in sz[first]["queries"].get("one", []))
+            rows.append((f"first page of a word in much of the archive, at {int(last):,} versions", common, f"< {t['search_ms']:.0f} ms "
+                         "(words in more than half the versions)", s["search"]["met"].get("common")))
+        one = ", ".join(f"{q['query']} {q['ms']:.0f} ms ({q['versions']:,} versions)" for q in sz[last]["queries"].get("one", []))
         if one:
-            rows.append((f"single characters, at {int(first):,} versions", one, "", None))
+            rows.append((f"first page of a single character, at {int(last):,} versions", one, "", None))
         rows.append((f"search archive of {int(last):,} versions: size, build", f"{sz[last]['bytes'] / 2**30:.2f} GB "
                      f"(search_fts {sz[last]['per_table'].get('search_fts', 0) / 2**30:.2f}, search_bigrams "
                      f"{sz[last]['per_table'].get('search_bigrams', 0) / 2**30:.2f}); built in {_minutes(sz[last]['build_seconds'])}", "", None))

@@ -19,10 +19,12 @@ from typing import Any
 import pytest
 
 from series_archiver.archive import SCHEMA_VERSION, Archive
+from series_archiver.archive.compact import MAX_REPEATS
 from series_archiver.archive.migrations import migrate, step_name
 from series_archiver.archive.schema import STEPS, Step
 from series_archiver.demo import demo_settings
 from series_archiver.errors import StoreError
+from series_archiver.export.warc import export_warc
 from series_archiver.jobs.verify import verify_archive
 from series_archiver.settings import Settings
 from tests.support.crawl import Crawler
@@ -48,9 +50,14 @@ CONVERTED = {"captures": {"raw_zlib", "request_headers", "response_headers"}, "v
 
 
 def rows(db: Path, table: str) -> list[tuple[Any, ...]]:
-    """Every row of a table with the columns 0.1.0 had and a later release kept as they were, in id order."""
+    """Every row of a table with the columns 0.1.0 had and a later release kept as they were, in id order.
+
+    Since schema step 11 ``captures`` and ``fetch_log`` are views over compact
+    tables (a view has no rowid to order by): they must give back every row as it was.
+    """
     v1_columns = [r[1] for r in _read(FIXTURE, f"PRAGMA table_info({table})") if r[1] not in CONVERTED.get(table, ())]
-    return _read(db, f"SELECT {', '.join(v1_columns)} FROM {table} ORDER BY rowid")
+    view = _read(db, f"SELECT 1 FROM sqlite_master WHERE type = 'view' AND name = '{table}'")
+    return _read(db, f"SELECT {', '.join(v1_columns)} FROM {table} ORDER BY {'id' if view else 'rowid'}")
 
 
 def as_in_0_1_0(db: Path) -> dict[str, list[tuple[Any, ...]]]:
@@ -173,8 +180,10 @@ def test_a_new_archive_has_the_same_schema_as_an_upgraded_one(old_db: Path, tmp_
 
     def shape(db: Path) -> dict[str, list[tuple[Any, ...]]]:
         conn = sqlite3.connect(db)
-        names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
-        return {n: [r[1:3] for r in conn.execute(f"PRAGMA table_info({n})")] for n in names}
+        names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view') ORDER BY name")]
+        shapes = {n: [r[1:3] for r in conn.execute(f"PRAGMA table_info({n})")] for n in names}
+        shapes["indexes"] = conn.execute("SELECT name, tbl_name FROM sqlite_master WHERE type = 'index' ORDER BY name").fetchall()
+        return shapes
 
     assert shape(tmp_path / "new.db") == shape(old_db)
 
@@ -251,3 +260,74 @@ def test_settings_can_turn_the_backup_off(old_db: Path) -> None:
     open_writer(settings).close()
     assert user_version(old_db) == SCHEMA_VERSION
     assert not list(old_db.parent.glob("series.db.schema-*"))
+
+
+# --- schema step 11: compact evidence rows ------------------------------------------------------
+
+
+WARC_RECORDS = FIXTURE.with_name("archive-0.1.0-warc-records.json")
+
+
+def warc_records(path: Path) -> list[list[Any]]:
+    """Every record of a WARC but the warcinfo, as tests/fixtures/README.md describes ``archive-0.1.0-warc-records.json``."""
+    import hashlib
+
+    from warcio.archiveiterator import ArchiveIterator
+
+    names = ("WARC-Record-ID", "WARC-Date", "WARC-Target-URI", "WARC-Profile", "WARC-Refers-To", "WARC-Refers-To-Date",
+             "WARC-Concurrent-To", "WARC-Payload-Digest", "WARC-Block-Digest", "Content-Length")
+    out = []
+    with path.open("rb") as fh:
+        for rec in ArchiveIterator(fh):
+            if rec.rec_type == "warcinfo":
+                continue
+            body = rec.content_stream().read()
+            http = rec.http_headers.to_str() if rec.http_headers else ""
+            out.append([rec.rec_type, *(rec.rec_headers.get_header(n) for n in names),
+                        hashlib.sha256(http.encode("latin-1") + body).hexdigest()])
+    return out
+
+
+def test_step_11_keeps_every_log_row_and_capture_in_fewer_smaller_rows(old_db: Path) -> None:
+    with Archive(old_db, backup_before_upgrade=False) as archive:
+        conn = archive.conn
+        urls = {u for (u,) in conn.execute("SELECT url FROM urls")}
+        stored = conn.execute("SELECT count(*), sum(repeats) FROM fetches").fetchone()
+        digests = conn.execute("SELECT DISTINCT typeof(sha256), length(sha256) FROM capture_store").fetchall()
+        runs = conn.execute("SELECT outcome, status, repeats, last_id, last_at FROM fetches WHERE repeats > 0").fetchall()
+        last = conn.execute("SELECT max(id), max(requested_at) FROM fetch_log").fetchone()
+    logged = rows(FIXTURE, "fetch_log")
+    # Each URL once, for captures and the log alike.
+    assert urls == {r[2] for r in logged} | {r[1] for r in rows(FIXTURE, "captures")} | {r[2] for r in rows(FIXTURE, "captures") if r[2]}
+    # Re-fetches that found their page unchanged are folded into runs: fewer rows, the same log.
+    assert stored[0] + stored[1] == len(logged) == 84 and stored[0] < len(logged)
+    assert runs and {outcome for outcome, *_ in runs} <= {"unchanged", "not_modified"}
+    assert all(0 < n <= MAX_REPEATS and last_id <= last[0] and at <= last[1] for _, _, n, last_id, at in runs)
+    assert digests == [("blob", 32)], "every SHA-256 stored as its 32 bytes"
+
+
+def test_step_11_answers_when_a_url_was_last_seen_unchanged_and_how_often(old_db: Path) -> None:
+    question = (
+        "SELECT url, count(*), max(requested_at), group_concat(DISTINCT status) FROM fetch_log "
+        "WHERE outcome IN ('unchanged', 'not_modified') GROUP BY url ORDER BY url"
+    )
+    before = _read(FIXTURE, question)
+    Archive(old_db, backup_before_upgrade=False).close()
+    assert _read(old_db, question) == before and before
+    # And from the compact rows themselves: each run's count, first and last time.
+    compact = _read(
+        old_db,
+        "SELECT u.url, sum(f.repeats + 1), max(coalesce(f.last_at, f.requested_at)), group_concat(DISTINCT f.status) "
+        "FROM fetches f JOIN urls u ON u.id = f.url_id WHERE f.outcome IN ('unchanged', 'not_modified') GROUP BY u.url ORDER BY u.url",
+    )
+    assert compact == before
+
+
+def test_step_11_keeps_the_warc_export_record_for_record(old_db: Path, tmp_path: Path) -> None:
+    """The export of the upgraded fixture is what the code before step 11 wrote of it (tests/fixtures/README.md)."""
+    Archive(old_db, backup_before_upgrade=False).close()
+    out = tmp_path / "all.warc"
+    export_warc(demo_settings(old_db), out)
+    expected = json.loads(WARC_RECORDS.read_text(encoding="utf-8"))
+    assert sum(r[0] == "revisit" for r in expected) > 0, "the fixture's re-fetches are revisits"
+    assert warc_records(out) == expected

@@ -1,4 +1,4 @@
-"""Search answered from an index for every query length, with the results a scan gives.
+"""Search answered from an index for every query length, with the results a scan gives, page by page.
 
 The reference is the search as it was before the two-character index: every
 version's folded text tested for every term (``scan_search`` below, its own
@@ -6,7 +6,10 @@ SQL, kept here on purpose). The indexed search must give the same articles,
 the same versions matching and the same snippets, in the same order, on the
 replica's archive, on an archive of 0.1.0 upgraded, and on generated texts,
 for queries of 1, 2, 3, 4 and more characters in both scripts, full width,
-Latin, digits and punctuation.
+Latin, digits and punctuation. Since the search is paged (schema step 11),
+every page must be that slice of the scan, the pages end to end the whole
+scan, the total its length: whichever way a page is found (walking the
+articles in order or sorting the matches), and in Datasette's canned query.
 """
 
 from __future__ import annotations
@@ -20,7 +23,9 @@ from typing import Any
 
 import pytest
 
-from series_archiver.archive.search import SEARCH_SQL, bigram_tokens, fold_document, query_terms, register_functions, search
+from series_archiver.archive import search as search_module
+from series_archiver.archive import searchtext
+from series_archiver.archive.search import SEARCH_SQL, SearchPage, bigram_tokens, fold_document, query_terms, register_functions, search
 from series_archiver.archive.store import Archive
 from series_archiver.archive.views import INSTALLMENT_ORDER
 from series_archiver.demo import demo_settings
@@ -70,15 +75,53 @@ def brute_hits(conn: sqlite3.Connection, query: str) -> dict[int, list[int]]:
     return out
 
 
-def assert_same(conn: sqlite3.Connection, queries: list[str]) -> int:
-    """Indexed search == scan == brute force for every query; how many queries found something."""
+def pages(conn: sqlite3.Connection, query: str, limit: int) -> list[SearchPage]:
+    """Every page of a search, following next_offset from the first."""
+    out = [search(conn, query, limit)]
+    while (after := out[-1].next_offset) is not None:
+        out.append(search(conn, query, limit, after))
+    return out
+
+
+def canned_pages(conn: sqlite3.Connection, query: str, limit: int) -> list[list[dict[str, Any]]]:
+    """Every page of Datasette's canned query (``:page`` from 1), until one comes back empty."""
+    out: list[list[dict[str, Any]]] = []
+    while True:
+        cur = conn.execute(SEARCH_SQL, {"q": query, "limit": str(limit), "page": str(len(out) + 1)})
+        names = [d[0] for d in cur.description]
+        rows = [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+        if not rows:
+            return out
+        out.append(rows)
+
+
+def assert_pages_are_the_scan(conn: sqlite3.Connection, query: str, scanned: list[dict[str, Any]], limit: int) -> None:
+    found = pages(conn, query, limit)
+    assert [r for p in found for r in p.results] == scanned, query
+    for p in found:
+        assert p.total == len(scanned) and p.limit == limit, query
+        assert list(p.results) == scanned[p.offset : p.offset + limit], (query, p.offset)
+
+
+def assert_same(conn: sqlite3.Connection, queries: list[str], *, limit: int = 7, canned: int = 0) -> int:
+    """Indexed search == scan == brute force for every query, page by page; how many queries found something.
+
+    ``canned``: also Datasette's canned query, for that many of the queries.
+    """
     found = 0
-    for q in queries:
-        indexed, scanned = search(conn, q), scan_search(conn, q)
-        assert indexed == scanned, q
+    register_functions(conn)
+    for n, q in enumerate(queries):
+        scanned = scan_search(conn, q)
+        assert_pages_are_the_scan(conn, q, scanned, limit)
+        whole = search(conn, q, limit=max(1, len(scanned)))
+        assert list(whole.results) == scanned and whole.next_offset is None, q
         expected = brute_hits(conn, q)
-        assert {r["article_id"]: [int(v) for v in r["versions_matching"].split(", ")] for r in indexed} == expected, q
-        found += bool(indexed)
+        assert {r["article_id"]: [int(v) for v in r["versions_matching"].split(", ")] for r in scanned} == expected, q
+        if n < canned:
+            rows = canned_pages(conn, q, limit)
+            assert all(r.pop("total") == len(scanned) for page in rows for r in page), q
+            assert rows == [scanned[i : i + limit] for i in range(0, len(scanned), limit)], q
+        found += bool(scanned)
     return found
 
 
@@ -134,11 +177,11 @@ def replica_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_on_the_replica_the_index_answers_as_the_scan_did(replica_db: Path) -> None:
     conn = sqlite3.connect(f"file:{replica_db}?mode=ro", uri=True)
     queries = queries_from(conn, random.Random(15), 240)
-    found = assert_same(conn, queries)
+    found = assert_same(conn, queries, canned=60)
     assert found > len(queries) // 2, "the queries cut from the texts must mostly find something"
     # The edit's words: only in version 2 of ①, found in either script.
     for q in ("鑫龜", "鑫龟", "龟", "xyz", "ＸＹＺ鑫龜公司", "1.2萬 龜公"):
-        rows = search(conn, q)
+        rows = search(conn, q).results
         assert [(r["installment"], r["versions_matching"]) for r in rows] == [(1, "2")], q
     conn.close()
 
@@ -157,23 +200,60 @@ def assert_index_matches_text(conn: sqlite3.Connection) -> None:
             holders.setdefault(token, set()).add(version_id)
     rng = random.Random(3)
     sample = rng.sample(sorted(holders), min(300, len(holders)))
+    articles = dict(conn.execute("SELECT version_id, article_id FROM search_text").fetchall())
     for token in sample:
+        # Each row's rowid is its version's article and id (schema step 11): article_id << 32 | version_id.
         found = {r[0] for r in conn.execute("SELECT rowid FROM search_bigrams WHERE search_bigrams MATCH ?", (token,))}
-        assert found == holders[token], token
+        assert found == {articles[v] << 32 | v for v in holders[token]}, token
     # One row a version, and the table can be counted like any other (Datasette and sqlite3 shells do).
     assert conn.execute("SELECT count(*) FROM search_bigrams").fetchone()[0] == conn.execute("SELECT count(*) FROM search_text").fetchone()[0]
     # And a token no version yields finds nothing.
     assert not conn.execute("SELECT rowid FROM search_bigrams WHERE search_bigrams MATCH '0000fffd0000fffd'").fetchall()
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("walk", [0, 10**9], ids=["sorting the matches", "walking the articles"])
+def test_either_way_of_finding_a_page_gives_the_scan(replica_db: Path, walk: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(search_module, "WALK_ARTICLES", walk)
+    conn = sqlite3.connect(f"file:{replica_db}?mode=ro", uri=True)
+    queries = queries_from(conn, random.Random(16), 120)
+    for limit in (1, 3):
+        assert assert_same(conn, queries, limit=limit) > len(queries) // 2
+    conn.close()
+
+
+def test_a_page_past_the_last_is_empty_and_limits_are_kept_within_bounds(replica_db: Path) -> None:
+    conn = sqlite3.connect(f"file:{replica_db}?mode=ro", uri=True)
+    everything = search(conn, "的", 500)
+    assert everything.total == len(everything.results) > 3 and everything.next_offset is None
+    past = search(conn, "的", 2, everything.total)
+    assert past.results == () and past.total == everything.total and past.previous_offset == everything.total - 2
+    assert search(conn, "的", 0).limit == 1 and search(conn, "的", 10**6).limit == search_module.MAX_LIMIT
+    assert search(conn, "的", 2, -5).offset == 0
+    empty = search(conn, "  ")
+    assert (empty.total, empty.results, empty.next_offset) == (0, (), None)
+    assert search(conn, "的", 2).as_json()["next_offset"] == 2
+    conn.close()
+
+
 def test_two_character_queries_read_the_index_not_every_version(replica_db: Path) -> None:
     conn = sqlite3.connect(f"file:{replica_db}?mode=ro", uri=True)
     register_functions(conn)
     for query in ("芯片", "華", "芯片 外贸新路"):
-        plan = [str(r[-1]) for r in conn.execute("EXPLAIN QUERY PLAN " + SEARCH_SQL, {"q": query})]
-        # search_text is only ever looked up by the rowids an index gave, never scanned.
-        assert "SCAN s" not in plan and not [p for p in plan if p.startswith("SCAN s ")], plan
-        assert "SEARCH s USING INTEGER PRIMARY KEY (rowid=?)" in plan and any("search_bigrams VIRTUAL TABLE" in p for p in plan), plan
+        plan = [str(r[-1]) for r in conn.execute("EXPLAIN QUERY PLAN " + SEARCH_SQL, {"q": query, "limit": "", "page": ""})]
+        # search_text is only ever looked up by the rowids an index gave or by the page's articles, never scanned.
+        assert not [p for p in plan if p.split(" ")[:2] in (["SCAN", "s"], ["SCAN", "t"], ["SCAN", "m"])], plan
+        assert "SEARCH m USING INTEGER PRIMARY KEY (rowid=?)" in plan and any("search_bigrams VIRTUAL TABLE" in p for p in plan), plan
+        # The Python search's own statements: counting reads the map of versions, never a text or an article.
+        found = search_module._plan(query)
+        assert found is not None
+        params = {"q": query, "fq": found.fts, "bq": found.bigrams, "limit": 20, "offset": 0}
+        for sql in (found.count_sql(), found.sorted_page_sql(), found.walked_page_sql()):
+            steps = [str(r[-1]) for r in conn.execute("EXPLAIN QUERY PLAN " + sql, params)]
+            scans = [p for p in steps if p.split(" ")[:2] in (["SCAN", "s"], ["SCAN", "t"], ["SCAN", "m"], ["SCAN", "a"])]
+            assert scans in ([], ["SCAN a USING COVERING INDEX idx_articles_order"]), steps
+        walked = [str(r[-1]) for r in conn.execute("EXPLAIN QUERY PLAN " + found.walked_page_sql(), params)]
+        assert "SCAN a USING COVERING INDEX idx_articles_order" in walked and not [p for p in walked if "TEMP B-TREE" in p], walked
     conn.close()
 
 
@@ -242,11 +322,11 @@ def test_the_index_follows_new_versions_rewritten_texts_and_refolding(tmp_path: 
             archive.conn.execute("UPDATE versions SET text = ? WHERE id = 2", ("全新的一段文字華為芯片\n第二段ＡＢ１２",))
             # Search text folded by an "older release": refolding writes it back, and the index follows.
             archive.conn.execute("UPDATE search_text SET folded = 'stale' WHERE version_id IN (3, 4)")
-        assert search(archive.conn, "stale") and search(archive.conn, "st")
+        assert search(archive.conn, "stale").results and search(archive.conn, "st").results
         with archive.transaction():
             assert archive.refold_search_index() == 2
-        assert not search(archive.conn, "st") and not search(archive.conn, "stale")
-        assert [r["article_id"] for r in search(archive.conn, "华为芯片")] == [
+        assert not search(archive.conn, "st").results and not search(archive.conn, "stale").results
+        assert [r["article_id"] for r in search(archive.conn, "华为芯片").results] == [
             r[0] for r in archive.conn.execute("SELECT article_id FROM versions WHERE id = 2")
         ]
         assert_same(archive.conn, queries)
@@ -276,7 +356,7 @@ def test_a_dropped_index_is_built_again_on_the_next_open(replica_db: Path, tmp_p
     conn.close()
     with Archive(db) as archive:
         assert_index_matches_text(archive.conn)
-        assert search(archive.conn, "芯片")
+        assert search(archive.conn, "芯片").results
     # And a trigger lost: rebuilt whole, since the index may have missed rows meanwhile.
     conn = sqlite3.connect(db)
     register_functions(conn)
@@ -286,7 +366,7 @@ def test_a_dropped_index_is_built_again_on_the_next_open(replica_db: Path, tmp_p
     conn.close()
     with Archive(db) as archive:
         assert_index_matches_text(archive.conn)
-        assert search(archive.conn, "新增")
+        assert search(archive.conn, "新增").results
 
 
 @pytest.mark.slow
@@ -307,15 +387,21 @@ def test_the_folded_document_is_what_the_index_is_built_from(replica_db: Path) -
 
 def test_without_the_trigram_tokenizer_the_pairs_answer_every_term(replica_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """SQLite before 3.34 has no trigram tokenizer: the query then names no search_fts and loses nothing."""
-    from series_archiver.archive import search as search_module
-
-    monkeypatch.setattr(search_module, "_HAS_TRIGRAM", False)
-    sql = search_module._SEARCH_TEMPLATE.format(hits=search_module._HITS_BIGRAMS_ONLY, order=INSTALLMENT_ORDER)
+    monkeypatch.setattr(searchtext, "HAS_TRIGRAM", False)
+    monkeypatch.setattr(search_module, "HAS_TRIGRAM", False)
+    searchtext.fts_query.cache_clear()
+    sql = search_module._search_sql(search_module._CANDIDATES_BIGRAMS_ONLY)
     assert "search_fts" not in sql
     conn = sqlite3.connect(f"file:{replica_db}?mode=ro", uri=True)
     register_functions(conn)
     for q in queries_from(conn, random.Random(34), 60):
-        cur = conn.execute(sql, {"q": q})
+        scanned = scan_search(conn, q)
+        cur = conn.execute(sql, {"q": q, "limit": "500", "page": "1"})
         names = [d[0] for d in cur.description]
-        assert [dict(zip(names, row, strict=True)) for row in cur.fetchall()] == scan_search(conn, q), q
+        rows = [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+        assert [{k: v for k, v in r.items() if k != "total"} for r in rows] == scanned, q
+        plan = search_module._plan(q)
+        assert plan is None or plan.fts is None
+        assert_pages_are_the_scan(conn, q, scanned, 5)
     conn.close()
+    searchtext.fts_query.cache_clear()

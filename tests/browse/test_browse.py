@@ -63,7 +63,7 @@ def test_the_archive_has_a_title_and_a_description_that_links_the_views(client: 
 def test_every_table_and_column_of_the_archive_is_described(built: Built) -> None:
     tables = metadata(built.db)["databases"][built.name]["tables"]
     conn = sqlite3.connect(f"file:{built.db}?mode=ro", uri=True)
-    names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'search_fts_%' AND name NOT LIKE 'search_bigrams_%'")]
+    names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'search_fts_%' AND name NOT LIKE 'search_bigrams_%'")]
     assert {"articles", "versions", "changes", "search_text", "search_fts"} <= set(names)
     for table in names:
         assert tables[table]["description"], table
@@ -247,7 +247,7 @@ def test_an_archive_made_before_search_is_indexed_on_the_next_open(built: Built,
     # Browsing never writes: without the index, the search query is simply not offered.
     assert "search" not in metadata(db)["databases"]["old"]["queries"]
     with Archive(db) as archive:
-        assert [r["installment"] for r in search(archive.conn, "晶片")] == [1]
+        assert [r["installment"] for r in search(archive.conn, "晶片").results] == [1]
         assert archive.conn.execute("SELECT count(*) FROM search_text").fetchone()[0] == 5
     with Archive(db) as archive:
         assert archive.conn.total_changes == 0, "opening an indexed archive must not write"

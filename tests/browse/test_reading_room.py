@@ -306,6 +306,29 @@ def test_search_finds_words_in_either_script_and_says_which_versions(client: Cli
     assert "&lt;img src=x <mark>onerror</mark>" in injected and "<img src=x" not in injected
 
 
+def test_search_pages_through_the_articles_with_a_total_and_next_and_previous_links(client: Client, room: Room) -> None:
+    everything = client.get("/series/-/search?q=的").text
+    listed = re.findall(r'<h3 lang="zh-Hant"><a href="([^"]+)"', everything)
+    assert len(listed) == 4 and "4 articles found" in visible_text(everything) and 'rel="next"' not in everything
+    seen: list[str] = []
+    url: str | None = "/series/-/search?q=的&limit=3"
+    while url:
+        page = client.get(url.replace("&amp;", "&")).text
+        text = visible_text(page)
+        assert "4 articles found" in text
+        found = re.findall(r'<h3 lang="zh-Hant"><a href="([^"]+)"', page)
+        assert f"{len(seen) + 1}–{len(seen) + len(found)} of 4" in text
+        seen += found
+        following = re.search(r'<a href="([^"]+)" rel="next">Next</a>', page)
+        assert bool(re.search(r'rel="prev">Previous</a>', page)) == (len(seen) > 3)
+        url = following.group(1) if following else None
+    assert seen == listed, "the pages end to end are the whole answer, in order"
+    past = visible_text(client.get("/series/-/search?q=的&limit=3&page=9").text)
+    assert "4 articles found" in past and "past the last" in past
+    canned = client.get("/series/search.json?q=的&limit=3&page=2&_shape=array").json()
+    assert [r["article_id"] for r in canned] == [int(listed[3].rsplit("/", 1)[1])] and canned[0]["total"] == 4
+
+
 # --- one plugin for browse and plain datasette -------------------------------------------------
 
 

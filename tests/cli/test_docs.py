@@ -155,7 +155,7 @@ def test_the_schema_table_lists_every_table_and_column_of_a_new_archive(tmp_path
     Archive(db).close()
     conn = sqlite3.connect(db)
     tables = [
-        r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'search_fts_%' AND name NOT LIKE 'search_bigrams_%' ORDER BY name")
+        r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'search_fts_%' AND name NOT LIKE 'search_bigrams_%' ORDER BY name")
     ]
     section = ARCHIVE.split("## The tables", 1)[1].split("\n## ", 1)[0]
     rows = {m.group(1): line for line in section.splitlines() if (m := re.match(r"\| `(\w+)` \|", line))}

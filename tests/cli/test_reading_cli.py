@@ -46,7 +46,7 @@ def _web_search(room: Room, query: str) -> list[dict[str, object]]:
     conn = sqlite3.connect(f"file:{room.db}?mode=ro", uri=True)
     try:
         register_functions(conn)
-        return search(conn, query)
+        return list(search(conn, query).results)
     finally:
         conn.close()
 
@@ -56,7 +56,9 @@ def _web_search(room: Room, query: str) -> list[dict[str, object]]:
 
 def test_search_finds_what_the_web_search_finds_with_its_snippets(room: Room) -> None:
     # Simplified script and the mainland word: ① prints 晶片 in traditional script.
-    hits = json.loads(_cli(room, "search", "芯片", "--json").stdout)
+    page = json.loads(_cli(room, "search", "芯片", "--json").stdout)
+    hits = page["results"]
+    assert page["query"] == "芯片" and page["total"] == len(hits) and page["offset"] == 0 and page["next_offset"] is None
     web = _web_search(room, "芯片")
     assert [h["id"] for h in hits] == [w["article_id"] for w in web] and room.ids[1] in [h["id"] for h in hits]
     assert [h["snippet_html"] for h in hits] == [w["snippet_html"] for w in web]
@@ -79,20 +81,30 @@ def test_search_says_when_an_edit_took_the_words_out(room: Room) -> None:
 
 
 def test_search_folds_the_script_and_takes_every_word(room: Room) -> None:
-    assert [h["id"] for h in json.loads(_cli(room, "search", "厂房", "--json").stdout)] == [room.ids[1]]
-    both = json.loads(_cli(room, "search", "厂房", "晶片", "--json").stdout)
+    assert [h["id"] for h in json.loads(_cli(room, "search", "厂房", "--json").stdout)["results"]] == [room.ids[1]]
+    both = json.loads(_cli(room, "search", "厂房", "晶片", "--json").stdout)["results"]
     assert [h["id"] for h in both] == [room.ids[1]]
     assert _cli(room, "search", "厂房", "沒有這句話").stdout.strip() == "Nothing found for 厂房 沒有這句話."
 
 
-def test_search_limit(room: Room) -> None:
+def test_search_pages(room: Room) -> None:
     every = json.loads(_cli(room, "search", "貿戰", "--json").stdout)
-    assert len(every) == 4
-    assert json.loads(_cli(room, "search", "貿戰", "--json", "--limit", "2").stdout) == every[:2]
+    assert every["total"] == len(every["results"]) == 4 and every["next_offset"] is None
+    first = json.loads(_cli(room, "search", "貿戰", "--json", "--limit", "2").stdout)
+    assert (first["total"], first["limit"], first["offset"], first["next_offset"]) == (4, 2, 0, 2)
+    second = json.loads(_cli(room, "search", "貿戰", "--json", "--limit", "2", "--offset", "2").stdout)
+    assert second["next_offset"] is None
+    # The pages end to end are the whole answer, in the same order.
+    assert first["results"] + second["results"] == every["results"]
     text = _cli(room, "search", "貿戰", "--limit", "2").stdout
-    assert text.startswith("4 articles found for 貿戰; the first 2 shown (--limit 4 shows all):")
+    assert text.startswith("4 articles found for 貿戰; 1–2 shown (next: --offset 2):")
     assert text.count("\n#") == 2
+    text = _cli(room, "search", "貿戰", "--limit", "2", "--offset", "2").stdout
+    assert text.startswith("4 articles found for 貿戰; 3–4 shown:") and text.count("\n#") == 2
+    past = _cli(room, "search", "貿戰", "--offset", "9").stdout
+    assert past.strip() == "4 articles found for 貿戰; none after the first 4 (--offset 9)."
     assert run("search", "貿戰", "--limit", "0", "--db", str(room.db), cwd=room.db.parent).returncode == 2
+    assert run("search", "貿戰", "--offset", "-1", "--db", str(room.db), cwd=room.db.parent).returncode == 2
 
 
 # --- diff off a terminal --------------------------------------------------------------

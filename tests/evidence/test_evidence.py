@@ -167,7 +167,7 @@ def test_without_evidence_settings_nothing_is_queued(crawler: Crawler) -> None:
 def test_verify_names_a_timestamped_capture_whose_bytes_changed(replica, stamped: Settings) -> None:
     Crawler(replica, stamped).crawl()
     conn = sqlite3.connect(stamped.archive.db)
-    conn.execute("UPDATE captures SET sha256 = ? WHERE id = 1", ("f" * 64,))
+    conn.execute("UPDATE capture_store SET sha256 = ? WHERE id = 1", (bytes.fromhex("f" * 64),))
     conn.commit()
     conn.close()
     report = verifying.verify_archive(stamped)

@@ -339,10 +339,11 @@ def test_since_exports_later_records_whose_revisits_refer_to_the_earlier_file(ar
     with sqlite3.connect(db) as conn:
         first_run = conn.execute("SELECT min(id) FROM runs").fetchone()[0]
         shift = "strftime('%Y-%m-%dT%H:%M:%S+00:00', julianday({}) - 1)"
-        conn.execute(f"UPDATE fetch_log SET requested_at = {shift.format('requested_at')} WHERE run_id = ?", (first_run,))
+        # The tables under the fetch_log and captures views (schema step 11).
+        conn.execute(f"UPDATE fetches SET requested_at = {shift.format('requested_at')} WHERE run_id = ?", (first_run,))
         conn.execute(
-            f"UPDATE captures SET fetched_at = {shift.format('fetched_at')} "
-            "WHERE id IN (SELECT capture_id FROM fetch_log WHERE run_id = ?)",
+            f"UPDATE capture_store SET fetched_at = {shift.format('fetched_at')} "
+            "WHERE id IN (SELECT capture_id FROM fetches WHERE run_id = ?)",
             (first_run,),
         )
     full = read_warc(export_warc(settings, tmp_path / "full.warc.gz").path)
@@ -472,9 +473,9 @@ def test_verify_passes_then_detects_a_flipped_byte(archived: Archived, tmp_path:
     body[len(body) // 2] ^= 0x01
     second = other["id"]
     with sqlite3.connect(db) as conn:
-        conn.execute("UPDATE captures SET raw = ? WHERE id = ?", (bytes(flipped), target["id"]))
+        conn.execute("UPDATE capture_store SET raw = ? WHERE id = ?", (bytes(flipped), target["id"]))
         conn.execute(
-            "UPDATE captures SET codec = 'zstd', base_capture_id = NULL, chain = 0, raw = ? WHERE id = ?",
+            "UPDATE capture_store SET codec = 'zstd', base_capture_id = NULL, chain = 0, raw = ? WHERE id = ?",
             (zstandard.ZstdCompressor().compress(bytes(body)), second),
         )
 
@@ -518,7 +519,7 @@ def test_verify_and_export_both_refuse_a_capture_whose_size_is_wrong(archived: A
     db = settings.archive.db
     target = rows(db, "SELECT id, url FROM captures ORDER BY id LIMIT 1")[0]
     with sqlite3.connect(db) as conn:
-        conn.execute("UPDATE captures SET size = size + 1 WHERE id = ?", (target["id"],))
+        conn.execute("UPDATE capture_store SET size = size + 1 WHERE id = ?", (target["id"],))
     report = verify_archive(settings)
     assert [(p.capture_id, p.kind) for p in report.problems] == [(target["id"], "mismatch")]
     with pytest.raises(StoreError, match=f"capture {target['id']} .*size recorded.*verify"):
@@ -547,7 +548,7 @@ def test_read_snapshot_sees_one_state_while_a_writer_commits(archived: Archived,
     with read_snapshot(db) as archive:
         before = sum(1 for _ in views.stored_payloads(archive.conn))
         with sqlite3.connect(db) as conn:
-            conn.execute("DELETE FROM captures WHERE id = (SELECT max(id) FROM captures)")
+            conn.execute("DELETE FROM capture_store WHERE id = (SELECT max(id) FROM capture_store)")
         assert sum(1 for _ in views.stored_payloads(archive.conn)) == before
     with read_snapshot(db) as archive:
         assert sum(1 for _ in views.stored_payloads(archive.conn)) == before - 1

@@ -174,17 +174,17 @@ def test_rederive_folds_the_search_index_again_with_the_running_folding(crawled:
 
     monkeypatch.setattr(textfold, "_converter", converter)
     # Queries are folded once per process and cached; this process now folds differently.
-    from series_archiver.archive import search as search_module
+    from series_archiver.archive import searchtext
 
-    for cached in (search_module.query_terms, search_module._fts_query):
+    for cached in (searchtext.query_terms, searchtext.fts_query):
         cached.cache_clear()
     with Archive(crawled.settings.archive.db, readonly=True) as archive:
-        stale = search(archive.conn, "華為")
+        stale = search(archive.conn, "華為").results
     report = rederive_archive(crawled.settings)
     assert report.search_refolded == 4 and report.count("changed") == 0
     with Archive(crawled.settings.archive.db, readonly=True) as archive:
-        assert [r["installment"] for r in search(archive.conn, "華為")] == [1]
-        assert [r["installment"] for r in search(archive.conn, "华为")] == [1]
-    assert stale == [] or [r["installment"] for r in stale] == [1]
-    for cached in (search_module.query_terms, search_module._fts_query):
+        assert [r["installment"] for r in search(archive.conn, "華為").results] == [1]
+        assert [r["installment"] for r in search(archive.conn, "华为").results] == [1]
+    assert stale == () or [r["installment"] for r in stale] == [1]
+    for cached in (searchtext.query_terms, searchtext.fts_query):
         cached.cache_clear()  # leave no query folded the patched way to the tests after this one

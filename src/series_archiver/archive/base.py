@@ -21,6 +21,9 @@ from series_archiver.archive.lock import writer_lock
 
 __all__ = ["ArchiveBase", "iso", "utcnow"]
 
+# URL ids kept in memory: a pass names each URL a few times in a row (its fetch, its capture).
+_URL_IDS = 4096
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -47,6 +50,9 @@ class ArchiveBase:
     chains: CaptureChains
     holds_writer_lock: bool
     _batched: bool  # inside batch(): transaction() is a savepoint
+    # URL -> urls.id, for the URLs written lately (schema step 11: captures and
+    # the fetch log name URLs by id). Cleared on a rollback, which may undo an id.
+    _url_ids: dict[str, int]
 
     def close(self) -> None:
         self.conn.close()
@@ -102,8 +108,9 @@ class ArchiveBase:
 
     def _roll_back(self, statement: str) -> None:
         # A capture remembered in the rolled-back part is gone, and its row id
-        # may be given to other bytes next.
+        # may be given to other bytes next; so may a URL's id.
         self.chains.forget()
+        self._url_ids.clear()
         # SQLite may have rolled back already (disk full, I/O error): a second
         # ROLLBACK would raise and hide the error that matters.
         if self.conn.in_transaction:
@@ -138,6 +145,26 @@ class ArchiveBase:
                     except BaseException:
                         self._roll_back("ROLLBACK")
                         raise
+
+    def url_id(self, url: str) -> int:
+        """The id of ``url`` in ``urls``, added if new (inside the caller's transaction)."""
+        found = self._url_ids.get(url)
+        if found is not None:
+            return found
+        row = self.conn.execute("SELECT id FROM urls WHERE url = ?", (url,)).fetchone()
+        found = int(row[0]) if row else self._insert("urls", {"url": url})
+        if len(self._url_ids) >= _URL_IDS:
+            self._url_ids.clear()
+        self._url_ids[url] = found
+        return found
+
+    def known_url_id(self, url: str) -> int | None:
+        """The id of ``url`` in ``urls``, or None when no capture or fetch has named it (reads only)."""
+        found = self._url_ids.get(url)
+        if found is not None:
+            return found
+        row = self.conn.execute("SELECT id FROM urls WHERE url = ?", (url,)).fetchone()
+        return int(row[0]) if row else None
 
     def _insert(self, table: str, row: dict[str, Any]) -> int:
         cols = ", ".join(row)

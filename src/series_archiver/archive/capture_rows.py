@@ -1,4 +1,8 @@
-"""Captures as rows: the raw responses stored, found again and rebuilt (captures.py holds their encoding)."""
+"""Captures as rows: the raw responses stored, found again and rebuilt (captures.py holds their encoding).
+
+Written to ``capture_store`` (URLs by id, SHA-256 as bytes: compact.py); read
+through the ``captures`` view where the old columns serve.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from typing import Any
 
 from series_archiver.archive.base import ArchiveBase, iso
 from series_archiver.archive.captures import Rebuilt, UnreadableCapture, encode, headers_json
+from series_archiver.archive.compact import sha256_bytes
 from series_archiver.errors import StoreError
 from series_archiver.models import FetchedPage, StoredPage
 
@@ -23,7 +28,7 @@ REMOVAL_PAGE = "the removal page"
 
 
 class CaptureTables(ArchiveBase):
-    """The ``captures`` table: a response is stored once, as a delta against its URL's last whole capture."""
+    """Captures (``capture_store``): a response is stored once, as a delta against its URL's last whole capture."""
 
     def add_capture(self, page: FetchedPage, *, article_id: int | None, suspect_reason: str | None = None) -> tuple[int, bool]:
         """Store the raw response unless the URL already has a capture of the same bytes, judged the same.
@@ -34,35 +39,37 @@ class CaptureTables(ArchiveBase):
         Returns (capture id, True when a new row was written).
         """
         sha = page.sha256
+        digest = sha256_bytes(sha)
         origin = page.provenance
+        url_id = self.url_id(page.url)
         if origin is None:
             # Only live captures stand for a live re-fetch of the same bytes: a
             # memento or an imported record is evidence of another fetch.
             row = self.conn.execute(
-                "SELECT id FROM captures WHERE url = ? AND sha256 = ? AND suspect_reason IS ? AND source = 'live' ORDER BY id DESC LIMIT 1",
-                (page.url, sha, suspect_reason),
+                "SELECT id FROM capture_store WHERE url_id = ? AND sha256 = ? AND suspect_reason IS ? AND source = 'live' ORDER BY id DESC LIMIT 1",
+                (url_id, digest, suspect_reason),
             ).fetchone()
         elif origin.memento_url is not None:
             row = self.conn.execute(
-                "SELECT id FROM captures WHERE memento_url = ? AND sha256 = ? ORDER BY id DESC LIMIT 1", (origin.memento_url, sha)
+                "SELECT id FROM capture_store WHERE memento_url = ? AND sha256 = ? ORDER BY id DESC LIMIT 1", (origin.memento_url, digest)
             ).fetchone()
         elif origin.warc_record_id is not None:
             row = self.conn.execute(
-                "SELECT id FROM captures WHERE warc_record_id = ? AND sha256 = ? AND source = ? ORDER BY id DESC LIMIT 1",
-                (origin.warc_record_id, sha, origin.source),
+                "SELECT id FROM capture_store WHERE warc_record_id = ? AND sha256 = ? AND source = ? ORDER BY id DESC LIMIT 1",
+                (origin.warc_record_id, digest, origin.source),
             ).fetchone()
         else:
             row = None
         if row is not None:
             return int(row[0]), False
         headers = headers_json(page.request_headers, page.response_headers)
-        base, base_chain, base_size = self._delta_base(page.url)
+        base, base_chain, base_size = self._delta_base(url_id, page.url)
         stored = encode(page.content, headers, base, base_chain, base_size, whole=self.chains.whole_for(page.content, headers))
         capture_id = self._insert(
-            "captures",
+            "capture_store",
             {
-                "url": page.url,
-                "final_url": page.final_url,
+                "url_id": url_id,
+                "final_url_id": None if page.final_url is None else self.url_id(page.final_url),
                 "article_id": article_id,
                 "fetched_at": iso(page.fetched_at),
                 "status": page.status,
@@ -72,7 +79,7 @@ class CaptureTables(ArchiveBase):
                 "replaced_bytes": page.replaced_bytes,
                 "redirects": json.dumps(page.redirects),
                 "size": len(page.content),
-                "sha256": sha,
+                "sha256": digest,
                 "suspect_reason": suspect_reason,
                 "codec": stored.codec,
                 "base_capture_id": stored.base_capture_id,
@@ -91,7 +98,7 @@ class CaptureTables(ArchiveBase):
             self.chains.remember(Rebuilt(capture_id, page.url, sha, page.content, headers))
         return capture_id, True
 
-    def _delta_base(self, url: str) -> tuple[Rebuilt | None, int, int]:
+    def _delta_base(self, url_id: int, url: str) -> tuple[Rebuilt | None, int, int]:
         """What the URL's next capture is a delta against: its last whole capture, rebuilt, with the
         latest capture's ``chain`` and the whole one's stored length (captures.py).
 
@@ -99,10 +106,10 @@ class CaptureTables(ArchiveBase):
         be rebuilt (``verify`` reports it): the new capture is then stored whole.
         """
         row = self.conn.execute(
-            "SELECT c.chain, b.id, length(b.raw) FROM captures c "
-            "JOIN captures b ON b.id = CASE WHEN c.codec = 'zstd-delta' THEN c.base_capture_id ELSE c.id END "
-            "WHERE c.url = ? ORDER BY c.id DESC LIMIT 1",
-            (url,),
+            "SELECT c.chain, b.id, length(b.raw) FROM capture_store c "
+            "JOIN capture_store b ON b.id = CASE WHEN c.codec = 'zstd-delta' THEN c.base_capture_id ELSE c.id END "
+            "WHERE c.url_id = ? ORDER BY c.id DESC LIMIT 1",
+            (url_id,),
         ).fetchone()
         if row is None:
             return None, 0, 0
@@ -114,21 +121,28 @@ class CaptureTables(ArchiveBase):
 
     def memento_seen(self, memento_url: str) -> bool:
         """Whether a memento was already read (stored as a capture, or answered for good: a removal)."""
-        if self.conn.execute("SELECT 1 FROM captures WHERE memento_url = ? LIMIT 1", (memento_url,)).fetchone():
+        if self.conn.execute("SELECT 1 FROM capture_store WHERE memento_url = ? LIMIT 1", (memento_url,)).fetchone():
             return True
+        url_id = self.known_url_id(memento_url)
+        if url_id is None:
+            return False
         row = self.conn.execute(
-            "SELECT 1 FROM fetch_log WHERE url = ? AND outcome NOT IN ('error', 'retry', 'truncated', 'too_large') LIMIT 1", (memento_url,)
+            "SELECT 1 FROM fetches WHERE url_id = ? AND outcome NOT IN ('error', 'retry', 'truncated', 'too_large') LIMIT 1", (url_id,)
         ).fetchone()
         return row is not None
 
     def warc_record_seen(self, record_id: str, warc_file: str) -> bool:
         """Whether a record of that file was imported before."""
-        row = self.conn.execute("SELECT 1 FROM captures WHERE warc_record_id = ? AND warc_file = ? LIMIT 1", (record_id, warc_file)).fetchone()
+        row = self.conn.execute("SELECT 1 FROM capture_store WHERE warc_record_id = ? AND warc_file = ? LIMIT 1", (record_id, warc_file)).fetchone()
         return row is not None
 
     def has_capture(self, url: str, sha256: str) -> bool:
         """Whether the archive holds these bytes of that URL, from any source."""
-        return self.conn.execute("SELECT 1 FROM captures WHERE url = ? AND sha256 = ? LIMIT 1", (url, sha256)).fetchone() is not None
+        url_id = self.known_url_id(url)
+        if url_id is None:
+            return False
+        found = self.conn.execute("SELECT 1 FROM capture_store WHERE url_id = ? AND sha256 = ? LIMIT 1", (url_id, sha256_bytes(sha256))).fetchone()
+        return found is not None
 
     def capture_provenance(self, article_id: int, capture_ids: Sequence[int] | None = None) -> list[dict[str, Any]]:
         """Where each capture of the article came from, oldest first (or of ``capture_ids`` only, in that order)."""

@@ -115,8 +115,11 @@ class EvidenceTables(ArchiveBase):
                 state = self.conn.execute("SELECT last_capture_id FROM article_urls WHERE url = ?", (event.url,)).fetchone()
                 captures = [int(state[0])] if state and state[0] is not None else []
             elif event.kind == "gone":
+                # A removal is never folded into a run (compact.py): its row is its own.
                 row = self.conn.execute(
-                    "SELECT id, capture_id FROM fetch_log WHERE url = ? AND outcome = 'gone' ORDER BY id DESC LIMIT 1", (event.url,)
+                    "SELECT f.id, f.capture_id FROM fetches f JOIN urls u ON u.id = f.url_id WHERE u.url = ? AND f.outcome = 'gone' "
+                    "ORDER BY f.id DESC LIMIT 1",
+                    (event.url,),
                 ).fetchone()
                 log_id = row[0] if row else None
                 # The removal page the site answered with, where it sent one (a 404's body): its screenshot shows the takedown.

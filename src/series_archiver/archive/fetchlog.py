@@ -1,4 +1,4 @@
-"""What each pass did: the ``fetch_log`` (one row per HTTP attempt) and the ``runs`` rows written (runs.py reads them)."""
+"""What each pass did: the fetch log (``fetches``: one row per HTTP attempt, or per run of unchanged re-fetches) and the ``runs`` rows written (runs.py reads them)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ import logging
 import os
 import socket
 from collections.abc import Sequence
+from dataclasses import replace
 
 from series_archiver.archive.base import ArchiveBase, iso, utcnow
+from series_archiver.archive.compact import FETCH_COLUMNS, REPEATABLE, LogRow, append, fold, unfold
 from series_archiver.models import Attempt
 from series_archiver.osutil import pid_alive
 
@@ -67,22 +69,82 @@ class RunTables(ArchiveBase):
         article_id: int | None = None,
         capture_id: int | None = None,
     ) -> None:
-        """One fetch_log row per attempt; the last carries what came of the fetch."""
+        """One fetch-log row per attempt; the last carries what came of the fetch.
+
+        An unchanged re-fetch that repeats its URL's last row is folded into it
+        (compact.py): the ``fetch_log`` view gives it back as its own row.
+        """
         for i, a in enumerate(attempts):
             last = i == len(attempts) - 1
-            self._insert(
-                "fetch_log",
-                {
-                    "run_id": run_id,
-                    "url": a.url,
-                    "requested_at": iso(a.started_at),
-                    "attempt": a.attempt,
-                    "status": a.status,
-                    "outcome": (final_outcome or a.outcome) if last else a.outcome,
-                    "error": a.error,
-                    "elapsed_ms": round(a.elapsed_ms, 1),
-                    "bytes": a.bytes,
-                    "article_id": article_id if last else None,
-                    "capture_id": capture_id if last else None,
-                },
+            self._log(
+                LogRow(
+                    id=0,
+                    run_id=run_id,
+                    url=a.url,
+                    requested_at=iso(a.started_at) or "",
+                    attempt=a.attempt,
+                    status=a.status,
+                    outcome=(final_outcome or a.outcome) if last else a.outcome,
+                    error=a.error,
+                    elapsed_ms=round(a.elapsed_ms, 1),
+                    bytes=a.bytes,
+                    article_id=article_id if last else None,
+                    capture_id=capture_id if last else None,
+                )
             )
+
+    def fetch_log_row(self, log_id: int) -> LogRow | None:
+        """The fetch-log row with this id, a re-fetch folded into a run included (what ``fetch_log`` shows)."""
+        row = self.conn.execute(f"SELECT {FETCH_COLUMNS} FROM fetches f JOIN urls u ON u.id = f.url_id WHERE f.id = ?", (log_id,)).fetchone()
+        if row is not None:
+            return next(unfold(row))
+        # A folded re-fetch: in a run that starts before it and ends at or after it.
+        runs = self.conn.execute(
+            f"SELECT {FETCH_COLUMNS} FROM fetches f JOIN urls u ON u.id = f.url_id "
+            "WHERE f.last_id IS NOT NULL AND f.last_id >= ? AND f.id < ?",
+            (log_id, log_id),
+        ).fetchall()
+        return next((r for run in runs for r in unfold(run) if r.id == log_id), None)
+
+    def _log(self, row: LogRow) -> None:
+        url_id = self.url_id(row.url)
+        # Ids are one sequence over rows and the re-fetches folded into them.
+        next_id = int(
+            self.conn.execute(
+                "SELECT max(coalesce((SELECT max(id) FROM fetches), 0), "
+                "coalesce((SELECT max(last_id) FROM fetches WHERE last_id IS NOT NULL), 0)) + 1"
+            ).fetchone()[0]
+        )
+        row = replace(row, id=next_id)
+        if row.outcome in REPEATABLE and row.error is None:
+            previous = self.conn.execute(
+                "SELECT id, run_id, requested_at, attempt, status, outcome, error, elapsed_ms, bytes, article_id, capture_id, "
+                "repeats, repeated FROM fetches WHERE url_id = ? ORDER BY id DESC LIMIT 1",
+                (url_id,),
+            ).fetchone()
+            if previous is not None:
+                first = LogRow(previous[0], previous[1], row.url, *previous[2:11])
+                member = fold(first, int(previous[11]), row)
+                if member is not None:
+                    self.conn.execute(
+                        "UPDATE fetches SET repeats = repeats + 1, last_id = ?, last_at = ?, repeated = ? WHERE id = ?",
+                        (row.id, row.requested_at, append(previous[12], member), first.id),
+                    )
+                    return
+        self._insert(
+            "fetches",
+            {
+                "id": row.id,
+                "run_id": row.run_id,
+                "url_id": url_id,
+                "requested_at": row.requested_at,
+                "attempt": row.attempt,
+                "status": row.status,
+                "outcome": row.outcome,
+                "error": row.error,
+                "elapsed_ms": row.elapsed_ms,
+                "bytes": row.bytes,
+                "article_id": row.article_id,
+                "capture_id": row.capture_id,
+            },
+        )

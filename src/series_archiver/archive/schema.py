@@ -17,8 +17,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from series_archiver.archive import captures as capture_codec
+from series_archiver.archive.compact import step_11
 from series_archiver.archive.layout import encode_layout
-from series_archiver.archive.search import create_bigram_index, create_search_schema
+from series_archiver.archive.search import create_bigram_index, create_page_index, create_search_schema
 from series_archiver.archive.sqlscript import run_script
 
 __all__ = ["SCHEMA_VERSION", "STEPS", "Step"]
@@ -417,6 +418,16 @@ def _step_10(conn: sqlite3.Connection) -> None:
     run_script(conn, V10_EVIDENCE)
 
 
+# --- step 11: compact evidence rows (compact.py), search that costs what it shows (search.py) ----
+
+
+def _step_11(conn: sqlite3.Connection) -> None:
+    """URLs stored once (``urls``), SHA-256s as bytes, unchanged re-fetches as runs, ``captures`` and ``fetch_log``
+    as views; each version's article for counting search matches (``search_versions``), articles in installment order."""
+    step_11(conn)
+    create_page_index(conn)
+
+
 STEPS: tuple[Step, ...] = (
     Step(1, "release_0_1_0", _step_1),
     Step(2, "derivations", _step_2),
@@ -428,6 +439,7 @@ STEPS: tuple[Step, ...] = (
     Step(8, "lookup_indexes", _step_8),
     Step(9, "search_bigrams", _step_9),
     Step(10, "evidence", _step_10),
+    Step(11, "compact_rows_search_pages", _step_11),
 )
 SCHEMA_VERSION = STEPS[-1].number
 

@@ -1,4 +1,4 @@
-"""Chinese search: a script-folded copy of every version, with a trigram index.
+"""Chinese search: a script-folded copy of every version, its indexes, and the query that pages through it.
 
 Neither of SQLite's stock full-text tokenizers fits Chinese: ``unicode61``
 splits on spaces, which Chinese does not use, and ``trigram`` cannot match a
@@ -19,47 +19,76 @@ So search works on folded text:
   points in hex, ``bigram_tokens``) since no stock tokenizer splits Chinese
   into pairs. A two-character term is one token; a single character is a
   prefix query (the pairs it starts, or the line it ends). It keeps no
-  positions (``detail=none``): it only narrows the versions to look at. (It
-  keeps each row's size, FTS5's default, since a contentless table without
-  it cannot be scanned, and ``SELECT count(*)`` would fail.)
-* Either index only narrows: ``sa_match`` (a substring test on the folded
-  column) decides, so the answer is the scan's, faster.
+  positions (``detail=none``). (It keeps each row's size, FTS5's default,
+  since a contentless table without it cannot be scanned, and ``SELECT
+  count(*)`` would fail.)
+* ``sa_match`` (a substring test on the folded column) decides what matches:
+  the answer is the scan's. The indexes narrow, and where they are exact for
+  a query (``searchtext.index_exact``: most queries) they alone count it.
 * The query is folded the same way, term by term (terms are split on spaces),
   and each term also stands for its Taiwan/mainland vocabulary variant
   (OpenCC ``s2twp``/``tw2sp``), so 芯片 finds 晶片 and 华为 finds 華為.
   Every term must occur in the same version.
 
+Results are articles in installment order, each with the versions that match
+and a snippet of the latest of them; ``search`` returns one page of them
+(``SearchPage``) and the total, counted from the indexes through
+``search_versions`` (schema step 11: each version's article, a few bytes a row,
+so counting never reads a text). Only the page's articles are read and get a
+snippet. A page of a word found in much of the archive is found by walking the
+articles in installment order (``idx_articles_order``) and asking the index of
+each one's versions; a page of few matches, or far down, by sorting the
+matching articles. ``SEARCH_SQL`` is the same search as one statement, for
+Datasette's canned query (``:q``, ``:limit``, ``:page``).
+
 The SQL functions the triggers and the query need (``sa_fold_document``,
-``sa_match``, ``sa_fts_query``, ``sa_bigrams``, ``sa_bigram_query``, ``sa_snippet``) are Python functions that
-``register_functions`` adds to a connection: ``create_search_schema`` does it
-for the archive's writer, the Datasette plugin for Datasette's readers. A
-connection without them can read everything but cannot insert versions.
+``sa_match``, ``sa_fts_query``, ``sa_bigrams``, ``sa_bigram_query``,
+``sa_index_exact``, ``sa_snippet``; pure functions of text, in ``searchtext.py``)
+are Python functions that ``register_functions`` adds to a connection:
+``create_search_schema`` does it for the archive's writer, the Datasette plugin
+for Datasette's readers. A connection without them can read everything but
+cannot insert versions.
 """
 
 from __future__ import annotations
 
-import html
 import json
 import re
 import sqlite3
-from collections.abc import Sequence
-from functools import lru_cache
+from dataclasses import dataclass
 from typing import Any
 
+from series_archiver.archive.searchtext import (
+    HAS_TRIGRAM,
+    bigram_query,
+    bigram_tokens,
+    fold_document,
+    fts_query,
+    index_exact,
+    match,
+    query_terms,
+    snippet_html,
+    snippet_parts,
+)
 from series_archiver.archive.sqlscript import run_script
 from series_archiver.archive.views import INSTALLMENT_ORDER
-from series_archiver.textfold import convert, fold
 
 __all__ = [
+    "DEFAULT_LIMIT",
+    "MAX_LIMIT",
     "SEARCH_SQL",
+    "SearchPage",
+    "matching_versions",
     "create_search_schema",
     "create_bigram_index",
+    "create_page_index",
     "ensure_search_index",
     "bigram_tokens",
     "register_functions",
     "fold_document",
     "query_terms",
     "search",
+    "search_ready",
     "snippet_html",
     "snippet_parts",
 ]
@@ -114,9 +143,6 @@ _BACKFILL = (
     "WHERE id NOT IN (SELECT version_id FROM search_text)"
 )
 
-# The trigram tokenizer arrived in SQLite 3.34; older ones search by the pairs alone.
-_HAS_TRIGRAM = sqlite3.sqlite_version_info >= (3, 34, 0)
-
 # The two-character index (schema step 9). Contentless, so it costs only the
 # index itself; a row is removed by handing FTS5 the tokens it was given,
 # which ``sa_bigrams`` computes again from the old folded text (it depends on
@@ -140,27 +166,156 @@ END;
 # search_text in the transaction that creates it: it exists only whole.
 _BIGRAM_BACKFILL = "INSERT INTO search_bigrams (rowid, grams) SELECT version_id, sa_bigrams(folded) FROM search_text"
 
-# The search, as Datasette's canned query runs it (``:q`` is what the reader
-# typed). When every term has three folded characters or more, the trigram
-# index answers (``sa_bigram_query`` is NULL); otherwise the two-character
-# index answers the shorter terms and the trigram index, if any, the longer.
-# ``sa_match`` then checks every term in the folded text. An empty query
-# matches nothing (both NULL) and reads nothing. Articles come in installment
-# order, each with the versions that match and a snippet of the latest of them.
-_IN_TRIGRAMS = "s.version_id IN (SELECT rowid FROM search_fts WHERE search_fts MATCH coalesce(sa_fts_query(:q), '\"\"'))"
-_IN_BIGRAMS = "s.version_id IN (SELECT rowid FROM search_bigrams WHERE search_bigrams MATCH coalesce(sa_bigram_query(:q), 'x'))"
-_HITS_INDEXED = f"""
-    SELECT s.article_id, s.version FROM search_text AS s
-    WHERE sa_bigram_query(:q) IS NULL AND sa_fts_query(:q) IS NOT NULL
-      AND {_IN_TRIGRAMS}
-      AND sa_match(s.folded, :q)
-    UNION ALL
-    SELECT s.article_id, s.version FROM search_text AS s
-    WHERE sa_bigram_query(:q) IS NOT NULL
-      AND {_IN_BIGRAMS}
-      AND (sa_fts_query(:q) IS NULL OR {_IN_TRIGRAMS})
-      AND sa_match(s.folded, :q)"""
-_SEARCH_TEMPLATE = """WITH hits AS ({hits}
+
+# Schema step 11 builds the two-character index again with each row's article
+# in its rowid: ``article_id << 32 | version_id`` (``ARTICLE_SHIFT``). A count of
+# the articles a pair finds then reads that index alone (``rowid >> 32``, in
+# order), with no lookup per version, and a walk asks it once an article (the
+# rowid range of its versions) instead of once a version. (``_BIGRAM_SCHEMA``
+# above is step 9's, kept as it was; this one replaces it.)
+ARTICLE_SHIFT = 32
+_VERSION_BITS = (1 << ARTICLE_SHIFT) - 1
+_ROWID_NEW = f"(new.article_id << {ARTICLE_SHIFT}) | new.version_id"
+_ROWID_OLD = f"(old.article_id << {ARTICLE_SHIFT}) | old.version_id"
+_BIGRAM_SCHEMA_ARTICLES = f"""
+DROP TRIGGER IF EXISTS search_text_bigrams_insert;
+DROP TRIGGER IF EXISTS search_text_bigrams_delete;
+DROP TRIGGER IF EXISTS search_text_bigrams_update;
+DROP TABLE IF EXISTS search_bigrams;
+CREATE VIRTUAL TABLE IF NOT EXISTS search_bigrams USING fts5(
+    grams, content='', detail='none', tokenize='ascii'
+);
+CREATE TRIGGER IF NOT EXISTS search_text_bigrams_insert AFTER INSERT ON search_text BEGIN
+    INSERT INTO search_bigrams (rowid, grams) VALUES ({_ROWID_NEW}, sa_bigrams(new.folded));
+END;
+CREATE TRIGGER IF NOT EXISTS search_text_bigrams_delete AFTER DELETE ON search_text BEGIN
+    INSERT INTO search_bigrams (search_bigrams, rowid, grams) VALUES ('delete', {_ROWID_OLD}, sa_bigrams(old.folded));
+END;
+CREATE TRIGGER IF NOT EXISTS search_text_bigrams_update AFTER UPDATE ON search_text BEGIN
+    INSERT INTO search_bigrams (search_bigrams, rowid, grams) VALUES ('delete', {_ROWID_OLD}, sa_bigrams(old.folded));
+    INSERT INTO search_bigrams (rowid, grams) VALUES ({_ROWID_NEW}, sa_bigrams(new.folded));
+END;
+"""
+_BIGRAM_BACKFILL_ARTICLES = (
+    f"INSERT INTO search_bigrams (rowid, grams) SELECT (article_id << {ARTICLE_SHIFT}) | version_id, sa_bigrams(folded) FROM search_text"
+)
+
+# Schema step 11: each version's article, so a count of matching articles reads
+# a few bytes a match and no text (search_text's rows hold the folded text, so
+# reading its article_id costs a page a row); and articles in installment
+# order, so a page is found by walking them from the first.
+_PAGE_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS search_versions (
+    version_id INTEGER PRIMARY KEY,
+    article_id INTEGER NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS search_text_versions_insert AFTER INSERT ON search_text BEGIN
+    INSERT OR REPLACE INTO search_versions (version_id, article_id) VALUES (new.version_id, new.article_id);
+END;
+CREATE TRIGGER IF NOT EXISTS search_text_versions_delete AFTER DELETE ON search_text BEGIN
+    DELETE FROM search_versions WHERE version_id = old.version_id;
+END;
+CREATE TRIGGER IF NOT EXISTS search_text_versions_update AFTER UPDATE OF version_id, article_id ON search_text BEGIN
+    DELETE FROM search_versions WHERE version_id = old.version_id;
+    INSERT OR REPLACE INTO search_versions (version_id, article_id) VALUES (new.version_id, new.article_id);
+END;
+CREATE INDEX IF NOT EXISTS idx_articles_order ON articles({INSTALLMENT_ORDER.replace("a.", "")});
+"""
+# From search_text's index on (article_id, version), which holds both ids and no text.
+_PAGE_BACKFILL = (
+    "INSERT INTO search_versions (version_id, article_id) "
+    "SELECT version_id, article_id FROM search_text INDEXED BY idx_search_text_article"
+)
+
+
+# --- the SQL functions ---------------------------------------------------------
+
+
+def register_functions(conn: sqlite3.Connection) -> None:
+    """Add the search functions to ``conn`` (the triggers and ``SEARCH_SQL`` call them)."""
+    conn.create_function("sa_fold_document", 4, fold_document, deterministic=True)
+    conn.create_function("sa_match", 2, match, deterministic=True)
+    conn.create_function("sa_fts_query", 1, fts_query, deterministic=True)
+    conn.create_function("sa_bigrams", 1, bigram_tokens, deterministic=True)
+    conn.create_function("sa_bigram_query", 1, bigram_query, deterministic=True)
+    conn.create_function("sa_index_exact", 1, index_exact, deterministic=True)
+    conn.create_function("sa_snippet", 4, snippet_html, deterministic=True)
+
+
+# --- schema --------------------------------------------------------------------
+
+
+def search_ready(conn: sqlite3.Connection) -> bool:
+    """Whether the search tables and triggers exist and every version is indexed (reads only)."""
+    script = _SCHEMA + (_FTS_SCHEMA if HAS_TRIGRAM else "") + _BIGRAM_SCHEMA + _PAGE_SCHEMA
+    wanted = set(re.findall(r"CREATE (?:TABLE|INDEX|TRIGGER|VIRTUAL TABLE) IF NOT EXISTS (\w+)", script))
+    present = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+    if not wanted <= present:
+        return False
+    return conn.execute(_UNINDEXED).fetchone() is None
+
+
+def create_search_schema(conn: sqlite3.Connection) -> None:
+    """Create the search tables and triggers, and index the versions not indexed yet.
+
+    Part of schema step 1 (schema.py): runs inside the step's transaction,
+    under the writer lock. The triggers call Python functions, registered here.
+    """
+    register_functions(conn)
+    run_script(conn, _SCHEMA + (_FTS_SCHEMA if HAS_TRIGRAM else ""))
+    if conn.execute(_UNINDEXED).fetchone() is not None:
+        conn.execute(_BACKFILL)
+
+
+def create_bigram_index(conn: sqlite3.Connection) -> None:
+    """Create the two-character index and fill it from ``search_text``: schema step 9 (schema.py)."""
+    register_functions(conn)
+    new = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'search_bigrams'").fetchone() is None
+    run_script(conn, _BIGRAM_SCHEMA)
+    if new:
+        conn.execute(_BIGRAM_BACKFILL)
+
+
+def create_page_index(conn: sqlite3.Connection) -> None:
+    """Schema step 11: the two-character index again with articles in its rowids, the map of versions to
+    articles and the installment-order index of articles, filled."""
+    register_functions(conn)
+    run_script(conn, _BIGRAM_SCHEMA_ARTICLES)
+    conn.execute(_BIGRAM_BACKFILL_ARTICLES)
+    new = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'search_versions'").fetchone() is None
+    run_script(conn, _PAGE_SCHEMA)
+    if new:
+        conn.execute(_PAGE_BACKFILL)
+
+
+def ensure_search_index(conn: sqlite3.Connection) -> None:
+    """Make the search index whole again where a part is missing (it is derived data).
+
+    The two-character index and the map of versions to articles are built
+    again from scratch: with a trigger on ``search_text`` gone, they may have
+    missed rows, and a contentless table cannot be asked which.
+    """
+    conn.execute("DROP TABLE IF EXISTS search_versions")
+    create_search_schema(conn)
+    create_page_index(conn)
+
+
+
+# --- querying ------------------------------------------------------------------
+
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 500
+# A page is found by walking the articles in installment order when that
+# visits at most this many (each costs an index probe of its versions, ~30 µs
+# each); past it, by sorting the matching articles (~0.1 µs a matching version).
+WALK_ARTICLES = 1500
+
+# What a page shows of each of its articles, as the search always has: the
+# versions that match, and a snippet of the latest of them. ``page`` (the
+# page's article ids) and ``{total}`` are given by the query around it.
+_RESULTS = """hits AS (
+    SELECT s.article_id, s.version FROM page AS p JOIN search_text AS s ON s.article_id = p.id
+    WHERE sa_match(s.folded, :q)
 ),
 per_article AS (
     SELECT article_id, group_concat(version, ', ') AS versions_matching, max(version) AS latest_match
@@ -177,269 +332,174 @@ SELECT
     a.status,
     p.versions_matching,
     a.current_version,
-    sa_snippet(v.title, v.text, v.captions, :q) AS snippet_html
+    sa_snippet(v.title, v.text, v.captions, :q) AS snippet_html{total}
 FROM per_article AS p
 JOIN articles AS a ON a.id = p.article_id
 JOIN versions AS v ON v.article_id = p.article_id AND v.version = p.latest_match
 ORDER BY {order}"""
 
+_PAGE_ROWS = "WITH page(id) AS (SELECT value FROM json_each(:ids)),\n" + _RESULTS.format(total="", order=INSTALLMENT_ORDER)
+
+# The search as one statement, as Datasette's canned query runs it: ``:q`` is
+# what the reader typed, ``:limit`` (default 20) and ``:page`` (from 1) choose
+# the page, and every row carries ``total``, the articles that match. When
+# every term has three folded characters or more, the trigram index answers
+# (``sa_bigram_query`` is NULL); otherwise the two-character index answers the
+# shorter terms and the trigram index, if any, the longer. An empty query
+# matches nothing (both NULL) and reads nothing.
+_LIMIT = f"max(1, min({MAX_LIMIT}, coalesce(nullif(CAST(:limit AS INTEGER), 0), {DEFAULT_LIMIT})))"
+_OFFSET = f"(max(1, coalesce(nullif(CAST(:page AS INTEGER), 0), 1)) - 1) * {_LIMIT}"
+_TRIGRAMS = "SELECT rowid FROM search_fts WHERE search_fts MATCH coalesce(sa_fts_query(:q), '\"\"')"
+_CANDIDATES_INDEXED = f"""
+    SELECT rowid AS version_id FROM search_fts
+    WHERE sa_bigram_query(:q) IS NULL AND sa_fts_query(:q) IS NOT NULL
+      AND search_fts MATCH coalesce(sa_fts_query(:q), '\"\"')
+    UNION ALL
+    SELECT rowid & {_VERSION_BITS} FROM search_bigrams
+    WHERE sa_bigram_query(:q) IS NOT NULL
+      AND search_bigrams MATCH coalesce(sa_bigram_query(:q), 'x')
+      AND (sa_fts_query(:q) IS NULL OR rowid & {_VERSION_BITS} IN ({_TRIGRAMS}))"""
 # Without the trigram tokenizer there is no search_fts: the pairs answer every term.
-_HITS_BIGRAMS_ONLY = f"""
-    SELECT s.article_id, s.version FROM search_text AS s
-    WHERE sa_bigram_query(:q) IS NOT NULL AND {_IN_BIGRAMS} AND sa_match(s.folded, :q)"""
-
-SEARCH_SQL = _SEARCH_TEMPLATE.format(hits=_HITS_INDEXED if _HAS_TRIGRAM else _HITS_BIGRAMS_ONLY, order=INSTALLMENT_ORDER)
-
-
-# --- the SQL functions ---------------------------------------------------------
-
-
-def _lines(title: str | None, byline: str | None, text: str | None, captions: str | None) -> list[str]:
-    lines = [title or "", byline or "", *(text or "").split("\n")]
-    if captions:
-        try:
-            parsed = json.loads(captions)
-        except ValueError:
-            parsed = [captions]
-        lines.extend(str(c) for c in (parsed if isinstance(parsed, list) else [parsed]))
-    return lines
+_CANDIDATES_BIGRAMS_ONLY = f"""
+    SELECT rowid & {_VERSION_BITS} AS version_id FROM search_bigrams
+    WHERE sa_bigram_query(:q) IS NOT NULL AND search_bigrams MATCH coalesce(sa_bigram_query(:q), 'x')"""
+_SEARCH_TEMPLATE = """WITH candidates AS ({candidates}
+),
+matched AS (
+    SELECT m.article_id FROM candidates AS c JOIN search_versions AS m ON m.version_id = c.version_id
+    WHERE sa_index_exact(:q) OR sa_match((SELECT s.folded FROM search_text AS s WHERE s.version_id = c.version_id), :q)
+),
+page AS (
+    SELECT a.id FROM articles AS a WHERE a.id IN (SELECT article_id FROM matched)
+    ORDER BY {order} LIMIT {limit} OFFSET {offset}
+),
+""" + _RESULTS
 
 
-def fold_document(title: str | None, byline: str | None, text: str | None, captions: str | None) -> str:
-    """What ``search_text.folded`` holds: each non-empty line folded, one per line."""
-    folded = (fold(line) for line in _lines(title, byline, text, captions))
-    return "\n".join(f for f in folded if f)
+def _search_sql(candidates: str) -> str:
+    return _SEARCH_TEMPLATE.format(
+        candidates=candidates, order=INSTALLMENT_ORDER, limit=_LIMIT, offset=_OFFSET,
+        total=",\n    (SELECT count(DISTINCT article_id) FROM matched) AS total",
+    )
 
 
-@lru_cache(maxsize=256)
-def query_terms(query: str) -> tuple[tuple[str, ...], ...]:
-    """The query's terms (split on spaces), each as its folded variants.
+SEARCH_SQL = _search_sql(_CANDIDATES_INDEXED if HAS_TRIGRAM else _CANDIDATES_BIGRAMS_ONLY)
 
-    >>> query_terms("華為 芯片")
-    (('华为',), ('芯片', '晶片'))
+
+@dataclass(frozen=True)
+class SearchPage:
+    """One page of a search: the articles that match, in installment order, ``offset`` of them skipped.
+
+    Each result is a dict: ``article_id``, ``series``, ``installment``,
+    ``label``, ``title``, ``published`` (the date), ``status``,
+    ``versions_matching`` (``"1, 3"``), ``current_version``, ``snippet_html``
+    (escaped, the match in ``<mark>``). ``total``: every article that matches.
     """
-    terms = []
-    for raw in (query or "").split():
-        variants: list[str] = []
-        for form in (raw, convert("s2twp.json", raw), convert("tw2sp.json", raw)):
-            folded = fold(form)
-            if folded and folded not in variants:
-                variants.append(folded)
-        if variants:
-            terms.append(tuple(variants))
-    return tuple(terms)
+
+    query: str
+    limit: int
+    offset: int
+    total: int
+    results: tuple[dict[str, Any], ...]
+
+    @property
+    def next_offset(self) -> int | None:
+        """Where the next page starts, or None on the last."""
+        return self.offset + self.limit if self.offset + self.limit < self.total else None
+
+    @property
+    def previous_offset(self) -> int | None:
+        return max(0, self.offset - self.limit) if self.offset > 0 else None
+
+    def as_json(self) -> dict[str, Any]:
+        return {"query": self.query, "total": self.total, "limit": self.limit, "offset": self.offset,
+                "next_offset": self.next_offset, "results": list(self.results)}
 
 
-def _match(folded: str | None, query: str | None) -> int:
-    terms = query_terms(query or "")
-    if not terms or not folded:
-        return 0
-    return int(all(any(v in folded for v in variants) for variants in terms))
+@dataclass(frozen=True)
+class _Plan:
+    """What the indexes are asked for one query: the trigram and pairs expressions, and whether they decide alone."""
+
+    fts: str | None
+    bigrams: str | None
+    exact: bool
+
+    def candidates(self) -> str:
+        """The versions the indexes give (``version_id``, ``article_id``): the pairs index says both in its rowid."""
+        if self.bigrams is None:
+            return ("SELECT f.rowid AS version_id, m.article_id FROM search_fts AS f "
+                    "JOIN search_versions AS m ON m.version_id = f.rowid WHERE search_fts MATCH :fq")
+        sql = (f"SELECT rowid & {_VERSION_BITS} AS version_id, rowid >> {ARTICLE_SHIFT} AS article_id "
+               "FROM search_bigrams WHERE search_bigrams MATCH :bq")
+        if self.fts:
+            sql += f" AND rowid & {_VERSION_BITS} IN (SELECT rowid FROM search_fts WHERE search_fts MATCH :fq)"
+        return sql
+
+    def _verified(self, folded: str = "(SELECT t.folded FROM search_text AS t WHERE t.version_id = c.version_id)") -> str:
+        """The test of ``folded`` against the query, where the indexes alone do not decide."""
+        return "" if self.exact else f" AND sa_match({folded}, :q)"
+
+    def count_sql(self) -> str:
+        return f"SELECT count(DISTINCT c.article_id) FROM ({self.candidates()}) AS c WHERE 1{self._verified()}"
+
+    def sorted_page_sql(self) -> str:
+        return (f"SELECT a.id FROM articles AS a WHERE a.id IN (SELECT c.article_id FROM ({self.candidates()}) AS c "
+                f"WHERE 1{self._verified()}) ORDER BY {INSTALLMENT_ORDER} LIMIT :limit OFFSET :offset")
+
+    def walked_page_sql(self) -> str:
+        if self.exact and self.fts is None:
+            # The pairs alone decide: one probe an article, the rowid range of its versions.
+            found = (f"EXISTS (SELECT 1 FROM search_bigrams WHERE search_bigrams MATCH :bq "
+                     f"AND rowid BETWEEN a.id << {ARTICLE_SHIFT} AND (a.id << {ARTICLE_SHIFT}) | {_VERSION_BITS})")
+        else:
+            probes = ["EXISTS (SELECT 1 FROM search_fts WHERE search_fts MATCH :fq AND rowid = s.version_id)"] if self.fts else []
+            if self.bigrams:
+                probes.append(f"EXISTS (SELECT 1 FROM search_bigrams WHERE search_bigrams MATCH :bq "
+                              f"AND rowid = (s.article_id << {ARTICLE_SHIFT}) | s.version_id)")
+            found = (f"EXISTS (SELECT 1 FROM search_text AS s WHERE s.article_id = a.id AND {' AND '.join(probes)}"
+                     f"{self._verified('s.folded')})")
+        return (f"SELECT a.id FROM articles AS a INDEXED BY idx_articles_order WHERE {found} "
+                f"ORDER BY {INSTALLMENT_ORDER} LIMIT :limit OFFSET :offset")
 
 
-def _fts_phrase(text: str) -> str:
-    return '"' + text.replace('"', '""') + '"'
-
-
-def _trigram_term(variants: Sequence[str]) -> bool:
-    """Whether the trigram index can answer a term: every variant has three characters or more."""
-    return _HAS_TRIGRAM and all(len(v) >= 3 for v in variants)
-
-
-@lru_cache(maxsize=256)
-def _fts_query(query: str | None) -> str | None:
-    """An FTS5 expression for the terms the trigram index can answer, or None."""
-    groups = [
-        "(" + " OR ".join(_fts_phrase(v) for v in variants) + ")"
-        for variants in query_terms(query or "")
-        if _trigram_term(variants)
-    ]
-    return " AND ".join(groups) or None
-
-
-def _hex(text: str) -> str:
-    """Each character's code point as eight hex digits (UTF-32): a pair of characters is 16 digits of it."""
-    return text.encode("utf-32-be").hex()
-
-
-def bigram_tokens(folded: str | None) -> str:
-    """What ``search_bigrams`` indexes for a folded text (``sa_bigrams``).
-
-    Every pair of neighbouring characters within a line, and each line's
-    last character alone (its eight digits and ``x``), so that every one- or
-    two-character substring of a line is found: a pair as its token, a
-    character as the prefix of the tokens it starts. Each token once, in
-    order of first occurrence.
-    """
-    tokens: dict[str, None] = {}
-    for line in (folded or "").split("\n"):
-        if line:
-            digits = _hex(line)
-            tokens.update(dict.fromkeys(digits[i : i + 16] for i in range(0, len(digits) - 8, 8)))
-            tokens[digits[-8:] + "x"] = None
-    return " ".join(tokens)
-
-
-def _bigram_variant(variant: str) -> str:
-    digits = _hex(variant)
-    if len(variant) == 1:
-        return digits + "*"
-    pairs = dict.fromkeys(digits[i : i + 16] for i in range(0, len(digits) - 8, 8))
-    return "(" + " AND ".join(pairs) + ")"
-
-
-def _bigram_query(query: str | None) -> str | None:
-    """An FTS5 expression over ``search_bigrams`` for the terms the trigram index cannot answer, or None.
-
-    A term of three characters or more stands here (beside a shorter one)
-    as all its pairs: more versions than hold it, which ``sa_match`` sorts out.
-    Not cached: it is cheap, and only ``query_terms`` should hold a folding.
-    """
-    groups = [
-        "(" + " OR ".join(_bigram_variant(v) for v in variants) + ")"
-        for variants in query_terms(query or "")
-        if not _trigram_term(variants)
-    ]
-    return " AND ".join(groups) or None
-
-
-_SNIPPET_CONTEXT = 40
-
-
-def _locate(line: str, variants: Sequence[str]) -> tuple[int, int] | None:
-    """Where in ``line`` (as stored, unfolded) a folded variant occurs, as (start, end)."""
-    # Fold character by character, remembering where each folded character
-    # came from. Character-wise folding can differ from phrase-wise (OpenCC
-    # converts some characters by their neighbours): then the caller falls
-    # back to the start of the paragraph.
-    folded: list[str] = []
-    origin: list[int] = []
-    for i, char in enumerate(line):
-        for out in fold(char):
-            folded.append(out)
-            origin.append(i)
-    joined = "".join(folded)
-    for variant in variants:
-        at = joined.find(variant)
-        if at >= 0:
-            return origin[at], origin[at + len(variant) - 1] + 1
-    return None
-
-
-def snippet_html(title: str | None, text: str | None, captions: str | None, query: str | None) -> str | None:
-    """The first paragraph that matches, around the first term, as escaped HTML with ``<mark>``.
-
-    Only ``<mark>`` and ``</mark>`` are markup; every character of the
-    article is escaped.
-    """
-    terms = query_terms(query or "")
-    if not terms:
+def _plan(query: str) -> _Plan | None:
+    fts, bigrams = (fts_query(query), bigram_query(query)) if HAS_TRIGRAM else (None, bigram_query(query))
+    if fts is None and bigrams is None:
         return None
-    first = terms[0]
-    for line in _lines(title, None, text, captions):
-        folded = fold(line)
-        if not any(v in folded for v in first):
-            continue
-        span = _locate(line, first)
-        if span is None:
-            width = 2 * _SNIPPET_CONTEXT
-            return html.escape(line[:width]) + ("…" if len(line) > width else "")
-        start, end = span
-        left = max(0, start - _SNIPPET_CONTEXT)
-        right = min(len(line), end + _SNIPPET_CONTEXT)
-        return (
-            ("…" if left else "")
-            + html.escape(line[left:start])
-            + "<mark>"
-            + html.escape(line[start:end])
-            + "</mark>"
-            + html.escape(line[end:right])
-            + ("…" if right < len(line) else "")
-        )
-    return None
+    return _Plan(fts, bigrams, index_exact(query))
 
 
-def snippet_parts(snippet: str) -> list[tuple[str, bool]]:
-    """A ``snippet_html`` as text for a terminal: its pieces, each with whether it is the match.
-
-    >>> snippet_parts("…站上<mark>1萬億</mark>元 &amp; 更多")
-    [('…站上', False), ('1萬億', True), ('元 & 更多', False)]
-    """
-    parts: list[tuple[str, bool]] = []
-    marked = False
-    for piece in re.split(r"(</?mark>)", snippet):
-        if piece in ("<mark>", "</mark>"):
-            marked = piece == "<mark>"
-        elif piece:
-            parts.append((html.unescape(piece), marked))
-    return parts
-
-
-def register_functions(conn: sqlite3.Connection) -> None:
-    """Add the search functions to ``conn`` (the triggers and ``SEARCH_SQL`` call them)."""
-    conn.create_function("sa_fold_document", 4, fold_document, deterministic=True)
-    conn.create_function("sa_match", 2, _match, deterministic=True)
-    conn.create_function("sa_fts_query", 1, _fts_query, deterministic=True)
-    conn.create_function("sa_bigrams", 1, bigram_tokens, deterministic=True)
-    conn.create_function("sa_bigram_query", 1, _bigram_query, deterministic=True)
-    conn.create_function("sa_snippet", 4, snippet_html, deterministic=True)
-
-
-# --- schema --------------------------------------------------------------------
-
-
-def search_ready(conn: sqlite3.Connection) -> bool:
-    """Whether the search tables and triggers exist and every version is indexed (reads only)."""
-    script = _SCHEMA + (_FTS_SCHEMA if _HAS_TRIGRAM else "") + _BIGRAM_SCHEMA
-    wanted = set(re.findall(r"CREATE (?:TABLE|INDEX|TRIGGER|VIRTUAL TABLE) IF NOT EXISTS (\w+)", script))
-    present = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
-    if not wanted <= present:
-        return False
-    return conn.execute(_UNINDEXED).fetchone() is None
-
-
-def create_search_schema(conn: sqlite3.Connection) -> None:
-    """Create the search tables and triggers, and index the versions not indexed yet.
-
-    Part of schema step 1 (schema.py): runs inside the step's transaction,
-    under the writer lock. The triggers call Python functions, registered here.
-    """
-    register_functions(conn)
-    run_script(conn, _SCHEMA + (_FTS_SCHEMA if _HAS_TRIGRAM else ""))
-    if conn.execute(_UNINDEXED).fetchone() is not None:
-        conn.execute(_BACKFILL)
-
-
-def create_bigram_index(conn: sqlite3.Connection) -> None:
-    """Create the two-character index and fill it from ``search_text``: schema step 9 (schema.py)."""
-    register_functions(conn)
-    new = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'search_bigrams'").fetchone() is None
-    run_script(conn, _BIGRAM_SCHEMA)
-    if new:
-        conn.execute(_BIGRAM_BACKFILL)
-
-
-def ensure_search_index(conn: sqlite3.Connection) -> None:
-    """Make the search index whole again where a part is missing (it is derived data).
-
-    The two-character index is built again from scratch: with a trigger on
-    ``search_text`` gone, it may have missed rows, and a contentless table
-    cannot be asked which.
-    """
-    conn.execute("DROP TABLE IF EXISTS search_bigrams")
-    create_search_schema(conn)
-    create_bigram_index(conn)
-
-
-# --- querying ------------------------------------------------------------------
-
-
-def search(conn: sqlite3.Connection, query: str) -> list[dict[str, Any]]:
-    """The articles whose text (in any version) holds every term of ``query``, in installment order.
+def search(conn: sqlite3.Connection, query: str, limit: int = DEFAULT_LIMIT, offset: int = 0) -> SearchPage:
+    """The articles whose text (in any version) holds every term of ``query``, in installment order: ``limit`` of
+    them from ``offset``, and how many there are.
 
     ``conn`` needs ``register_functions`` (done here) and may be read-only.
+    The pages, put end to end, are the whole answer, each article once.
     """
     register_functions(conn)
-    cur = conn.execute(SEARCH_SQL, {"q": query})
+    limit, offset = max(1, min(int(limit), MAX_LIMIT)), max(0, int(offset))
+    plan = _plan(query)
+    if plan is None:
+        return SearchPage(query, limit, offset, 0, ())
+    params = {"q": query, "fq": plan.fts, "bq": plan.bigrams, "limit": limit, "offset": offset}
+    total = int(conn.execute(plan.count_sql(), params).fetchone()[0])
+    if offset >= total:
+        return SearchPage(query, limit, offset, total, ())
+    # How many articles a walk from the first visits to fill this page, if matches are spread evenly. A
+    # single character is a prefix query, which FTS5 expands for every probe (~1 ms): never walked.
+    articles = int(conn.execute("SELECT coalesce(max(id), 0) FROM articles").fetchone()[0])
+    walk = (offset + limit) * articles <= WALK_ARTICLES * total and "*" not in (plan.bigrams or "")
+    ids = [int(r[0]) for r in conn.execute(plan.walked_page_sql() if walk else plan.sorted_page_sql(), params)]
+    cur = conn.execute(_PAGE_ROWS, {"q": query, "ids": json.dumps(ids)})
     names = [d[0] for d in cur.description]
-    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+    return SearchPage(query, limit, offset, total, tuple(dict(zip(names, row, strict=True)) for row in cur.fetchall()))
+
+
+def matching_versions(conn: sqlite3.Connection, query: str) -> int:
+    """How many versions hold every term of ``query``, counted from the indexes (as ``search`` counts articles)."""
+    register_functions(conn)
+    plan = _plan(query)
+    if plan is None:
+        return 0
+    sql = f"SELECT count(*) FROM ({plan.candidates()}) AS c WHERE 1{plan._verified()}"
+    return int(conn.execute(sql, {"q": query, "fq": plan.fts, "bq": plan.bigrams}).fetchone()[0])

@@ -7,8 +7,10 @@ Datasette metadata), and the module whose methods write them::
     article_urls   every URL an article was seen at, with its HTTP validators  articles.py
     versions       one row per distinct text or title of an article           versions.py
     changes        one row per pair of consecutive versions, with the diff    versions.py
-    captures       raw responses as received (zstd, deltas: captures.py)      capture_rows.py
-    fetch_log      one row per HTTP attempt, whatever came of it              fetchlog.py
+    capture_store  raw responses as received (zstd, deltas: captures.py)      capture_rows.py
+    fetches        one row per HTTP attempt, or per run of unchanged re-fetches  fetchlog.py
+    urls           each URL the two above name, once                          base.py
+    captures, fetch_log  views: the two above in their old columns (compact.py)
     runs           one row per crawl pass                                     fetchlog.py (runs.py reads them)
     witnesses      one row per capture asked of Save Page Now                 witnesses.py
     evidence       one row per event to screenshot and timestamp              evidence_rows.py
@@ -53,8 +55,11 @@ __all__ = ["Archive", "UrlState", "ArticleRow", "WitnessRow", "utcnow", "iso", "
 log = logging.getLogger("series_archiver")
 
 # An upgrade from below this schema step rewrote every capture (step 6: zstd
-# deltas) or version (step 7: the text stored once) and VACUUMs after it.
+# deltas) and version (step 7: the text stored once) and VACUUMs after it.
 RECLAIMING_STEP = 7
+# One from below this step rewrote the capture and fetch-log rows (step 11: URLs
+# by id, runs): it VACUUMs when that left a tenth of the file free.
+COMPACTING_STEP = 11
 
 
 class Archive(ArticleTables, VersionTables, CaptureTables, RunTables, WitnessTables, TimeOrderTables, EvidenceTables):
@@ -81,6 +86,7 @@ class Archive(ArticleTables, VersionTables, CaptureTables, RunTables, WitnessTab
         self.readonly = readonly
         self.holds_writer_lock = False
         self._batched = False
+        self._url_ids = {}
         conn = connect_reader(self.path) if readonly else connect_writer(self.path)
         conn.execute("PRAGMA busy_timeout = 30000")
         self.conn = conn
@@ -180,17 +186,23 @@ class Archive(ArticleTables, VersionTables, CaptureTables, RunTables, WitnessTab
                 f"upgrading from schema {before} to {SCHEMA_VERSION} failed at schema {schema_version(self.conn)} ({exc}); "
                 "nothing of the failed step was kept; check the disk and run again",
             ) from exc
-        if before and before < RECLAIMING_STEP:
+        if before and (before < RECLAIMING_STEP or (before < COMPACTING_STEP and self._tenth_free())):
             self._reclaim_space()
         if before:
             kept = f"; the archive as it was is in {backup_to}" if backup_to is not None else ""
             log.warning("%s: upgraded from schema %s to %s (%s)%s", self.path, before, SCHEMA_VERSION, ", ".join(applied), kept)
         return applied
 
-    def _reclaim_space(self) -> None:
-        """VACUUM once after the steps that rewrite every capture and version (6, 7).
+    def _tenth_free(self) -> bool:
+        """Whether the steps left a tenth of the file free: a VACUUM rewrites the whole file, worth it only then
+        (an archive of versions alone, such as a search benchmark's, frees little and may be many gigabytes)."""
+        pages = int(self.conn.execute("PRAGMA page_count").fetchone()[0])
+        return int(self.conn.execute("PRAGMA freelist_count").fetchone()[0]) * 10 >= pages
 
-        They leave the old zlib blobs and JSON columns as free pages: the file
+    def _reclaim_space(self) -> None:
+        """VACUUM once after the steps that rewrite every capture, version or log row (6, 7, 11).
+
+        They leave the old zlib blobs, JSON columns and text URLs as free pages: the file
         would not shrink until a VACUUM, which needs the database to itself
         (the writer lock is held; a reader in the middle of a read makes it
         wait, then give up). One that cannot run is no failed upgrade: the

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from series_archiver.archive.base import ArchiveBase, iso
+from series_archiver.archive.compact import FETCH_COLUMNS, unfold
 from series_archiver.errors import StoreError
 
 __all__ = ["TimeOrderTables"]
@@ -43,13 +44,20 @@ class TimeOrderTables(ArchiveBase):
         """
         marks = ", ".join("?" for _ in outcomes)
         rows = self.conn.execute(
-            "SELECT CASE WHEN c.source IS NOT NULL AND c.source != 'live' THEN c.fetched_at ELSE f.requested_at END, f.capture_id, f.outcome "
-            "FROM fetch_log f LEFT JOIN captures c ON c.id = f.capture_id "
+            f"SELECT {FETCH_COLUMNS}, c.source, c.fetched_at FROM fetches f JOIN urls u ON u.id = f.url_id "
+            "LEFT JOIN capture_store c ON c.id = f.capture_id "
             f"WHERE f.article_id = ? AND f.outcome IN ({marks}) "
-            "AND f.url NOT IN (SELECT url FROM article_urls WHERE article_id = ? AND is_primary = 0)",
+            "AND u.url NOT IN (SELECT url FROM article_urls WHERE article_id = ? AND is_primary = 0)",
             (article_id, *outcomes, article_id),
         ).fetchall()
-        return sorted((datetime.fromisoformat(r[0]), r[1], r[2]) for r in rows if r[0])
+        out = []
+        for row in rows:
+            *fetch, source, fetched_at = row
+            for read in unfold(tuple(fetch)):
+                at = fetched_at if source is not None and source != "live" else read.requested_at
+                if at:
+                    out.append((datetime.fromisoformat(at), read.capture_id, read.outcome))
+        return sorted(out)
 
     def rewrite_history(
         self,

@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from series_archiver.archive.captures import CaptureChains, StoredPayload, UnreadableCapture
+from series_archiver.archive.compact import unfold
 from series_archiver.archive.layout import decode_layout, headings, paragraphs
 
 __all__ = [
@@ -93,8 +94,11 @@ def make_query_only(conn: sqlite3.Connection) -> None:
 
 
 def table_names(conn: sqlite3.Connection) -> set[str]:
-    """The tables the database holds (an archive made before search lacks some)."""
-    return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    """The tables and views the database holds (an archive made before search lacks some).
+
+    Views count: ``captures`` and ``fetch_log`` are views over compact tables since schema step 11.
+    """
+    return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
 
 
 # The tables that make a database a series-archiver archive, for Datasette and browse alike.
@@ -171,7 +175,7 @@ _ARTICLE_OF_CAPTURE = """coalesce(
     c.article_id,
     (SELECT u.article_id FROM article_urls u WHERE u.url = c.url),
     (SELECT v.article_id FROM versions v, json_each(v.capture_ids) j WHERE j.value = c.id LIMIT 1),
-    (SELECT g.article_id FROM fetch_log g WHERE g.capture_id = c.id AND g.article_id IS NOT NULL ORDER BY g.id LIMIT 1))"""
+    (SELECT g.article_id FROM fetches g WHERE g.capture_id = c.id AND g.article_id IS NOT NULL ORDER BY g.id LIMIT 1))"""
 
 
 def captures_with_refetches(
@@ -196,24 +200,40 @@ def captures_with_refetches(
     if article is not None:  # one article's captures (an evidence bundle's article.wacz)
         where = f"WHERE c.id IN (SELECT c.id FROM captures c WHERE {_ARTICLE_OF_CAPTURE} = ?)"
         params = (article,)
+    # The log's rows naming each capture: the compact rows, each run of
+    # unchanged re-fetches unfolded into the rows the ``fetch_log`` view shows.
     cursor = conn.execute(
         "SELECT c.id, c.url, c.final_url, c.fetched_at, c.status, c.http_version, NULL, "
         "NULL, c.sha256, c.source, c.memento_url, c.archive_src, c.warc_file, c.warc_record_id, c.warc_offset, "
-        "f.id, f.url, f.requested_at, f.status, f.outcome "
-        f"FROM captures c LEFT JOIN fetch_log f ON f.capture_id = c.id {where} ORDER BY c.id, f.id",
+        "f.id, f.run_id, u.url, f.requested_at, f.attempt, f.status, f.outcome, f.error, f.elapsed_ms, f.bytes, "
+        "f.article_id, f.capture_id, f.repeated "
+        f"FROM captures c LEFT JOIN fetches f ON f.capture_id = c.id LEFT JOIN urls u ON u.id = f.url_id {where} ORDER BY c.id, f.id",
         params,
     )
     current: WarcCapture | None = None
+    refetches: list[Refetch] = []
     for row in cursor:
         if current is None or current.id != row[0]:
-            current = WarcCapture(*row[:15])
+            if current is not None:
+                yield from _with_refetches(current, refetches)
+            current, refetches = WarcCapture(*row[:15]), []
             try:
                 rebuilt = chains.rebuild(current.id)
             except UnreadableCapture:
                 pass
             else:
                 current = replace(current, request_headers=rebuilt.request_headers(), response_headers=rebuilt.response_headers())
-        yield current, (Refetch(*row[15:]) if row[15] is not None else None)
+        if row[15] is not None:
+            refetches += [Refetch(r.id, r.url, r.requested_at, r.status, r.outcome) for r in unfold(row[15:])]
+    if current is not None:
+        yield from _with_refetches(current, refetches)
+
+
+def _with_refetches(capture: WarcCapture, refetches: list[Refetch]) -> Iterator[tuple[WarcCapture, Refetch | None]]:
+    if not refetches:
+        yield capture, None
+    for refetch in sorted(refetches, key=lambda r: r.id):
+        yield capture, refetch
 
 
 # --- versions (JSON Lines) ------------------------------------------------------------

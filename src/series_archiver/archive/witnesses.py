@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from series_archiver.archive.base import ArchiveBase, iso
+from series_archiver.archive.compact import FETCH_COLUMNS, unfold
 from series_archiver.models import WitnessRequest
 
 __all__ = ["WitnessRow", "WitnessTables"]
@@ -92,14 +93,16 @@ class WitnessTables(ArchiveBase):
         Every submission is a fetch-log row at ``<endpoint>/save/<url>`` (status
         requests are ``<endpoint>/save/status/…``): the log, not the witnesses'
         own columns, since a capture asked again would overwrite its time.
-        The URL range keeps to the index on ``fetch_log(url)``.
+        The URL range keeps to the index on ``urls(url)``.
         """
         prefix = endpoint.rstrip("/") + "/save/"
         rows = self.conn.execute(
-            "SELECT requested_at FROM fetch_log WHERE url >= ? AND url < ? AND substr(url, ?, 7) != 'status/' AND requested_at >= ?",
+            f"SELECT {FETCH_COLUMNS} FROM urls u JOIN fetches f ON f.url_id = u.id "
+            "WHERE u.url >= ? AND u.url < ? AND substr(u.url, ?, 7) != 'status/' AND coalesce(f.last_at, f.requested_at) >= ?",
             (prefix, prefix[:-1] + "0", len(prefix) + 1, iso(since)),
         ).fetchall()
-        return [datetime.fromisoformat(r[0]) for r in rows]
+        stamp = iso(since) or ""
+        return [datetime.fromisoformat(r.requested_at) for row in rows for r in unfold(row) if r.requested_at >= stamp]
 
     def update_witness(self, witness_id: int, **fields: Any) -> None:
         unknown = set(fields) - _WITNESS_COLUMNS

@@ -38,7 +38,8 @@ CANNED_QUERIES: dict[str, dict[str, Any]] = {
         "description": "Words in any script: 華為 finds 华为 and the reverse, and a two-character word "
         "such as 芯片 works (it also finds the Hong Kong and Taiwan 晶片). Separate words with spaces: "
         "all must occur in the same version. Every version is searched, so text that an edit removed "
-        "is found too: versions_matching says where it occurs.",
+        "is found too: versions_matching says where it occurs. Articles come 20 a page in installment order "
+        "(limit: up to 500; page: 2 for the next ones), and total says how many match.",
         "sql": SEARCH_SQL,
         "hide_sql": True,
     },
@@ -106,7 +107,7 @@ def metadata(db: Path, *, name: str | None = None) -> dict[str, Any]:
     series, tables = _read_archive(db)
     name = name or database_name(db)
     queries = copy.deepcopy(CANNED_QUERIES)
-    if "search_text" not in tables or "search_bigrams" not in tables:
+    if not {"search_text", "search_bigrams", "search_versions"} <= tables:
         # An archive made before search (or its two-character index): the next crawl builds the index.
         del queries["search"]
     if "witnesses" not in tables:

@@ -24,6 +24,7 @@ import asyncio
 import sqlite3
 from dataclasses import asdict, dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 import markupsafe
 from datasette.utils.asgi import NotFound, Response
@@ -38,7 +39,7 @@ from series_archiver.archive.reading import (
     recent_changes,
     versions_of,
 )
-from series_archiver.archive.search import search
+from series_archiver.archive.search import DEFAULT_LIMIT, MAX_LIMIT, SearchPage, search
 from series_archiver.archive.views import CaptureRef, capture_refs, table_names, witness_rows
 from series_archiver.browse.archives import archive_metadata, archives, clock, feed_path, reading_url
 from series_archiver.browse.diffview import inline_html, side_by_side_html
@@ -53,7 +54,7 @@ FRONT_CHANGES = 8  # recent changes on the front page; the changes page has them
 PAGE_SIZE = 50
 # The tables a reader may want; the others are the crawler's bookkeeping and the search index.
 READER_TABLES = ("articles", "versions", "changes", "witnesses")
-SEARCH_TABLES = ("search_text", "search_bigrams")
+SEARCH_TABLES = ("search_text", "search_bigrams", "search_versions")
 
 
 def installment_mark(n: int | None) -> str:
@@ -368,9 +369,9 @@ class Hit:
     only_earlier: bool  # the current version no longer holds it
 
 
-def _read_search(conn: sqlite3.Connection, q: str) -> tuple[bool, list[dict[str, Any]]]:
+def _read_search(conn: sqlite3.Connection, q: str, limit: int, offset: int) -> tuple[bool, SearchPage]:
     ready = set(SEARCH_TABLES) <= table_names(conn)
-    return ready, (search(conn, q) if ready and q.strip() else [])
+    return ready, (search(conn, q, limit, offset) if ready and q.strip() else SearchPage(q, limit, offset, 0, ()))
 
 
 async def search_view(datasette: Any, request: Any) -> Response:
@@ -378,9 +379,11 @@ async def search_view(datasette: Any, request: Any) -> Response:
     if database not in archives(datasette):
         raise NotFound(f"no archive called {database!r} here")
     q = request.args.get("q", "")
-    ready, rows = await datasette.get_database(database).execute_fn(lambda conn: _read_search(conn, q))
+    limit = min(_int_arg(request, "limit") or DEFAULT_LIMIT, MAX_LIMIT) or DEFAULT_LIMIT
+    page = max(_int_arg(request, "page") or 1, 1)
+    ready, found = await datasette.get_database(database).execute_fn(lambda conn: _read_search(conn, q, limit, (page - 1) * limit))
     hits = []
-    for r in rows:
+    for r in found.results:
         snippet = safe_snippet_html(r["snippet_html"]) if r["snippet_html"] else None
         matching = str(r["versions_matching"])
         hits.append(
@@ -397,14 +400,25 @@ async def search_view(datasette: Any, request: Any) -> Response:
                 str(r["current_version"]) not in matching.split(", "),
             )
         )
+    url = reading_url(datasette, database, page="search")
+    limit_arg = f"&limit={limit}" if limit != DEFAULT_LIMIT else ""
+
+    def page_url(n: int) -> str:
+        return f"{url}?{urlencode({'q': q})}{limit_arg}" + (f"&page={n}" if n > 1 else "")
+
     context = {
         "database": database,
         "sa": {
             "q": q,
             "ready": ready,
             "hits": hits,
+            "total": found.total,
+            "first": found.offset + 1,
+            "last": found.offset + len(found.results),
+            "previous_url": page_url(page - 1) if found.previous_offset is not None else None,
+            "next_url": page_url(page + 1) if found.next_offset is not None else None,
             "front_url": datasette.urls.database(database),
-            "url": reading_url(datasette, database, page="search"),
+            "url": url,
         },
     }
     html = await datasette.render_template("sa_search.html", context, request=request, view_name="sa_search")

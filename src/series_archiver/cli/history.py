@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from series_archiver import history
+from series_archiver.archive.search import DEFAULT_LIMIT, MAX_LIMIT
 from series_archiver.cli.common import common_options, echo_json, errors_to_exit, invoked_as, load, reader_clock
 from series_archiver.cli.render import (
     format_article,
@@ -66,27 +67,31 @@ def show(config: Path | None, db: Path | None, article_id: int, version: int | N
 @click.command()
 @common_options
 @click.argument("query", nargs=-1, required=True)
-@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="Show at most this many articles.")
-@click.option("--json", "as_json", is_flag=True, help="Print an array of the articles found, with their snippets.")
-def search(config: Path | None, db: Path | None, query: tuple[str, ...], limit: int, as_json: bool) -> None:
+@click.option("--limit", type=click.IntRange(min=1, max=MAX_LIMIT), default=DEFAULT_LIMIT, show_default=True,
+              help="Show at most this many articles (a page).")
+@click.option("--offset", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Skip this many articles first: the next page starts where the last one ended.")
+@click.option("--json", "as_json", is_flag=True, help="Print the page as JSON: total, next_offset and the articles with their snippets.")
+def search(config: Path | None, db: Path | None, query: tuple[str, ...], limit: int, offset: int, as_json: bool) -> None:
     """Find the articles whose text, in any version, holds every word of QUERY.
 
     The reading room's search: simplified or traditional script, full- or
     half-width, and Taiwan or mainland wording (芯片, 晶片) find the same
     text; each article found shows the versions that hold the words and
-    the paragraph where they are.
+    the paragraph where they are. Results come a page at a time
+    (--limit, --offset), installments in order, with how many there are.
 
-    Example: series-archiver search 華為 芯片 --limit 5
+    Example: series-archiver search 華為 芯片 --limit 5 --offset 5
     """
     words = " ".join(query)
     if not words.strip():
         raise click.BadParameter("give at least one word to find", param_hint="QUERY")
     with errors_to_exit():
-        hits = core.search_articles(load(config, db), words)
+        page = core.search_articles(load(config, db), words, limit=limit, offset=offset)
     if as_json:
-        echo_json(hits[:limit])
+        echo_json(page)
         return
-    print_search(words, hits[:limit], found=len(hits))
+    print_search(page)
 
 
 @click.command()

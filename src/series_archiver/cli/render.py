@@ -313,17 +313,23 @@ def print_article_table(rows: list[dict[str, Any]], clock: Clock, *, program: st
     console.print(f"Dates in {clock.label}.", markup=False)
 
 
-def print_search(query: str, hits: list[dict[str, Any]], *, found: int, console: Console | None = None) -> None:
-    """``search``: each article found, with where the words are (the match highlighted on a terminal).
+def print_search(page: dict[str, Any], *, console: Console | None = None) -> None:
+    """``search``: one page of the articles found, with where the words are (the match highlighted on a terminal).
 
-    ``hits`` may be the first of ``found`` (``--limit``).
+    ``page`` is ``core.search_articles``'s: ``query, total, limit, offset, next_offset, results``.
     """
     console = console or Console(highlight=False, soft_wrap=True)
-    if not found:
+    query, total, hits, offset = page["query"], page["total"], page["results"], page["offset"]
+    if not total:
         console.print(f"Nothing found for {query}.", markup=False)
         return
-    shown = "" if len(hits) == found else f"; the first {len(hits)} shown (--limit {found} shows all)"
-    console.print(f"{plural(found, 'article')} found for {query}{shown}:", markup=False)
+    if not hits:
+        console.print(f"{plural(total, 'article')} found for {query}; none after the first {total} (--offset {offset}).", markup=False)
+        return
+    shown = "" if len(hits) == total else f"; {offset + 1}–{offset + len(hits)} shown"
+    if page["next_offset"] is not None:
+        shown += f" (next: --offset {page['next_offset']})"
+    console.print(f"{plural(total, 'article')} found for {query}{shown}:", markup=False)
     for h in hits:
         console.print()
         console.print(Text(f"#{h['id']}  {h['title']}"))

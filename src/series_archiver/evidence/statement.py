@@ -72,9 +72,9 @@ def build_statement(archive: Archive, row: EvidenceRow) -> dict[str, Any]:
         )
     removal = None
     if row.fetch_log_id is not None:
-        f = archive.conn.execute("SELECT url, requested_at, status FROM fetch_log WHERE id = ?", (row.fetch_log_id,)).fetchone()
+        f = archive.fetch_log_row(row.fetch_log_id)
         if f:
-            removal = {"url": f[0], "at": f[1], "status": None if f[2] is None else int(f[2])}
+            removal = {"url": f.url, "at": f.requested_at, "status": f.status}
     return {
         "format": FORMAT,
         "event": row.kind,

@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 
 from series_archiver.archive import SCHEMA_VERSION, Archive
-from series_archiver.archive.search import search, search_ready, snippet_parts
+from series_archiver.archive.search import DEFAULT_LIMIT, search, search_ready, snippet_parts
 from series_archiver.errors import StoreError, WriteRejected
 from series_archiver.history import CaptureInfo, read_witnesses
 from series_archiver.jobs.crawl import Crawler, ProgressFn, RecheckFn
@@ -217,17 +217,18 @@ def list_articles(settings: Settings) -> list[dict[str, Any]]:
         return out
 
 
-def search_articles(settings: Settings, query: str) -> list[dict[str, Any]]:
-    """The articles whose text, in any version, holds every word of ``query``, as ``search --json`` prints them.
+def search_articles(settings: Settings, query: str, *, limit: int = DEFAULT_LIMIT, offset: int = 0) -> dict[str, Any]:
+    """One page of the articles whose text, in any version, holds every word of ``query``, as ``search --json``
+    prints it: ``query, total, limit, offset, next_offset`` and the page's ``results``.
 
-    The reading room's search (``archive.search``): the same folding, matching
-    and snippet (``snippet`` is ``snippet_html`` as plain text), installments in order.
+    The reading room's search (``archive.search``): the same folding, matching,
+    paging and snippet (``snippet`` is ``snippet_html`` as plain text), installments in order.
     """
     with _reader(settings) as archive:
         if not search_ready(archive.conn):
             raise StoreError(str(settings.archive.db), "has no search index yet; the next `crawl` builds it")
-        rows = search(archive.conn, query)
-    return [
+        page = search(archive.conn, query, limit=limit, offset=offset)
+    results = [
         {
             "id": r["article_id"],
             "series": r["series"],
@@ -241,8 +242,9 @@ def search_articles(settings: Settings, query: str) -> list[dict[str, Any]]:
             "snippet": "".join(text for text, _ in snippet_parts(r["snippet_html"])) if r["snippet_html"] else None,
             "snippet_html": r["snippet_html"],
         }
-        for r in rows
+        for r in page.results
     ]
+    return {**page.as_json(), "results": results}
 
 
 def show_article(settings: Settings, article_id: int, version: int | None = None) -> dict[str, Any]:
