@@ -6,6 +6,8 @@ No real page is copied: the texts are made up; the markup follows what forum sof
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from series_archiver.models import Article, Block
@@ -306,3 +308,45 @@ def test_a_short_article_keeps_no_comment_form() -> None:
     form = "<form class='post'><p>發表評論：請輸入您的暱稱和郵箱，文明發言，遵守互聯網相關法規。</p><textarea></textarea></form>"
     lines = _lines(_read(_article_page(body, form)))
     assert lines == ZH[:3]
+
+
+# -- an article the layout cuts in chunks: trafilatura stops after the first ------------------------------------
+
+
+def test_an_article_cut_in_chunks_around_an_ad_reads_on_past_the_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Fifteen paragraphs of their own words (a seeded draw): no chunk of the piece repeats another's phrases.
+    words = "bike lane council harbour mill budget rider street winter spring survey parking mayor grant route bridge".split()
+    draw = random.Random(24)
+    paragraphs = [
+        " ".join(draw.choice(words) for _ in range(12)).capitalize() + ", " + " ".join(draw.choice(words) for _ in range(12)) + "."
+        for _ in range(15)
+    ]
+    first = paragraphs[:5]
+    ad = "<div class='row full-bleed-ad'>Advertisement</div>"
+    html = (
+        "<html><head><title>Bikes</title></head><body><a class='skip' href='#main'>Skip to main content</a><main id='main'><article>"
+        "<div class='body'>"
+        + "".join(f"<p>{p}</p>" for p in first)
+        + ad
+        + "".join(f"<p>{p}</p>" for p in paragraphs[5:])
+        + "</div><div class='more'><h3>More stories</h3><ul>"
+        + "".join(f"<li><a href='/s{i}'>Another story of the day, number {i}</a></li>" for i in range(5))
+        + "</ul></div></article></main></body></html>"
+    )
+    # trafilatura with its fallbacks off reads the first chunk only (as it does on such real pages).
+    monkeypatch.setattr(generic, "_trafilatura_blocks", lambda html, url, recall: tuple(Block("paragraph", p) for p in first))
+    assert _lines(_read(html, "http://127.0.0.1:1/story")) == paragraphs
+
+
+def test_a_bio_after_the_article_stays_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A paragraph or two past trafilatura's last line is what it dropped on purpose, not more article.
+    monkeypatch.setattr(generic, "_trafilatura_blocks", lambda html, url, recall: tuple(Block("paragraph", p) for p in EN * 2))
+    paragraphs = EN * 2
+    bio = "Jane Doe is a reporter who covers transport and city hall. She lives in the city with her two bikes."
+    html = (
+        "<html><head><title>Bikes</title></head><body><article>"
+        + "".join(f"<p>{p}</p>" for p in paragraphs)
+        + f"<p>{bio}</p></article></body></html>"
+    )
+    text = _read(html, "http://127.0.0.1:1/story").text
+    assert all(p in text for p in paragraphs) and bio not in text

@@ -171,6 +171,26 @@ def _merged(reading: _Reading, density: _Reading, *, container: bool = False) ->
     if not any(inside):
         return GenericText(reading.blocks, reading.name)
     first, last = inside.index(True), len(inside) - 1 - inside[::-1].index(True)
+    # Paragraphs of sentences that go on in the container right after trafilatura's last line, or
+    # lead to its first, are the article that trafilatura stopped short of (a piece the layout cuts
+    # in chunks around an ad) when there is much of them; the first line that is no such paragraph
+    # ends the run.
+    grown: set[int] = set()
+    if not container:
+        while last + 1 < len(inside) and (
+            _is_paragraph(density.squeezed[last + 1], density.blocks[last + 1].text)
+            or (_is_sentence(density.blocks[last + 1].text) and last + 2 < len(inside) and _is_paragraph(density.squeezed[last + 2], density.blocks[last + 2].text))
+        ):
+            last += 1
+            grown.add(last)
+        while first > 0 and _is_paragraph(density.squeezed[first - 1], density.blocks[first - 1].text):
+            first -= 1
+            grown.add(first)
+        if sum(len(density.squeezed[i]) for i in grown) <= _MISSED * reading.size:
+            # A paragraph or two beyond trafilatura's ends is a bio, a pitch or a teaser it dropped on
+            # purpose; the article it stopped short of is as long as a good part of what it read.
+            first, last = inside.index(True), len(inside) - 1 - inside[::-1].index(True)
+            grown = set()
     missed = [
         i
         for i in range(first, last + 1)
@@ -186,9 +206,9 @@ def _merged(reading: _Reading, density: _Reading, *, container: bool = False) ->
     titles = {i for i in missed if i in density.titles}
     if sum(len(density.squeezed[i]) for i in titles) < _TITLES_SHARE * density.size:
         titles = set()
-    if container or big or titles:
+    if container or big or titles or grown:
         kinds = dict(zip(reading.squeezed, (b.kind for b in reading.blocks), strict=True))
-        fill = set() if container else set(missed) if big else titles
+        fill = set() if container else (set(missed) if big else titles) | grown
         span = tuple(
             Block(kinds.get(density.squeezed[i], "paragraph"), density.blocks[i].text)
             for i in range(first, last + 1)
@@ -212,6 +232,14 @@ _PARAGRAPH_CHARS = 2 * _PROSE_CHARS
 def _is_paragraph(squeezed: str, text: str) -> bool:
     """A paragraph of sentences, not a label, a link line or a one-line promotion."""
     return len(squeezed) >= _PARAGRAPH_CHARS and len(_PROSE.findall(text)) >= 2
+
+
+_SENTENCE_END = (".", "。", ":", "：", "?", "？", "!", "！")
+
+
+def _is_sentence(text: str) -> bool:
+    """A one-sentence paragraph (it ends as a sentence does), not a label or a title."""
+    return len(text) >= _PROSE_CHARS and text.endswith(_SENTENCE_END)
 
 
 def _size(blocks: tuple[Block, ...]) -> int:
