@@ -7,11 +7,16 @@
 The peers, each as its authors ship it:
 
 - trafilatura 2.x with its defaults, and with ``favor_precision=True, include_comments=False``;
-- readability-lxml; resiliparse (``extract_plain_text(main_content=True)``); GNE;
+- readability-lxml, its current release (0.9), in a process of its own (bench/peer_worker.py) under
+  ``--readability-python`` (default: ``.venv-readability/bin/python`` when present): 0.9 needs
+  chardet < 6 and the archiver's test extra (wacz) chardet >= 6, so the archiver's venv resolves
+  0.8.4.1. Without that venv it runs in-process, whatever release is installed; the table and the
+  results say which release ran and where;
+- resiliparse (``extract_plain_text(main_content=True)``); GNE;
 - jusText: its English stoplist on English pages; on Chinese pages, which no stoplist fits, length
   limits in characters for Chinese (a paragraph under 20 is short, over 60 long) with the stopword
   thresholds at 0, so length alone decides;
-- magic-html, which needs Python >= 3.12: it runs in a process of its own (bench/magic_worker.py)
+- magic-html, which needs Python >= 3.12: it runs in a process of its own (bench/peer_worker.py)
   under ``--magic-python`` (default: ``.venv-magic/bin/python`` when present). Without one the
   table says it was not run and why.
 
@@ -57,6 +62,7 @@ if str(REPO) not in sys.path:
 PAGES = REPO.parent / "shared" / "real-pages"
 RESULTS = BENCH / "extraction-results.json"
 MAGIC_PYTHON = REPO / ".venv-magic" / "bin" / "python"
+READABILITY_PYTHON = REPO / ".venv-readability" / "bin" / "python"
 TARGETS = {"zh": 0.95, "en": 0.975}
 MARGIN = 0.02  # above the best peer, per language
 LOSS = 0.05  # a page where a peer beats series-archiver by more than this is listed
@@ -156,7 +162,7 @@ def _trafilatura(**options: Any) -> Callable[[], Extractor]:
     return factory
 
 
-def _readability() -> Extractor:
+def _readability_in_process() -> Extractor:
     import lxml.html
     from readability import Document
 
@@ -168,6 +174,13 @@ def _readability() -> Extractor:
         return str(lxml.html.fromstring(summary).text_content()) if summary.strip() else ""
 
     return _timed(run)
+
+
+def _readability(python: Path | None) -> Extractor:
+    """readability-lxml in its own venv (its current release), else in this process."""
+    if python is not None and python.exists():
+        return _Worker("readability-lxml", python)
+    return _readability_in_process()
 
 
 def _resiliparse() -> Extractor:
@@ -214,17 +227,12 @@ def _gne() -> Extractor:
     return _timed(run)
 
 
-class _MagicHtml:
-    """magic-html in its worker process (bench/magic_worker.py), under a Python >= 3.12."""
+class _Worker:
+    """A peer in its worker process (bench/peer_worker.py), under a Python of its own."""
 
-    def __init__(self, python: Path | None) -> None:
-        if python is None or not python.exists():
-            raise Unavailable(
-                f"needs Python >= 3.12 and this is {platform.python_version()}; no --magic-python given"
-                f" and no {MAGIC_PYTHON.relative_to(REPO)} (python3.12 -m venv .venv-magic && .venv-magic/bin/pip install magic-html)"
-            )
+    def __init__(self, peer: str, python: Path) -> None:
         self.proc = subprocess.Popen(
-            [str(python), str(BENCH / "magic_worker.py")],
+            [str(python), str(BENCH / "peer_worker.py"), peer],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -233,7 +241,8 @@ class _MagicHtml:
         assert self.proc.stdout is not None
         ready = self.proc.stdout.readline().strip()
         if not ready:
-            raise Unavailable(f"{python} could not start magic-html (is it installed there, on Python >= 3.12?)")
+            self.proc.wait(timeout=30)
+            raise Unavailable(f"{python} could not start {peer} (is it installed there?)")
         about = json.loads(ready)
         self.version = f"{about['version']} (in Python {about['python']}, a process of its own)"
 
@@ -250,6 +259,16 @@ class _MagicHtml:
         self.proc.wait(timeout=30)
 
 
+def _magic_html(python: Path | None) -> Extractor:
+    """magic-html in its worker process, under a Python >= 3.12."""
+    if python is None or not python.exists():
+        raise Unavailable(
+            f"needs Python >= 3.12 and this is {platform.python_version()}; no --magic-python given"
+            f" and no {MAGIC_PYTHON.relative_to(REPO)} (python3.12 -m venv .venv-magic && .venv-magic/bin/pip install magic-html)"
+        )
+    return _Worker("magic-html", python)
+
+
 # name -> (factory, what to install)
 EXTRACTORS: dict[str, tuple[Callable[..., Extractor], str]] = {
     OURS: (_series_archiver, ""),
@@ -259,7 +278,7 @@ EXTRACTORS: dict[str, tuple[Callable[..., Extractor], str]] = {
     "resiliparse": (_resiliparse, "resiliparse"),
     "justext": (_justext, "justext"),
     "gne": (_gne, "gne"),
-    "magic-html": (_MagicHtml, "magic-html (Python >= 3.12)"),
+    "magic-html": (_magic_html, "magic-html (Python >= 3.12)"),
 }
 
 
@@ -371,6 +390,23 @@ def print_table(summary: dict[str, Any], skipped: dict[str, str], lost: list[dic
         print(f"  {loss['id']:<48} {loss['lang']} {loss['half']}  {OURS} {loss[OURS]:.3f}  {loss['peer']} {loss['peer_f1']:.3f}")
 
 
+def _versions(runs: dict[str, Extractor]) -> dict[str, str]:
+    """The release of each peer that ran, and where (this process or a worker's Python)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    versions = {}
+    for dist in ("trafilatura", "readability-lxml", "resiliparse", "justext", "gne", "lxml"):
+        try:
+            versions[dist] = f"{version(dist)} (in this process)" if dist == "readability-lxml" else version(dist)
+        except PackageNotFoundError:
+            versions[dist] = "not installed"
+    versions["magic-html"] = "not run"
+    for name, run in runs.items():
+        if isinstance(run, _Worker):
+            versions[name] = run.version
+    return versions
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pages", type=Path, default=PAGES, help="the real-pages folder (or another of its layout)")
@@ -381,6 +417,12 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         default=Path(os.environ.get("BENCH_MAGIC_PYTHON", MAGIC_PYTHON)),
         help="a Python >= 3.12 with magic-html installed",
+    )
+    parser.add_argument(
+        "--readability-python",
+        type=Path,
+        default=Path(os.environ.get("BENCH_READABILITY_PYTHON", READABILITY_PYTHON)),
+        help="a Python with readability-lxml's current release installed (else it runs in this process)",
     )
     parser.add_argument(
         "--out", type=Path, default=None, help="write the results here (default: bench/extraction-results.json for the real pages)"
@@ -396,7 +438,8 @@ def main(argv: list[str] | None = None) -> int:
     for name in args.only or list(EXTRACTORS):
         factory, package = EXTRACTORS[name]
         try:
-            runs[name] = factory(args.magic_python) if factory is _MagicHtml else factory()
+            interpreter = {"magic-html": args.magic_python, "readability-lxml": args.readability_python}
+            runs[name] = factory(interpreter[name]) if name in interpreter else factory()
         except ImportError as exc:
             skipped[name] = f"{package} is not installed ({exc}); pip install -e '.[bench]' brings it"
             continue
@@ -408,23 +451,15 @@ def main(argv: list[str] | None = None) -> int:
         found = measure(runs, pages)
     finally:
         for run in runs.values():
-            if isinstance(run, _MagicHtml):
+            if isinstance(run, _Worker):
                 run.close()
     summary = summarise(found, pages)
     lost = losses(found, pages)
+    versions = _versions(runs)
     print_table(summary, skipped, lost)
+    print("ran: " + ", ".join(f"{name} {release}" for name, release in versions.items()))
     out = args.out or (RESULTS if args.pages == PAGES and not args.limit and not args.only else None)
     if out is not None and not args.no_write:
-        from importlib.metadata import PackageNotFoundError, version
-
-        versions = {}
-        for dist in ("trafilatura", "readability-lxml", "resiliparse", "justext", "gne", "lxml"):
-            try:
-                versions[dist] = version(dist)
-            except PackageNotFoundError:
-                versions[dist] = "not installed"
-        magic = next((run for run in runs.values() if isinstance(run, _MagicHtml)), None)
-        versions["magic-html"] = magic.version if magic is not None else "not run"
         out.write_text(
             json.dumps(
                 {

@@ -17,7 +17,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from bench.extraction import lcs_length, load_pages, score
-from series_archiver.read import generic, htmltree
+from series_archiver.read import density, generic, htmltree
 from series_archiver.read.clean import clean
 from series_archiver.read.extract import extract
 
@@ -108,7 +108,7 @@ def test_table_layout_keeps_its_lines() -> None:
     html = _page(f"<table><tr><td><table>{menu}</table></td><td class='content'>{cells}</td></tr></table>")
     page = htmltree.parse(html)
     assert page is not None
-    blocks = generic._density_blocks(page.root)
+    blocks = density.density_blocks(page.root)
     assert [b.text for b in blocks] == [f"{PARA}第{i}段" for i in range(10)]
     found = generic.read_generic(html, "http://127.0.0.1:1/old.html", page.root)
     assert found is not None and [b.text for b in found.blocks if PARA in b.text] == [f"{PARA}第{i}段" for i in range(10)]
@@ -121,7 +121,7 @@ def test_comment_sections_are_furniture_for_density() -> None:
     )
     page = htmltree.parse(html)
     assert page is not None
-    text = "\n".join(b.text for b in generic._density_blocks(page.root))
+    text = "\n".join(b.text for b in density.density_blocks(page.root))
     assert PARA in text and "網友留言" not in text
 
 

@@ -6,10 +6,12 @@ No real page is copied: the texts are made up; the markup follows what forum sof
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from series_archiver.models import Article, Block
-from series_archiver.read import generic, htmltree
+from series_archiver.read import density, generic, htmltree
 from series_archiver.read.clean import clean
 from series_archiver.read.extract import extract
 
@@ -221,7 +223,7 @@ def test_a_photo_posts_captions_are_the_density_readings_text() -> None:
     sidebar = "<div class='widget'><p>" + " ".join(EN[:2]).replace("council", "club") + "</p></div>"
     page = htmltree.parse(f"<html><body><div class='gallery'>{figures}</div>{sidebar}</body></html>")
     assert page is not None
-    assert [b.text for b in generic._density_blocks(page.root)] == EN
+    assert [b.text for b in density.density_blocks(page.root)] == EN
 
 
 # -- pages the generic path used to give up on ----------------------------------------------------------------
@@ -241,3 +243,110 @@ def test_a_saved_page_trafilatura_refuses_is_read() -> None:
     text = _read(html, "http://127.0.0.1:1/blog.aspx").text
     assert all(p in text for p in EN)
     assert "Archive" not in text
+
+
+# -- a blog's date archive: several entries, the first (newest) is the article --------------------------------
+
+
+def _entry(number: int, title: str, paragraphs: list[str]) -> str:
+    """One entry as a 2005 blog engine prints it on an archive page: each in a row of its own, nested in tables."""
+    body = "<br>".join(paragraphs)
+    return (
+        f"<tr><td><a name='e{number}'></a><table class='entry-box' width='100%'>"
+        f"<tr><td class='entry-title'><b>{title}</b> 2005-06-{20 - number:02d} 10:2{number}:00</td></tr>"
+        f"<tr id='e{number}'><td><table width='100%'><tr><td class='entry-body'>{body}</td></tr><tr><td>[<a href='/print?{number}'>列印</a>]</td></tr>"
+        f"<tr><td>由小海發表 @ 2005-06-{20 - number:02d} (閱讀 {number * 97}) <a href='/c?{number}'>共 {number} 篇評論</a></td></tr></table></td></tr>"
+        "</table></td></tr>"
+    )
+
+
+def test_a_date_archive_reads_as_its_first_entry() -> None:
+    first = ZH[:2]
+    longest = [p + p for p in ZH] + ZH  # the longest entry is not the first: the density finds it first
+    entries = [_entry(1, "垃圾分類的第一天", first), _entry(2, "週末去了海邊", ZH[2:4]), _entry(3, "長長的一篇遊記", longest), _entry(4, "讀書筆記", ZH[4:])]
+    sidebar = "<td width='180' valign='top'>" + "".join(f"<a href='/archive?m={m}'>2005年{m}月</a><br>" for m in range(1, 13)) + "</td>"
+    html = (
+        "<html><head><title>小海的博客 - 2005年6月</title></head><body>"
+        "<table width='100%'><tr><td>" + _nav() + "</td></tr></table>"
+        "<table width='100%'><tr>" + sidebar + "<td valign='top'><table><tr><td><div class='entries'>"
+        + "".join(entries)
+        + "</div></td></tr></table></td></tr></table>"
+        "<div class='foot'>Powered by 博客程序</div></body></html>"
+    )
+    article = _read(html, "http://127.0.0.1:1/archives.php?date=200506")
+    assert _lines(article) == first
+
+
+# -- a page with no article, whose text is a form ------------------------------------------------------------------
+
+
+def test_a_page_whose_only_text_is_a_login_form_reads_as_that_form() -> None:
+    message = "您在「回覆主題」的時候發生錯誤，下面是錯誤的詳細信息："
+    reasons = ["錯誤的版面參數！請確認您是從有效的連接進入。", "請仔細閱讀論壇幫助文件，確保您有相應的操作權限。"]
+    labels = ["您尚未登錄，您可以輸入您的用戶名、密碼登錄以便進行您的操作。", "請輸入您的用戶名", "請輸入您的密碼", "Cookie 選項", "您可以選擇隱身登錄，論壇會員將在用戶列表看不到您的信息。"]
+    form = (
+        "<form action='login.asp' method='post'><table class='tableborder1'>"
+        + "".join(f"<tr><td class='tablebody1'>{label}</td><td><input name='f{i}'></td></tr>" for i, label in enumerate(labels))
+        + "<tr><td><input type='submit' value='登錄'></td></tr></table></form>"
+    )
+    html = (
+        "<html><head><title>本地論壇 - 錯誤信息</title></head><body>"
+        + _nav(16)
+        + f"<table class='tableborder1'><tr><td>{message}</td></tr>"
+        + "".join(f"<tr><td><li>{r}</li></td></tr>" for r in reasons)
+        + "<tr><td><a href='javascript:history.go(-1)'>&lt;&lt; 返回上一頁</a></td></tr></table>"
+        + form
+        + "<div class='copyright'>Powered by 論壇程序 © 2005</div></body></html>"
+    )
+    lines = _lines(_read(html, "http://127.0.0.1:1/dispbbs.asp?id=1"))
+    assert lines == [message, *reasons, *labels]
+
+
+def test_a_short_article_keeps_no_comment_form() -> None:
+    # A form beside an article is furniture: the page's text is the article's, however short.
+    body = "".join(f"<p>{p}</p>" for p in ZH[:3])
+    form = "<form class='post'><p>發表評論：請輸入您的暱稱和郵箱，文明發言，遵守互聯網相關法規。</p><textarea></textarea></form>"
+    lines = _lines(_read(_article_page(body, form)))
+    assert lines == ZH[:3]
+
+
+# -- an article the layout cuts in chunks: trafilatura stops after the first ------------------------------------
+
+
+def test_an_article_cut_in_chunks_around_an_ad_reads_on_past_the_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Fifteen paragraphs of their own words (a seeded draw): no chunk of the piece repeats another's phrases.
+    words = "bike lane council harbour mill budget rider street winter spring survey parking mayor grant route bridge".split()
+    draw = random.Random(24)
+    paragraphs = [
+        " ".join(draw.choice(words) for _ in range(12)).capitalize() + ", " + " ".join(draw.choice(words) for _ in range(12)) + "."
+        for _ in range(15)
+    ]
+    first = paragraphs[:5]
+    ad = "<div class='row full-bleed-ad'>Advertisement</div>"
+    html = (
+        "<html><head><title>Bikes</title></head><body><a class='skip' href='#main'>Skip to main content</a><main id='main'><article>"
+        "<div class='body'>"
+        + "".join(f"<p>{p}</p>" for p in first)
+        + ad
+        + "".join(f"<p>{p}</p>" for p in paragraphs[5:])
+        + "</div><div class='more'><h3>More stories</h3><ul>"
+        + "".join(f"<li><a href='/s{i}'>Another story of the day, number {i}</a></li>" for i in range(5))
+        + "</ul></div></article></main></body></html>"
+    )
+    # trafilatura with its fallbacks off reads the first chunk only (as it does on such real pages).
+    monkeypatch.setattr(generic, "_trafilatura_blocks", lambda html, url, recall: tuple(Block("paragraph", p) for p in first))
+    assert _lines(_read(html, "http://127.0.0.1:1/story")) == paragraphs
+
+
+def test_a_bio_after_the_article_stays_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A paragraph or two past trafilatura's last line is what it dropped on purpose, not more article.
+    monkeypatch.setattr(generic, "_trafilatura_blocks", lambda html, url, recall: tuple(Block("paragraph", p) for p in EN * 2))
+    paragraphs = EN * 2
+    bio = "Jane Doe is a reporter who covers transport and city hall. She lives in the city with her two bikes."
+    html = (
+        "<html><head><title>Bikes</title></head><body><article>"
+        + "".join(f"<p>{p}</p>" for p in paragraphs)
+        + f"<p>{bio}</p></article></body></html>"
+    )
+    text = _read(html, "http://127.0.0.1:1/story").text
+    assert all(p in text for p in paragraphs) and bio not in text

@@ -31,7 +31,7 @@ from series_archiver.sites import Site
 __all__ = ["Derivation", "current", "derive", "StoredPage"]
 
 # The modules whose code decides what text a page yields.
-_MODULES = ("read/extract.py", "read/generic.py", "read/clean.py", "textfold.py", "read/reading.py", "decide/versions.py")
+_MODULES = ("read/extract.py", "read/generic.py", "read/density.py", "read/clean.py", "textfold.py", "read/reading.py", "decide/versions.py")
 _PACKAGES = ("sites",)
 # The libraries whose behaviour does too: trafilatura (pages no profile reads),
 # lxml and cssselect (parsing, selectors), OpenCC (folding), and the Unicode
