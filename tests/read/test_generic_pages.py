@@ -350,3 +350,29 @@ def test_a_bio_after_the_article_stays_out(monkeypatch: pytest.MonkeyPatch) -> N
     )
     text = _read(html, "http://127.0.0.1:1/story").text
     assert all(p in text for p in paragraphs) and bio not in text
+
+
+# -- a page whose wrapper holds the scripts: code is no text ---------------------------------------------------------
+
+
+def test_a_scripts_code_does_not_count_as_the_wrappers_text() -> None:
+    # A site that loads its widgets inline: the page's outer wrapper holds script after script
+    # (punctuation galore), and the article is text beside its photo, with no <p> of its own.
+    script = "<script>(function(d, s, id) { var js = d.createElement(s); js.id = id; js.src = '//cdn.example/sdk.js'; }(document, 'script', 'sdk'));</script>"
+    article = " ".join(EN)
+    html = (
+        "<html><head><title>Bikes</title></head><body><div id='wrap'>"
+        + script * 20
+        + "<div class='row'><div class='col-3'><ul class='tree'>"
+        + "".join(f"<li><a href='/archive?m={i}'>Month {i}</a></li>" for i in range(12))
+        + "</ul></div><div class='col-9'><p class='title'>Bike lanes to grow by forty miles</p>"
+        + "<small>03/10/2018 - Posted by: Jane Doe - Category: <a href='/c/transport'>Transport</a></small><br><br>"
+        + f"<img src='/photo.jpg' alt=''>{article}<br><br><br>"
+        + "<div class='back'><a href='javascript:history.back()'>Back</a></div></div></div>"
+        + "<div class='bottom'><div style='text-align: center'>City Hall - 1 Main Street - Springfield - Phone: (555) 010-0000</div></div>"
+        + "</div></body></html>"
+    )
+    page = htmltree.parse(html)
+    assert page is not None
+    lines = [b.text for b in density.density_blocks(page.root)]
+    assert article in lines and not any("Main Street" in line for line in lines)

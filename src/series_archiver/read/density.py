@@ -292,7 +292,8 @@ def _own_text(el: etree._Element) -> str:
     """Text directly in ``el`` and its inline children, not in links or nested blocks."""
     parts = [el.text or ""]
     for child in el:
-        if isinstance(child.tag, str) and child.tag not in _BLOCKS and child.tag != "a":
+        # A script's code is no text of the page, wherever it stands.
+        if isinstance(child.tag, str) and child.tag not in _BLOCKS and child.tag != "a" and child.tag not in _HIDDEN:
             parts.append("".join(child.itertext()))
         parts.append(child.tail or "")
     return "".join("".join(parts).split())
