@@ -376,3 +376,34 @@ def test_a_scripts_code_does_not_count_as_the_wrappers_text() -> None:
     assert page is not None
     lines = [b.text for b in density.density_blocks(page.root)]
     assert article in lines and not any("Main Street" in line for line in lines)
+
+
+# -- a standfirst set above the article's container ----------------------------------------------------------------
+
+STANDFIRST = "Forty more miles of bike lanes are coming to the city, after a vote that split the council down the middle."
+
+
+def _standfirst_page(above: str) -> str:
+    return (
+        "<html><head><title>Bikes</title></head><body><div class='menu'><a href='/'>Home</a> <a href='/news'>News</a></div>"
+        "<div class='story'><h1>Bike lanes to grow by forty miles</h1><div class='media'><img src='/lanes.jpg' alt=''></div>"
+        + above
+        + "<div class='story-text'>"
+        + "".join(f"<p>{p}</p>" for p in EN * 2)
+        + "</div></div><div class='bottom'>City News, 1 Main Street</div></body></html>"
+    )
+
+
+def test_a_standfirst_above_the_articles_container_is_the_articles_first_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    # trafilatura reads the container of paragraphs and leaves the standfirst out (as on real pages).
+    monkeypatch.setattr(generic, "_trafilatura_blocks", lambda html, url, recall: tuple(Block("paragraph", p) for p in EN * 2))
+    lines = _lines(_read(_standfirst_page(f"<div class='summary'>\n  {STANDFIRST}\n</div>"), "http://127.0.0.1:1/story"))
+    assert lines == [STANDFIRST, *EN * 2]
+
+
+def test_a_teaser_or_a_byline_above_the_container_is_no_standfirst(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(generic, "_trafilatura_blocks", lambda html, url, recall: tuple(Block("paragraph", p) for p in EN * 2))
+    teaser = f"<div class='teaser'><a href='/other'>{STANDFIRST}</a></div>"
+    byline = "<div class='byline'>By Jane Doe, Transport Reporter</div>"
+    for above in (teaser, byline):
+        assert _lines(_read(_standfirst_page(above), "http://127.0.0.1:1/story")) == EN * 2, above

@@ -65,6 +65,7 @@ class Density:
     titles: frozenset[int] = frozenset()  # which blocks are linked titles
     furniture: tuple[etree._Element, ...] = ()  # the outermost furniture of the page, in document order
     form_page: tuple[Block, ...] = ()  # a short page's text with its forms, where forms hold much of it (_form_page)
+    lead: int = 0  # how many of the blocks are the standfirst set just above the container (_lead)
 
 
 def density(root: etree._Element) -> Density:
@@ -99,8 +100,11 @@ def density(root: etree._Element) -> Density:
         el, record = _first_record(best, scores, text_len, link_len, dead)
         lines = _container_lines(el, text_len, link_len, dead)
         if score > 0 and lines:
+            lead = [] if record else _lead(el, text_len, link_len, dead)
+            lines = [(line, False) for line in lead] + lines
             titles = frozenset(i for i, (_, title) in enumerate(lines) if title)
-            return Density(tuple(Block("paragraph", line) for line, _ in lines), record, titles, tuple(furniture), form_page)
+            blocks = tuple(Block("paragraph", line) for line, _ in lines)
+            return Density(blocks, record, titles, tuple(furniture), form_page, len(lead))
     return Density((), furniture=tuple(furniture), form_page=form_page)
 
 
@@ -108,6 +112,26 @@ def density(root: etree._Element) -> Density:
 # with its forms is at most _FORM_PAGE_CHARS is a short page, no article with a form beside it.
 _FORM_CHARS = 40
 _FORM_PAGE_CHARS = 1000
+
+
+# A standfirst is one paragraph of sentences: this long at least, with two marks of punctuation.
+_LEAD_CHARS = 80
+_LEAD_TAGS = frozenset({"div", "p", "section"})
+
+
+def _lead(el: etree._Element, text_len: dict[etree._Element, int], link_len: dict[etree._Element, int], dead: set[etree._Element]) -> list[str]:
+    """The standfirst set just above the article's container, in a block of its own beside it: the
+    first sibling before the container that holds text, when it is one paragraph of sentences with
+    no link text (a teaser of another story is a link; a title, a byline or a caption is no such
+    paragraph). Text loose between the two is no layout of this kind: nothing then."""
+    sib = el.getprevious()
+    while sib is not None and not (sib.tail or "").strip() and (not isinstance(sib.tag, str) or (sib not in dead and not text_len.get(sib))):
+        sib = sib.getprevious()
+    if sib is None or (sib.tail or "").strip() or sib in dead or sib.tag not in _LEAD_TAGS or link_len.get(sib):
+        return []
+    lines = _container_lines(sib, text_len, link_len, dead)
+    line = lines[0][0] if len(lines) == 1 else ""
+    return [line] if len("".join(line.split())) >= _LEAD_CHARS and len(_PUNCT.findall(line)) >= 2 else []
 
 
 def _form_page(
