@@ -407,3 +407,27 @@ def test_a_teaser_or_a_byline_above_the_container_is_no_standfirst(monkeypatch: 
     byline = "<div class='byline'>By Jane Doe, Transport Reporter</div>"
     for above in (teaser, byline):
         assert _lines(_read(_standfirst_page(above), "http://127.0.0.1:1/story")) == EN * 2, above
+
+
+# -- a newsletter box inside the article ------------------------------------------------------------------------------
+
+
+def test_a_newsletter_box_inside_the_article_is_not_the_article() -> None:
+    box = (
+        "<div class='signup'><div class='signup-inner'><h3>The Morning Ride</h3>"
+        "<p>Get the day's transport news in your inbox, every weekday before breakfast.</p>"
+        "<form action='/subscribe' method='post'><input type='email' name='email' placeholder='Your email'>"
+        "<input type='hidden' name='list' value='7'><button type='submit'>Sign up</button></form>"
+        "<p class='fine'>By signing up you agree to our terms and privacy policy.</p></div></div>"
+    )
+    paragraphs = EN * 2
+    html = (
+        "<html><head><title>Bikes</title></head><body><div class='menu'><a href='/'>Home</a></div><article><h1>Bike lanes</h1>"
+        "<div class='story-body'>"
+        + "".join(f"<p>{p}</p>" for p in paragraphs[:6])
+        + box
+        + "".join(f"<p>{p}</p>" for p in paragraphs[6:])
+        + "</div></article></body></html>"
+    )
+    lines = _lines(_read(html, "http://127.0.0.1:1/story"))
+    assert [line for line in lines if line != "Bike lanes"] == paragraphs

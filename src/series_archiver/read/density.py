@@ -74,6 +74,9 @@ def density(root: etree._Element) -> Density:
         return Density(())
     text_len, link_len, dead, furniture = _measure(root)
     form_page = _form_page(root, text_len, link_len, dead, furniture)
+    for box in _form_boxes(furniture, text_len):
+        dead.update(box.iter())
+        furniture.append(box)
     scores: dict[etree._Element, float] = {}
     for el in root.iter("p", "td", "div", "pre", "font", "span", "dd", "article", "section", "figcaption"):
         if text_len.get(el, 0) < 20 or el in dead:  # too little text inside, let alone of its own
@@ -132,6 +135,36 @@ def _lead(el: etree._Element, text_len: dict[etree._Element, int], link_len: dic
     lines = _container_lines(sib, text_len, link_len, dead)
     line = lines[0][0] if len(lines) == 1 else ""
     return [line] if len("".join(line.split())) >= _LEAD_CHARS and len(_PUNCT.findall(line)) >= 2 else []
+
+
+# A form's box says this much beside the form at most (a heading, a line of pitch, the fine print),
+# in two paragraphs at most and none longer than a line of pitch: a short article beside a comment
+# form has more of them, or longer.
+_BOX_CHARS = 500
+_PITCH_CHARS = 150
+_PITCH_LINES = 2
+_TYPED = etree.XPath("boolean(.//input[not(@type) or @type='text' or @type='email'] | .//textarea)")
+
+
+def _form_boxes(furniture: list[etree._Element], text_len: dict[etree._Element, int]) -> list[etree._Element]:
+    """The boxes the page's forms for typing in stand in (a newsletter sign-up, a comment form), with
+    the heading and the pitch beside the form: the outermost element around such a form whose text
+    outside the form is short. Inside an article's container the box is furniture as its form is."""
+    boxes = []
+    for form in furniture:
+        if form.tag != "form" or not _TYPED(form):
+            continue
+        box, node = None, form
+        while (up := node.getparent()) is not None and up.tag not in ("body", "html"):
+            said = [p for p in up.iter("p") if text_len.get(p) and form not in p.iterancestors()]
+            if text_len.get(up, 0) - text_len.get(form, 0) > _BOX_CHARS or len(said) > _PITCH_LINES or any(text_len[p] > _PITCH_CHARS for p in said):
+                break
+            node = up
+            if text_len.get(up, 0) > text_len.get(form, 0):
+                box = up
+        if box is not None:
+            boxes.append(box)
+    return boxes
 
 
 def _form_page(
