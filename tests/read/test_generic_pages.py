@@ -350,3 +350,84 @@ def test_a_bio_after_the_article_stays_out(monkeypatch: pytest.MonkeyPatch) -> N
     )
     text = _read(html, "http://127.0.0.1:1/story").text
     assert all(p in text for p in paragraphs) and bio not in text
+
+
+# -- a page whose wrapper holds the scripts: code is no text ---------------------------------------------------------
+
+
+def test_a_scripts_code_does_not_count_as_the_wrappers_text() -> None:
+    # A site that loads its widgets inline: the page's outer wrapper holds script after script
+    # (punctuation galore), and the article is text beside its photo, with no <p> of its own.
+    script = "<script>(function(d, s, id) { var js = d.createElement(s); js.id = id; js.src = '//cdn.example/sdk.js'; }(document, 'script', 'sdk'));</script>"
+    article = " ".join(EN)
+    html = (
+        "<html><head><title>Bikes</title></head><body><div id='wrap'>"
+        + script * 20
+        + "<div class='row'><div class='col-3'><ul class='tree'>"
+        + "".join(f"<li><a href='/archive?m={i}'>Month {i}</a></li>" for i in range(12))
+        + "</ul></div><div class='col-9'><p class='title'>Bike lanes to grow by forty miles</p>"
+        + "<small>03/10/2018 - Posted by: Jane Doe - Category: <a href='/c/transport'>Transport</a></small><br><br>"
+        + f"<img src='/photo.jpg' alt=''>{article}<br><br><br>"
+        + "<div class='back'><a href='javascript:history.back()'>Back</a></div></div></div>"
+        + "<div class='bottom'><div style='text-align: center'>City Hall - 1 Main Street - Springfield - Phone: (555) 010-0000</div></div>"
+        + "</div></body></html>"
+    )
+    page = htmltree.parse(html)
+    assert page is not None
+    lines = [b.text for b in density.density_blocks(page.root)]
+    assert article in lines and not any("Main Street" in line for line in lines)
+
+
+# -- a standfirst set above the article's container ----------------------------------------------------------------
+
+STANDFIRST = "Forty more miles of bike lanes are coming to the city, after a vote that split the council down the middle."
+
+
+def _standfirst_page(above: str) -> str:
+    return (
+        "<html><head><title>Bikes</title></head><body><div class='menu'><a href='/'>Home</a> <a href='/news'>News</a></div>"
+        "<div class='story'><h1>Bike lanes to grow by forty miles</h1><div class='media'><img src='/lanes.jpg' alt=''></div>"
+        + above
+        + "<div class='story-text'>"
+        + "".join(f"<p>{p}</p>" for p in EN * 2)
+        + "</div></div><div class='bottom'>City News, 1 Main Street</div></body></html>"
+    )
+
+
+def test_a_standfirst_above_the_articles_container_is_the_articles_first_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    # trafilatura reads the container of paragraphs and leaves the standfirst out (as on real pages).
+    monkeypatch.setattr(generic, "_trafilatura_blocks", lambda html, url, recall: tuple(Block("paragraph", p) for p in EN * 2))
+    lines = _lines(_read(_standfirst_page(f"<div class='summary'>\n  {STANDFIRST}\n</div>"), "http://127.0.0.1:1/story"))
+    assert lines == [STANDFIRST, *EN * 2]
+
+
+def test_a_teaser_or_a_byline_above_the_container_is_no_standfirst(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(generic, "_trafilatura_blocks", lambda html, url, recall: tuple(Block("paragraph", p) for p in EN * 2))
+    teaser = f"<div class='teaser'><a href='/other'>{STANDFIRST}</a></div>"
+    byline = "<div class='byline'>By Jane Doe, Transport Reporter</div>"
+    for above in (teaser, byline):
+        assert _lines(_read(_standfirst_page(above), "http://127.0.0.1:1/story")) == EN * 2, above
+
+
+# -- a newsletter box inside the article ------------------------------------------------------------------------------
+
+
+def test_a_newsletter_box_inside_the_article_is_not_the_article() -> None:
+    box = (
+        "<div class='signup'><div class='signup-inner'><h3>The Morning Ride</h3>"
+        "<p>Get the day's transport news in your inbox, every weekday before breakfast.</p>"
+        "<form action='/subscribe' method='post'><input type='email' name='email' placeholder='Your email'>"
+        "<input type='hidden' name='list' value='7'><button type='submit'>Sign up</button></form>"
+        "<p class='fine'>By signing up you agree to our terms and privacy policy.</p></div></div>"
+    )
+    paragraphs = EN * 2
+    html = (
+        "<html><head><title>Bikes</title></head><body><div class='menu'><a href='/'>Home</a></div><article><h1>Bike lanes</h1>"
+        "<div class='story-body'>"
+        + "".join(f"<p>{p}</p>" for p in paragraphs[:6])
+        + box
+        + "".join(f"<p>{p}</p>" for p in paragraphs[6:])
+        + "</div></article></body></html>"
+    )
+    lines = _lines(_read(html, "http://127.0.0.1:1/story"))
+    assert [line for line in lines if line != "Bike lanes"] == paragraphs

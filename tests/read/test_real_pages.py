@@ -31,7 +31,7 @@ REAL_PAGES = REPO.parent / "shared" / "real-pages"
 # Mean F1 per language of this release's generic path on the set (bench/extraction-results.json
 # has the same figures beside the peers'). A change that lowers one by more than SLACK fails here;
 # one that raises it should raise the figure too.
-COMMITTED = {"zh": 0.965, "en": 0.982}
+COMMITTED = {"zh": 0.967, "en": 0.984}
 SLACK = 0.01
 
 

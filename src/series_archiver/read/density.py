@@ -65,6 +65,7 @@ class Density:
     titles: frozenset[int] = frozenset()  # which blocks are linked titles
     furniture: tuple[etree._Element, ...] = ()  # the outermost furniture of the page, in document order
     form_page: tuple[Block, ...] = ()  # a short page's text with its forms, where forms hold much of it (_form_page)
+    lead: int = 0  # how many of the blocks are the standfirst set just above the container (_lead)
 
 
 def density(root: etree._Element) -> Density:
@@ -73,6 +74,9 @@ def density(root: etree._Element) -> Density:
         return Density(())
     text_len, link_len, dead, furniture = _measure(root)
     form_page = _form_page(root, text_len, link_len, dead, furniture)
+    for box in _form_boxes(furniture, text_len):
+        dead.update(box.iter())
+        furniture.append(box)
     scores: dict[etree._Element, float] = {}
     for el in root.iter("p", "td", "div", "pre", "font", "span", "dd", "article", "section", "figcaption"):
         if text_len.get(el, 0) < 20 or el in dead:  # too little text inside, let alone of its own
@@ -99,8 +103,11 @@ def density(root: etree._Element) -> Density:
         el, record = _first_record(best, scores, text_len, link_len, dead)
         lines = _container_lines(el, text_len, link_len, dead)
         if score > 0 and lines:
+            lead = [] if record else _lead(el, text_len, link_len, dead)
+            lines = [(line, False) for line in lead] + lines
             titles = frozenset(i for i, (_, title) in enumerate(lines) if title)
-            return Density(tuple(Block("paragraph", line) for line, _ in lines), record, titles, tuple(furniture), form_page)
+            blocks = tuple(Block("paragraph", line) for line, _ in lines)
+            return Density(blocks, record, titles, tuple(furniture), form_page, len(lead))
     return Density((), furniture=tuple(furniture), form_page=form_page)
 
 
@@ -108,6 +115,56 @@ def density(root: etree._Element) -> Density:
 # with its forms is at most _FORM_PAGE_CHARS is a short page, no article with a form beside it.
 _FORM_CHARS = 40
 _FORM_PAGE_CHARS = 1000
+
+
+# A standfirst is one paragraph of sentences: this long at least, with two marks of punctuation.
+_LEAD_CHARS = 80
+_LEAD_TAGS = frozenset({"div", "p", "section"})
+
+
+def _lead(el: etree._Element, text_len: dict[etree._Element, int], link_len: dict[etree._Element, int], dead: set[etree._Element]) -> list[str]:
+    """The standfirst set just above the article's container, in a block of its own beside it: the
+    first sibling before the container that holds text, when it is one paragraph of sentences with
+    no link text (a teaser of another story is a link; a title, a byline or a caption is no such
+    paragraph). Text loose between the two is no layout of this kind: nothing then."""
+    sib = el.getprevious()
+    while sib is not None and not (sib.tail or "").strip() and (not isinstance(sib.tag, str) or (sib not in dead and not text_len.get(sib))):
+        sib = sib.getprevious()
+    if sib is None or (sib.tail or "").strip() or sib in dead or sib.tag not in _LEAD_TAGS or link_len.get(sib):
+        return []
+    lines = _container_lines(sib, text_len, link_len, dead)
+    line = lines[0][0] if len(lines) == 1 else ""
+    return [line] if len("".join(line.split())) >= _LEAD_CHARS and len(_PUNCT.findall(line)) >= 2 else []
+
+
+# A form's box says this much beside the form at most (a heading, a line of pitch, the fine print),
+# in two paragraphs at most and none longer than a line of pitch: a short article beside a comment
+# form has more of them, or longer.
+_BOX_CHARS = 500
+_PITCH_CHARS = 150
+_PITCH_LINES = 2
+_TYPED = etree.XPath("boolean(.//input[not(@type) or @type='text' or @type='email'] | .//textarea)")
+
+
+def _form_boxes(furniture: list[etree._Element], text_len: dict[etree._Element, int]) -> list[etree._Element]:
+    """The boxes the page's forms for typing in stand in (a newsletter sign-up, a comment form), with
+    the heading and the pitch beside the form: the outermost element around such a form whose text
+    outside the form is short. Inside an article's container the box is furniture as its form is."""
+    boxes = []
+    for form in furniture:
+        if form.tag != "form" or not _TYPED(form):
+            continue
+        box, node = None, form
+        while (up := node.getparent()) is not None and up.tag not in ("body", "html"):
+            said = [p for p in up.iter("p") if text_len.get(p) and form not in p.iterancestors()]
+            if text_len.get(up, 0) - text_len.get(form, 0) > _BOX_CHARS or len(said) > _PITCH_LINES or any(text_len[p] > _PITCH_CHARS for p in said):
+                break
+            node = up
+            if text_len.get(up, 0) > text_len.get(form, 0):
+                box = up
+        if box is not None:
+            boxes.append(box)
+    return boxes
 
 
 def _form_page(
@@ -292,7 +349,8 @@ def _own_text(el: etree._Element) -> str:
     """Text directly in ``el`` and its inline children, not in links or nested blocks."""
     parts = [el.text or ""]
     for child in el:
-        if isinstance(child.tag, str) and child.tag not in _BLOCKS and child.tag != "a":
+        # A script's code is no text of the page, wherever it stands.
+        if isinstance(child.tag, str) and child.tag not in _BLOCKS and child.tag != "a" and child.tag not in _HIDDEN:
             parts.append("".join(child.itertext()))
         parts.append(child.tail or "")
     return "".join("".join(parts).split())

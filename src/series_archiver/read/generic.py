@@ -76,7 +76,7 @@ def read_generic(html: str, url: str, root: etree._Element | None) -> GenericTex
 def _chain(html: str, url: str, root: etree._Element | None, found: Density) -> GenericText | None:
     """The readings compared (read_generic)."""
     post = found.post
-    density = _Reading(found.blocks, "density", found.titles)
+    density = _Reading(found.blocks, "density", found.titles, found.lead)
     # trafilatura prunes the tree it reads: the page's own, now that the density reading is done
     # with it (parsing the page again would cost more than all the rest of this path).
     tree: str | lxml.html.HtmlElement = html
@@ -133,10 +133,11 @@ _PROSE_CHARS = 40
 class _Reading:
     """One reading's blocks and their text without whitespace."""
 
-    def __init__(self, blocks: tuple[Block, ...], name: str, titles: frozenset[int] = frozenset()) -> None:
+    def __init__(self, blocks: tuple[Block, ...], name: str, titles: frozenset[int] = frozenset(), lead: int = 0) -> None:
         self.blocks = blocks
         self.name = name
         self.titles = titles  # the blocks that are linked titles in a list (density only)
+        self.lead = lead  # how many blocks the standfirst above the container is (density only)
         self.squeezed = ["".join(b.text.split()) for b in blocks]
         self.size = sum(map(len, self.squeezed))
         self.text = "".join(self.squeezed)
@@ -171,6 +172,9 @@ def _merged(reading: _Reading, density: _Reading, *, container: bool = False) ->
     if not any(inside):
         return GenericText(reading.blocks, reading.name)
     first, last = inside.index(True), len(inside) - 1 - inside[::-1].index(True)
+    # The standfirst set above the container, when trafilatura's reading starts where the container
+    # does: trafilatura reads the container alone and leaves it out, as it leaves a caption out.
+    lead = set(range(density.lead)) if not container and first == density.lead else set()
     # Paragraphs of sentences that go on in the container right after trafilatura's last line, or
     # lead to its first, are the article that trafilatura stopped short of (a piece the layout cuts
     # in chunks around an ad) when there is much of them; the first line that is no such paragraph
@@ -206,9 +210,11 @@ def _merged(reading: _Reading, density: _Reading, *, container: bool = False) ->
     titles = {i for i in missed if i in density.titles}
     if sum(len(density.squeezed[i]) for i in titles) < _TITLES_SHARE * density.size:
         titles = set()
-    if container or big or titles or grown:
+    if lead:
+        first = 0
+    if container or big or titles or grown or lead:
         kinds = dict(zip(reading.squeezed, (b.kind for b in reading.blocks), strict=True))
-        fill = set() if container else (set(missed) if big else titles) | grown
+        fill = set() if container else (set(missed) if big else titles) | grown | lead
         span = tuple(
             Block(kinds.get(density.squeezed[i], "paragraph"), density.blocks[i].text)
             for i in range(first, last + 1)
