@@ -101,6 +101,7 @@ def test_search_pages(room: Room) -> None:
     assert text.count("\n#") == 2
     text = _cli(room, "search", "貿戰", "--limit", "2", "--offset", "2").stdout
     assert text.startswith("4 articles found for 貿戰; 3–4 shown:") and text.count("\n#") == 2
+    assert _cli(room, "search", "貿戰", "--limit", "3", "--offset", "3").stdout.startswith("4 articles found for 貿戰; 4 shown:")
     past = _cli(room, "search", "貿戰", "--offset", "9").stdout
     assert past.strip() == "4 articles found for 貿戰; none after the first 4 (--offset 9)."
     assert run("search", "貿戰", "--limit", "0", "--db", str(room.db), cwd=room.db.parent).returncode == 2

@@ -326,7 +326,8 @@ def print_search(page: dict[str, Any], *, console: Console | None = None) -> Non
     if not hits:
         console.print(f"{plural(total, 'article')} found for {query}; none after the first {total} (--offset {offset}).", markup=False)
         return
-    shown = "" if len(hits) == total else f"; {offset + 1}–{offset + len(hits)} shown"
+    span = f"{offset + 1}" if len(hits) == 1 else f"{offset + 1}–{offset + len(hits)}"
+    shown = "" if len(hits) == total else f"; {span} shown"
     if page["next_offset"] is not None:
         shown += f" (next: --offset {page['next_offset']})"
     console.print(f"{plural(total, 'article')} found for {query}{shown}:", markup=False)
