@@ -7,16 +7,18 @@ import json
 import random
 import shutil
 import sqlite3
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import zstandard
 from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from series_archiver.archive import Archive
-from series_archiver.archive.captures import DELTA_CHAIN, Rebuilt, decode, encode, headers_json
+from series_archiver.archive.captures import DELTA_CHAIN, WHOLE_LEVEL, Rebuilt, decode, encode, encode_whole, headers_json
 from series_archiver.archive.layout import decode_layout, encode_layout
 from series_archiver.demo import demo_settings
 from series_archiver.errors import StoreError
@@ -82,6 +84,28 @@ def test_a_delta_rebuilds_the_bytes_and_headers_exactly(base: bytes, edits: list
         assert decode("zstd-delta", encoded.headers, previous.headers) == headers
     whole = encode(bytes(body), headers, None, 0)
     assert whole.codec == "zstd" and decode("zstd", whole.raw, None) == bytes(body)
+
+
+def test_whole_frames_are_a_fresh_compressors_in_every_thread() -> None:
+    # The compressor is kept per thread: frames are the same bytes as one made for each page.
+    pages = [(f"<html><p>{'第' * n}{n}</p></html>".encode(), headers_json([("A", str(n))], [])) for n in range(1, 40)]
+
+    def fresh(data: bytes) -> bytes:
+        return zstandard.ZstdCompressor(level=WHOLE_LEVEL, write_checksum=True, write_content_size=True).compress(data)
+
+    expected = [(fresh(body), fresh(headers)) for body, headers in pages]
+    got: dict[int, list[tuple[bytes, bytes]]] = {}
+
+    def encode_all(k: int) -> None:
+        got[k] = [(e.raw, e.headers) for e in (encode_whole(body, headers) for body, headers in pages)]
+
+    threads = [threading.Thread(target=encode_all, args=(k,)) for k in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    encode_all(3)
+    assert all(got[k] == expected for k in range(4))
 
 
 def test_a_damaged_frame_is_an_error_never_other_bytes() -> None:

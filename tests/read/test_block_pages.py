@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import io
 import json
+import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
@@ -30,7 +33,7 @@ from series_archiver.errors import Blocked, ConfigError, GoneError, HTTPStatusEr
 from series_archiver.jobs.notify import notify, payload
 from series_archiver.models import Attempt, BlockedSite, PassCounts, PassResult
 from series_archiver.read.charset import decode_page
-from series_archiver.read.pagekind import STRONG_LIMIT, block_page, visible_text
+from series_archiver.read.pagekind import STRONG_LIMIT, block_page, kept_by_fold, visible_text
 from series_archiver.read.response import check_block, judge
 from series_archiver.settings import FetchSettings, NotifySettings, WaybackSettings
 from series_archiver.sites import SITES, Registry
@@ -124,6 +127,48 @@ def test_no_page_of_the_replica_is_a_block_page() -> None:
     pages = sorted(REPLICA_PAGES.rglob("*.htm*"))
     assert len(pages) > 30
     assert [p for p in pages if block_page(p.read_text(encoding="utf-8", errors="replace")) is not None] == []
+
+
+# --- the count that spares a long page its fold ------------------------------------------
+
+# Traditional and simplified ideographs, full-width forms, ASCII, spaces, dashes and dots (runs fold
+# collapses), a ligature and a circled digit (NFKC), zero-width characters: what moves fold's length.
+_FOLD_MOVERS = st.text(
+    alphabet=st.sampled_from(list("華為發佈會體體臺灣乾乾淨淨後來里裡面髮廣東話范範ＡＢＣ１２３　 \t-—.…・「」ﬁ①\u200bİaZ09，。")),
+    max_size=400,
+)
+
+
+@given(_FOLD_MOVERS)
+def test_kept_by_fold_never_exceeds_the_folded_length(text: str) -> None:
+    assert kept_by_fold(text) <= len(fold(text))
+
+
+def _pages_read_by_block_page() -> list[str]:
+    from bench import sitegen
+
+    pages = [p.read_text(encoding="utf-8", errors="replace") for p in sorted(REPLICA_PAGES.rglob("*.htm*"))]
+    return pages + [sitegen._article_page(random.Random(f"8:{n}"), n, 10_000)[1] for n in range(1, 61)]
+
+
+def test_the_count_decides_as_the_fold_would_on_replica_and_bench_pages() -> None:
+    """A page the count passes over is one whose fold is longer than STRONG_LIMIT: the decision is the fold's."""
+    passed_over = 0
+    for page in _pages_read_by_block_page():
+        text = visible_text(page)
+        assert kept_by_fold(text) <= len(fold(text))
+        passed_over += kept_by_fold(text) > STRONG_LIMIT
+    assert passed_over >= 50  # the bench's installments: most are spared their fold
+
+
+def test_a_long_page_quoting_block_phrases_is_decided_as_before() -> None:
+    # Over the limit by its ideographs alone: no fold, no block page, as when it was folded.
+    quoted = "<p>網站顯示「Just a moment...」時請完成安全驗證，系統維護中。</p>"
+    long = "<html><body>" + quoted + "<p>" + "華為今日發布新機" * 400 + "</p></body></html>"
+    assert kept_by_fold(visible_text(long)) > STRONG_LIMIT and block_page(long) is None
+    # Under it, the page is folded and its phrase found, as before.
+    short = "<html><head><title>Just a moment...</title></head><body>" + quoted + "</body></html>"
+    assert (found := block_page(short)) is not None and found.kind == "captcha"
 
 
 # --- a site's own phrases -----------------------------------------------------------------

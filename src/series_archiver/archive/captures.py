@@ -39,6 +39,7 @@ last whole capture rebuilt per URL, so a writer adding captures in turn and
 from __future__ import annotations
 
 import json
+import threading
 import zlib
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
@@ -121,11 +122,19 @@ def headers_json(request: Sequence[Sequence[str]] | None, response: Sequence[Seq
     return json.dumps({"request": [list(p) for p in request or ()], "response": [list(p) for p in response or ()]}, ensure_ascii=False).encode()
 
 
+# A compressor without a dictionary, one per thread and level (a ZstdCompressor serves one thread at
+# a time): making its context anew took 0.1 ms of a page's 0.6 (the same frames either way).
+_plain = threading.local()
+
+
 def _compressor(level: int, base: bytes | None) -> zstandard.ZstdCompressor:
     # The content size and checksum go in the frame: a reader checks both. The
     # dictionary id does not (raw-content dictionaries have none).
     if base is None:
-        return zstandard.ZstdCompressor(level=level, write_checksum=True, write_content_size=True)
+        made: dict[int, zstandard.ZstdCompressor] = _plain.__dict__.setdefault("by_level", {})
+        if level not in made:
+            made[level] = zstandard.ZstdCompressor(level=level, write_checksum=True, write_content_size=True)
+        return made[level]
     dictionary = zstandard.ZstdCompressionDict(base, dict_type=zstandard.DICT_TYPE_RAWCONTENT)
     return zstandard.ZstdCompressor(level=level, dict_data=dictionary, write_checksum=True, write_content_size=True, write_dict_id=False)
 

@@ -281,6 +281,10 @@ class _Import:
             originals.add(warc)
             indexed.append(warc)
         self.warcs = indexed
+        if any(warc.revisits for warc in indexed):
+            # Made before the readers are forked, so they share these lookups rather than each make its own.
+            for warc in indexed:
+                warc.lookups()
         self.records([(warc, entry) for warc in indexed for entry in warc.entries])
 
     def records(self, found: Sequence[tuple[WarcFile, WarcEntry]]) -> None:

@@ -47,6 +47,7 @@ __all__ = [
     "BlockPage",
     "block_page",
     "is_takedown",
+    "kept_by_fold",
     "may_be_block",
     "soft_404",
     "visible_text",
@@ -164,6 +165,11 @@ _TITLE = re.compile(r"<title\b[^>]*>(.*?)</title\s*>", re.IGNORECASE | re.DOTALL
 _INVISIBLE = re.compile(r"<(script|style|template|svg|head)\b[^>]*>.*?</\1\s*>|<!--.*?-->", re.IGNORECASE | re.DOTALL)
 _TAG = re.compile(r"<[^>]*>")
 _SPACE = re.compile(r"\s+")
+# Characters that fold keeps, each as one character: CJK ideographs (NFKC leaves them, OpenCC's t2s
+# maps them one for one) and ASCII letters and digits (only lower-cased). Their count is at least
+# the folded length, so a page with more than STRONG_LIMIT of them is no block page, and is not
+# folded to learn so (folding 3,000-6,000 characters is most of a page's check).
+_KEPT_BY_FOLD = re.compile(r"[\u4e00-\u9fff0-9A-Za-z]+")
 # A title's first part, before the site's name: "訪問被拒絕 - 360網站衛士", "Attention Required! | Cloudflare".
 _TITLE_PART = re.compile(r"[-_|]")
 
@@ -207,6 +213,8 @@ def block_page(
         return None
     text = visible_text(markup)
     if len(text) > STRONG_LIMIT * 2:  # cheap: folding removes spaces and little else
+        return None
+    if kept_by_fold(text) > STRONG_LIMIT:
         return None
     folded = fold(text)
     if len(folded) > STRONG_LIMIT:
@@ -255,6 +263,15 @@ def visible_text(markup: str) -> str:
     """
     text = _TAG.sub(" ", _INVISIBLE.sub(" ", markup))
     return _SPACE.sub(" ", html.unescape(text)).strip()
+
+
+def kept_by_fold(text: str) -> int:
+    """How many characters of ``text`` fold keeps one for one: never more than ``len(fold(text))``.
+
+    >>> kept_by_fold("華為 Mate 60，「發布」")
+    10
+    """
+    return sum(map(len, _KEPT_BY_FOLD.findall(text)))
 
 
 def soft_404(folded_title: str, folded_text: str, phrases: Iterable[str], min_chars: int) -> str | None:

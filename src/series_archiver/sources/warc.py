@@ -34,7 +34,9 @@ import hashlib
 import io
 import re
 import shutil
+import sys
 import tempfile
+import threading
 import uuid
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
@@ -175,9 +177,15 @@ class WarcFile:
         self.keep = keep  # whether a record's URL is worth noting (an allowed host)
         self.size = path.stat().st_size
         self.entries: list[WarcEntry] = []
-        self.by_id: dict[str, WarcEntry] = {}
-        self.by_digest: dict[tuple[str, bytes], WarcEntry] = {}
-        self.by_key: dict[str, list[WarcEntry]] = {}  # by urls.key: a record of either twin answers for both
+        # By urls.key (a record of either twin answers for both): a URL's one record, or a list of its
+        # records; one per record of a big file, so the common case holds no list.
+        self._by_key: dict[str, WarcEntry | list[WarcEntry]] = {}
+        # By record id and by payload digest: what a revisit refers to. Made when first asked
+        # (``lookups``), so an import of files without revisits never holds them.
+        self._by_id: dict[str, WarcEntry] | None = None
+        self._by_digest: dict[tuple[str, bytes], WarcEntry] | None = None
+        self._lookups_lock = threading.Lock()
+        self.revisits = 0
         self.records = 0
         self.passed_over = 0
         self.damage: list[DamagedFile] = []
@@ -202,16 +210,49 @@ class WarcFile:
                 self.passed_over += 1
                 continue
             self.entries.append(entry)
-            self.by_id.setdefault(entry.record_id, entry)
-            parsed = digest_of(entry.digest) if entry.kind == "response" else None
-            if parsed is not None:
-                self.by_digest.setdefault(parsed, entry)
-            self.by_key.setdefault(urls.key(entry.uri), []).append(entry)
+            self.revisits += entry.kind == "revisit"
+            key = urls.key(entry.uri)
+            known = self._by_key.setdefault(key, entry)
+            if known is not entry:
+                if isinstance(known, list):
+                    known.append(entry)
+                else:
+                    self._by_key[key] = [known, entry]
         if progress is not None:
             progress(self.size)
 
+    def with_key(self, key: str) -> Sequence[WarcEntry]:
+        """The file's records whose URL has ``urls.key`` ``key``, in file order."""
+        found = self._by_key.get(key)
+        return () if found is None else found if isinstance(found, list) else (found,)
+
+    @property
+    def by_id(self) -> dict[str, WarcEntry]:
+        """The file's records by ``WARC-Record-ID`` (the first of an id)."""
+        return self.lookups()[0]
+
+    @property
+    def by_digest(self) -> dict[tuple[str, bytes], WarcEntry]:
+        """The file's responses by payload digest (``digest_of``; the first of a digest)."""
+        return self.lookups()[1]
+
+    def lookups(self) -> tuple[dict[str, WarcEntry], dict[tuple[str, bytes], WarcEntry]]:
+        """The lookups by id and by digest, made once from the index."""
+        if self._by_id is None or self._by_digest is None:
+            with self._lookups_lock:
+                if self._by_id is None or self._by_digest is None:
+                    by_id: dict[str, WarcEntry] = {}
+                    by_digest: dict[tuple[str, bytes], WarcEntry] = {}
+                    for entry in self.entries:
+                        by_id.setdefault(entry.record_id, entry)
+                        parsed = digest_of(entry.digest) if entry.kind == "response" else None
+                        if parsed is not None:
+                            by_digest.setdefault(parsed, entry)
+                    self._by_id, self._by_digest = by_id, by_digest
+        return self._by_id, self._by_digest
+
     def _entry(self, head: Head) -> WarcEntry | None:
-        kind = (head.get("WARC-Type") or "").strip().lower()
+        kind = sys.intern((head.get("WARC-Type") or "").strip().lower())  # one string for every record of a kind
         uri = (head.get("WARC-Target-URI") or "").strip().removeprefix("<").removesuffix(">")
         if kind not in ("response", "revisit") or not uri.startswith(("http://", "https://")) or not self.keep(uri):
             return None
@@ -326,7 +367,7 @@ class WarcFile:
 
     def nearest(self, uri: str, when: datetime) -> WarcEntry | None:
         """The file's record of ``uri`` (or a twin of it) nearest in time to ``when``."""
-        candidates = self.by_key.get(urls.key(uri), [])
+        candidates = self.with_key(urls.key(uri))
         return min(candidates, key=lambda e: abs((e.date - when).total_seconds()), default=None)
 
 
@@ -355,7 +396,7 @@ class Originals:
             checks.append(lambda f: f.by_id.get(entry.refers_to or ""))
         if entry.refers_to_date is not None:
             uri = entry.refers_to_uri or entry.uri
-            checks.append(lambda f: next((e for e in f.by_key.get(urls.key(uri), []) if e.date == entry.refers_to_date), None))
+            checks.append(lambda f: next((e for e in f.with_key(urls.key(uri)) if e.date == entry.refers_to_date), None))
         parsed = digest_of(entry.digest)
         if parsed is not None:
             checks.append(lambda f: f.by_digest.get(parsed))
@@ -371,7 +412,7 @@ class Originals:
 def _same_payload(warc: WarcFile, entry: WarcEntry, digest: tuple[str, bytes]) -> WarcEntry | None:
     """A response of the revisit's URL that names no digest of its own, whose payload has the revisit's."""
     uri = entry.refers_to_uri or entry.uri
-    for candidate in warc.by_key.get(urls.key(uri), []):
+    for candidate in warc.with_key(urls.key(uri)):
         if candidate.kind == "response" and digest_of(candidate.digest) is None:
             try:
                 if warc.payload_digest(candidate, digest[0]) == digest[1]:
