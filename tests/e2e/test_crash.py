@@ -73,7 +73,12 @@ def test_kill_9_at_several_moments_then_the_next_pass_completes(
         kill9(proc)
         killed += 1
         assert_archive_sound(db)
-    assert (db.parent / "series.db.holder").exists()  # the killed holder never cleaned up, and that is fine
+        with reader(db) as conn:
+            (status,) = conn.execute("SELECT status FROM runs WHERE pid = ?", (proc.pid,)).fetchone()
+        # A pass killed mid-way never cleaned up its holder note, and that is fine. (A kill meant for late
+        # in a re-check pass can land once the pass is over: its re-checks, started while the list pages
+        # were read, are recorded in one batch at the end.)
+        assert status == "ok" or (db.parent / "series.db.holder").exists(), status
 
     done = run_cli(slow_site, config, "crawl", "--json")
     assert done.returncode == 0, done.stderr

@@ -40,18 +40,18 @@ class LoopbackTransport(httpx.BaseTransport):
             if not _is_loopback(host):
                 raise ValueError(f"replica origin {local} is not on loopback")
         self._inner = inner or httpx.HTTPTransport()
+        # Parsed once: httpx parses a URL in Python, a cost every request would pay again.
+        self._bases = {origin: httpx.URL(local) for origin, local in self.origins.items()}
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         url = request.url
         origin = f"{url.scheme}://{url.host}" + (f":{url.port}" if url.port else "")
-        local = self.origins.get(origin)
-        if local is None:
+        base = self._bases.get(origin)
+        if base is None:
             if not _is_loopback(url.host):
                 raise httpx.ConnectError(f"{origin} is not served by the replica; refusing to leave the machine", request=request)
-            target = url
-        else:
-            base = httpx.URL(local)
-            target = url.copy_with(scheme=base.scheme, host=base.host, port=base.port)
+            return self._inner.handle_request(request)
+        target = url.copy_with(scheme=base.scheme, host=base.host, port=base.port)
         forwarded = httpx.Request(
             request.method, target, headers=request.headers, stream=request.stream, extensions=request.extensions
         )

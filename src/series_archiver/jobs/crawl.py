@@ -24,7 +24,7 @@ from series_archiver import urls
 from series_archiver.archive import Archive
 from series_archiver.archive.runs import blocked_sites
 from series_archiver.errors import PassInterrupted
-from series_archiver.models import Candidate, FetchedPage, PassCounts, PassResult
+from series_archiver.models import Attempt, Candidate, FetchedPage, PassCounts, PassResult
 from series_archiver.read.article import ArticleRead, read_article
 from series_archiver.read.discovery import discover
 from series_archiver.record.writer import Recorder
@@ -39,6 +39,8 @@ ProgressFn = Callable[[int, int, str], None]
 # Readings recorded in one transaction at most, and for at most this long (see _run_targets).
 RECORD_BATCH = 32
 RECORD_SECONDS = 0.25
+# Re-checks started while the list pages are read whose readings may wait in memory (see _Early).
+EARLY_HELD = 512
 RecheckFn = Callable[[str, str | None], bool]
 
 
@@ -77,36 +79,44 @@ class Crawler:
         no reason to fetch it again. A ``PassInterrupted`` raised between two
         URLs (the daemon's stop) marks the run ``interrupted``.
         """
-        with self._pass(kind) as result:
-            found_urls: dict[str, Candidate] = {}
-            for series in self.settings.series:
-                try:
-                    found = discover(series, self.settings.fetch, lambda url: self._get_list_page(url, result))
-                except PassInterrupted:
-                    raise
-                except Exception as exc:  # a list page discovery cannot read: the known URLs are still re-checked
-                    log.error("discovery of %r failed", series.name, exc_info=True)
-                    where = ", ".join(series.start_urls) or series.name
-                    result.counts.failed += 1
-                    result.counts.failures.append((where, f"discovery of {series.name!r} failed ({type(exc).__name__}: {exc}); a list page may be malformed"))
-                    continue
-                for error in found.errors:
-                    self.recorder.failure(error.url, error, result)
-                # Installments in series order (a list shows the newest first), so new
-                # articles get their ids in reading order: ① before ②. The sort is
-                # stable: the main site's link, listed first, stays ahead of its copies.
-                for c in sorted(found.candidates, key=lambda c: (c.installment is None, c.installment or 0)):
-                    found_urls.setdefault(c.url, c)
+        with self._pass(kind) as result, self._pool() as pool:
+            # Known URLs due a re-check are known before any list page is read: their fetches start
+            # now and run while the list pages are read one after another (each names the next).
+            # They are recorded only afterwards, with the list entry discovery finds, in the same
+            # order as ever (``_run_targets``); only the network work moves earlier.
             tracked = {url: last_changed for url, _article_id, last_changed in self.archive.tracked_urls()}
+            due = {url: None for url, last_changed in tracked.items() if recheck is None or recheck(url, last_changed)}
+            early = _Early(self, pool, iter(due))
+            found_urls: dict[str, Candidate] = {}
+            try:
+                for series in self.settings.series:
+                    try:
+                        found = discover(series, self.settings.fetch, lambda url: self._get_list_page(url, result, early))
+                    except PassInterrupted:
+                        raise
+                    except Exception as exc:  # a list page discovery cannot read: the known URLs are still re-checked
+                        log.error("discovery of %r failed", series.name, exc_info=True)
+                        where = ", ".join(series.start_urls) or series.name
+                        result.counts.failed += 1
+                        result.counts.failures.append((where, f"discovery of {series.name!r} failed ({type(exc).__name__}: {exc}); a list page may be malformed"))
+                        continue
+                    for error in found.errors:
+                        self.recorder.failure(error.url, error, result)
+                    # Installments in series order (a list shows the newest first), so new
+                    # articles get their ids in reading order: ① before ②. The sort is
+                    # stable: the main site's link, listed first, stays ahead of its copies.
+                    for c in sorted(found.candidates, key=lambda c: (c.installment is None, c.installment or 0)):
+                        found_urls.setdefault(c.url, c)
+            except PassInterrupted as exc:
+                self._log_abandoned(exc.attempts, early.abandon(), result)
+                raise
             candidates = _as_tracked(found_urls, tracked)
             result.counts.found = len(candidates)
-            targets: dict[str, Candidate | None] = {
-                url: c for url, c in candidates.items() if url not in tracked or recheck is None or recheck(url, tracked[url])
-            }
-            for url, last_changed in tracked.items():
-                if url not in candidates and (recheck is None or recheck(url, last_changed)):
+            targets: dict[str, Candidate | None] = {url: c for url, c in candidates.items() if url not in tracked or url in due}
+            for url in due:
+                if url not in candidates:
                     targets[url] = None
-            self._run_targets(targets, result)
+            self._run_targets(targets, result, pool, early.futures)
         return result
 
     def fetch_urls(self, wanted: Sequence[str]) -> PassResult:
@@ -116,8 +126,19 @@ class Crawler:
             asked = {self.settings.registry.first_page_url(urls.normalize(u)): None for u in wanted}
             targets = _as_tracked(asked, tracked)
             result.counts.found = len(targets)
-            self._run_targets(targets, result)
+            with self._pool() as pool:
+                self._run_targets(targets, result, pool, {})
         return result
+
+    @contextmanager
+    def _pool(self) -> Iterator[ThreadPoolExecutor]:
+        """The pass's fetch workers. On a stop (PassInterrupted, the daemon's SIGTERM) or an error,
+        URLs not yet started are dropped; fetches in flight end and are not recorded."""
+        pool = ThreadPoolExecutor(max_workers=self.settings.fetch.workers, thread_name_prefix="fetch")
+        try:
+            yield pool
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
 
     @contextmanager
     def _pass(self, kind: str) -> Iterator[PassResult]:
@@ -136,29 +157,32 @@ class Crawler:
 
     # --- discovery helpers -----------------------------------------------------------
 
-    def _get_list_page(self, url: str, result: PassResult) -> FetchedPage:
+    def _get_list_page(self, url: str, result: PassResult, early: _Early) -> FetchedPage:
         """A list page, its attempts logged; a failure (a block page too) is logged by ``Recorder.failure`` once discovery hands it back."""
         self._check_stop(f"before list page {url}")
+        early.top_up()
         page = self.fetcher.fetch(url)
         self.recorder.log_attempts(page.attempts, result, "list_page")
         return page
 
     # --- the fetch loop ----------------------------------------------------------------
 
-    def _run_targets(self, targets: dict[str, Candidate | None], result: PassResult) -> None:
+    def _run_targets(
+        self, targets: dict[str, Candidate | None], result: PassResult, pool: ThreadPoolExecutor, early: dict[str, Future[ArticleRead]],
+    ) -> None:
+        """Fetch, read and record ``targets``; ``early`` holds the fetches of some of them already started."""
         total = len(targets)
         done = 0
         items = iter(targets.items())
         workers = self.settings.fetch.workers
+        # Results are recorded in the order the URLs were submitted, not the order
+        # fetches finish, so article ids follow discovery order run after run.
         # A bounded number of futures in flight keeps memory flat however many URLs there are.
-        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fetch")
+        pending: deque[tuple[Candidate | None, Future[ArticleRead]]] = deque()
+        exhausted = False
         try:
-            # Results are recorded in the order the URLs were submitted, not the order
-            # fetches finish, so article ids follow discovery order run after run.
-            pending: deque[tuple[Candidate | None, Future[ArticleRead]]] = deque()
-            exhausted = False
             while pending or not exhausted:
-                exhausted = self._submit(pool, items, pending, workers, exhausted)
+                exhausted = self._submit(pool, items, pending, workers, exhausted, early)
                 if not pending:
                     break
                 wait([pending[0][1]])  # outside any transaction: a transaction never waits on the network
@@ -171,7 +195,7 @@ class Crawler:
                     started = time.monotonic()
                     recorded = 0
                     while recorded < RECORD_BATCH and time.monotonic() - started < RECORD_SECONDS:
-                        exhausted = self._submit(pool, items, pending, workers, exhausted)
+                        exhausted = self._submit(pool, items, pending, workers, exhausted, early)
                         if not pending or not pending[0][1].done():
                             break
                         candidate, future = pending.popleft()
@@ -179,8 +203,8 @@ class Crawler:
                             read = future.result()
                         except PassInterrupted as exc:
                             # Stopped while this URL was in flight: its abandoned attempts are logged (outcome
-                            # "interrupted"), and so are those of the URLs in flight beside it; none is recorded.
-                            self._log_abandoned(exc, [f for _c, f in pending], result)
+                            # "interrupted"), and so are those of the URLs beside it (below); none is recorded.
+                            self.recorder.log_attempts(exc.attempts, result, "interrupted")
                             raise
                         self.recorder.record(read, result, candidate=candidate)
                         recorded += 1
@@ -192,14 +216,16 @@ class Crawler:
                 if self.progress:
                     for step in held.progress:
                         self.progress(*step)
-        finally:
-            # On a stop (PassInterrupted, the daemon's SIGTERM) or an error, URLs not yet
-            # started are dropped; fetches in flight end and are not recorded.
-            pool.shutdown(wait=True, cancel_futures=True)
+        except PassInterrupted:
+            # The URLs in flight or read but not recorded, and those started early and not reached:
+            # their attempts are logged all the same (outcome "interrupted").
+            self._log_abandoned((), _cancelled([f for _c, f in pending] + list(early.values())), result)
+            raise
 
     def _submit(
         self, pool: ThreadPoolExecutor, items: Iterator[tuple[str, Candidate | None]],
         pending: deque[tuple[Candidate | None, Future[ArticleRead]]], workers: int, exhausted: bool,
+        early: dict[str, Future[ArticleRead]],
     ) -> bool:
         """Keep ``workers * 2`` URLs in flight; whether the targets are exhausted."""
         while not exhausted and len(pending) < workers * 2:
@@ -207,22 +233,30 @@ class Crawler:
                 url, candidate = next(items)
             except StopIteration:
                 return True
-            # Validators are read here, in the writing thread: the archive's
-            # connection is never used from a worker.
-            etag, last_modified = self.validators(url)
-            pending.append((candidate, pool.submit(self._read, url, etag, last_modified)))
+            future = early.pop(url, None)
+            pending.append((candidate, future if future is not None else self._start(pool, url)))
         return exhausted
 
-    def _log_abandoned(self, first: PassInterrupted, others: Iterable[Future[ArticleRead]], result: PassResult) -> None:
-        """Log the attempts a stop abandoned: of the URL being waited for, and of those in flight beside it."""
-        self.recorder.log_attempts(first.attempts, result, "interrupted")
+    def _start(self, pool: ThreadPoolExecutor, url: str) -> Future[ArticleRead]:
+        # Validators are read here, in the writing thread: the archive's
+        # connection is never used from a worker.
+        etag, last_modified = self.validators(url)
+        return pool.submit(self._read, url, etag, last_modified)
+
+    def _log_abandoned(self, first: Sequence[Attempt], others: Iterable[Future[ArticleRead]], result: PassResult) -> None:
+        """Log the attempts a stop abandoned: of the URL being waited for, and of those in flight or read beside it."""
+        self.recorder.log_attempts(first, result, "interrupted")
         for future in others:
+            if future.cancelled():
+                continue
             try:
-                future.result()  # the stop ends each within a fraction of a second
+                read = future.result()  # the stop ends each within a fraction of a second
             except PassInterrupted as exc:
                 self.recorder.log_attempts(exc.attempts, result, "interrupted")
             except Exception:
                 continue
+            else:
+                self.recorder.log_attempts(read.attempts, result, "interrupted")
 
     def _read(self, url: str, etag: str | None, last_modified: str | None) -> ArticleRead:
         """Runs in a worker thread: network and parsing only, no archive access."""
@@ -246,6 +280,41 @@ class Crawler:
         return (state.etag, state.last_modified)
 
 
+
+
+class _Early:
+    """Re-checks of known URLs started while the list pages are read: at most ``EARLY_HELD`` in all
+    (their readings wait in memory until discovery ends), ``workers * 16`` started and not done at once."""
+
+    def __init__(self, crawler: Crawler, pool: ThreadPoolExecutor, due: Iterator[str]) -> None:
+        self.crawler = crawler
+        self.pool = pool
+        self.due = due
+        self.futures: dict[str, Future[ArticleRead]] = {}
+        self.in_flight = crawler.settings.fetch.workers * 16
+        self.top_up()
+
+    def top_up(self) -> None:
+        """Start more of them, up to the bounds; called before each list page."""
+        running = sum(1 for f in self.futures.values() if not f.done())
+        while running < self.in_flight and len(self.futures) < EARLY_HELD:
+            url = next(self.due, None)
+            if url is None:
+                return
+            self.futures[url] = self.crawler._start(self.pool, url)
+            running += 1
+
+    def abandon(self) -> list[Future[ArticleRead]]:
+        """A stop during discovery: the futures started, those not yet running cancelled."""
+        return _cancelled(self.futures.values())
+
+
+def _cancelled(futures: Iterable[Future[ArticleRead]]) -> list[Future[ArticleRead]]:
+    """The futures, each cancelled unless it is running or done (then the caller waits for it)."""
+    out = list(futures)
+    for future in out:
+        future.cancel()
+    return out
 
 
 class _Held:

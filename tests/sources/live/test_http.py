@@ -70,3 +70,17 @@ def test_the_backoff_is_one_function() -> None:
         if isinstance(node, ast.FunctionDef) and "backoff" in node.name
     )
     assert defined == ["sources/http.py:backoff_seconds"]
+
+
+def test_a_cookie_a_site_sets_is_sent_back_and_answers_without_one_set_none(site: LocalSite) -> None:
+    # Cookies are looked for only in answers that set one (http._SetCookies): what is kept is as before.
+    site.route("/plain", Reply(200, b"<p>x</p>", (("Content-Type", "text/html"),)))
+    site.route("/sets", Reply(200, b"<p>x</p>", (("Content-Type", "text/html"), ("Set-Cookie", "session=abc; Path=/"))))
+    with http.open_client(fetch_settings()) as client:
+        client.get(site.url("/plain"))
+        assert not client.cookies
+        client.get(site.url("/sets"))
+        assert client.cookies.get("session") == "abc"
+        client.get(site.url("/plain"))
+    cookies = [next((v for k, v in s.headers.items() if k.lower() == "cookie"), None) for s in site.seen]
+    assert cookies == [None, None, "session=abc"]

@@ -133,7 +133,8 @@ class Fetcher:
         answers: list[Reply] = []
 
         def hop(url: str) -> Reply:
-            answers.append(self._get_with_retries(asked, self._admit(asked, url, attempts), conditional, attempts))
+            admitted = self._admit(asked, url, attempts)
+            answers.append(self._get_with_retries(asked, str(admitted), admitted.host, conditional, attempts))
             return answers[-1]
 
         try:
@@ -148,8 +149,8 @@ class Fetcher:
             raise
         return self._page(asked, reply, list(redirects), attempts)
 
-    def _admit(self, asked: str, url: str, attempts: Attempts) -> str:
-        """Refuse, without sending anything, a URL off the allowed hosts or forbidden by robots.txt."""
+    def _admit(self, asked: str, url: str, attempts: Attempts) -> httpx.URL:
+        """Refuse, without sending anything, a URL off the allowed hosts or forbidden by robots.txt; the URL parsed."""
         parsed, problem = self._parse_allowed(url)
         if parsed is None:
             attempts.add(url, status=None, outcome="refused", error=problem)
@@ -159,7 +160,7 @@ class Fetcher:
             if refusal is not None:
                 attempts.add(url, status=None, outcome="skipped", error=refusal)
                 raise RobotsDisallowed(asked, hop_prefix(asked, url) + refusal)
-        return str(parsed)
+        return parsed
 
     def _parse_allowed(self, url: str) -> tuple[httpx.URL | None, str]:
         """The parsed URL, or None and why it is refused."""
@@ -175,14 +176,14 @@ class Fetcher:
             )
         return parsed, ""
 
-    def _get_with_retries(self, asked: str, url: str, conditional: dict[str, str], attempts: Attempts) -> Reply:
+    def _get_with_retries(self, asked: str, url: str, host: str, conditional: dict[str, str], attempts: Attempts) -> Reply:
         """One URL (``asked`` or a redirect hop of it), no redirects followed: a 200, 304 or 3xx reply.
 
         Errors are raised for ``asked``, naming the hop if it is one: the pipeline logs per URL asked.
         """
         tries = self._settings.retries + 1
         for n in range(1, tries + 1):
-            reply, record = self._try_once(url, conditional, attempts)
+            reply, record = self._try_once(url, host, conditional, attempts)
             error = reply.error
             retry_after: str | None = None
             if error is not None:
@@ -234,14 +235,13 @@ class Fetcher:
             attempts.add(reply.url, **record, outcome="blocked", error=exc.message)
             raise
 
-    def _try_once(self, url: str, conditional: dict[str, str], attempts: Attempts) -> tuple[Reply, dict[str, Any]]:
+    def _try_once(self, url: str, host: str, conditional: dict[str, str], attempts: Attempts) -> tuple[Reply, dict[str, Any]]:
         """One request in a host slot, and what its attempt record needs (status, timing, bytes).
 
         A failure is returned in ``Reply.error``, not raised; the reply is a stand-in
         with status 0 when no response came at all. A stop raises ``PassInterrupted``,
         after recording the abandoned attempt if the request had been let go.
         """
-        host = httpx.URL(url).host
         self._check_running(f"before {url}")  # the slot checks the stop, not a close
         with self._gates.slot(host):
             started_at, t0 = utcnow(), self._clock()
