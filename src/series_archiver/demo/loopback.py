@@ -72,5 +72,5 @@ def _moved(url: httpx.URL, base: httpx.URL) -> httpx.URL:
     if parts is None or not hasattr(parts, "_replace") or not hasattr(parts, "host"):
         return url.copy_with(scheme=base.scheme, host=base.host, port=base.port)
     moved = httpx.URL.__new__(httpx.URL)
-    moved._uri_reference = parts._replace(scheme=base.scheme, host=base.raw_host.decode("ascii"), port=base.port)  # type: ignore[attr-defined]
+    moved._uri_reference = parts._replace(scheme=base.scheme, host=base.raw_host.decode("ascii"), port=base.port)
     return moved
