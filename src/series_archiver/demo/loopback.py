@@ -51,7 +51,7 @@ class LoopbackTransport(httpx.BaseTransport):
             if not _is_loopback(url.host):
                 raise httpx.ConnectError(f"{origin} is not served by the replica; refusing to leave the machine", request=request)
             return self._inner.handle_request(request)
-        target = url.copy_with(scheme=base.scheme, host=base.host, port=base.port)
+        target = _moved(url, base)
         forwarded = httpx.Request(
             request.method, target, headers=request.headers, stream=request.stream, extensions=request.extensions
         )
@@ -59,3 +59,18 @@ class LoopbackTransport(httpx.BaseTransport):
 
     def close(self) -> None:
         self._inner.close()
+
+
+def _moved(url: httpx.URL, base: httpx.URL) -> httpx.URL:
+    """``url`` on ``base``'s scheme, host and port, its path and query as they are.
+
+    ``copy_with`` would parse the whole URL again (a tenth of a re-check's CPU in the
+    benchmark); httpx keeps a parsed URL as a named tuple of its parts, so only those three
+    are replaced. With another httpx inside, the public way is taken.
+    """
+    parts = getattr(url, "_uri_reference", None)
+    if parts is None or not hasattr(parts, "_replace") or not hasattr(parts, "host"):
+        return url.copy_with(scheme=base.scheme, host=base.host, port=base.port)
+    moved = httpx.URL.__new__(httpx.URL)
+    moved._uri_reference = parts._replace(scheme=base.scheme, host=base.raw_host.decode("ascii"), port=base.port)
+    return moved

@@ -12,6 +12,7 @@ read back from the pass's fetch log.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import threading
 import time
@@ -24,11 +25,12 @@ from series_archiver import urls
 from series_archiver.archive import Archive
 from series_archiver.archive.runs import blocked_sites
 from series_archiver.errors import PassInterrupted
+from series_archiver.jobs.listpages import ListPages, lists_path
 from series_archiver.models import Attempt, Candidate, FetchedPage, PassCounts, PassResult
 from series_archiver.read.article import ArticleRead, read_article
-from series_archiver.read.discovery import discover
+from series_archiver.read.discovery import ListReading, discover, read_list_page
 from series_archiver.record.writer import Recorder
-from series_archiver.settings import Settings
+from series_archiver.settings import SeriesSettings, Settings
 from series_archiver.sources.live import Fetcher
 
 __all__ = ["Crawler", "Pipeline", "ProgressFn", "RecheckFn"]
@@ -87,11 +89,13 @@ class Crawler:
             tracked = {url: last_changed for url, _article_id, last_changed in self.archive.tracked_urls()}
             due = {url: None for url, last_changed in tracked.items() if recheck is None or recheck(url, last_changed)}
             early = _Early(self, pool, iter(due))
+            lists = ListPages(lists_path(self.archive.path))
             found_urls: dict[str, Candidate] = {}
             try:
                 for series in self.settings.series:
                     try:
-                        found = discover(series, self.settings.fetch, lambda url: self._get_list_page(url, result, early))
+                        get = functools.partial(self._get_list_page, series=series, result=result, early=early, lists=lists)
+                        found = discover(series, self.settings.fetch, get)
                     except PassInterrupted:
                         raise
                     except Exception as exc:  # a list page discovery cannot read: the known URLs are still re-checked
@@ -110,6 +114,7 @@ class Crawler:
             except PassInterrupted as exc:
                 self._log_abandoned(exc.attempts, early.abandon(), result)
                 raise
+            lists.save()
             candidates = _as_tracked(found_urls, tracked)
             result.counts.found = len(candidates)
             targets: dict[str, Candidate | None] = {url: c for url, c in candidates.items() if url not in tracked or url in due}
@@ -157,13 +162,23 @@ class Crawler:
 
     # --- discovery helpers -----------------------------------------------------------
 
-    def _get_list_page(self, url: str, result: PassResult, early: _Early) -> FetchedPage:
-        """A list page, its attempts logged; a failure (a block page too) is logged by ``Recorder.failure`` once discovery hands it back."""
+    def _get_list_page(self, url: str, series: SeriesSettings, result: PassResult, early: _Early, lists: ListPages) -> ListReading:
+        """A list page's reading, its attempts logged; a failure (a block page too) is logged by ``Recorder.failure``
+        once discovery hands it back. Asked for with the validators of the answer last read, if kept
+        (``jobs.listpages``): a 304 hands back that answer's reading, a 200 is read."""
         self._check_stop(f"before list page {url}")
         early.top_up()
-        page = self.fetcher.fetch(url)
+        fetch = self.settings.fetch
+        known = lists.known(series, fetch, url)
+        etag, last_modified = (None, None) if known is None else (known.etag, known.last_modified)
+        page = self.fetcher.fetch(url, etag=etag, last_modified=last_modified)
         self.recorder.log_attempts(page.attempts, result, "list_page")
-        return page
+        if known is not None and page.status == 304:
+            lists.keep(series, fetch, url)
+            return known.reading
+        reading = read_list_page(page, series, fetch)
+        lists.read(series, fetch, url, page, reading)
+        return reading
 
     # --- the fetch loop ----------------------------------------------------------------
 

@@ -27,7 +27,7 @@ from series_archiver.settings import FetchSettings, SeriesSettings
 from series_archiver.sites import NEXT_PAGE_WORDS, SITES, first_page_url, is_article_url
 from series_archiver.textfold import normalize, to_simplified
 
-__all__ = ["DiscoveryResult", "discover", "find_candidates", "match_series", "parse_installment", "series_of"]
+__all__ = ["DiscoveryResult", "ListReading", "discover", "find_candidates", "match_series", "parse_installment", "read_list_page", "series_of"]
 
 _CIRCLED = {chr(0x2460 + i): i + 1 for i in range(20)}  # ①..⑳
 _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "兩": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
@@ -208,16 +208,36 @@ def next_list_page(page: FetchedPage, tree: Page | None) -> str | None:
     return None
 
 
-def discover(series: SeriesSettings, fetch_settings: FetchSettings, get: Callable[[str], FetchedPage]) -> DiscoveryResult:
-    """Scan the series' start URLs and their pagination; ``get`` fetches (and logs) a page."""
+@dataclass(frozen=True)
+class ListReading:
+    """What one list page gives discovery: its links to installments, and the next page of the list."""
+
+    candidates: tuple[Candidate, ...]
+    next_url: str | None
+
+
+def read_list_page(page: FetchedPage, series: SeriesSettings, fetch: FetchSettings) -> ListReading:
+    """One list page read for ``series``: all discovery takes from it."""
+    tree = _list_tree(page.text)
+    return ListReading(tuple(find_candidates(page, series, fetch, tree)), next_list_page(page, tree))
+
+
+def discover(
+    series: SeriesSettings, fetch_settings: FetchSettings, get: Callable[[str], FetchedPage | ListReading]
+) -> DiscoveryResult:
+    """Scan the series' start URLs and their pagination; ``get`` fetches (and logs) a page.
+
+    ``get`` may instead hand back the page's reading (``read_list_page``), when it knows the page
+    is the one it read before (a 304 to a conditional request): the page is then not read again.
+    """
     result = DiscoveryResult()
     seen_urls: set[str] = set()
     for candidate in _known_urls(series):
         seen_urls.add(candidate.url)
         result.candidates.append(candidate)
     for start in series.start_urls:
-        for page, tree in _list_pages(start, series.max_pages, get, result):
-            for candidate in find_candidates(page, series, fetch_settings, tree):
+        for reading in _list_pages(start, series, fetch_settings, get, result):
+            for candidate in reading.candidates:
                 if candidate.url not in seen_urls:
                     seen_urls.add(candidate.url)
                     result.candidates.append(candidate)
@@ -256,21 +276,22 @@ def _known_urls(series: SeriesSettings) -> Iterator[Candidate]:
 
 
 def _list_pages(
-    start: str, max_pages: int, get: Callable[[str], FetchedPage], result: DiscoveryResult
-) -> Iterator[tuple[FetchedPage, Page | None]]:
+    start: str, series: SeriesSettings, fetch: FetchSettings, get: Callable[[str], FetchedPage | ListReading],
+    result: DiscoveryResult,
+) -> Iterator[ListReading]:
     url: str | None = start
     visited: set[str] = set()
-    while url and url not in visited and len(visited) < max_pages:
+    while url and url not in visited and len(visited) < series.max_pages:
         visited.add(url)
         try:
-            page = get(url)
+            got = get(url)
         except FetchError as exc:
             result.errors.append(exc)
             return
         result.pages_scanned.append(url)
-        tree = _list_tree(page.text)
-        yield page, tree
-        url = next_list_page(page, tree)
+        reading = got if isinstance(got, ListReading) else read_list_page(got, series, fetch)
+        yield reading
+        url = reading.next_url
         if url and is_article_url(url):
             return  # a list's next link never leads into an article; stop rather than wander
 

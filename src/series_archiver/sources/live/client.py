@@ -134,7 +134,7 @@ class Fetcher:
 
         def hop(url: str) -> Reply:
             admitted = self._admit(asked, url, attempts)
-            answers.append(self._get_with_retries(asked, str(admitted), admitted.host, conditional, attempts))
+            answers.append(self._get_with_retries(asked, admitted, conditional, attempts))
             return answers[-1]
 
         try:
@@ -176,14 +176,15 @@ class Fetcher:
             )
         return parsed, ""
 
-    def _get_with_retries(self, asked: str, url: str, host: str, conditional: dict[str, str], attempts: Attempts) -> Reply:
+    def _get_with_retries(self, asked: str, target: httpx.URL, conditional: dict[str, str], attempts: Attempts) -> Reply:
         """One URL (``asked`` or a redirect hop of it), no redirects followed: a 200, 304 or 3xx reply.
 
         Errors are raised for ``asked``, naming the hop if it is one: the pipeline logs per URL asked.
         """
+        url = str(target)
         tries = self._settings.retries + 1
         for n in range(1, tries + 1):
-            reply, record = self._try_once(url, host, conditional, attempts)
+            reply, record = self._try_once(url, target, conditional, attempts)
             error = reply.error
             retry_after: str | None = None
             if error is not None:
@@ -235,7 +236,7 @@ class Fetcher:
             attempts.add(reply.url, **record, outcome="blocked", error=exc.message)
             raise
 
-    def _try_once(self, url: str, host: str, conditional: dict[str, str], attempts: Attempts) -> tuple[Reply, dict[str, Any]]:
+    def _try_once(self, url: str, target: httpx.URL, conditional: dict[str, str], attempts: Attempts) -> tuple[Reply, dict[str, Any]]:
         """One request in a host slot, and what its attempt record needs (status, timing, bytes).
 
         A failure is returned in ``Reply.error``, not raised; the reply is a stand-in
@@ -243,10 +244,11 @@ class Fetcher:
         after recording the abandoned attempt if the request had been let go.
         """
         self._check_running(f"before {url}")  # the slot checks the stop, not a close
+        host = target.host
         with self._gates.slot(host):
             started_at, t0 = utcnow(), self._clock()
             try:
-                reply = self._exchange(url, conditional, body_limit=self._settings.max_bytes, html_only=True)
+                reply = self._exchange(url, conditional, body_limit=self._settings.max_bytes, html_only=True, target=target)
             except FetchError as exc:
                 reply = Reply.none(url, host, exc)
             except PassInterrupted as exc:
@@ -276,13 +278,16 @@ class Fetcher:
         }
         return reply, record
 
-    def _exchange(self, url: str, headers: dict[str, str], *, body_limit: int, html_only: bool) -> Reply:
+    def _exchange(
+        self, url: str, headers: dict[str, str], *, body_limit: int, html_only: bool, target: httpx.URL | None = None
+    ) -> Reply:
         self._check_running(f"before {url}")
         try:
             return exchange(
                 self._client,
                 url,
                 headers,
+                target=target,
                 body_limit=body_limit,
                 html_only=html_only,
                 timeout_seconds=self._settings.timeout_seconds,

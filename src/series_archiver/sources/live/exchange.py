@@ -69,11 +69,19 @@ def exchange(
     html_only: bool,
     timeout_seconds: float,
     stop: threading.Event | None = None,
+    target: httpx.URL | None = None,
 ) -> Reply:
-    """Send one GET; read the body only for a 200. A failed body is kept in ``.error``."""
+    """Send one GET; read the body only for a 200. A failed body is kept in ``.error``.
+
+    ``target`` is ``url`` already parsed (the Fetcher's gates parse it): httpx parses a URL
+    string in Python, again for every request, and hands a parsed one on as it is.
+    """
 
     def send(request: InFlight) -> Reply:
-        return _get(client, url, headers, request, body_limit=body_limit, html_only=html_only, timeout_seconds=timeout_seconds)
+        return _get(
+            client, url, url if target is None else target, headers, request,
+            body_limit=body_limit, html_only=html_only, timeout_seconds=timeout_seconds,
+        )
 
     return interruptible(stop, send, name="fetch-request")
 
@@ -81,6 +89,7 @@ def exchange(
 def _get(
     client: httpx.Client,
     url: str,
+    target: str | httpx.URL,
     headers: Mapping[str, str],
     request: InFlight,
     *,
@@ -89,7 +98,7 @@ def _get(
     timeout_seconds: float,
 ) -> Reply:
     try:
-        with client.stream("GET", url, headers=headers, extensions=request.extensions) as response:
+        with client.stream("GET", target, headers=headers, extensions=request.extensions) as response:
             request.holds(response)
             content, raw, error = b"", 0, None
             if response.status_code == 200:
