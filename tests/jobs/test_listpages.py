@@ -17,7 +17,7 @@ import pytest
 from series_archiver.demo import demo_settings
 from series_archiver.demo.loopback import LoopbackTransport
 from series_archiver.demo.replica import ReplicaSite
-from series_archiver.jobs import core
+from series_archiver.jobs import core, listpages
 from series_archiver.jobs.listpages import ListPages, lists_path
 from series_archiver.models import Candidate, FetchedPage
 from series_archiver.read.discovery import ListReading
@@ -132,3 +132,16 @@ def test_readings_are_kept_with_their_validators_and_only_for_the_same_settings(
     again.save()
     assert json.loads(path.read_text(encoding="utf-8"))["entries"] == {}
     assert lists_path(":memory:") is None
+
+
+def test_a_change_to_discovery_or_the_sites_reads_every_list_page_whole_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "a.db.lists.json"
+    fetch = FetchSettings()
+    reading = ListReading((Candidate(url=FIRST, title="t", series="s", installment=1, found_on=LIST),), None)
+    lists = ListPages(path)
+    lists.read(_series(), fetch, LIST, _page((("ETag", '"x"'),)), reading)
+    lists.save()
+    assert ListPages(path).known(_series(), fetch, LIST) is not None
+    # Another link rule (a site's article URLs, a fixed discovery) is another code digest: nothing kept applies.
+    monkeypatch.setattr(listpages, "_code_digest", lambda: "another reading of list pages")
+    assert ListPages(path).known(_series(), fetch, LIST) is None

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import hashlib
 import json
 import logging
@@ -26,8 +27,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from series_archiver import sites
 from series_archiver._version import __version__
 from series_archiver.models import Candidate, FetchedPage
+from series_archiver.read import discovery
 from series_archiver.read.discovery import ListReading
 from series_archiver.settings import FetchSettings, SeriesSettings
 
@@ -56,9 +59,24 @@ def lists_path(archive_path: Path | str) -> Path | None:
     return path.with_name(path.name + ".lists.json")
 
 
+@functools.cache
+def _code_digest() -> str:
+    """The code a list page's reading comes from: discovery and the sites' link rules, as they are on disk.
+
+    Keyed by the source, not the release number, so that a change to either (a new site's
+    article URLs, a fixed link rule) reads every list page whole again, even within a release.
+    """
+    files = [Path(discovery.__file__), *sorted(Path(sites.__file__).parent.glob("*.py"))]
+    digest = hashlib.blake2b(__version__.encode(), digest_size=12)
+    for path in files:
+        with contextlib.suppress(OSError):
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
 def _settings_key(series: SeriesSettings, fetch: FetchSettings) -> str:
     """What a reading depends on besides the page: the series (pattern, mirrors …), the allowed hosts, the code."""
-    text = repr((FORMAT, __version__, series, fetch.allowed_hosts))
+    text = repr((FORMAT, _code_digest(), series, fetch.allowed_hosts))
     return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
 
 
