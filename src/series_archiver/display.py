@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from series_archiver.errors import ConfigError
 
-__all__ = ["Clock", "clock_for", "plural"]
+__all__ = ["Clock", "clock_for", "counts_text", "plural"]
 
 
 def plural(count: int, noun: str, nouns: str | None = None) -> str:
@@ -25,6 +25,24 @@ def plural(count: int, noun: str, nouns: str | None = None) -> str:
     ('1 version', '2 versions', '0 URLs', '3 entries')
     """
     return f"{count:,} {noun if count == 1 else nouns or noun + 's'}"
+
+
+def counts_text(counts: dict[str, int]) -> str:
+    """A pass's counts in one phrase; gone, suspect and skipped only when there are some.
+
+    >>> counts_text({"found": 5, "new_articles": 1, "new_versions": 2, "gone": 1})
+    '5 found, 0 fetched, 1 new article, 2 new versions, 0 unchanged, 0 failed, 1 gone'
+    """
+    parts = [
+        f"{counts.get('found') or 0} found",
+        f"{counts.get('fetched') or 0} fetched",
+        plural(counts.get("new_articles") or 0, "new article"),
+        plural(counts.get("new_versions") or 0, "new version"),
+        f"{counts.get('unchanged') or 0} unchanged",
+        f"{counts.get('failed') or 0} failed",
+    ]
+    parts += [f"{counts[k]} {k}" for k in ("gone", "suspect", "skipped") if counts.get(k)]
+    return ", ".join(parts)
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,36 @@ def _web_search(room: Room, query: str) -> list[dict[str, object]]:
         conn.close()
 
 
+# --- starting ------------------------------------------------------------------------
+
+# What only fetching, scheduling and evidence need: a reader's command that loaded them
+# would start as slowly as `crawl` (about half a second more, measured).
+_FETCHING_STACK = ("httpx", "apscheduler", "cryptography", "rfc3161_client", "trafilatura")
+
+_IMPORTED_AFTER = """
+import json, sys
+from series_archiver.entry import main
+sys.argv = ["series-archiver", *sys.argv[1:]]
+try:
+    main()
+except SystemExit as exit_:
+    code = exit_.code
+print(json.dumps({"exit": code, "modules": sorted({m.split(".")[0] for m in sys.modules})}))
+"""
+
+
+@pytest.mark.parametrize("args", [("search", "企業"), ("list",), ("show", "1")])
+def test_reading_commands_start_without_the_fetching_stack(room: Room, args: tuple[str, ...]) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", _IMPORTED_AFTER, *args, "--db", str(room.db), "--json"],
+        capture_output=True, text=True, check=True, cwd=room.db.parent,
+    )
+    last = json.loads(done.stdout.strip().splitlines()[-1])
+    assert last["exit"] in (0, None), done.stderr
+    loaded = set(_FETCHING_STACK) & set(last["modules"])
+    assert not loaded, f"`{args[0]}` imported {sorted(loaded)}"
+
+
 # --- search ---------------------------------------------------------------------------
 
 

@@ -17,15 +17,17 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-import httpx
 
 from series_archiver.display import Clock, clock_for
 from series_archiver.errors import ArchiverError, ConfigError, PassInterrupted
 from series_archiver.settings import Settings, load_settings
 from series_archiver.stopsignals import on_stop_signals
+
+if TYPE_CHECKING:
+    import httpx  # for annotations only: a command that never fetches does not load it
 
 __all__ = [
     "DEFAULT_CONFIG",

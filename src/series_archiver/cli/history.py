@@ -20,7 +20,7 @@ from series_archiver.cli.render import (
     print_version_diff,
     wants_color,
 )
-from series_archiver.jobs import core
+from series_archiver.jobs import lookup
 
 __all__ = ["list_", "show", "search", "log", "diff", "browse"]
 
@@ -38,7 +38,7 @@ def list_(config: Path | None, db: Path | None, as_json: bool) -> None:
     """
     with errors_to_exit():
         settings = load(config, db)
-        rows = core.list_articles(settings)
+        rows = lookup.list_articles(settings)
     if as_json:
         echo_json(rows)
         return
@@ -57,7 +57,7 @@ def show(config: Path | None, db: Path | None, article_id: int, version: int | N
     """
     with errors_to_exit():
         settings = load(config, db)
-        data = core.show_article(settings, article_id, version)
+        data = lookup.show_article(settings, article_id, version)
     if as_json:
         echo_json(data)
         return
@@ -87,7 +87,7 @@ def search(config: Path | None, db: Path | None, query: tuple[str, ...], limit: 
     if not words.strip():
         raise click.BadParameter("give at least one word to find", param_hint="QUERY")
     with errors_to_exit():
-        page = core.search_articles(load(config, db), words, limit=limit, offset=offset)
+        page = lookup.search_articles(load(config, db), words, limit=limit, offset=offset)
     if as_json:
         echo_json(page)
         return

@@ -26,17 +26,16 @@ from rich.table import Table
 from rich.text import Text
 
 from series_archiver.archive.search import snippet_parts
-from series_archiver.daemon.status import counts_text
 from series_archiver.decide.diff import OpKind, TextDiff, layout, skipped_line
-from series_archiver.display import Clock, plural
+from series_archiver.display import Clock, counts_text, plural
 from series_archiver.history import ArticleHistory, HistoryEvent, VersionDiff
-from series_archiver.jobs.crawl import ProgressFn
 from series_archiver.models import PassResult
 
 if TYPE_CHECKING:
     from series_archiver.export import JsonlExport, WaczExport, WarcExport
     from series_archiver.jobs.backfill import BackfillResult
     from series_archiver.jobs.core import UpgradeReport
+    from series_archiver.jobs.crawl import ProgressFn
     from series_archiver.jobs.importer import ImportResult, ImportStep
     from series_archiver.jobs.rederive import RealignReport, RederiveReport
     from series_archiver.jobs.verify import VerifyReport
@@ -316,7 +315,7 @@ def print_article_table(rows: list[dict[str, Any]], clock: Clock, *, program: st
 def print_search(page: dict[str, Any], *, console: Console | None = None) -> None:
     """``search``: one page of the articles found, with where the words are (the match highlighted on a terminal).
 
-    ``page`` is ``core.search_articles``'s: ``query, total, limit, offset, next_offset, results``.
+    ``page`` is ``lookup.search_articles``'s: ``query, total, limit, offset, next_offset, results``.
     """
     console = console or Console(highlight=False, soft_wrap=True)
     query, total, hits, offset = page["query"], page["total"], page["results"], page["offset"]

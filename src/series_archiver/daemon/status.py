@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 from series_archiver.archive import Archive, holder_info, iso, utcnow
 from series_archiver.archive.runs import RunRow, blocked_sites, latest_run, parse_time
 from series_archiver.daemon.cron import build_trigger, zone
-from series_archiver.display import plural
+from series_archiver.display import counts_text
 from series_archiver.models import BlockedSite
 from series_archiver.osutil import pid_alive
 from series_archiver.settings import Settings
@@ -100,24 +100,6 @@ def duration_text(delta: timedelta) -> str:
     if seconds < 172800:
         return f"{seconds / 3600:.1f} h"
     return f"{seconds / 86400:.1f} days"
-
-
-def counts_text(counts: dict[str, int]) -> str:
-    """A pass's counts in one phrase; gone, suspect and skipped only when there are some.
-
-    >>> counts_text({"found": 5, "new_articles": 1, "new_versions": 2, "gone": 1})
-    '5 found, 0 fetched, 1 new article, 2 new versions, 0 unchanged, 0 failed, 1 gone'
-    """
-    parts = [
-        f"{counts.get('found') or 0} found",
-        f"{counts.get('fetched') or 0} fetched",
-        plural(counts.get("new_articles") or 0, "new article"),
-        plural(counts.get("new_versions") or 0, "new version"),
-        f"{counts.get('unchanged') or 0} unchanged",
-        f"{counts.get('failed') or 0} failed",
-    ]
-    parts += [f"{counts[k]} {k}" for k in ("gone", "suspect", "skipped") if counts.get(k)]
-    return ", ".join(parts)
 
 
 def status(settings: Settings, *, now: datetime | None = None) -> dict[str, Any]:
