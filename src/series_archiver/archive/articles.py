@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -205,12 +204,17 @@ class ArticleTables(ArchiveBase):
         ).fetchone()
         return str(row[0] or "") if row else ""
 
-    def current_pages(self, url: str) -> int:
-        """How many pages the current version was read from, when ``url`` is its article's primary URL; else 0."""
+    def validators(self, url: str) -> tuple[str | None, str | None, int] | None:
+        """The URL's ETag and Last-Modified, and how many pages its article's current version was read
+        from when it is the article's primary URL (else 0); None for a URL no article has.
+
+        One query: a re-check pass asks it of every URL before fetching it.
+        """
         row = self.conn.execute(
-            "SELECT v.capture_ids FROM article_urls u JOIN articles a ON a.id = u.article_id "
-            "JOIN versions v ON v.article_id = a.id AND v.version = a.current_version "
-            "WHERE u.url = ? AND u.is_primary = 1",
+            "SELECT u.etag, u.last_modified, CASE WHEN u.is_primary = 1 THEN coalesce(("
+            "SELECT json_array_length(v.capture_ids) FROM articles a "
+            "JOIN versions v ON v.article_id = a.id AND v.version = a.current_version WHERE a.id = u.article_id"
+            "), 0) ELSE 0 END FROM article_urls u WHERE u.url = ?",
             (url,),
         ).fetchone()
-        return len(json.loads(row[0])) if row else 0
+        return None if row is None else (row[0], row[1], int(row[2]))
