@@ -62,6 +62,10 @@ class ArticleTables(ArchiveBase):
             return None
         return UrlState(row[0], row[1], bool(row[2]), row[3], row[4], row[5], row[6], row[7])
 
+    def update_url(self, url: str, **fields: Any) -> None:
+        """Update the row of a URL known to have one (its ``url_state`` was read in this transaction)."""
+        self._update("article_urls", "url", url, fields)
+
     def upsert_url(self, url: str, *, role: str, **fields: Any) -> None:
         """Update the URL's row, or add it with ``role`` (the site decides it: sites.url_role)."""
         if self.conn.execute("SELECT 1 FROM article_urls WHERE url = ?", (url,)).fetchone():
@@ -166,9 +170,15 @@ class ArticleTables(ArchiveBase):
 
     def touch_article(self, article_id: int, now: datetime, *, revive: bool = False) -> bool:
         """Record a check; returns True when a gone article came back."""
-        row = self.conn.execute("SELECT status FROM articles WHERE id = ?", (article_id,)).fetchone()
-        came_back = bool(revive and row and row[0] == "gone")
-        fields: dict[str, Any] = {"last_checked": iso(now)}
+        checked = iso(now)
+        if not revive:
+            self._update("articles", "id", article_id, {"last_checked": checked})
+            return False
+        # An article that is not gone (every one, in a pass that finds nothing): one statement.
+        if self.conn.execute("UPDATE articles SET last_checked = ? WHERE id = ? AND status IS NOT 'gone'", (checked, article_id)).rowcount:
+            return False
+        came_back = self.conn.execute("SELECT 1 FROM articles WHERE id = ? AND status = 'gone'", (article_id,)).fetchone() is not None
+        fields: dict[str, Any] = {"last_checked": checked}
         if came_back:
             fields.update(status="live", gone_at=None)
         self._update("articles", "id", article_id, fields)
