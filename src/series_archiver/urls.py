@@ -28,6 +28,7 @@ True
 
 from __future__ import annotations
 
+from functools import lru_cache
 from urllib.parse import urlsplit, urlunsplit
 
 __all__ = ["key", "normalize", "same", "twins"]
@@ -35,6 +36,10 @@ __all__ = ["key", "normalize", "same", "twins"]
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
+# A pass asks for the same URL's form several times (matching the list pages' links to the
+# archive's URLs, then recording it), and ``urlsplit`` with its host and port is ~15 µs of
+# the writer's thread each time. Larger than the URLs of a long series, and a few MB at most.
+@lru_cache(maxsize=16384)
 def normalize(url: str) -> str:
     """The form a URL is recorded in; a string that is no http(s) URL comes back as it was, less its fragment."""
     url = url.strip()

@@ -125,3 +125,33 @@ def test_a_stop_while_the_list_pages_are_read_logs_every_request_and_the_next_pa
     done = core.crawl(settings, transport=LoopbackTransport(replica.origins))
     assert done.ok and (done.counts.new_articles, done.counts.new_versions) == (0, 0)
     assert snapshot(settings.archive.db) == reference
+
+
+def test_readings_started_early_do_not_hold_back_the_next_fetches() -> None:
+    from concurrent.futures import Future
+
+    def done(url: str) -> Future[Any]:
+        future: Future[Any] = Future()
+        future.set_result(url)
+        return future
+
+    started: list[str] = []
+
+    def start(url: str) -> Future[Any]:
+        started.append(url)
+        return Future()
+
+    targets = {f"u{i}": None for i in range(10)}
+    early = {url: done(url) for url in ("u0", "u1", "u2", "u3", "u5")}
+    pending = crawl_module._Pending(start, iter(targets.items()), early, 2)
+    pending.fill()
+    # The early ones in hand are taken over as their turn comes; two more are started besides them.
+    assert started == ["u4", "u6"]
+    assert [pending.popleft()[1].result() for _ in range(4)] == ["u0", "u1", "u2", "u3"]
+    pending.fill()
+    assert started == ["u4", "u6"]  # u4 and u6 still running: no third one
+    pending.popleft()  # u4, recorded
+    pending.fill()
+    assert started == ["u4", "u6", "u7"]
+    assert pending.popleft()[1].result() == "u5"  # still in the order of the targets
+    assert not early

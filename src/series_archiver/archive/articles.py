@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -62,6 +61,10 @@ class ArticleTables(ArchiveBase):
         if row is None:
             return None
         return UrlState(row[0], row[1], bool(row[2]), row[3], row[4], row[5], row[6], row[7])
+
+    def update_url(self, url: str, **fields: Any) -> None:
+        """Update the row of a URL known to have one (its ``url_state`` was read in this transaction)."""
+        self._update("article_urls", "url", url, fields)
 
     def upsert_url(self, url: str, *, role: str, **fields: Any) -> None:
         """Update the URL's row, or add it with ``role`` (the site decides it: sites.url_role)."""
@@ -167,9 +170,15 @@ class ArticleTables(ArchiveBase):
 
     def touch_article(self, article_id: int, now: datetime, *, revive: bool = False) -> bool:
         """Record a check; returns True when a gone article came back."""
-        row = self.conn.execute("SELECT status FROM articles WHERE id = ?", (article_id,)).fetchone()
-        came_back = bool(revive and row and row[0] == "gone")
-        fields: dict[str, Any] = {"last_checked": iso(now)}
+        checked = iso(now)
+        if not revive:
+            self._update("articles", "id", article_id, {"last_checked": checked})
+            return False
+        # An article that is not gone (every one, in a pass that finds nothing): one statement.
+        if self.conn.execute("UPDATE articles SET last_checked = ? WHERE id = ? AND status IS NOT 'gone'", (checked, article_id)).rowcount:
+            return False
+        came_back = self.conn.execute("SELECT 1 FROM articles WHERE id = ? AND status = 'gone'", (article_id,)).fetchone() is not None
+        fields: dict[str, Any] = {"last_checked": checked}
         if came_back:
             fields.update(status="live", gone_at=None)
         self._update("articles", "id", article_id, fields)
@@ -205,12 +214,17 @@ class ArticleTables(ArchiveBase):
         ).fetchone()
         return str(row[0] or "") if row else ""
 
-    def current_pages(self, url: str) -> int:
-        """How many pages the current version was read from, when ``url`` is its article's primary URL; else 0."""
+    def validators(self, url: str) -> tuple[str | None, str | None, int] | None:
+        """The URL's ETag and Last-Modified, and how many pages its article's current version was read
+        from when it is the article's primary URL (else 0); None for a URL no article has.
+
+        One query: a re-check pass asks it of every URL before fetching it.
+        """
         row = self.conn.execute(
-            "SELECT v.capture_ids FROM article_urls u JOIN articles a ON a.id = u.article_id "
-            "JOIN versions v ON v.article_id = a.id AND v.version = a.current_version "
-            "WHERE u.url = ? AND u.is_primary = 1",
+            "SELECT u.etag, u.last_modified, CASE WHEN u.is_primary = 1 THEN coalesce(("
+            "SELECT json_array_length(v.capture_ids) FROM articles a "
+            "JOIN versions v ON v.article_id = a.id AND v.version = a.current_version WHERE a.id = u.article_id"
+            "), 0) ELSE 0 END FROM article_urls u WHERE u.url = ?",
             (url,),
         ).fetchone()
-        return len(json.loads(row[0])) if row else 0
+        return None if row is None else (row[0], row[1], int(row[2]))

@@ -188,19 +188,16 @@ class Crawler:
         """Fetch, read and record ``targets``; ``early`` holds the fetches of some of them already started."""
         total = len(targets)
         done = 0
-        items = iter(targets.items())
-        workers = self.settings.fetch.workers
         # Results are recorded in the order the URLs were submitted, not the order
         # fetches finish, so article ids follow discovery order run after run.
         # A bounded number of futures in flight keeps memory flat however many URLs there are.
-        pending: deque[tuple[Candidate | None, Future[ArticleRead]]] = deque()
-        exhausted = False
+        pending = _Pending(functools.partial(self._start, pool), iter(targets.items()), early, self.settings.fetch.workers * 2)
         try:
-            while pending or not exhausted:
-                exhausted = self._submit(pool, items, pending, workers, exhausted, early)
+            while True:
+                pending.fill()
                 if not pending:
                     break
-                wait([pending[0][1]])  # outside any transaction: a transaction never waits on the network
+                wait([pending.first()])  # outside any transaction: a transaction never waits on the network
                 # URLs whose readings are in are recorded in one SQLite transaction (a savepoint
                 # each, so one URL's failure still undoes that URL alone), and reported once it is
                 # committed: a commit per URL made the search indexes write a segment per page, most
@@ -210,8 +207,8 @@ class Crawler:
                     started = time.monotonic()
                     recorded = 0
                     while recorded < RECORD_BATCH and time.monotonic() - started < RECORD_SECONDS:
-                        exhausted = self._submit(pool, items, pending, workers, exhausted, early)
-                        if not pending or not pending[0][1].done():
+                        pending.fill()
+                        if not pending or not pending.first().done():
                             break
                         candidate, future = pending.popleft()
                         try:
@@ -234,23 +231,8 @@ class Crawler:
         except PassInterrupted:
             # The URLs in flight or read but not recorded, and those started early and not reached:
             # their attempts are logged all the same (outcome "interrupted").
-            self._log_abandoned((), _cancelled([f for _c, f in pending] + list(early.values())), result)
+            self._log_abandoned((), _cancelled(pending.futures() + list(early.values())), result)
             raise
-
-    def _submit(
-        self, pool: ThreadPoolExecutor, items: Iterator[tuple[str, Candidate | None]],
-        pending: deque[tuple[Candidate | None, Future[ArticleRead]]], workers: int, exhausted: bool,
-        early: dict[str, Future[ArticleRead]],
-    ) -> bool:
-        """Keep ``workers * 2`` URLs in flight; whether the targets are exhausted."""
-        while not exhausted and len(pending) < workers * 2:
-            try:
-                url, candidate = next(items)
-            except StopIteration:
-                return True
-            future = early.pop(url, None)
-            pending.append((candidate, future if future is not None else self._start(pool, url)))
-        return exhausted
 
     def _start(self, pool: ThreadPoolExecutor, url: str) -> Future[ArticleRead]:
         # Validators are read here, in the writing thread: the archive's
@@ -289,10 +271,10 @@ class Crawler:
         None for the primary URL of a multi-page article: a 304 for page 1 says
         nothing about page 2, and a silent edit there would go unseen.
         """
-        state = self.archive.url_state(url)
-        if state is None or self.archive.current_pages(url) > 1:
+        found = self.archive.validators(url)
+        if found is None or found[2] > 1:
             return (None, None)
-        return (state.etag, state.last_modified)
+        return (found[0], found[1])
 
 
 
@@ -307,21 +289,77 @@ class _Early:
         self.due = due
         self.futures: dict[str, Future[ArticleRead]] = {}
         self.in_flight = crawler.settings.fetch.workers * 16
+        # Started and maybe not done, oldest first: the pool runs them in that order, so those done
+        # are dropped from the left (one a worker still holds keeps those after it counted: fewer start).
+        self._running: deque[Future[ArticleRead]] = deque()
         self.top_up()
 
     def top_up(self) -> None:
         """Start more of them, up to the bounds; called before each list page."""
-        running = sum(1 for f in self.futures.values() if not f.done())
-        while running < self.in_flight and len(self.futures) < EARLY_HELD:
+        while self._running and self._running[0].done():
+            self._running.popleft()
+        while len(self._running) < self.in_flight and len(self.futures) < EARLY_HELD:
             url = next(self.due, None)
             if url is None:
                 return
-            self.futures[url] = self.crawler._start(self.pool, url)
-            running += 1
+            self.futures[url] = future = self.crawler._start(self.pool, url)
+            self._running.append(future)
 
     def abandon(self) -> list[Future[ArticleRead]]:
         """A stop during discovery: the futures started, those not yet running cancelled."""
         return _cancelled(self.futures.values())
+
+
+class _Pending:
+    """The targets started and not yet recorded, in the order given: at most ``limit`` started here
+    at once, besides those started early (``_Early``) and taken over as their turn comes.
+
+    The readings started early are held in memory already (``EARLY_HELD`` at most), and most are
+    in by the time discovery ends: were they counted in ``limit``, the workers would stand idle
+    while the writer records them.
+    """
+
+    def __init__(
+        self, start: Callable[[str], Future[ArticleRead]], items: Iterator[tuple[str, Candidate | None]],
+        early: dict[str, Future[ArticleRead]], limit: int,
+    ) -> None:
+        self._start = start
+        self._items = items
+        self._early = early
+        self._limit = limit
+        self._queue: deque[tuple[Candidate | None, Future[ArticleRead], bool]] = deque()
+        self._started_here = 0
+        self._exhausted = False
+
+    def fill(self) -> None:
+        """Start targets, or take over their early fetches, up to the bound."""
+        while not self._exhausted and self._started_here < self._limit:
+            item = next(self._items, None)
+            if item is None:
+                self._exhausted = True
+                return
+            url, candidate = item
+            future = self._early.pop(url, None)
+            if future is None:
+                self._queue.append((candidate, self._start(url), True))
+                self._started_here += 1
+            else:
+                self._queue.append((candidate, future, False))
+
+    def __bool__(self) -> bool:
+        return bool(self._queue)
+
+    def first(self) -> Future[ArticleRead]:
+        return self._queue[0][1]
+
+    def popleft(self) -> tuple[Candidate | None, Future[ArticleRead]]:
+        candidate, future, started_here = self._queue.popleft()
+        if started_here:
+            self._started_here -= 1
+        return candidate, future
+
+    def futures(self) -> list[Future[ArticleRead]]:
+        return [future for _candidate, future, _here in self._queue]
 
 
 def _cancelled(futures: Iterable[Future[ArticleRead]]) -> list[Future[ArticleRead]]:

@@ -24,6 +24,7 @@ import random
 import socket
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -41,6 +42,7 @@ __all__ = [
     "is_retried_status",
     "backoff_seconds",
     "parse_retry_after",
+    "FairSlots",
     "HostGate",
     "HostGates",
     "InFlight",
@@ -159,6 +161,51 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
 # -- per-host politeness ----------------------------------------------------------------------------
 
 
+class FairSlots:
+    """At most ``n`` holders at once, the waiters let in in the order they came.
+
+    A slot given back goes to the thread that has waited longest, handed over before any other
+    thread can take it: with ``threading.Semaphore`` a thread that gives a slot back and asks
+    again at once (a fetch worker going on to its next URL) takes it again before the waiter,
+    woken but not yet running, can, and the crawl's own list pages waited behind a whole run
+    of re-checks.
+    """
+
+    def __init__(self, n: int) -> None:
+        self._lock = threading.Lock()
+        self._free = n
+        self._n = n
+        self._waiters: deque[threading.Lock] = deque()
+
+    def __enter__(self) -> None:
+        with self._lock:
+            if self._free and not self._waiters:
+                self._free -= 1
+                return
+            turn = threading.Lock()
+            turn.acquire()
+            self._waiters.append(turn)
+        try:
+            turn.acquire()  # released by the holder whose slot this thread is handed
+        except BaseException:  # a signal handler raised (KeyboardInterrupt) while waiting
+            with self._lock:
+                handed = turn not in self._waiters
+                if not handed:
+                    self._waiters.remove(turn)
+            if handed:
+                self.__exit__()
+            raise
+
+    def __exit__(self, *exc: object) -> None:
+        with self._lock:
+            if self._waiters:
+                self._waiters.popleft().release()
+            elif self._free < self._n:
+                self._free += 1
+            else:
+                raise ValueError("a slot given back that was never taken")
+
+
 class HostGate:
     """One host: a cap on requests in flight, and the earliest time the next one may start.
 
@@ -169,7 +216,7 @@ class HostGate:
     """
 
     def __init__(self, delay: float, max_in_flight: int) -> None:
-        self.slots = threading.BoundedSemaphore(max_in_flight)
+        self.slots = FairSlots(max_in_flight)
         self._lock = threading.Lock()
         self._delay = delay
         self._last: float | None = None  # the latest start or end seen

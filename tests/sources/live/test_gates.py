@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from series_archiver.errors import PassInterrupted
-from series_archiver.sources.http import HostGate, HostGates
+from series_archiver.sources.http import FairSlots, HostGate, HostGates
 from series_archiver.sources.live import Fetcher
 from tests.support.scripted import (
     ARTICLE,
@@ -185,3 +185,125 @@ def test_a_stop_ends_a_politeness_wait_and_gives_no_slot() -> None:
     assert time.monotonic() - t0 < 1.0
     with pytest.raises(PassInterrupted), gates.slot("b.test"):  # a host never waited for: no slot either
         raise AssertionError("no slot is given after a stop")
+
+
+# -- slots: first come, first served ----------------------------------------------------------------
+
+
+def _waiting(slots: FairSlots, name: str, order: list[str], entered: threading.Event | None = None) -> threading.Thread:
+    """A thread that takes a slot, notes its name and gives the slot back."""
+
+    def run() -> None:
+        with slots:
+            order.append(name)
+            if entered is not None:
+                entered.set()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread
+
+
+def _until_waiting(slots: FairSlots, n: int) -> None:
+    deadline = time.monotonic() + 5
+    while len(slots._waiters) < n:
+        assert time.monotonic() < deadline, "the thread never came to wait"
+        time.sleep(0.005)
+
+
+def test_a_slot_given_back_goes_to_the_longest_waiter_before_anyone_else() -> None:
+    # With threading.Semaphore the holder, asking again at once, took the slot back from a waiter
+    # that was woken but not yet running: the crawl's list pages waited behind a run of re-checks.
+    slots = FairSlots(1)
+    order: list[str] = []
+    slots.__enter__()
+    first = _waiting(slots, "first", order)
+    _until_waiting(slots, 1)
+    second = _waiting(slots, "second", order)
+    _until_waiting(slots, 2)
+    slots.__exit__()
+    slots.__enter__()  # the holder asks again at once: it comes after both waiters
+    order.append("holder again")
+    slots.__exit__()
+    first.join(5)
+    second.join(5)
+    assert order == ["first", "second", "holder again"]
+
+
+def test_no_more_holders_than_slots_and_every_slot_comes_back() -> None:
+    slots = FairSlots(2)
+    inside = 0
+    most = 0
+    lock = threading.Lock()
+
+    def work() -> None:
+        nonlocal inside, most
+        for _ in range(200):
+            with slots:
+                with lock:
+                    inside += 1
+                    most = max(most, inside)
+                time.sleep(0)
+                with lock:
+                    inside -= 1
+
+    with ThreadPoolExecutor(5) as pool:
+        for f in [pool.submit(work) for _ in range(5)]:
+            f.result()
+    assert most == 2
+    assert slots._free == 2 and not slots._waiters
+    with pytest.raises(ValueError, match="never taken"):
+        slots.__exit__()
+
+
+def test_a_waiter_interrupted_while_waiting_leaves_no_slot_behind() -> None:
+    slots = FairSlots(1)
+    slots.__enter__()
+
+    class Turn:
+        """The lock a waiter sleeps on, as when a signal handler raises (KeyboardInterrupt) while it sleeps."""
+
+        calls = 0
+
+        def acquire(self) -> bool:
+            Turn.calls += 1
+            if Turn.calls == 1:
+                return True  # taken at once, before the waiter is queued
+            raise KeyboardInterrupt
+
+        def release(self) -> None:
+            raise AssertionError("nothing hands a slot to a waiter that left")
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(threading, "Lock", Turn)
+        with pytest.raises(KeyboardInterrupt):
+            slots.__enter__()
+    assert Turn.calls == 2
+    assert not slots._waiters
+    slots.__exit__()
+    assert slots._free == 1
+
+
+def test_a_waiter_interrupted_just_as_it_was_handed_a_slot_gives_it_back() -> None:
+    slots = FairSlots(1)
+    slots.__enter__()
+
+    class Turn:
+        calls = 0
+
+        def acquire(self) -> bool:
+            Turn.calls += 1
+            if Turn.calls == 1:
+                return True
+            slots.__exit__()  # the holder hands its slot over (Turn.release), then the signal lands
+            raise KeyboardInterrupt
+
+        def release(self) -> None:
+            pass
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(threading, "Lock", Turn)
+        with pytest.raises(KeyboardInterrupt):
+            slots.__enter__()
+    assert not slots._waiters
+    assert slots._free == 1
