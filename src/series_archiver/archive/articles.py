@@ -62,17 +62,17 @@ class ArticleTables(ArchiveBase):
             return None
         return UrlState(row[0], row[1], bool(row[2]), row[3], row[4], row[5], row[6], row[7])
 
-    def update_url(self, url: str, **fields: Any) -> None:
-        """Update the row of a URL known to have one (its ``url_state`` was read in this transaction)."""
-        self._update("article_urls", "url", url, fields)
-
     def upsert_url(self, url: str, *, role: str, **fields: Any) -> None:
         """Update the URL's row, or add it with ``role`` (the site decides it: sites.url_role)."""
-        if self.conn.execute("SELECT 1 FROM article_urls WHERE url = ?", (url,)).fetchone():
-            if fields:
-                self._update("article_urls", "url", url, fields)
-        else:
-            self._insert("article_urls", {"url": url, "first_seen": iso(utcnow()), "role": role, **fields})
+        # The update first: nearly every call is for a known URL (a re-check pass makes one for
+        # each), and then one statement does, where a SELECT before it made two.
+        if fields:
+            sets = ", ".join(f"{c} = ?" for c in fields)
+            if self.conn.execute(f"UPDATE article_urls SET {sets} WHERE url = ?", (*fields.values(), url)).rowcount:
+                return
+        elif self.conn.execute("SELECT 1 FROM article_urls WHERE url = ?", (url,)).fetchone():
+            return
+        self._insert("article_urls", {"url": url, "first_seen": iso(utcnow()), "role": role, **fields})
 
     def article_urls(self, article_id: int) -> list[str]:
         rows = self.conn.execute(

@@ -301,10 +301,7 @@ class Recorder:
         state = self.archive.url_state(work.url)
         article_id = state.article_id if state else None
         self.archive.log_attempts(work.attempts, run_id=result.run_id, final_outcome="not_modified", article_id=article_id, capture_id=state.last_capture_id if state else None)
-        if state is not None:
-            self.archive.update_url(work.url, last_seen=_iso(now), last_status=304)
-        else:
-            self.archive.upsert_url(work.url, role=self.registry.url_role(work.url), last_seen=_iso(now), last_status=304)
+        self.archive.upsert_url(work.url, role=self.registry.url_role(work.url), last_seen=_iso(now), last_status=304)
         if article_id is not None:
             self._touch(article_id, work.url, state, now, result)
         result.counts.unchanged += 1
