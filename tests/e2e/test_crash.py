@@ -87,11 +87,17 @@ def test_kill_9_at_several_moments_then_the_next_pass_completes(
     assert snapshot(db) == reference
     with reader(db) as conn:
         statuses = [r[0] for r in conn.execute("SELECT status FROM runs ORDER BY id")]
-    # A pass commits its readings in batches: a kill meant for late in a pass can land once its last
-    # batch and its run are committed (the load makes it likelier), and that pass is then ok, with
-    # nothing left to redo. Every other kill interrupted its pass.
+    # A pass commits its readings in batches. The first three moments come before any batch of
+    # articles: those kills always interrupt. The last two are counted in fetch-log rows, which a
+    # later pass writes mostly in one batch at its end (its re-checks, started while the list pages
+    # were read, and the few new articles fetched beside them), so such a kill can land once that
+    # batch and the run are committed, and that pass is then ok with nothing left to redo (seen
+    # for both under load). Every kill, whenever it landed, left a sound archive (checked after
+    # each) and the same rows in the end (above).
+    early_kills = len(KILL_POINTS) - 2
     assert len(statuses) == killed + 1 and statuses[-1] == "ok", statuses
-    assert statuses[:-1].count("interrupted") >= killed - 1 and set(statuses[:-1]) <= {"interrupted", "ok"}, statuses
+    assert statuses[:early_kills] == ["interrupted"] * early_kills, statuses
+    assert set(statuses[early_kills:-1]) <= {"interrupted", "ok"}, statuses
     assert not (db.parent / "series.db.holder").exists()
 
     # And the pass after that finds nothing new: the kills left nothing to redo.
