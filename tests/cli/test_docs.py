@@ -11,10 +11,11 @@ import re
 import tomllib
 from pathlib import Path
 
+import click
 import pytest
 
 from series_archiver.cli import COMMANDS as CLI_COMMANDS
-from series_archiver.cli import command as cli_command
+from series_archiver.cli import cli
 from series_archiver.settings import default_config_text
 from series_archiver.sites.config import SITE_KEYS
 from tests.support.paths import REPO
@@ -63,9 +64,16 @@ def test_the_quick_test_subset_is_documented() -> None:
 # --- commands: a row each in docs/commands.md, a line each in the README's short table ---
 
 
+def _command(name: str) -> click.Command:
+    """The command, imported as running it would import it (the group loads its module then)."""
+    command = cli.get_command(click.Context(cli), name)
+    assert command is not None, f"`{name}` is in COMMANDS but the group cannot load it"
+    return command
+
+
 @pytest.mark.parametrize("name", sorted(CLI_COMMANDS))
 def test_every_command_is_in_the_docs_and_has_an_example(name: str) -> None:
-    command = cli_command(name)
+    command = _command(name)
     assert re.search(rf"^\| `{name}[ `]", README, re.MULTILINE), f"README's command table has no row for `{name}`"
     assert re.search(rf"`{name}[ `]", COMMANDS), f"docs/commands.md does not document `{name}`"
     assert command.help and "Example:" in command.help, f"`{name} --help` has no example"
@@ -84,7 +92,7 @@ _SHARED_OPTIONS = {"--config", "--db", "--help", "--replica"}
 def test_every_option_of_every_command_is_in_its_row(name: str) -> None:
     row = _command_rows(name)
     assert row, f"docs/commands.md has no table row for `{name}`"
-    for param in cli_command(name).params:
+    for param in _command(name).params:
         flags = [o for o in (*param.opts, *param.secondary_opts) if o.startswith("-")]
         if not flags or set(flags) & _SHARED_OPTIONS:
             continue

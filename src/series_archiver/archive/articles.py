@@ -67,8 +67,7 @@ class ArticleTables(ArchiveBase):
         # The update first: nearly every call is for a known URL (a re-check pass makes one for
         # each), and then one statement does, where a SELECT before it made two.
         if fields:
-            sets = ", ".join(f"{c} = ?" for c in fields)
-            if self.conn.execute(f"UPDATE article_urls SET {sets} WHERE url = ?", (*fields.values(), url)).rowcount:
+            if self._update("article_urls", "url", url, fields):
                 return
         elif self.conn.execute("SELECT 1 FROM article_urls WHERE url = ?", (url,)).fetchone():
             return

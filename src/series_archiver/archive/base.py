@@ -179,6 +179,7 @@ class ArchiveBase:
         names = [d[0] for d in cur.description]
         return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
-    def _update(self, table: str, key: str, value: Any, row: dict[str, Any]) -> None:
+    def _update(self, table: str, key: str, value: Any, row: dict[str, Any]) -> int:
+        """Set ``row``'s columns where ``key`` is ``value``; how many rows there were."""
         sets = ", ".join(f"{c} = ?" for c in row)
-        self.conn.execute(f"UPDATE {table} SET {sets} WHERE {key} = ?", (*row.values(), value))
+        return self.conn.execute(f"UPDATE {table} SET {sets} WHERE {key} = ?", (*row.values(), value)).rowcount

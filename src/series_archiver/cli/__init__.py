@@ -82,14 +82,6 @@ def cli() -> None:
     """
 
 
-def command(name: str) -> click.Command:
-    """One command, imported: what tests and documentation checks read (``cli.commands`` stays empty)."""
-    found = cli.get_command(click.Context(cli), name)
-    if found is None:
-        raise KeyError(name)
-    return found
-
-
 def main() -> None:
     cli(prog_name="series-archiver")
 
