@@ -208,6 +208,29 @@ def test_a_failing_step_is_rolled_back_whole_and_the_archive_stays_at_the_last_g
     conn.close()
 
 
+def test_a_new_archive_gets_all_of_its_schema_or_none_of_it(tmp_path: Path) -> None:
+    """A kill while a new archive is being made must not leave the tables of some old release.
+
+    A step failing at the end stands for the kill: nothing of the earlier steps may stay.
+    """
+
+    def broken(conn: sqlite3.Connection) -> None:
+        raise sqlite3.OperationalError("disk I/O error (simulated)")
+
+    db = tmp_path / "new.db"
+    conn = sqlite3.connect(db, isolation_level=None)
+    from series_archiver.archive.search import register_functions
+
+    register_functions(conn)
+    with pytest.raises(sqlite3.OperationalError):
+        migrate(conn, (*STEPS, Step(SCHEMA_VERSION + 1, "test_broken", broken)))
+    assert int(conn.execute("PRAGMA user_version").fetchone()[0]) == 0
+    assert conn.execute("SELECT name FROM sqlite_master").fetchall() == []
+    assert migrate(conn) == [step_name(s) for s in STEPS]
+    assert int(conn.execute("PRAGMA user_version").fetchone()[0]) == SCHEMA_VERSION
+    conn.close()
+
+
 def test_a_later_step_adding_a_column_upgrades_the_fixture_and_keeps_its_rows(old_db: Path) -> None:
     """What the next schema change will do: one step appended, the fixture still upgrading."""
 

@@ -55,6 +55,9 @@ def migrate(conn: sqlite3.Connection, steps: Sequence[Step] = STEPS) -> list[str
 
     A step that fails is rolled back whole and raises: the archive stays at
     the last step that completed, and running again resumes from there.
+    A new archive (schema 0) gets every step in one transaction instead, so a
+    kill while it is being made leaves all of the schema or none of it, never
+    a file that looks like an archive of some old release.
     """
     if schema_version(conn) > steps[-1].number:
         raise ValueError(f"schema {schema_version(conn)} is newer than this release's {steps[-1].number}")
@@ -63,7 +66,18 @@ def migrate(conn: sqlite3.Connection, steps: Sequence[Step] = STEPS) -> list[str
     # An archive of 0.1.0 has user_version 1 but no _sqlite_migrations table:
     # step 1 is written so that running it there changes nothing.
     names = [m.name for m in migrations.pending(db)]
-    migrations.apply(db)
+    if schema_version(conn) == 0 and not conn.in_transaction:
+        # Each step's own transaction nests inside this one as a savepoint.
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            migrations.apply(db)
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+    else:
+        migrations.apply(db)
     return names
 
 
