@@ -135,3 +135,25 @@ def test_within_an_element_a_selector_finds_what_it_finds_in_the_whole_page(sele
     inside = [e for e in sel.xpath(tree.root) if any(a is div for a in e.iterancestors())]
     expected = [e for e in inside if not any(a.tag == "template" for a in e.iterancestors())]
     assert tree.select(sel, within=div) == expected and expected
+
+
+def test_the_plain_and_the_lxml_html_trees_read_the_same() -> None:
+    """parse() builds lxml's plain elements unless asked for lxml.html's: libxml2 parses both the
+    same, so every text read from them is the same, strings, comments and furniture alike."""
+    html = page("<p>甲<!-- 註 -->乙<script>var a = 1;</script>丙</p><pre>  一\n  二</pre><p><ruby>漢<rt>han</rt></ruby>字</p>")
+    plain, rich = htmltree.parse(html), htmltree.parse(html, html_elements=True)
+    assert plain is not None and rich is not None
+    assert type(plain.root).__module__ == "lxml.etree" and type(rich.root).__module__ == "lxml.html"
+    assert [plain.text(e) for e in plain.root.iter()] == [rich.text(e) for e in rich.root.iter()]
+    assert plain.text(plain.root) == rich.text(rich.root)
+
+
+def test_a_claimed_page_without_its_sites_markup_reads_as_an_unclaimed_one() -> None:
+    """A takungpao.com URL whose page has none of the profile's markup goes the generic way, with
+    the tree lxml.html makes (the one trafilatura takes): the same reading as on any other host."""
+    paragraphs = "".join(f"<p>第{i}段：新規定經過兩年試點，試點社區的回收率提高了三成，效果明顯，居民反應良好。</p>" for i in range(8))
+    html = f"<html><head><title>一篇別的文章</title></head><body><div class='nav'><a href='/a'>首頁</a></div><article>{paragraphs}</article></body></html>"
+    claimed = extract(html, URL)
+    unclaimed = extract(html, "http://127.0.0.1:1/page.html")
+    assert claimed.profile == unclaimed.profile == "generic"
+    assert claimed.blocks == unclaimed.blocks and len(claimed.blocks) == 8

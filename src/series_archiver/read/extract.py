@@ -43,11 +43,15 @@ def extract(html: str, url: str, *, sites: Sequence[Site] | None = None) -> Extr
     ``sites`` are the profiles to try, in order (default: the built-in ones).
     """
     try:
-        page = _parse(html, url)
-        if page is not None:
-            for site in SITES if sites is None else sites:
-                if site.claims(url) and page.select_one(site.article.detect) is not None:
+        claiming = [site for site in (SITES if sites is None else sites) if site.claims(url)]
+        # The generic path needs lxml.html's elements (htmltree.parse): a page no site claims
+        # is parsed with them at once, a claimed one whose markup no profile knows again.
+        page = _parse(html, url, html_elements=not claiming)
+        if page is not None and claiming:
+            for site in claiming:
+                if page.select_one(site.article.detect) is not None:
                     return _extract_with_site(page, url, site)
+            page = _parse(html, url, html_elements=True)
         return _extract_generic(html, url, page)
     except ExtractError:
         raise
@@ -72,9 +76,9 @@ def article_site(html: str, url: str, sites: Sequence[Site]) -> Site | None:
     return next((site for site in claiming if page.select_one(site.article.detect) is not None), None)
 
 
-def _parse(html: str, url: str) -> Page | None:
+def _parse(html: str, url: str, *, html_elements: bool = False) -> Page | None:
     try:
-        return htmltree.parse(html)
+        return htmltree.parse(html, html_elements=html_elements)
     except (etree.LxmlError, ValueError, TypeError) as exc:  # lxml gives up on some pathological input
         raise ExtractError(url, f"the page could not be parsed as HTML ({exc})") from exc
 
