@@ -117,11 +117,16 @@ def bigram_tokens(folded: str | None) -> str:
     # Per page this runs once per version written (about 3,000 pairs): the pairs are found and made
     # unique as two-character strings, and turned into hex all at once, in C. A line's last character
     # is keyed with a newline after it (no line holds one), whose eight digits then become the "x".
-    grams: dict[str, None] = {}
-    for line in (folded or "").split("\n"):
-        if line:
-            grams.update(dict.fromkeys(map(operator.add, line, line[1:])))
-            grams[line[-1] + "\n"] = None
+    # The pairs of the whole text with a newline after it are those, in the same order, with the
+    # pairs that start with a newline (a line's first character, or an empty line) between them:
+    # taken out again, a few a text, rather than the text walked line by line in Python.
+    if not folded:
+        return ""
+    text = folded + "\n"
+    grams = dict.fromkeys(map(operator.add, text, text[1:]))
+    for line in folded.split("\n")[1:]:
+        grams.pop("\n" + line[:1], None)
+    grams.pop("\n\n", None)
     if not grams:
         return ""
     return ("".join(grams).encode("utf-32-be").hex(" ", 8) + " ").replace(_LINE_END, "x ")[:-1]
