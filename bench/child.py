@@ -130,7 +130,9 @@ def crawl(spec: dict[str, Any]) -> dict[str, Any]:
     before = peak_rss_kb()
     profilers = _profile_threads() if spec.get("profile") else None
     started, cpu = time.perf_counter(), cpu_seconds()
-    result = core.crawl(settings, transport=loopback)
+    # A stop event, never set, as the CLI and the daemon always pass one: a request's way of being
+    # abandoned on a stop is part of what a user's crawl costs.
+    result = core.crawl(settings, transport=loopback, stop=threading.Event())
     seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu
     if profilers is not None:
         import pstats

@@ -9,8 +9,8 @@
 - ``HostGates``: per-host (or per-endpoint) politeness: at most ``max_in_flight`` requests
   at once, each started ``delay`` seconds after the previous start *and* after the end of
   the previous response, so a slow answer never shortens the quiet gap the site sees;
-- ``interruptible``: one request that a ``stop`` event abandons within a fraction of a
-  second, and that is never sent once ``stop`` is set.
+- (``inflight.py``: one request that a ``stop`` event abandons within a fraction of a
+  second, and that is never sent once ``stop`` is set.)
 
 Every wait goes through an injectable ``sleep`` and ``clock``, so tests record waits
 instead of waiting.
@@ -18,17 +18,14 @@ instead of waiting.
 
 from __future__ import annotations
 
-import contextlib
 import email.utils
 import random
-import socket
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any, TypeVar
 
 import httpx
 
@@ -45,16 +42,7 @@ __all__ = [
     "FairSlots",
     "HostGate",
     "HostGates",
-    "InFlight",
-    "interruptible",
-    "STOP_POLL_SECONDS",
 ]
-
-T = TypeVar("T")
-
-# How often a caller waiting on a request in flight looks at its stop event.
-STOP_POLL_SECONDS = 0.1
-
 
 # -- the client ---------------------------------------------------------------------------------
 
@@ -305,109 +293,3 @@ class HostGates:
     def _check_stop(self, when: str) -> None:
         if self._stop is not None and self._stop.is_set():
             raise PassInterrupted(f"stop requested {when}")
-
-
-# -- a request a stop can abandon ---------------------------------------------------------------------
-
-
-class InFlight:
-    """One request on its way: kept from being sent once ``stop`` is set, and cut when abandoned.
-
-    Pass ``extensions`` to the httpx request: httpcore's ``trace`` hook checks the stop
-    just before the request headers go out, and keeps the connection's socket, which
-    ``cut`` shuts down so a read blocked on it ends at once. A reused connection waiting
-    for its answer is not known until the headers come (``holds``); such a request is
-    abandoned all the same, and ends at its read timeout.
-    """
-
-    def __init__(self, stop: threading.Event | None) -> None:
-        self.stop = stop
-        self._lock = threading.Lock()
-        self._socket: socket.socket | None = None
-        self._cut = False
-
-    @property
-    def extensions(self) -> dict[str, Any]:
-        return {} if self.stop is None else {"trace": self._trace}
-
-    def check(self, when: str) -> None:
-        """Raise ``PassInterrupted`` if the stop was asked for (between two chunks of a body, say)."""
-        if self.stop is not None and self.stop.is_set():
-            raise PassInterrupted(f"stop requested {when}")
-
-    def holds(self, response: httpx.Response) -> None:
-        """The response's connection (httpx's ``network_stream`` extension) is the one to cut."""
-        self._keep(response.extensions.get("network_stream"))
-
-    def cut(self) -> None:
-        with self._lock:
-            self._cut = True
-            sock = self._socket
-        if sock is not None:
-            _shutdown(sock)
-
-    def _trace(self, event: str, info: dict[str, Any]) -> None:
-        if event.endswith((".connect_tcp.complete", ".start_tls.complete")):
-            self._keep(info.get("return_value"))
-        elif event.endswith(".send_request_headers.started"):
-            self.check("before the request was sent")
-
-    def _keep(self, stream: Any) -> None:
-        sock = stream.get_extra_info("socket") if stream is not None else None
-        if not isinstance(sock, socket.socket):
-            return
-        with self._lock:
-            self._socket = sock
-            cut = self._cut
-        if cut:
-            _shutdown(sock)
-
-
-def _shutdown(sock: socket.socket) -> None:
-    # The plain socket's shutdown, even on a TLS socket: it wakes a recv() blocked in another
-    # thread, where close() would not, and leaves the TLS object to the thread that owns it.
-    with contextlib.suppress(OSError):  # already closed: nothing left to wake
-        socket.socket.shutdown(sock, socket.SHUT_RDWR)
-
-
-def interruptible(stop: threading.Event | None, send: Callable[[InFlight], T], *, name: str = "request") -> T:
-    """``send(request)``, or ``PassInterrupted`` within ~``STOP_POLL_SECONDS`` once ``stop`` is set.
-
-    Without a stop, ``send`` runs here. With one, it runs in a daemon thread while this one
-    watches the stop: a request in flight (connecting, waiting for its answer, reading a
-    body) is abandoned and its connection cut. The abandoned thread's own outcome is
-    dropped, so closing the client under it never shows a traceback.
-
-    Why a thread: a blocking httpx request cannot be cancelled from outside, and a read
-    timeout, once it fires, ends the request (it cannot be resumed), so slicing the
-    timeout would cut slow but honest answers. Here the caller simply stops waiting.
-    """
-    request = InFlight(stop)
-    if stop is None:
-        return send(request)
-    request.check("before the request was sent")
-    result: list[T] = []
-    failure: list[BaseException] = []
-    done = threading.Event()
-
-    def run() -> None:
-        try:
-            result.append(send(request))
-        except BaseException as exc:  # the caller's to raise, or dropped with an abandoned request
-            failure.append(exc)
-        finally:
-            done.set()
-
-    threading.Thread(target=run, name=name, daemon=True).start()
-    while not done.wait(STOP_POLL_SECONDS):
-        if stop.is_set():
-            request.cut()
-            done.wait(STOP_POLL_SECONDS)  # a cut read ends at once: let its thread finish
-            # Whatever it ends with (a body cut short reads as a broken one) is not the site's answer.
-            cause = failure[0] if failure else None
-            if isinstance(cause, PassInterrupted):
-                raise cause
-            raise PassInterrupted("stop requested while the request was in flight; it was abandoned") from cause
-    if failure:
-        raise failure[0]
-    return result[0]  # answered before the stop was seen: as good as any

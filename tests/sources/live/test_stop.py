@@ -17,6 +17,7 @@ import pytest
 
 from series_archiver.errors import PassInterrupted
 from series_archiver.models import FetchedPage
+from series_archiver.sources import inflight
 from series_archiver.sources.live import Fetcher
 from tests.support.scripted import ARTICLE, LocalSite, Reply, fetch_settings, html_reply, outcomes, page
 
@@ -73,6 +74,62 @@ def test_a_stop_abandons_the_request_in_flight(site: LocalSite, slow: Reply, thr
     assert site.hits(ARTICLE) == 1
     assert helpers_gone(), "the abandoned request's connection is cut, so its thread ends too"
     assert thread_errors == []
+
+
+@pytest.fixture
+def helpers(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The requests sent from a helper thread (those that opened a connection), by URL path."""
+    sent: list[str] = []
+    real = inflight._in_helper
+
+    def counted(stop: threading.Event, send: Any, name: str) -> Any:
+        sent.append(name)
+        return real(stop, send, name)
+
+    monkeypatch.setattr(inflight, "_in_helper", counted)
+    return sent
+
+
+@pytest.mark.parametrize(
+    "slow",
+    [
+        Reply(200, page().encode(), (("Content-Type", "text/html"),), delay=10.0),
+        html_reply(mode="trickle", trickle=0.4),
+        html_reply(mode="trickle", trickle=10.0),
+    ],
+    ids=["headers-after-10s", "body-trickling", "body-stalled"],
+)
+def test_a_stop_abandons_a_request_on_a_connection_kept_alive(
+    site: LocalSite, slow: Reply, thread_errors: list[Any], helpers: list[str]
+) -> None:
+    """Most requests of a pass reuse a connection and run in their worker's own thread: the stop ends them as soon."""
+    first = site.route("/a/1.html", html_reply())
+    url = site.route(ARTICLE, slow)
+    stop = threading.Event()
+    with Fetcher(fetch_settings(timeout_seconds=30.0, respect_robots=False), stop=stop) as fetcher:
+        assert fetcher.fetch(first).status == 200
+        assert len(helpers) == 1  # the first request opened the connection, from a helper thread
+        threading.Timer(0.3, stop.set).start()
+        t0 = time.monotonic()
+        with pytest.raises(PassInterrupted) as info:
+            fetcher.fetch(url)
+        took = time.monotonic() - t0
+    assert took < 2.0, took
+    assert len(helpers) == 1  # the second ran in this thread, on the connection kept alive
+    [attempt] = info.value.attempts
+    assert (attempt.url, attempt.status, attempt.outcome) == (url, None, "interrupted")
+    assert attempt.error and "stop requested" in attempt.error
+    assert site.hits(ARTICLE) == 1
+    assert thread_errors == []
+
+
+def test_requests_on_a_kept_alive_connection_start_no_thread(site: LocalSite, helpers: list[str]) -> None:
+    """A helper thread a request costs ~0.25 ms, as much as a 304 itself: only a new connection has one."""
+    paths = [site.route(f"/a/{i}.html", html_reply()) for i in range(20)]
+    with Fetcher(fetch_settings(respect_robots=False), stop=threading.Event()) as fetcher:
+        assert [fetcher.fetch(p).status for p in paths] == [200] * 20
+    assert len(helpers) == 1
+    assert site.hits("/a/19.html") == 1
 
 
 def test_nothing_is_sent_once_stop_is_set(site: LocalSite) -> None:

@@ -5,7 +5,7 @@ page (a 403, 429, 503 …: ``read.pagekind``); any other body is drained. A fail
 the body is kept in ``Reply.error`` with the status and headers that did arrive, so the
 attempt record says what was seen; no response at all raises ``NetworkError``. Once
 ``stop`` is set the GET is not sent, or is abandoned in flight: ``PassInterrupted``
-(see ``http.interruptible``).
+(see ``inflight.interruptible``).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from series_archiver.errors import FetchError, NetworkError
 from series_archiver.read.charset import refuse_non_html
 from series_archiver.read.pagekind import may_be_block
 from series_archiver.read.response import GONE_STATUSES
-from series_archiver.sources.http import InFlight, interruptible
+from series_archiver.sources.inflight import InFlight, interruptible
 from series_archiver.sources.live.body import content_length, describe, drain, read_body
 
 __all__ = ["Reply", "exchange"]
