@@ -42,6 +42,8 @@ T = TypeVar("T")
 
 # How often a request in flight has its stop looked at.
 STOP_POLL_SECONDS = 0.1
+# What a request the stop let go of ends with, whichever thread it ran in.
+_ABANDONED = "stop requested while the request was in flight; it was abandoned"
 
 
 class InFlight:
@@ -134,12 +136,12 @@ def interruptible(stop: threading.Event | None, send: Callable[[InFlight], T], *
         raise
     except BaseException as exc:
         if inline.was_cut or stop.is_set():
-            raise PassInterrupted("stop requested while the request was in flight; it was abandoned") from exc
+            raise PassInterrupted(_ABANDONED) from exc
         raise
     else:
         if inline.was_cut:
             # Cut while its body was read: what came is not the site's whole answer.
-            raise PassInterrupted("stop requested while the request was in flight; it was abandoned")
+            raise PassInterrupted(_ABANDONED)
         return result
     finally:
         _WATCHER.forget(inline)
@@ -170,7 +172,7 @@ def _in_helper(stop: threading.Event, send: Callable[[InFlight], T], name: str) 
             cause = failure[0] if failure else None
             if isinstance(cause, PassInterrupted):
                 raise cause
-            raise PassInterrupted("stop requested while the request was in flight; it was abandoned") from cause
+            raise PassInterrupted(_ABANDONED) from cause
     if failure:
         raise failure[0]
     return result[0]
