@@ -18,6 +18,7 @@ from typing import Any, Self
 from series_archiver.archive.captures import CaptureChains
 from series_archiver.archive.failures import sqlite_errors
 from series_archiver.archive.lock import writer_lock
+from series_archiver.archive.search import has_pending_list, index_pending
 
 __all__ = ["ArchiveBase", "iso", "utcnow"]
 
@@ -53,6 +54,8 @@ class ArchiveBase:
     # URL -> urls.id, for the URLs written lately (schema step 11: captures and
     # the fetch log name URLs by id). Cleared on a rollback, which may undo an id.
     _url_ids: dict[str, int]
+    # Whether the archive lists new search rows to index at commit (schema step 12); looked up until it does.
+    _lists_pending: bool = False
 
     def close(self) -> None:
         self.conn.close()
@@ -91,10 +94,17 @@ class ArchiveBase:
             self.conn.execute("BEGIN IMMEDIATE")
             try:
                 yield self.conn
-                self.conn.execute("COMMIT")
+                self._commit()
             except BaseException:
                 self._roll_back("ROLLBACK")
                 raise
+
+    def _commit(self) -> None:
+        """COMMIT, the versions' search index written first, in the same transaction (search.index_pending)."""
+        if self._lists_pending or has_pending_list(self.conn):
+            self._lists_pending = True
+            index_pending(self.conn)
+        self.conn.execute("COMMIT")
 
     @contextmanager
     def _savepoint(self) -> Iterator[None]:
@@ -141,7 +151,7 @@ class ArchiveBase:
                 self._batched = False
                 if self.conn.in_transaction:
                     try:
-                        self.conn.execute("COMMIT")
+                        self._commit()
                     except BaseException:
                         self._roll_back("ROLLBACK")
                         raise

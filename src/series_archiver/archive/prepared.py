@@ -46,7 +46,7 @@ def prepare(article: Article) -> Prepared:
 
 
 class PreparedDocuments:
-    """The prepared documents of the versions about to be added on one connection (a few: ``clear`` after each recording)."""
+    """The prepared documents of the versions of one transaction on one connection (``clear`` after its COMMIT, which indexes them)."""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._documents: dict[DocumentFields, str] = {}

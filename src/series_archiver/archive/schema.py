@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from series_archiver.archive import captures as capture_codec
 from series_archiver.archive.compact import step_11
 from series_archiver.archive.layout import encode_layout
-from series_archiver.archive.search import create_bigram_index, create_page_index, create_search_schema
+from series_archiver.archive.search import create_bigram_index, create_index_at_commit, create_page_index, create_search_schema
 from series_archiver.archive.sqlscript import run_script
 
 __all__ = ["SCHEMA_VERSION", "STEPS", "Step"]
@@ -428,6 +428,17 @@ def _step_11(conn: sqlite3.Connection) -> None:
     create_page_index(conn)
 
 
+# --- step 12: the search indexes written once a transaction (search.py, ``index_pending``) ----
+
+
+def _step_12(conn: sqlite3.Connection) -> None:
+    """``search_pending``: the rows of ``search_text`` a transaction added, indexed by the writer just before COMMIT
+    instead of row by row by triggers. Every row is indexed already when this step runs, so none is listed.
+
+    A later step that adds rows to ``search_text`` must call ``index_pending`` before its step ends."""
+    create_index_at_commit(conn)
+
+
 STEPS: tuple[Step, ...] = (
     Step(1, "release_0_1_0", _step_1),
     Step(2, "derivations", _step_2),
@@ -440,6 +451,7 @@ STEPS: tuple[Step, ...] = (
     Step(9, "search_bigrams", _step_9),
     Step(10, "evidence", _step_10),
     Step(11, "compact_rows_search_pages", _step_11),
+    Step(12, "search_index_at_commit", _step_12),
 )
 SCHEMA_VERSION = STEPS[-1].number
 

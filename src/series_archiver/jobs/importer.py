@@ -328,10 +328,11 @@ class _Import:
                         try:
                             self._entry(warc, entry, got)
                         finally:
-                            documents.clear()
                             self.archive.chains.clear_prepared()
                             self.passed.events.clear()  # an import notifies no one: its events are counted, not kept
                         done += 1
+                # Kept for the batch: the search index takes the pairs at its COMMIT (search.index_pending).
+                documents.clear()
         finally:
             readers.close()
 
