@@ -144,9 +144,12 @@ class Article:
     def headings(self) -> tuple[str, ...]:
         return tuple(b.text for b in self.blocks if b.kind == "heading")
 
-    @property
+    @functools.cached_property
     def text(self) -> str:
-        """Body text, one block per line: what versions and diffs are made of."""
+        """Body text, one block per line: what versions and diffs are made of.
+
+        Joined once (a recording asks for it several times); ``cached_property`` keeps it in the
+        instance's ``__dict__``, beside the frozen fields, and it is of those fields alone."""
         return "\n".join(b.text for b in self.blocks)
 
 

@@ -394,6 +394,37 @@ def test_an_archive_of_0_1_0_gets_the_index_on_upgrade(tmp_path: Path) -> None:
         assert assert_same(archive.conn, queries_from(archive.conn, random.Random(1), 80)) > 20
 
 
+def test_an_archive_of_schema_11_is_searched_as_it_is_and_indexes_at_commit_once_upgraded(tmp_path: Path) -> None:
+    """Step 12 changes how the indexes are written, not what they hold: a reader of an archive not
+    upgraded yet searches it, and the upgraded archive's next versions are indexed at COMMIT."""
+    from series_archiver.archive.migrations import migrate
+    from series_archiver.archive.schema import STEPS
+
+    db = tmp_path / "s11.db"
+    shutil.copy(FIXTURE, db)
+    conn = sqlite3.connect(db, isolation_level=None)
+    register_functions(conn)
+    migrate(conn, tuple(s for s in STEPS if s.number <= 11))
+    assert conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'search_pending'").fetchone() is None
+    assert search_module.search_ready(conn)
+    before = [(r["article_id"], r["versions_matching"]) for r in search(conn, "芯片").results]
+    assert before
+    conn.close()
+    with Archive(db) as archive:  # a writer upgrades it
+        assert archive.conn.execute("PRAGMA user_version").fetchone()[0] == STEPS[-1].number
+        assert [(r["article_id"], r["versions_matching"]) for r in search(archive.conn, "芯片").results] == before
+        now = datetime(2026, 4, 1, tzinfo=UTC)
+        derivation = archive.derivation_id("test-12", "{}", now)
+        with archive.transaction():
+            version = Article(url=ARTICLE_1, profile="takungpao", title="升級以後的新版本",
+                              blocks=(Block("paragraph", "半導體芯片的新段落，升級後寫入"),))
+            archive.add_version(1, version, content_hash="after-12", captured_at=now, url=ARTICLE_1,
+                                capture_ids=[], derivation_id=derivation)
+        assert search_module.search_ready(archive.conn)
+        assert_index_matches_text(archive.conn)
+        assert search(archive.conn, "升级后写入").results and search(archive.conn, "段落").results
+
+
 def test_a_dropped_index_is_built_again_on_the_next_open(replica_db: Path, tmp_path: Path) -> None:
     db = tmp_path / "copy.db"
     shutil.copy(replica_db, db)

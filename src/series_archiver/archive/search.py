@@ -251,10 +251,11 @@ def register_functions(conn: sqlite3.Connection) -> None:
 def search_ready(conn: sqlite3.Connection) -> bool:
     """Whether the search tables and triggers exist and every version is indexed (reads only)."""
     present = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
-    if not _WANTED <= present:
-        return False
-    # Rows listed and committed were never indexed: no writer of this release leaves any.
-    return conn.execute(_UNINDEXED).fetchone() is None and conn.execute("SELECT 1 FROM search_pending LIMIT 1").fetchone() is None
+    if _WANTED <= present:
+        # Rows listed and committed were never indexed: no writer of this release leaves any.
+        return conn.execute(_UNINDEXED).fetchone() is None and conn.execute("SELECT 1 FROM search_pending LIMIT 1").fetchone() is None
+    # An archive of schema 11 not upgraded yet (read by this release): indexed row by row, whole.
+    return _BEFORE_STEP_12 <= present and conn.execute(_UNINDEXED).fetchone() is None
 
 
 def create_search_schema(conn: sqlite3.Connection) -> None:
@@ -587,5 +588,5 @@ def _names(script: str, verb: str) -> set[str]:
 
 
 # What a current archive's search is made of: every step's tables and triggers, less those step 12 dropped.
-_ALL_STEPS = _SCHEMA + (_FTS_SCHEMA if HAS_TRIGRAM else "") + _BIGRAM_SCHEMA + _PAGE_SCHEMA + _index_at_commit_schema()
-_WANTED = frozenset(_names(_ALL_STEPS, "CREATE") - _names(_index_at_commit_schema(), "DROP"))
+_BEFORE_STEP_12 = frozenset(_names(_SCHEMA + (_FTS_SCHEMA if HAS_TRIGRAM else "") + _BIGRAM_SCHEMA + _PAGE_SCHEMA, "CREATE"))
+_WANTED = (_BEFORE_STEP_12 | _names(_index_at_commit_schema(), "CREATE")) - _names(_index_at_commit_schema(), "DROP")

