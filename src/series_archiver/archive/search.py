@@ -251,11 +251,11 @@ def register_functions(conn: sqlite3.Connection) -> None:
 def search_ready(conn: sqlite3.Connection) -> bool:
     """Whether the search tables and triggers exist and every version is indexed (reads only)."""
     present = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
-    if _WANTED <= present:
+    if present >= _WANTED:
         # Rows listed and committed were never indexed: no writer of this release leaves any.
         return conn.execute(_UNINDEXED).fetchone() is None and conn.execute("SELECT 1 FROM search_pending LIMIT 1").fetchone() is None
     # An archive of schema 11 not upgraded yet (read by this release): indexed row by row, whole.
-    return _BEFORE_STEP_12 <= present and conn.execute(_UNINDEXED).fetchone() is None
+    return present >= _BEFORE_STEP_12 and conn.execute(_UNINDEXED).fetchone() is None
 
 
 def create_search_schema(conn: sqlite3.Connection) -> None:
