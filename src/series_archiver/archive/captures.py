@@ -72,7 +72,7 @@ DRIFT = 0.25
 # gave 8.1 KB in 0.7 ms and level 19 7.1 KB in 68 ms (a first crawl stores a
 # whole capture per page: 19 would triple its time); deltas as small as at
 # level 19 within 15 bytes, 20 times faster.
-WHOLE_LEVEL = 7
+WHOLE_LEVEL = 9
 DELTA_LEVEL = 9
 # How many URLs' last rebuilt capture a CaptureChains keeps (~50 KB each). It
 # saves reading and decompressing a base again when the same URL is stored or
