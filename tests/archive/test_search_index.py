@@ -422,6 +422,7 @@ def test_an_archive_of_schema_11_is_searched_as_it_is_and_indexes_at_commit_once
                                 capture_ids=[], derivation_id=derivation)
         assert search_module.search_ready(archive.conn)
         assert_index_matches_text(archive.conn)
+        assert archive.conn.execute("SELECT v FROM search_bigrams_config WHERE k = 'automerge'").fetchone() == (search_module.AUTOMERGE,)
         assert search(archive.conn, "升级后写入").results and search(archive.conn, "段落").results
 
 

@@ -12,7 +12,9 @@ So search works on folded text:
   spans two paragraphs). SQL triggers on ``versions`` keep it current, so the
   pipeline writes versions as before and never thinks about search.
 * ``search_fts`` is an FTS5 trigram index over ``search_text.folded``: it
-  answers the query terms of three characters or more without a scan.
+  answers the query terms of three characters or more without a scan. Both
+  indexes take a transaction's new rows of ``search_text`` just before it
+  commits (schema step 12, ``index_pending``), not row by row.
 * ``search_bigrams`` (schema step 9) answers the shorter ones: a contentless
   FTS5 index of every pair of neighbouring folded characters of a line, and
   of each line's last character, each pair spelt as one ASCII token (the code
@@ -360,9 +362,19 @@ _INDEX_PENDING = (
 )
 
 
+# FTS5 merges an index's segments once ``automerge`` of them lie at one level (4 by
+# default). At 8, an import rewrites each index's data fewer times over (0.4 ms less
+# a version in the writer on this machine); a query may read up to twice as many
+# segments, which the benchmark at a million versions measures (bench/README.md).
+AUTOMERGE = 8
+
+
 def create_index_at_commit(conn: sqlite3.Connection) -> None:
-    """Schema step 12: ``search_pending`` and the triggers that list rows in it (see ``index_pending``)."""
+    """Schema step 12: ``search_pending`` and the triggers that list rows in it (see ``index_pending``); each
+    index's ``automerge``."""
     run_script(conn, _index_at_commit_schema())
+    for index in ("search_fts", "search_bigrams") if HAS_TRIGRAM else ("search_bigrams",):
+        conn.execute(f"INSERT INTO {index} ({index}, rank) VALUES ('automerge', ?)", (AUTOMERGE,))
 
 
 def has_pending_list(conn: sqlite3.Connection) -> bool:
