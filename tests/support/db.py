@@ -60,6 +60,15 @@ def assert_archive_sound(db: Path) -> None:
         ).fetchall() == []
         assert conn.execute("SELECT article_id, version FROM versions GROUP BY 1, 2 HAVING count(*) > 1").fetchall() == []
         assert conn.execute("SELECT article_id, content_hash FROM versions WHERE restores IS NULL GROUP BY 1, 2 HAVING count(*) > 1").fetchall() == []
+        # Every version is searchable: its search row is in both indexes, and none is left listed
+        # for the next COMMIT (schema step 12 indexes a transaction's rows just before it commits).
+        if "search_pending" in tables:
+            assert conn.execute("SELECT count(*) FROM search_pending").fetchone() == (0,)
+            rows = conn.execute("SELECT count(*) FROM search_text").fetchone()[0]
+            assert rows == conn.execute("SELECT count(*) FROM versions").fetchone()[0]
+            assert conn.execute("SELECT count(*) FROM search_bigrams_docsize").fetchone()[0] == rows
+            if "search_fts" in tables:
+                assert conn.execute("SELECT count(*) FROM search_fts_docsize").fetchone()[0] == rows
         # A URL's state points at a capture that exists; its log rows at an article that exists.
         assert conn.execute(
             "SELECT url FROM article_urls WHERE last_capture_id IS NOT NULL AND last_capture_id NOT IN (SELECT id FROM captures)"
