@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 
 from series_archiver.archive import search as search_module
-from series_archiver.archive import searchtext
+from series_archiver.archive import searchtext, searchwrite
 from series_archiver.archive.search import SEARCH_SQL, SearchPage, bigram_tokens, fold_document, query_terms, register_functions, search
 from series_archiver.archive.store import Archive
 from series_archiver.archive.views import INSTALLMENT_ORDER
@@ -422,7 +422,7 @@ def test_an_archive_of_schema_11_is_searched_as_it_is_and_indexes_at_commit_once
                                 capture_ids=[], derivation_id=derivation)
         assert search_module.search_ready(archive.conn)
         assert_index_matches_text(archive.conn)
-        assert archive.conn.execute("SELECT v FROM search_bigrams_config WHERE k = 'automerge'").fetchone() == (search_module.AUTOMERGE,)
+        assert archive.conn.execute("SELECT v FROM search_bigrams_config WHERE k = 'automerge'").fetchone() == (searchwrite.AUTOMERGE,)
         assert search(archive.conn, "升级后写入").results and search(archive.conn, "段落").results
 
 

@@ -18,7 +18,7 @@ from typing import Any, Self
 from series_archiver.archive.captures import CaptureChains
 from series_archiver.archive.failures import sqlite_errors
 from series_archiver.archive.lock import writer_lock
-from series_archiver.archive.search import has_pending_list, index_pending
+from series_archiver.archive.searchwrite import has_pending_list, index_pending
 
 __all__ = ["ArchiveBase", "iso", "utcnow"]
 

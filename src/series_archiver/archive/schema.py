@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from series_archiver.archive import captures as capture_codec
 from series_archiver.archive.compact import step_11
 from series_archiver.archive.layout import encode_layout
-from series_archiver.archive.search import create_bigram_index, create_index_at_commit, create_page_index, create_search_schema
+from series_archiver.archive.search import create_bigram_index, create_page_index, create_search_schema
+from series_archiver.archive.searchwrite import create_index_at_commit
 from series_archiver.archive.sqlscript import run_script
 
 __all__ = ["SCHEMA_VERSION", "STEPS", "Step"]

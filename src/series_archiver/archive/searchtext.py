@@ -21,6 +21,7 @@ from functools import lru_cache
 from series_archiver.textfold import convert, fold
 
 __all__ = [
+    "ARTICLE_SHIFT",
     "HAS_TRIGRAM",
     "bigram_query",
     "bigram_tokens",
@@ -35,6 +36,8 @@ __all__ = [
 
 # The trigram tokenizer arrived in SQLite 3.34; older ones search by the pairs alone.
 HAS_TRIGRAM = sqlite3.sqlite_version_info >= (3, 34, 0)
+# A row of the pairs index is ``article_id << ARTICLE_SHIFT | version_id`` (schema step 11; search.py).
+ARTICLE_SHIFT = 32
 
 
 def _lines(title: str | None, byline: str | None, text: str | None, captions: str | None) -> list[str]:
