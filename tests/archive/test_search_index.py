@@ -426,6 +426,27 @@ def test_an_archive_of_schema_11_is_searched_as_it_is_and_indexes_at_commit_once
         assert search(archive.conn, "升级后写入").results and search(archive.conn, "段落").results
 
 
+def test_rows_another_tool_left_listed_are_indexed_on_the_next_open(replica_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A version written by plain SQL commits without ``index_pending``: the next writer indexes its row alone."""
+    db = tmp_path / "copy.db"
+    shutil.copy(replica_db, db)
+    conn = sqlite3.connect(db, isolation_level=None)
+    register_functions(conn)
+    conn.execute("UPDATE versions SET text = text || ? WHERE id = 1", ("\n另一個工具寫入的段落",))
+    assert conn.execute("SELECT count(*) FROM search_pending").fetchone() == (1,)
+    assert not search_module.search_ready(conn)
+    conn.close()
+
+    def rebuild(conn: sqlite3.Connection) -> None:
+        raise AssertionError("the whole index was built again for one listed row")
+
+    monkeypatch.setattr(search_module, "create_search_schema", rebuild)
+    with Archive(db) as archive:
+        assert search_module.search_ready(archive.conn)
+        assert_index_matches_text(archive.conn)
+        assert search(archive.conn, "另一个工具").results
+
+
 def test_a_dropped_index_is_built_again_on_the_next_open(replica_db: Path, tmp_path: Path) -> None:
     db = tmp_path / "copy.db"
     shutil.copy(replica_db, db)

@@ -73,7 +73,7 @@ from series_archiver.archive.searchtext import (
     snippet_html,
     snippet_parts,
 )
-from series_archiver.archive.searchwrite import create_index_at_commit, index_at_commit_schema
+from series_archiver.archive.searchwrite import create_index_at_commit, index_at_commit_schema, index_pending
 from series_archiver.archive.sqlscript import run_script
 from series_archiver.archive.views import INSTALLMENT_ORDER
 
@@ -300,6 +300,12 @@ def ensure_search_index(conn: sqlite3.Connection) -> None:
     trigram index, which may lack the rows that were waiting in
     ``search_pending``.
     """
+    present = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+    if present >= _WANTED and conn.execute(_UNINDEXED).fetchone() is None:
+        # Whole but for rows listed and never indexed (a tool's own SQL, committed without
+        # ``index_pending``): those rows alone, not a rebuild.
+        index_pending(conn)
+        return
     conn.execute("DROP TABLE IF EXISTS search_versions")
     create_search_schema(conn)
     create_page_index(conn)
