@@ -339,3 +339,22 @@ def test_a_site_that_keeps_blocking_is_notified_at_2_4_8_passes(tmp_path: Path, 
         assert body["blocked"][0]["site"] == "www.takungpao.com" and body["blocked"][0]["passes"] == passes
         assert (tmp_path / "got.json.env").read_text().strip() == "blocked"
     assert payload(_blocked(passes), archive=tmp_path / "s.db")["blocked"][0]["urls"] == 7
+
+
+# pagekind._INVISIBLE finds a page's scripts, styles and comments run by run (possessive, no backtracking);
+# it must find exactly what the plain lazy form finds, whatever the markup.
+_LAZY_INVISIBLE = r"<(script|style|template|svg|head)\b[^>]*>.*?</\1\s*>|<!--.*?-->"
+_MARKUP_PIECES = ["<script>", "<SCRIPT type=x>", "</script>", "</Script >", "</script", "<style>", "</style>", "<svg>", "</svg\n>",
+                  "<head>", "<header>", "</head>", "<template>", "</template>", "<!--", "-->", "--->", "-", "--", "<", ">", "/",
+                  "a", "中文", "\n", " ", "<p>", "</p>", "<scripts>"]
+
+
+@given(st.lists(st.sampled_from(_MARKUP_PIECES), max_size=30))
+def test_the_invisible_parts_are_those_the_lazy_expression_finds(pieces: list[str]) -> None:
+    import re
+
+    from series_archiver.read import pagekind
+
+    markup = "".join(pieces)
+    lazy = re.compile(_LAZY_INVISIBLE, re.IGNORECASE | re.DOTALL)
+    assert pagekind._INVISIBLE.sub(" ", markup) == lazy.sub(" ", markup)

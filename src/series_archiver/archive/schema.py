@@ -429,7 +429,7 @@ def _step_11(conn: sqlite3.Connection) -> None:
     create_page_index(conn)
 
 
-# --- step 12: the search indexes written once a transaction (search.py, ``index_pending``) ----
+# --- step 12: the search indexes written once a transaction (searchwrite.py, ``index_pending``) ----
 
 
 def _step_12(conn: sqlite3.Connection) -> None:
