@@ -63,6 +63,8 @@ from typing import Any
 from series_archiver.archive.searchtext import (
     ARTICLE_SHIFT,
     HAS_TRIGRAM,
+    PAIRS_ROWID_NEW,
+    PAIRS_ROWID_OLD,
     bigram_query,
     bigram_tokens,
     fold_document,
@@ -178,8 +180,6 @@ _BIGRAM_BACKFILL = "INSERT INTO search_bigrams (rowid, grams) SELECT version_id,
 # rowid range of its versions) instead of once a version. (``_BIGRAM_SCHEMA``
 # above is step 9's, kept as it was; this one replaces it.)
 _VERSION_BITS = (1 << ARTICLE_SHIFT) - 1
-_ROWID_NEW = f"(new.article_id << {ARTICLE_SHIFT}) | new.version_id"
-_ROWID_OLD = f"(old.article_id << {ARTICLE_SHIFT}) | old.version_id"
 _BIGRAM_SCHEMA_ARTICLES = f"""
 DROP TRIGGER IF EXISTS search_text_bigrams_insert;
 DROP TRIGGER IF EXISTS search_text_bigrams_delete;
@@ -189,14 +189,14 @@ CREATE VIRTUAL TABLE IF NOT EXISTS search_bigrams USING fts5(
     grams, content='', detail='none', tokenize='ascii'
 );
 CREATE TRIGGER IF NOT EXISTS search_text_bigrams_insert AFTER INSERT ON search_text BEGIN
-    INSERT INTO search_bigrams (rowid, grams) VALUES ({_ROWID_NEW}, sa_bigrams(new.folded));
+    INSERT INTO search_bigrams (rowid, grams) VALUES ({PAIRS_ROWID_NEW}, sa_bigrams(new.folded));
 END;
 CREATE TRIGGER IF NOT EXISTS search_text_bigrams_delete AFTER DELETE ON search_text BEGIN
-    INSERT INTO search_bigrams (search_bigrams, rowid, grams) VALUES ('delete', {_ROWID_OLD}, sa_bigrams(old.folded));
+    INSERT INTO search_bigrams (search_bigrams, rowid, grams) VALUES ('delete', {PAIRS_ROWID_OLD}, sa_bigrams(old.folded));
 END;
 CREATE TRIGGER IF NOT EXISTS search_text_bigrams_update AFTER UPDATE ON search_text BEGIN
-    INSERT INTO search_bigrams (search_bigrams, rowid, grams) VALUES ('delete', {_ROWID_OLD}, sa_bigrams(old.folded));
-    INSERT INTO search_bigrams (rowid, grams) VALUES ({_ROWID_NEW}, sa_bigrams(new.folded));
+    INSERT INTO search_bigrams (search_bigrams, rowid, grams) VALUES ('delete', {PAIRS_ROWID_OLD}, sa_bigrams(old.folded));
+    INSERT INTO search_bigrams (rowid, grams) VALUES ({PAIRS_ROWID_NEW}, sa_bigrams(new.folded));
 END;
 """
 _BIGRAM_BACKFILL_ARTICLES = (

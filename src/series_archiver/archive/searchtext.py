@@ -23,6 +23,8 @@ from series_archiver.textfold import convert, fold
 __all__ = [
     "ARTICLE_SHIFT",
     "HAS_TRIGRAM",
+    "PAIRS_ROWID_NEW",
+    "PAIRS_ROWID_OLD",
     "bigram_query",
     "bigram_tokens",
     "fold_document",
@@ -36,8 +38,11 @@ __all__ = [
 
 # The trigram tokenizer arrived in SQLite 3.34; older ones search by the pairs alone.
 HAS_TRIGRAM = sqlite3.sqlite_version_info >= (3, 34, 0)
-# A row of the pairs index is ``article_id << ARTICLE_SHIFT | version_id`` (schema step 11; search.py).
+# A row of the pairs index is ``article_id << ARTICLE_SHIFT | version_id`` (schema step 11; search.py),
+# as a trigger on ``search_text`` spells it for the row's new and old values.
 ARTICLE_SHIFT = 32
+PAIRS_ROWID_NEW = f"(new.article_id << {ARTICLE_SHIFT}) | new.version_id"
+PAIRS_ROWID_OLD = f"(old.article_id << {ARTICLE_SHIFT}) | old.version_id"
 
 
 def _lines(title: str | None, byline: str | None, text: str | None, captions: str | None) -> list[str]:
