@@ -43,14 +43,14 @@ def extract(html: str, url: str, *, sites: Sequence[Site] | None = None) -> Extr
     ``sites`` are the profiles to try, in order (default: the built-in ones).
     """
     try:
-        claiming = [site for site in (SITES if sites is None else sites) if site.claims(url)]
+        claiming = _claiming(url, SITES if sites is None else sites)
         # The generic path needs lxml.html's elements (htmltree.parse): a page no site claims
         # is parsed with them at once, a claimed one whose markup no profile knows again.
         page = _parse(html, url, html_elements=not claiming)
         if page is not None and claiming:
-            for site in claiming:
-                if page.select_one(site.article.detect) is not None:
-                    return _extract_with_site(page, url, site)
+            site = _reading_site(page, claiming)
+            if site is not None:
+                return _extract_with_site(page, url, site)
             page = _parse(html, url, html_elements=True)
         return _extract_generic(html, url, page)
     except ExtractError:
@@ -64,7 +64,7 @@ def extract(html: str, url: str, *, sites: Sequence[Site] | None = None) -> Extr
 
 def article_site(html: str, url: str, sites: Sequence[Site]) -> Site | None:
     """The site among ``sites`` whose article profile reads this page, if one does (its hosts and its markup)."""
-    claiming = [site for site in sites if site.claims(url)]
+    claiming = _claiming(url, sites)
     if not claiming:
         return None
     try:
@@ -73,6 +73,16 @@ def article_site(html: str, url: str, sites: Sequence[Site]) -> Site | None:
         return None
     if page is None:
         return None
+    return _reading_site(page, claiming)
+
+
+def _claiming(url: str, sites: Sequence[Site]) -> list[Site]:
+    """The sites whose hosts and paths claim ``url``, in order."""
+    return [site for site in sites if site.claims(url)]
+
+
+def _reading_site(page: Page, claiming: Sequence[Site]) -> Site | None:
+    """The first of the ``claiming`` sites whose article profile finds its article in ``page``."""
     return next((site for site in claiming if page.select_one(site.article.detect) is not None), None)
 
 
