@@ -250,7 +250,7 @@ def register_functions(conn: sqlite3.Connection) -> None:
 
 def search_ready(conn: sqlite3.Connection) -> bool:
     """Whether the search tables and triggers exist and every version is indexed (reads only)."""
-    present = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+    present = _schema_names(conn)
     if present >= _WANTED:
         # Rows listed and committed were never indexed: no writer of this release leaves any.
         return conn.execute(_UNINDEXED).fetchone() is None and conn.execute("SELECT 1 FROM search_pending LIMIT 1").fetchone() is None
@@ -300,7 +300,7 @@ def ensure_search_index(conn: sqlite3.Connection) -> None:
     trigram index, which may lack the rows that were waiting in
     ``search_pending``.
     """
-    present = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+    present = _schema_names(conn)
     if present >= _WANTED and conn.execute(_UNINDEXED).fetchone() is None:
         # Whole but for rows listed and never indexed (a tool's own SQL, committed without
         # ``index_pending``): those rows alone, not a rebuild.
@@ -518,6 +518,11 @@ def matching_versions(conn: sqlite3.Connection, query: str) -> int:
         return 0
     sql = f"SELECT count(*) FROM ({plan.candidates()}) AS c WHERE 1{plan._verified()}"
     return int(conn.execute(sql, {"q": query, "fq": plan.fts, "bq": plan.bigrams}).fetchone()[0])
+
+
+def _schema_names(conn: sqlite3.Connection) -> set[str]:
+    """The names of the archive's tables, indexes and triggers."""
+    return {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
 
 
 def _names(script: str, verb: str) -> set[str]:
