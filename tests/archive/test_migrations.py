@@ -251,6 +251,38 @@ def test_a_later_step_adding_a_column_upgrades_the_fixture_and_keeps_its_rows(ol
     assert rows(old_db, "articles") == before
 
 
+def test_versions_a_later_step_adds_are_searchable_when_it_ends(old_db: Path) -> None:
+    """sqlite-utils commits a step itself, not through the writer's commit that indexes new rows: the step's end does.
+
+    Without that, the version would be listed in ``search_pending``, in neither index, found by no search.
+    """
+    word = "遷移新增字詞"
+
+    def add_version(conn: sqlite3.Connection) -> None:
+        # A copy of the first version with the word added, whatever columns this release's versions have.
+        columns = [r[1] for r in conn.execute("PRAGMA table_info(versions)") if r[1] != "id"]
+        changed = {"version": "version + 100", "content_hash": "'test-step'", "text": "text || ?"}
+        conn.execute(
+            f"INSERT INTO versions ({', '.join(columns)}) "
+            f"SELECT {', '.join(changed.get(c, c) for c in columns)} FROM versions ORDER BY id LIMIT 1",
+            (word,),
+        )
+
+    steps = (*STEPS, Step(SCHEMA_VERSION + 1, "test_version", add_version))
+    conn = sqlite3.connect(old_db, isolation_level=None)
+    from series_archiver.archive.search import register_functions, search
+
+    register_functions(conn)
+    migrate(conn, steps)
+    assert conn.execute("SELECT count(*) FROM search_pending").fetchone()[0] == 0
+    for query in (word, word[:2]):  # the trigram index, and the pairs index
+        page = search(conn, query)
+        assert page.total == 1 and page.results[0]["versions_matching"] == str(
+            conn.execute("SELECT max(version) FROM versions").fetchone()[0]
+        ), query
+    conn.close()
+
+
 def test_an_archive_of_a_later_release_is_refused_by_readers_and_writers(tmp_path: Path) -> None:
     db = tmp_path / "series.db"
     with Archive(db):

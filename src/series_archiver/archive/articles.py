@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -61,6 +61,12 @@ class ArticleTables(ArchiveBase):
         if row is None:
             return None
         return UrlState(row[0], row[1], bool(row[2]), row[3], row[4], row[5], row[6], row[7])
+
+    def first_known(self, forms: Sequence[str]) -> str | None:
+        """The first of ``forms`` that has a row here: one query for all of them (an import asks for every page)."""
+        marks = ", ".join("?" for _ in forms)
+        found = {row[0] for row in self.conn.execute(f"SELECT url FROM article_urls WHERE url IN ({marks})", tuple(forms))}
+        return next((form for form in forms if form in found), None)
 
     def upsert_url(self, url: str, *, role: str, **fields: Any) -> None:
         """Update the URL's row, or add it with ``role`` (the site decides it: sites.url_role)."""

@@ -17,6 +17,7 @@ from pathlib import Path
 import sqlite_utils
 
 from series_archiver.archive.schema import STEPS, Step
+from series_archiver.archive.searchwrite import has_pending_list, index_pending
 
 __all__ = ["migrations_for", "schema_version", "pending_steps", "migrate", "backup", "step_name"]
 
@@ -35,6 +36,11 @@ def step_name(step: Step) -> str:
 def _applier(step: Step) -> Callable[[sqlite_utils.Database], None]:
     def apply(db: sqlite_utils.Database) -> None:
         step.apply(db.conn)
+        # sqlite-utils commits the step itself, not through ``Archive._commit``: rows a step
+        # adds to ``search_text`` are indexed here, in the step's own transaction, or they
+        # would stay listed and unsearchable until a repair.
+        if has_pending_list(db.conn):
+            index_pending(db.conn)
         db.conn.execute(f"PRAGMA user_version = {int(step.number)}")
 
     return apply

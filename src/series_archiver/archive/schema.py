@@ -436,7 +436,7 @@ def _step_12(conn: sqlite3.Connection) -> None:
     """``search_pending``: the rows of ``search_text`` a transaction added, indexed by the writer just before COMMIT
     instead of row by row by triggers. Every row is indexed already when this step runs, so none is listed.
 
-    A later step that adds rows to ``search_text`` must call ``index_pending`` before its step ends."""
+    Rows a later step adds to ``search_text`` are indexed when that step ends (``migrations._applier``)."""
     create_index_at_commit(conn)
 
 

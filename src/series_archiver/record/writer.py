@@ -127,10 +127,8 @@ class Recorder:
 
     def archived_url(self, url: str) -> str:
         """The form the archive knows ``url``'s page by (``urls.twins``), or ``url`` normalized when it knows none."""
-        for twin in urls.twins(url):
-            if self.archive.url_state(twin) is not None:
-                return twin
-        return urls.normalize(url)
+        forms = urls.twins(url)  # the normalized form first
+        return self.archive.first_known(forms) or forms[0]
 
     def record(self, read: ArticleRead, result: PassResult, *, at: datetime | None = None, candidate: Candidate | None = None) -> None:
         """Record what reading one URL gave, whatever its source; ``at`` is when it was captured (default: now).
