@@ -297,6 +297,14 @@ def _generated_archive(db: Path, rng: random.Random, articles: int) -> Archive:
     return archive
 
 
+def _add_generated_version(archive: Archive, rng: random.Random, article_id: int, content_hash: str, at: datetime,
+                           derivation: int) -> None:
+    """A new generated version of an article of ``_generated_archive``."""
+    article = _generated_article(rng, article_id)
+    archive.add_version(article_id, article, content_hash=content_hash, captured_at=at, url=article.url, capture_ids=[],
+                        derivation_id=derivation)
+
+
 def _generated_queries(rng: random.Random, count: int) -> list[str]:
     out = ["".join(rng.choice(_ALPHABET) for _ in range(rng.choice((1, 1, 2, 2, 2, 3, 4, 6)))) for _ in range(count)]
     return out + [" ".join(rng.sample(out, 2)) for _ in range(count // 5)]
@@ -324,9 +332,7 @@ def test_the_index_follows_new_versions_rewritten_texts_and_refolding(tmp_path: 
         derivation = archive.derivation_id("test-2", "{}", now)
         with archive.transaction():
             for article_id in (1, 5, 9):
-                article = _generated_article(rng, article_id)
-                archive.add_version(article_id, article, content_hash=f"new-{article_id}", captured_at=now,
-                                    url=article.url, capture_ids=[], derivation_id=derivation)
+                _add_generated_version(archive, rng, article_id, f"new-{article_id}", now, derivation)
             # A version's text rewritten in place (rederive --realign does this): the triggers re-index it.
             archive.conn.execute("UPDATE versions SET text = ? WHERE id = 2", ("全新的一段文字華為芯片\n第二段ＡＢ１２",))
             # Search text folded by an "older release": refolding writes it back, and the index follows.
@@ -358,9 +364,7 @@ def test_a_batch_indexes_its_versions_at_commit_as_row_by_row_triggers_did(tmp_p
             for article_id in range(1, 11):
                 try:
                     with archive.transaction():
-                        article = _generated_article(rng, article_id)
-                        archive.add_version(article_id, article, content_hash=f"batch-{article_id}", captured_at=now,
-                                            url=article.url, capture_ids=[], derivation_id=derivation)
+                        _add_generated_version(archive, rng, article_id, f"batch-{article_id}", now, derivation)
                         if article_id % 3 == 0:
                             raise RuntimeError("this unit fails")  # its version and its listing go with it
                     added.append(archive.conn.execute("SELECT max(id) FROM versions").fetchone()[0])
