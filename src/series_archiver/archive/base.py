@@ -100,7 +100,7 @@ class ArchiveBase:
                 raise
 
     def _commit(self) -> None:
-        """COMMIT, the versions' search index written first, in the same transaction (search.index_pending)."""
+        """COMMIT, the versions' search index written first, in the same transaction (searchwrite.index_pending)."""
         if self._lists_pending or has_pending_list(self.conn):
             self._lists_pending = True
             index_pending(self.conn)

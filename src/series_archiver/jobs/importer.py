@@ -331,7 +331,7 @@ class _Import:
                             self.archive.chains.clear_prepared()
                             self.passed.events.clear()  # an import notifies no one: its events are counted, not kept
                         done += 1
-                # Kept for the batch: the search index takes the pairs at its COMMIT (search.index_pending).
+                # Kept for the batch: the search index takes the pairs at its COMMIT (searchwrite.index_pending).
                 documents.clear()
         finally:
             readers.close()
